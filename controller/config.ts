@@ -1,0 +1,200 @@
+// The controller's configuration: one convict schema. Load order, later wins:
+// defaults < JSON config file (--config PATH or SEAMLESS_CONFIG) < environment < command-line flags.
+// Anything invalid or unknown stops start-up with a ConfigError naming the key.
+
+import { readFileSync } from 'node:fs';
+import convict from 'convict';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+
+export interface Config {
+  readonly openflow: {
+    /** Address the OpenFlow listener binds. 0.0.0.0 by default: lab switches reach it from other hosts. */
+    readonly host: string;
+    readonly port: number;
+    /** Send an ECHO_REQUEST after this long without hearing from a switch. */
+    readonly echoIntervalMs: number;
+    /** Close a switch that has been silent this long. */
+    readonly echoTimeoutMs: number;
+    /** Reject a request (barrier, multipart, ...) without reply after this long. */
+    readonly requestTimeoutMs: number;
+  };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Bearer token for mutating API calls; null means none required. */
+    readonly token: string | null;
+  };
+  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+  readonly state: { readonly dir: string };
+  /** Managed subnets; the mobility module defines and validates their shape. */
+  readonly subnets: readonly unknown[];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+// Named formats with strict coercion: "7000x" from an env var or a flag must fail, not become 7000.
+const digits = (value: unknown): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+convict.addFormats({
+  'seamless-host': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || value.trim() === '') throw new Error('must be a non-empty string');
+    },
+  },
+  'seamless-path': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || value.trim() === '') throw new Error('must be a non-empty path');
+    },
+  },
+  'seamless-subnets': {
+    validate(value: unknown) {
+      if (!Array.isArray(value) || !value.every((s) => s !== null && typeof s === 'object' && !Array.isArray(s))) {
+        throw new Error('must be an array of objects');
+      }
+    },
+  },
+  'seamless-port': {
+    validate(value: unknown) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) {
+        throw new Error('must be a TCP port number (0-65535)');
+      }
+    },
+    coerce: digits,
+  },
+  'seamless-ms': {
+    validate(value: unknown) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+        throw new Error('must be a positive integer (milliseconds)');
+      }
+    },
+    coerce: digits,
+  },
+});
+
+function schema(stdoutIsTTY: boolean) {
+  return {
+    openflow: {
+      host: { doc: 'OpenFlow listen address', format: 'seamless-host', default: '0.0.0.0', env: 'SEAMLESS_OPENFLOW_HOST', arg: 'openflow-host' },
+      port: { doc: 'OpenFlow listen port (0 = any free port)', format: 'seamless-port', default: 6653, env: 'SEAMLESS_OPENFLOW_PORT', arg: 'openflow-port' },
+      echoIntervalMs: { doc: 'Idle time before we send ECHO_REQUEST', format: 'seamless-ms', default: 5000, env: 'SEAMLESS_ECHO_INTERVAL_MS', arg: 'echo-interval-ms' },
+      echoTimeoutMs: { doc: 'Close a switch silent for this long', format: 'seamless-ms', default: 15000, env: 'SEAMLESS_ECHO_TIMEOUT_MS', arg: 'echo-timeout-ms' },
+      requestTimeoutMs: { doc: 'Timeout of one request to a switch', format: 'seamless-ms', default: 10000, env: 'SEAMLESS_REQUEST_TIMEOUT_MS', arg: 'request-timeout-ms' },
+    },
+    http: {
+      host: { doc: 'HTTP API listen address', format: 'seamless-host', default: '127.0.0.1', env: 'SEAMLESS_HTTP_HOST', arg: 'http-host' },
+      port: { doc: 'HTTP API listen port', format: 'seamless-port', default: 8080, env: 'SEAMLESS_HTTP_PORT', arg: 'http-port' },
+      token: { doc: 'Bearer token required by mutating API calls', format: String, default: null as string | null, nullable: true, sensitive: true, env: 'SEAMLESS_HTTP_TOKEN', arg: 'http-token' },
+    },
+    log: {
+      level: { doc: `One of ${LOG_LEVELS.join(', ')}`, format: [...LOG_LEVELS], default: 'info', env: 'SEAMLESS_LOG_LEVEL', arg: 'log-level' },
+      format: { doc: 'json or pretty', format: ['json', 'pretty'], default: stdoutIsTTY ? 'pretty' : 'json', env: 'SEAMLESS_LOG_FORMAT', arg: 'log-format' },
+    },
+    state: {
+      dir: { doc: 'Directory for persistent state', format: 'seamless-path', default: './.seamless', env: 'SEAMLESS_STATE_DIR', arg: 'state-dir' },
+    },
+    subnets: { doc: 'Managed subnets (schema owned by the mobility module)', format: 'seamless-subnets', default: [] as unknown[] },
+  };
+}
+
+/** The flags a user may pass: every `arg` of the schema, plus --config. */
+function knownFlags(def: object): Set<string> {
+  const flags = new Set(['config']);
+  const walk = (node: object): void => {
+    for (const value of Object.values(node)) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+      if ('arg' in value && typeof value.arg === 'string') flags.add(value.arg);
+      else if (!('default' in value)) walk(value);
+    }
+  };
+  walk(def);
+  return flags;
+}
+
+/** Rejects typos such as --openflow-prot, which convict would silently ignore. */
+function checkFlags(argv: readonly string[], flags: Set<string>): void {
+  for (const word of argv) {
+    if (!word.startsWith('--')) continue;
+    const name = word.slice(2).split('=')[0] ?? '';
+    if (!flags.has(name)) throw new ConfigError(`unknown option --${name} (known: ${[...flags].map((f) => '--' + f).join(' ')})`);
+  }
+}
+
+function configPath(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] ?? '';
+    if (word === '--config') {
+      const path = argv[i + 1];
+      if (path === undefined || path.startsWith('--')) throw new ConfigError('--config needs a file path');
+      return path;
+    }
+    if (word.startsWith('--config=')) return word.slice('--config='.length);
+  }
+  return env.SEAMLESS_CONFIG || undefined;
+}
+
+function checkSubnets(subnets: readonly unknown[], validate: LoadOptions['validateSubnets']): void {
+  if (validate === undefined) return;
+  try {
+    validate(subnets);
+  } catch (error) {
+    throw new ConfigError(`subnets: ${(error as Error).message}`);
+  }
+}
+
+function readConfigFile(path: string): object {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold a JSON object`);
+  }
+  // convict would merge an object into the default array, hiding the mistake.
+  if ('subnets' in parsed && !Array.isArray(parsed.subnets)) {
+    throw new ConfigError(`invalid configuration (config file ${path}): subnets: must be an array of objects`);
+  }
+  return parsed;
+}
+
+export interface LoadOptions {
+  /** Decides the default log format (pretty on a terminal). */
+  readonly stdoutIsTTY?: boolean;
+  /** Checks the shape of `subnets` (the mobility module supplies it); throw an Error to reject. */
+  readonly validateSubnets?: (subnets: readonly unknown[]) => void;
+}
+
+/**
+ * Builds the configuration from defaults, the config file, `env` and `argv` (flags only, e.g.
+ * process.argv.slice(2)). Throws ConfigError with a message naming the offending key.
+ */
+export function loadConfig(
+  argv: readonly string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadOptions = {},
+): Config {
+  const def = schema(options.stdoutIsTTY ?? Boolean(process.stdout.isTTY));
+  checkFlags(argv, knownFlags(def));
+  const path = configPath(argv, env);
+  try {
+    const conf = convict(def, { args: [...argv], env: { ...env } });
+    if (path !== undefined) conf.load(readConfigFile(path));
+    conf.validate({ allowed: 'strict' });
+    const config = conf.getProperties() as Config;
+    checkSubnets(config.subnets, options.validateSubnets);
+    return config;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const where = path === undefined ? '' : ` (config file ${path})`;
+    throw new ConfigError(`invalid configuration${where}: ${(error as Error).message}`);
+  }
+}
