@@ -1,0 +1,198 @@
+// Transaction ids and the requests waiting on them. A reply or an OFPT_ERROR is matched to its
+// request by xid; multipart replies are collected until the last part; fire-and-forget messages
+// are remembered (bounded) so that a later ERROR can still name the message that caused it.
+
+import type {
+  BarrierReply, BarrierRequest, EchoReply, EchoRequest, ErrorMsg, FeaturesReply, FeaturesRequest,
+  GetConfigReply, GetConfigRequest, MultipartReply, MultipartReplyBody, MultipartRequest, OfpMessage,
+  RoleReply, RoleRequest,
+} from '../openflow/types.js';
+import { OpenFlowError, RequestTimeoutError } from './errors.js';
+import { mergeMultipartBodies, samePartKind } from './multipart.js';
+
+/** OFPMPF_REPLY_MORE (kept local so this module stays independent of the codec's index). */
+const REPLY_MORE = 1;
+
+export const REPLY_TYPE = {
+  BARRIER_REQUEST: 'BARRIER_REPLY',
+  MULTIPART_REQUEST: 'MULTIPART_REPLY',
+  FEATURES_REQUEST: 'FEATURES_REPLY',
+  GET_CONFIG_REQUEST: 'GET_CONFIG_REPLY',
+  ECHO_REQUEST: 'ECHO_REPLY',
+  ROLE_REQUEST: 'ROLE_REPLY',
+} as const;
+
+export type RequestWithReply = BarrierRequest | MultipartRequest | FeaturesRequest | GetConfigRequest | EchoRequest | RoleRequest;
+export interface ReplyFor {
+  BARRIER_REQUEST: BarrierReply;
+  MULTIPART_REQUEST: MultipartReply;
+  FEATURES_REQUEST: FeaturesReply;
+  GET_CONFIG_REQUEST: GetConfigReply;
+  ECHO_REQUEST: EchoReply;
+  ROLE_REQUEST: RoleReply;
+}
+type ReplyMessage = ReplyFor[keyof ReplyFor];
+
+export function expectsReply(message: OfpMessage): message is RequestWithReply {
+  return Object.hasOwn(REPLY_TYPE, message.type);
+}
+
+/** Collects the errors of the messages sent in one batch, until its barrier reply. */
+export interface BatchState {
+  readonly errors: OpenFlowError[];
+}
+
+interface Waiting {
+  readonly request: RequestWithReply;
+  readonly resolve: (reply: ReplyMessage) => void;
+  readonly reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+  parts: MultipartReplyBody[];
+}
+
+export interface RequestTrackerOptions {
+  readonly timeoutMs: number;
+  /** How many fire-and-forget messages we remember for error attribution. */
+  readonly recentLimit: number;
+  /** Text used in errors: the switch's datapath id (or its address before the handshake). */
+  readonly describeSwitch: () => string;
+  /** Readable spec name of an error type/code. */
+  readonly errorName: (errorType: number, code: number) => string;
+}
+
+/** What became of an incoming ERROR. */
+export type ErrorOutcome =
+  | { readonly kind: 'request' } // rejected a waiting request
+  | { readonly kind: 'batch' } // recorded in a batch
+  | { readonly kind: 'unsolicited'; readonly error: OpenFlowError }; // for errors$ (request may be known)
+
+export class RequestTracker {
+  private lastXid = 0;
+  private readonly waiting = new Map<number, Waiting>();
+  private readonly recent = new Map<number, OfpMessage>();
+  private readonly batchMembers = new Map<number, { request: OfpMessage; batch: BatchState }>();
+
+  constructor(private readonly options: RequestTrackerOptions) {}
+
+  /** Next transaction id: 1..2^32-1, wrapping, skipping ids still in use. */
+  nextXid(): number {
+    do {
+      this.lastXid = this.lastXid >= 0xffffffff ? 1 : this.lastXid + 1;
+    } while (this.waiting.has(this.lastXid) || this.batchMembers.has(this.lastXid));
+    return this.lastXid;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  /** Registers a request (already carrying its xid); the promise settles on its reply. */
+  expect<M extends RequestWithReply>(request: M): Promise<ReplyFor[M['type']]> {
+    return new Promise((resolve, reject) => {
+      const entry: Waiting = {
+        request,
+        resolve: resolve as (reply: ReplyMessage) => void,
+        reject,
+        timer: this.startTimer(request),
+        parts: [],
+      };
+      this.waiting.set(request.xid, entry);
+    });
+  }
+
+  /** Forgets a request that could not even be sent. */
+  abandon(xid: number, error: Error): void {
+    const entry = this.waiting.get(xid);
+    if (entry === undefined) return;
+    this.settle(xid, entry);
+    entry.reject(error);
+  }
+
+  /** Remembers a fire-and-forget message for error attribution; the oldest are forgotten first. */
+  remember(message: OfpMessage): void {
+    this.recent.set(message.xid, message);
+    if (this.recent.size > this.options.recentLimit) {
+      const oldest = this.recent.keys().next();
+      if (!oldest.done) this.recent.delete(oldest.value);
+    }
+  }
+
+  joinBatch(message: OfpMessage, batch: BatchState): void {
+    this.batchMembers.set(message.xid, { request: message, batch });
+  }
+
+  leaveBatch(messages: readonly OfpMessage[]): void {
+    for (const m of messages) this.batchMembers.delete(m.xid);
+  }
+
+  /** Consumes a reply to a waiting request; false when nobody waits for it. */
+  onReply(reply: OfpMessage): boolean {
+    const entry = this.waiting.get(reply.xid);
+    if (entry === undefined || REPLY_TYPE[entry.request.type] !== reply.type) return false;
+    if (reply.type === 'MULTIPART_REPLY') return this.onMultipartPart(reply, entry);
+    this.settle(reply.xid, entry);
+    entry.resolve(reply as ReplyMessage);
+    return true;
+  }
+
+  onError(reply: ErrorMsg): ErrorOutcome {
+    const entry = this.waiting.get(reply.xid);
+    if (entry !== undefined) {
+      this.settle(reply.xid, entry);
+      entry.reject(this.openFlowError(reply, entry.request));
+      return { kind: 'request' };
+    }
+    const member = this.batchMembers.get(reply.xid);
+    if (member !== undefined) {
+      member.batch.errors.push(this.openFlowError(reply, member.request));
+      return { kind: 'batch' };
+    }
+    return { kind: 'unsolicited', error: this.openFlowError(reply, this.recent.get(reply.xid)) };
+  }
+
+  /** Rejects everything still waiting (the connection died). */
+  failAll(makeError: (request: OfpMessage) => Error): void {
+    const entries = [...this.waiting.entries()];
+    this.waiting.clear();
+    for (const [, entry] of entries) {
+      clearTimeout(entry.timer);
+      entry.reject(makeError(entry.request));
+    }
+    this.recent.clear();
+    this.batchMembers.clear();
+  }
+
+  private onMultipartPart(reply: MultipartReply, entry: Waiting): boolean {
+    if (!samePartKind(entry.parts, reply.body)) return false;
+    entry.parts.push(reply.body);
+    if ((reply.flags & REPLY_MORE) !== 0) {
+      // A long reply is progress, not silence: restart the clock on every part.
+      clearTimeout(entry.timer);
+      entry.timer = this.startTimer(entry.request);
+      return true;
+    }
+    this.settle(reply.xid, entry);
+    entry.resolve({ ...reply, flags: 0, body: mergeMultipartBodies(entry.parts) });
+    return true;
+  }
+
+  private settle(xid: number, entry: Waiting): void {
+    clearTimeout(entry.timer);
+    this.waiting.delete(xid);
+  }
+
+  private startTimer(request: RequestWithReply): NodeJS.Timeout {
+    const { timeoutMs } = this.options;
+    return setTimeout(() => {
+      const entry = this.waiting.get(request.xid);
+      if (entry === undefined) return;
+      this.waiting.delete(request.xid);
+      entry.reject(new RequestTimeoutError(request, this.options.describeSwitch(), timeoutMs));
+    }, timeoutMs);
+  }
+
+  private openFlowError(reply: ErrorMsg, request: OfpMessage | undefined): OpenFlowError {
+    const name = this.options.errorName(reply.errorType, reply.code);
+    return new OpenFlowError(reply, request, this.options.describeSwitch(), name);
+  }
+}

@@ -1,0 +1,72 @@
+// Outgoing bytes of one connection: small writes made in the same tick leave as one socket write,
+// socket.write() returning false parks everything until 'drain', and a peer that stops reading
+// is reported once the queue passes a bound (the owner then closes it).
+
+import type { Writable } from 'node:stream';
+
+export interface FrameWriterOptions {
+  /** Bytes we hold for a slow reader (our queue plus the socket's buffer) before giving up on it. */
+  readonly maxQueuedBytes: number;
+}
+
+export class FrameWriter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
+  private waitingForDrain = false;
+  private overflowed = false;
+  private stopped = false;
+
+  constructor(
+    private readonly socket: Writable,
+    private readonly options: FrameWriterOptions,
+    private readonly onOverflow: (queuedBytes: number) => void,
+  ) {
+    socket.on('drain', () => {
+      this.waitingForDrain = false;
+      this.flush();
+    });
+  }
+
+  /** Bytes accepted but not yet handed to the kernel. */
+  get queuedBytes(): number {
+    return this.pendingBytes + this.socket.writableLength;
+  }
+
+  write(frame: Buffer): void {
+    if (this.stopped) return;
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    if (this.queuedBytes > this.options.maxQueuedBytes) return this.overflow();
+    if (!this.flushScheduled && !this.waitingForDrain) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  /** Hands everything queued to the socket now (before an orderly close). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.stopped || this.waitingForDrain || this.pending.length === 0) return;
+    const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    if (!this.socket.write(chunk)) this.waitingForDrain = true;
+  }
+
+  /** Drops whatever is queued and ignores later writes. */
+  stop(): void {
+    this.stopped = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private overflow(): void {
+    if (this.overflowed) return;
+    this.overflowed = true;
+    const queued = this.queuedBytes;
+    this.stop();
+    this.onOverflow(queued);
+  }
+}
