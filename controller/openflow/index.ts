@@ -1,0 +1,9 @@
+// The OpenFlow 1.3 wire codec: pure functions and data, no I/O.
+
+export * from './types.js';
+export * from './constants.js';
+export * from './error-codes.js';
+export { encodeMessage, decodeMessage, messageTypeCode } from './codec.js';
+export { Framer, type FramerOptions, type FramerResult } from './framer.js';
+export { OXM_FIELDS, OXM_BY_NAME, type OxmField, type OxmKind } from './oxm.js';
+export * from './build.js';
