@@ -1,0 +1,404 @@
+// One switch connection: the state machine HANDSHAKE -> CONFIG -> MAIN -> DEAD, echo keepalive,
+// requests matched by xid, and the asynchronous messages (packet-in, port-status, flow-removed)
+// that applications see once the switch is in MAIN. Hello, echo and features stay in here.
+
+import type { Duplex } from 'node:stream';
+import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import {
+  decodeMessage, encodeMessage, errorName, Framer,
+  OFPC_FRAG_NORMAL, OFPCML_NO_BUFFER, OFPET_HELLO_FAILED, OFPG_ANY, OFPHFC_INCOMPATIBLE, OFPMPF_REPLY_MORE, OFPP_ANY, OFPT_HELLO, OFPTT_ALL,
+} from '../openflow/index.js';
+import type {
+  Desc, ErrorMsg, FeaturesReply, FlowStats, FlowStatsRequestBody, Hello, OfpMessage, Port, PortStatus, TableStats,
+} from '../openflow/types.js';
+import type { Logger } from '../log.js';
+import { formatDpid } from './dpid.js';
+import { BatchError, ConnectionClosedError, type OpenFlowError } from './errors.js';
+import { negotiate, ourHello } from './handshake.js';
+import { Keepalive } from './keepalive.js';
+import { applyPortStatus, portTableFrom } from './ports.js';
+import { expectsReply, RequestTracker, type BatchState, type ReplyFor, type RequestWithReply } from './requests.js';
+import { FrameWriter } from './writer.js';
+
+export const ConnectionState = { HANDSHAKE: 'HANDSHAKE', CONFIG: 'CONFIG', MAIN: 'MAIN', DEAD: 'DEAD' } as const;
+export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
+
+export interface ConnectionOptions {
+  readonly echoIntervalMs: number;
+  readonly echoTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Bytes queued for a peer that does not read before we close it. Default 32 MiB. */
+  readonly maxQueuedBytes?: number;
+  /** Fire-and-forget messages remembered for error attribution. Default 4096. */
+  readonly recentXidLimit?: number;
+  /** Asynchronous messages held during CONFIG and delivered on MAIN. Default 1024. */
+  readonly maxEarlyMessages?: number;
+}
+
+/** A message as callers hand it to us: the connection assigns the xid. */
+export type Outgoing<M extends OfpMessage = OfpMessage> = M extends unknown ? Omit<M, 'xid'> & { readonly xid?: number } : never;
+
+export type FlowStatsFilter = Partial<FlowStatsRequestBody>;
+
+/** Message types applications receive; everything else is the connection's business. */
+const ASYNC_TYPES: ReadonlySet<OfpMessage['type']> = new Set(['PACKET_IN', 'PORT_STATUS', 'FLOW_REMOVED', 'EXPERIMENTER', 'UNKNOWN']);
+/** The spec asks for at most this much of an offending message in OFPT_ERROR data. */
+const ERROR_DATA_LEN = 64;
+/** After an orderly close, how long we wait for the peer before tearing the socket down. */
+const CLOSE_GRACE_MS = 1000;
+
+let connectionSerial = 0;
+
+export class SwitchConnection {
+  /** Serial number, unique in this process (for logs before the dpid is known). */
+  readonly id = ++connectionSerial;
+  readonly remote: string;
+  readonly state$: Observable<ConnectionState>;
+  /** Asynchronous messages (PACKET_IN, PORT_STATUS, FLOW_REMOVED, ...), from MAIN on. */
+  readonly messages$: Observable<OfpMessage>;
+  /** ERRORs not matched to a pending request: for fire-and-forget messages, or unknown xids. */
+  readonly errors$: Observable<OpenFlowError>;
+  /** Resolves with the close reason once the connection is DEAD. */
+  readonly closed: Promise<string>;
+
+  private readonly stateSubject = new BehaviorSubject<ConnectionState>(ConnectionState.HANDSHAKE);
+  private readonly messageSubject = new Subject<OfpMessage>();
+  private readonly errorSubject = new Subject<OpenFlowError>();
+  private readonly framer = new Framer();
+  private readonly writer: FrameWriter;
+  private readonly tracker: RequestTracker;
+  private readonly keepalive: Keepalive;
+  private readonly earlyMessages: OfpMessage[] = [];
+  private log: Logger;
+  private helloReceived = false;
+  private featuresReply: FeaturesReply | undefined;
+  private descBody: Desc | undefined;
+  private portTable = new Map<number, Port>();
+  /** PORT_STATUS seen after the PORT_DESC reply of CONFIG, re-applied to that snapshot. */
+  private statusesAfterPortDesc: PortStatus[] | undefined;
+  private reason: string | undefined;
+  private markClosed!: (reason: string) => void;
+
+  constructor(private readonly socket: Duplex & { remoteAddress?: string; remotePort?: number }, private readonly options: ConnectionOptions, log: Logger) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.log = log.child({ conn: this.id, remote: this.remote });
+    this.state$ = this.stateSubject.asObservable();
+    this.messages$ = this.messageSubject.asObservable();
+    this.errors$ = this.errorSubject.asObservable();
+    this.closed = new Promise((resolve) => { this.markClosed = resolve; });
+    this.writer = new FrameWriter(socket, { maxQueuedBytes: options.maxQueuedBytes ?? 32 << 20 }, (queued) =>
+      this.close(`peer does not read: ${queued} bytes queued`, { abort: true }));
+    this.tracker = new RequestTracker({
+      timeoutMs: options.requestTimeoutMs,
+      recentLimit: options.recentXidLimit ?? 4096,
+      describeSwitch: () => this.dpidText,
+      errorName,
+    });
+    this.keepalive = new Keepalive({ intervalMs: options.echoIntervalMs, timeoutMs: options.echoTimeoutMs }, {
+      canProbe: () => this.helloReceived,
+      probe: () => this.send({ type: 'ECHO_REQUEST', data: new Uint8Array() }),
+      dead: (silentMs) => this.close(`echo timeout: silent for ${silentMs} ms`, { abort: true }),
+    });
+  }
+
+  // ---- observable state -------------------------------------------------------------------
+
+  get state(): ConnectionState {
+    return this.stateSubject.value;
+  }
+
+  /** The datapath id; known from FEATURES_REPLY on (always, for switches in a registry). */
+  get dpid(): bigint {
+    if (this.featuresReply === undefined) throw new Error(`connection ${this.id} has no datapath id yet (state ${this.state})`);
+    return this.featuresReply.datapathId;
+  }
+
+  /** 16 hex digits, or the peer address before FEATURES_REPLY. */
+  get dpidText(): string {
+    return this.featuresReply === undefined ? this.remote : formatDpid(this.featuresReply.datapathId);
+  }
+
+  get features(): FeaturesReply | undefined { return this.featuresReply; }
+  get desc(): Desc | undefined { return this.descBody; }
+  /** Ports by number, from PORT_DESC and kept current by PORT_STATUS. */
+  get ports(): ReadonlyMap<number, Port> { return this.portTable; }
+  get closeReason(): string | undefined { return this.reason; }
+
+  // ---- lifecycle --------------------------------------------------------------------------
+
+  /** Starts reading and sends our HELLO. Subscribe to the streams before calling this. */
+  start(): void {
+    const socket = this.socket;
+    socket.on('data', (chunk: Buffer) => this.guard(() => this.onData(chunk)));
+    socket.on('error', (error: Error) => this.close(`socket error: ${error.message}`, { abort: true }));
+    socket.on('close', () => this.close('connection closed by peer'));
+    socket.on('end', () => this.close('connection closed by peer'));
+    this.keepalive.start();
+    this.log.debug('switch connected');
+    this.writeMessage(ourHello(this.tracker.nextXid()));
+  }
+
+  /**
+   * Closes the connection: pending requests are rejected, the socket is ended after what we
+   * queued (or destroyed at once with `abort`). Idempotent.
+   */
+  close(reason = 'closed by controller', { abort = false } = {}): void {
+    if (this.state === ConnectionState.DEAD) return;
+    this.reason = reason;
+    this.keepalive.stop();
+    if (abort) {
+      this.writer.stop();
+      this.socket.destroy();
+    } else {
+      this.writer.flush();
+      this.writer.stop();
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+    }
+    this.tracker.failAll((request) => new ConnectionClosedError(this.dpidText, reason, request));
+    this.log.info('switch disconnected', { reason });
+    this.setState(ConnectionState.DEAD);
+    this.stateSubject.complete();
+    this.messageSubject.complete();
+    this.errorSubject.complete();
+    this.markClosed(reason);
+  }
+
+  // ---- sending ----------------------------------------------------------------------------
+
+  /** Sends without waiting; a later ERROR for it appears on errors$ with the message. Returns the xid. */
+  send(message: Outgoing): number {
+    const full = this.withXid(message);
+    if (this.state === ConnectionState.DEAD) throw new ConnectionClosedError(this.dpidText, this.reason ?? 'closed', full);
+    this.tracker.remember(full);
+    this.writeMessage(full);
+    return full.xid;
+  }
+
+  /** Sends a request and resolves with its (reassembled) reply; rejects on ERROR, timeout or close. */
+  request<M extends Outgoing<RequestWithReply>>(message: M): Promise<ReplyFor[M['type']]> {
+    const full = this.withXid<OfpMessage>(message as Outgoing);
+    if (!expectsReply(full)) return Promise.reject(new TypeError(`${full.type} has no reply; use send() or sendBatch()`));
+    if (this.state === ConnectionState.DEAD) {
+      return Promise.reject(new ConnectionClosedError(this.dpidText, this.reason ?? 'closed', full));
+    }
+    const reply = this.tracker.expect(full);
+    this.writeMessage(full, (error) => this.tracker.abandon(full.xid, error));
+    return reply as Promise<ReplyFor[M['type']]>;
+  }
+
+  async barrier(): Promise<void> {
+    await this.request({ type: 'BARRIER_REQUEST' });
+  }
+
+  async flowStats(filter: FlowStatsFilter = {}): Promise<FlowStats[]> {
+    const body = { kind: 'FLOW' as const, tableId: OFPTT_ALL, outPort: OFPP_ANY, outGroup: OFPG_ANY, cookie: 0n, cookieMask: 0n, match: {}, ...filter };
+    const reply = await this.request({ type: 'MULTIPART_REQUEST', flags: 0, body });
+    return reply.body.kind === 'FLOW' ? [...reply.body.flows] : [];
+  }
+
+  async portDesc(): Promise<Port[]> {
+    const reply = await this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'PORT_DESC' } });
+    return reply.body.kind === 'PORT_DESC' ? [...reply.body.ports] : [];
+  }
+
+  async tableStats(): Promise<TableStats[]> {
+    const reply = await this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'TABLE' } });
+    return reply.body.kind === 'TABLE' ? [...reply.body.tables] : [];
+  }
+
+  /**
+   * Writes every message, then a barrier; resolves when the barrier reply arrives. Rejects with a
+   * BatchError when any message of the batch drew an ERROR (the switch sends those before the
+   * barrier reply), or with the barrier's own failure (timeout, close).
+   */
+  async sendBatch(messages: readonly Outgoing[]): Promise<void> {
+    if (this.state === ConnectionState.DEAD) throw new ConnectionClosedError(this.dpidText, this.reason ?? 'closed');
+    const batch: BatchState = { errors: [] };
+    const sent = messages.map((m) => this.withXid(m));
+    for (const message of sent) {
+      this.tracker.joinBatch(message, batch);
+      this.writeMessage(message);
+    }
+    try {
+      await this.barrier();
+    } finally {
+      this.tracker.leaveBatch(sent);
+    }
+    if (batch.errors.length > 0) throw new BatchError(batch.errors, this.dpidText);
+  }
+
+  private withXid<M extends OfpMessage>(message: Outgoing<M>): M {
+    return { ...message, xid: this.tracker.nextXid() } as unknown as M;
+  }
+
+  /** Encodes and queues; an unencodable message is the caller's bug, reported through onError or thrown. */
+  private writeMessage(message: OfpMessage, onError?: (error: Error) => void): void {
+    let frame: Buffer;
+    try {
+      frame = encodeMessage(message);
+    } catch (error) {
+      if (onError === undefined) throw error;
+      onError(error as Error);
+      return;
+    }
+    this.writer.write(frame);
+  }
+
+  // ---- receiving --------------------------------------------------------------------------
+
+  /** A bug or a hostile input in one connection must never reach the others: close just this one. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.log.error('internal error while handling switch input', { error });
+      this.close(`internal error: ${(error as Error).message}`, { abort: true });
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === ConnectionState.DEAD) return;
+    this.keepalive.heard();
+    const { frames, error } = this.framer.push(chunk);
+    for (const frame of frames) {
+      if (this.isDead()) return;
+      this.onFrame(frame);
+    }
+    if (error !== undefined) {
+      this.log.warn('framing lost, closing', { dpid: this.dpidText, reason: error });
+      this.close(error, { abort: true });
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const result = decodeMessage(frame);
+    if (!result.ok) {
+      if (!this.helloReceived && frame[1] === OFPT_HELLO) {
+        // A HELLO of a version the codec does not parse still tells us the peer's version.
+        return this.onHello({ type: 'HELLO', xid: frame.readUInt32BE(4), version: frame[0] ?? 0, elements: [] });
+      }
+      return this.onBadMessage(frame, result.error);
+    }
+    this.onMessage(result.message);
+  }
+
+  private onBadMessage(frame: Buffer, error: { reason: string; xid?: number; ofpError?: { errorType: number; code: number } }): void {
+    const fields = { dpid: this.dpidText, reason: error.reason, bytes: frame.subarray(0, ERROR_DATA_LEN).toString('hex') };
+    if (!this.helloReceived) {
+      this.log.warn('undecodable message before HELLO', fields);
+      return this.failHello(`expected HELLO, got an undecodable message: ${error.reason}`, frame[0] ?? 0);
+    }
+    this.log.warn('undecodable message from switch', fields);
+    if (error.ofpError === undefined) return;
+    this.writeMessage({
+      type: 'ERROR',
+      xid: error.xid ?? (frame.length >= 8 ? frame.readUInt32BE(4) : 0),
+      errorType: error.ofpError.errorType,
+      code: error.ofpError.code,
+      data: frame.subarray(0, ERROR_DATA_LEN),
+    });
+  }
+
+  private onMessage(message: OfpMessage): void {
+    if (!this.helloReceived) {
+      if (message.type === 'HELLO') return this.onHello(message);
+      return this.failHello(`expected HELLO, got ${message.type}`, 0);
+    }
+    switch (message.type) {
+      case 'HELLO':
+        return; // a duplicate is harmless
+      case 'ECHO_REQUEST':
+        return this.writeMessage({ type: 'ECHO_REPLY', xid: message.xid, data: message.data });
+      case 'ERROR':
+        return this.onError(message);
+      case 'PORT_STATUS':
+        this.portTable = applyPortStatus(this.portTable, message);
+        this.statusesAfterPortDesc?.push(message);
+        return this.deliver(message);
+    }
+    if (this.tracker.onReply(message)) {
+      if (this.state === ConnectionState.CONFIG && isLastPortDescPart(message)) this.statusesAfterPortDesc = [];
+      return;
+    }
+    if (ASYNC_TYPES.has(message.type)) return this.deliver(message);
+    if (message.type !== 'ECHO_REPLY') this.log.debug('unexpected message ignored', { dpid: this.dpidText, type: message.type, xid: message.xid });
+  }
+
+  private onHello(hello: Hello): void {
+    const result = negotiate(hello);
+    if (!result.ok) return this.failHello(result.reason, hello.version);
+    this.helloReceived = true;
+    void this.configure();
+  }
+
+  /** OFPET_HELLO_FAILED with a readable reason, then close (spec 7.5.1). */
+  private failHello(reason: string, peerVersion: number): void {
+    this.log.warn('handshake failed', { reason });
+    const frame = encodeMessage({
+      type: 'ERROR', xid: 0, errorType: OFPET_HELLO_FAILED, code: OFPHFC_INCOMPATIBLE, data: Buffer.from(reason, 'ascii'),
+    });
+    // Speak the peer's older version in the header so that it can read why we hang up.
+    if (peerVersion > 0 && peerVersion < (frame[0] ?? 0)) frame[0] = peerVersion;
+    this.writer.write(frame);
+    this.close(`handshake failed: ${reason}`);
+  }
+
+  private onError(message: ErrorMsg): void {
+    if (message.errorType === OFPET_HELLO_FAILED) {
+      return this.close(`switch refused the handshake: ${errorName(message.errorType, message.code)} ${Buffer.from(message.data).toString('latin1')}`);
+    }
+    const outcome = this.tracker.onError(message);
+    if (outcome.kind !== 'unsolicited') return;
+    this.log.warn('switch reported an error', { dpid: this.dpidText, error: outcome.error.errorName, xid: message.xid, request: outcome.error.request?.type });
+    this.errorSubject.next(outcome.error);
+  }
+
+  /** Applications see asynchronous messages from MAIN on; those of CONFIG wait (bounded). */
+  private deliver(message: OfpMessage): void {
+    if (this.state === ConnectionState.MAIN) return this.messageSubject.next(message);
+    if (this.state !== ConnectionState.CONFIG) return;
+    if (this.earlyMessages.length < (this.options.maxEarlyMessages ?? 1024)) this.earlyMessages.push(message);
+  }
+
+  // ---- handshake and configuration ------------------------------------------------------------
+
+  private async configure(): Promise<void> {
+    try {
+      this.featuresReply = await this.request({ type: 'FEATURES_REQUEST' });
+      this.log = this.log.child({ dpid: this.dpidText });
+      if (this.featuresReply.auxiliaryId !== 0) throw new Error(`auxiliary connections are not supported (id ${this.featuresReply.auxiliaryId})`);
+      this.setState(ConnectionState.CONFIG);
+      // No buffering on the switch: packet-ins carry the whole frame.
+      this.send({ type: 'SET_CONFIG', flags: OFPC_FRAG_NORMAL, missSendLen: OFPCML_NO_BUFFER });
+      const [ports, desc] = await Promise.all([
+        this.portDesc(),
+        this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'DESC' } }),
+      ]);
+      // The snapshot is applied after the messages that followed it were handled: replay those.
+      this.portTable = portTableFrom(ports, this.statusesAfterPortDesc);
+      this.statusesAfterPortDesc = undefined;
+      if (desc.body.kind === 'DESC') this.descBody = desc.body.desc;
+      if (this.state !== ConnectionState.CONFIG) return;
+      this.setState(ConnectionState.MAIN);
+      this.log.info('switch up', { ports: ports.length, sw: this.descBody?.swDesc });
+      for (const message of this.earlyMessages.splice(0)) this.messageSubject.next(message);
+    } catch (error) {
+      if (this.state !== ConnectionState.DEAD) this.close(`handshake failed: ${(error as Error).message}`);
+    }
+  }
+
+  private isDead(): boolean {
+    return this.state === ConnectionState.DEAD;
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.log.debug('state', { from: this.state, to: state });
+    this.stateSubject.next(state);
+  }
+}
+
+function isLastPortDescPart(message: OfpMessage): boolean {
+  return message.type === 'MULTIPART_REPLY' && message.body.kind === 'PORT_DESC' && (message.flags & OFPMPF_REPLY_MORE) === 0;
+}
