@@ -7,3 +7,11 @@ export { encodeMessage, decodeMessage, messageTypeCode } from './codec.js';
 export { Framer, type FramerOptions, type FramerResult } from './framer.js';
 export { OXM_FIELDS, OXM_BY_NAME, type OxmField, type OxmKind } from './oxm.js';
 export * from './build.js';
+export {
+  nxRegMove, parseNxRegMove, describeNxAction, NX_VENDOR_ID, NXAST_REG_MOVE, NXM_FIELDS,
+  type NxmFieldName, type NxRegMove,
+} from './nicira.js';
+export {
+  formatMatch, formatAction, formatActions, formatInstructions, formatFlowStats, formatDuration, portName,
+  type FlowStatsFormatOptions,
+} from './ofctl-format.js';
