@@ -1,0 +1,79 @@
+// Composition root: the only place that wires the controller together.
+// Configuration errors exit with status 2; SIGINT/SIGTERM shut down cleanly.
+
+import { pathToFileURL } from 'node:url';
+import { config as rxjsConfig } from 'rxjs';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { SwitchListener, SwitchRegistry } from './switch/index.js';
+
+export interface Controller {
+  readonly switches: SwitchRegistry;
+  readonly listener: SwitchListener;
+  stop(): Promise<void>;
+}
+
+/** Starts the controller's services; used by main() and by tests that want a whole controller. */
+export async function startController(config: Config, log: Logger): Promise<Controller> {
+  const switches = new SwitchRegistry(log.child({ component: 'switches' }));
+  const listener = new SwitchListener({
+    host: config.openflow.host,
+    port: config.openflow.port,
+    connection: {
+      echoIntervalMs: config.openflow.echoIntervalMs,
+      echoTimeoutMs: config.openflow.echoTimeoutMs,
+      requestTimeoutMs: config.openflow.requestTimeoutMs,
+    },
+  }, switches, log.child({ component: 'openflow' }));
+
+  switches.switchUp$.subscribe((sw) => log.info('switch up', { dpid: sw.dpidText, remote: sw.remote, ports: sw.ports.size }));
+  switches.switchDown$.subscribe((sw) => log.info('switch down', { dpid: sw.dpidText, reason: sw.closeReason }));
+  switches.errors$.subscribe(({ sw, error }) =>
+    log.warn('switch error', { dpid: sw.dpidText, error: error.errorName, request: error.request?.type, xid: error.reply.xid }));
+
+  await listener.listen();
+  return {
+    switches,
+    listener,
+    async stop() {
+      await listener.close();
+      switches.complete();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`seamless: ${error.message}\n`);
+    process.exit(2);
+  }
+  const log = createLogger({ level: config.log.level, format: config.log.format });
+  // A throwing subscriber must not take every switch down with it.
+  rxjsConfig.onUnhandledError = (error) => log.error('unhandled error in a subscriber', { error });
+
+  const controller = await startController(config, log);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    controller.stop().then(
+      () => process.exit(0),
+      (error: unknown) => { log.error('shutdown failed', { error }); process.exit(1); },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+// Run only when executed directly (not when a test imports startController).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`seamless: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
