@@ -1,0 +1,189 @@
+/**
+ * The Mininet driver against the real thing, with no OpenFlow controller: every switch gets one
+ * `priority=0,actions=NORMAL` rule (plain L2 learning). Proves the topology, the host commands and
+ * the migration emulation (pause, move, announce) before any Seamless rule is involved.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { HOST_PYTHON, MininetDriver, TCP_STREAM, type HostProcess } from '../../topologies/mininet-driver.js';
+import { waitUntil } from '../lib/wait.js';
+
+const run = promisify(execFile);
+
+async function bridges(): Promise<string[]> {
+  const { stdout } = await run('ovs-vsctl', ['list-br']);
+  return stdout.split('\n').filter(Boolean);
+}
+
+async function rootLinks(): Promise<string[]> {
+  const { stdout } = await run('ip', ['-o', 'link', 'show']);
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(':')[1]!.trim().split('@')[0]!);
+}
+
+async function portToBridge(ifname: string): Promise<string> {
+  const { stdout } = await run('ovs-vsctl', ['port-to-br', ifname]);
+  return stdout.trim();
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function pings(net: MininetDriver, from: string, to: string): Promise<boolean> {
+  const { code } = await net.cmd(from, `ping -c1 -W1 ${to}`, { timeoutMs: 3000 });
+  return code === 0;
+}
+
+function json(line: string): Record<string, unknown> {
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+describe('MininetDriver (plain L2 switches, no controller)', function () {
+  this.timeout(120_000);
+  let net: MininetDriver;
+  let bridgesBefore: string[];
+  let linksBefore: string[];
+
+  before(async () => {
+    [bridgesBefore, linksBefore] = await Promise.all([bridges(), rootLinks()]);
+    net = await MininetDriver.start({ plainL2: true });
+    console.log(`      started in ${net.topology.startMs.toFixed(0)} ms (prefix ${net.topology.prefix})`);
+  });
+
+  after(async () => {
+    await net?.stop();
+  });
+
+  it('builds the reference topology: dpids, port plan, addresses', async () => {
+    expect(net.topology.switches.s1?.dpid).to.equal('0000000000000001');
+    expect(net.topology.switches.s3?.dpid).to.equal('0000000000000003');
+    const s1 = await net.ofctl('s1', 'show');
+    expect(s1).to.match(/ 1\(\w+-eth1\)/).and.match(/ 2\(\w+-eth2\)/).and.match(/ 10\(\w+vm-tap\)/);
+    const s2 = await net.ofctl('s2', 'show');
+    expect(s2).to.match(/ 1\(\w+-eth1\)/).and.match(/ 2\(\w+-eth2\)/).and.not.match(/vm-tap/);
+    expect(await net.check('vm', 'ip -br addr show vm-eth0')).to.contain('10.0.1.10/24');
+    expect(await net.check('vm', 'cat /sys/class/net/vm-eth0/address')).to.contain('02:00:00:00:01:0a');
+    expect(await net.check('cnB', 'ip route show default')).to.contain('via 10.0.2.1');
+    expect(await net.check('r', 'sysctl -n net.ipv4.ip_forward')).to.equal('1\n');
+    expect(await net.check('r', 'cat /sys/class/net/r-eth2/address')).to.contain('02:00:00:00:03:01');
+    expect(await net.check('cnA', 'ethtool -k cnA-eth0')).to.match(/tx-checksumming: off/);
+  });
+
+  it('pings on-link, through the router, and to the external host', async () => {
+    await waitUntil(() => pings(net, 'cnA', '10.0.1.10'), { timeoutMs: 10_000, what: 'cnA to reach the VM' });
+    expect(await pings(net, 'cnA', '10.0.2.20'), 'cnA -> cnB').to.equal(true);
+    expect(await pings(net, 'cnA', '10.0.9.2'), 'cnA -> ext').to.equal(true);
+    expect(await pings(net, 'cnC', '10.0.1.10'), 'cnC -> vm').to.equal(true);
+  });
+
+  it('runs host commands with exit codes and fails clearly on timeout', async () => {
+    expect(await net.cmd('cnA', 'exit 3')).to.include({ code: 3 });
+    const started = Date.now();
+    let failure: unknown;
+    await net.cmd('vm', 'sleep 30', { timeoutMs: 300 }).catch((error: unknown) => (failure = error));
+    expect(String(failure)).to.match(/vm: "sleep 30" timed out after 300 ms/);
+    expect(Date.now() - started).to.be.below(10_000);
+    expect(String(await net.cmd('nohost', 'true').catch((e: unknown) => e))).to.match(/unknown host 'nohost'/);
+  });
+
+  it('streams the lines of a spawned process and kills it', async () => {
+    const proc = net.spawn('cnB', 'for i in 1 2 3; do echo line$i; done; exec sleep 60');
+    expect(await proc.waitForLine(/line3/)).to.equal('line3');
+    expect(proc.stdout).to.deep.equal(['line1', 'line2', 'line3']);
+    const exit = await proc.kill();
+    expect(exit.code).to.equal(null);
+    expect(alive(proc.pid!)).to.equal(false);
+  });
+
+  it('keeps a TCP stream alive across an intra-subnet migration (s1 port 10 -> s1 port 11)', async () => {
+    const server = net.spawn('vm', `${HOST_PYTHON} ${TCP_STREAM} serve --port 5001`);
+    await server.waitForLine(/listening/);
+    const client = net.spawn('cnA', `${HOST_PYTHON} ${TCP_STREAM} send --to 10.0.1.10:5001 --seconds 3 --rate 500000`);
+    await server.waitForLine(/"bytes"/);
+
+    const times = await net.migrate('vm', { toSwitch: 's1', toPort: 11, pauseMs: 100, announce: 'rarp' });
+    expect(times).to.include({ fromSwitch: 's1', fromPort: 10, toSwitch: 's1', toPort: 11 });
+    expect(times.pausedAt).to.be.below(times.resumedAt);
+    expect(times.announcements.map((a) => a.kind)).to.deep.equal(['rarp', 'rarp', 'rarp', 'rarp', 'rarp']);
+    expect(times.announcedAt).to.be.at.least(times.resumedAt);
+
+    const clientExit = await client.wait(30_000);
+    const summary = json(await server.waitForLine(/"done"/, 30_000));
+    expect(clientExit.code, client.stdout.join('\n')).to.equal(0);
+    expect(summary).to.include({ done: true, inOrder: true, bytes: 1_500_000 });
+    console.log(
+      `      pause ${times.pauseMs.toFixed(1)} ms (asked ${times.requestedPauseMs}); ` +
+        `first RARP ${(times.announcedAt! - times.resumedAt).toFixed(1)} ms after resume; ` +
+        `application gap ${(summary.maxGapMs as number).toFixed(1)} ms`,
+    );
+    expect(await net.attachment('vm')).to.include({ switch: 's1', port: 11 });
+    await server.wait(5000);
+  });
+
+  it('refuses to move the VM onto a port that is taken', async () => {
+    const failure = await net.migrate('vm', { toSwitch: 's1', toPort: 1 }).catch((error: unknown) => error);
+    expect(String(failure)).to.match(/port 1 on \w+s1 is taken/);
+    expect(await net.attachment('vm')).to.include({ switch: 's1', port: 11 });
+  });
+
+  it('moves the VM link to s2 and leaves the VM untouched (address, routes, ARP cache)', async () => {
+    await waitUntil(() => pings(net, 'vm', '10.0.1.1'), { timeoutMs: 5000, what: 'the VM to reach its gateway' });
+    const addrBefore = await net.check('vm', 'ip -br addr show vm-eth0');
+    const routesBefore = await net.check('vm', 'ip route');
+    expect(await net.check('vm', 'ip neigh show 10.0.1.1')).to.contain('02:00:00:00:01:01');
+
+    const times = await net.migrate('vm', { toSwitch: 's2', announce: 'both', announceRounds: 2 });
+    expect(times).to.include({ fromSwitch: 's1', toSwitch: 's2', toPort: 10 });
+    expect(times.announcements.map((a) => a.kind)).to.deep.equal(['rarp', 'garp', 'rarp', 'garp']);
+
+    const tap = net.topology.vms.vm!.tap;
+    expect(await portToBridge(tap)).to.equal(net.bridge('s2'));
+    expect(await net.ofctl('s2', 'show')).to.match(/ 10\(\w+vm-tap\)/);
+    expect(await net.ofctl('s1', 'show')).to.not.match(/vm-tap/);
+    expect(await net.attachment('vm')).to.deep.equal({ tap, switch: 's2', bridge: net.bridge('s2'), port: 10 });
+    expect(await net.check('vm', 'ip -br addr show vm-eth0')).to.equal(addrBefore);
+    expect(await net.check('vm', 'ip route')).to.equal(routesBefore);
+    expect(await net.check('vm', 'ip neigh show 10.0.1.1')).to.contain('02:00:00:00:01:01');
+  });
+
+  it('takes a switch port down and up', async () => {
+    expect(await pings(net, 'cnB', '10.0.2.1')).to.equal(true);
+    await net.portDown('s2', 1);
+    expect(await pings(net, 'cnB', '10.0.2.1')).to.equal(false);
+    await net.portUp('s2', 1);
+    await waitUntil(() => pings(net, 'cnB', '10.0.2.1'), { timeoutMs: 10_000, what: 'cnB to reach its gateway again' });
+  });
+
+  it('stop() removes every bridge, link, host namespace and process it created', async () => {
+    const ours = Object.values(net.topology.switches).map((s) => s.bridge);
+    const hostPids = Object.values(net.topology.hosts).map((h) => h.pid);
+    const sleeper: HostProcess = net.spawn('ext', 'exec sleep 600');
+    await sleeper.ready();
+    expect(await bridges()).to.include.members(ours);
+    expect(await rootLinks()).to.include.members([...net.topology.rootLinks]);
+    expect(hostPids.every(alive)).to.equal(true);
+
+    const started = Date.now();
+    await net.stop();
+    console.log(`      stopped in ${Date.now() - started} ms`);
+    await net.stop(); // idempotent
+
+    const prefix = net.topology.prefix;
+    const newBridges = (await bridges()).filter((b) => !bridgesBefore.includes(b) && b.startsWith(prefix));
+    const newLinks = (await rootLinks()).filter((l) => !linksBefore.includes(l) && l.startsWith(prefix));
+    expect(newBridges).to.deep.equal([]);
+    expect(newLinks).to.deep.equal([]);
+    expect(hostPids.filter(alive), 'host shells (their namespaces) still alive').to.deep.equal([]);
+    expect(alive(sleeper.pid!), 'process spawned in a host').to.equal(false);
+    expect(sleeper.exit).to.not.equal(undefined);
+  });
+});
