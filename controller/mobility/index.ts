@@ -1,0 +1,13 @@
+// Endpoints, locators, bindings (store / service / events / persistence) and move detection.
+
+export * from './binding.js';
+export * from './binding-registry.js';
+export * from './binding-store.js';
+export * from './file-repository.js';
+export * from './locator-pool.js';
+export * from './migration-intents.js';
+export * from './move-detector.js';
+export * from './prefix.js';
+export * from './repository.js';
+export * from './sighting.js';
+export * from './subnet.js';

@@ -1,0 +1,102 @@
+// Migration intents: an orchestrator says "EID e is about to move (to this switch / subnet)".
+// A sighting that agrees with a live intent is a move without further evidence.
+
+import { isIpv4, type Ipv4 } from '../packet/address.js';
+import { formatDpid, parseDpid } from '../switch/dpid.js';
+import type { SubnetMap } from './subnet.js';
+
+export interface MigrationIntent {
+  readonly eid: Ipv4;
+  readonly toDpid?: bigint;
+  readonly toSubnet?: string;
+  readonly expiresAt: number;
+}
+
+export type IntentResult =
+  | { readonly ok: true; readonly intent: MigrationIntent }
+  | { readonly ok: false; readonly error: string };
+
+export interface IntentInput {
+  readonly eid: unknown;
+  readonly toDpid?: unknown;
+  readonly toSubnet?: unknown;
+  readonly expiresAt: unknown;
+}
+
+/** Intents far in the future are almost certainly a unit mistake (seconds vs milliseconds). */
+export const MAX_INTENT_LIFETIME_MS = 60 * 60 * 1000;
+
+export class MigrationIntents {
+  private readonly byEid = new Map<Ipv4, MigrationIntent>();
+
+  constructor(private readonly subnets: SubnetMap) {}
+
+  /** Validates and stores (replacing any earlier intent for the EID). */
+  register(input: IntentInput, now: number): IntentResult {
+    const checked = validateIntent(input, this.subnets, now);
+    if (checked.ok) this.byEid.set(checked.intent.eid, checked.intent);
+    return checked;
+  }
+
+  /** The live intent for `eid`, if any. */
+  get(eid: Ipv4, now: number): MigrationIntent | undefined {
+    const intent = this.byEid.get(eid);
+    return intent !== undefined && intent.expiresAt > now ? intent : undefined;
+  }
+
+  /** Forgets the intent (once the move it announced happened). */
+  consume(eid: Ipv4): MigrationIntent | undefined {
+    const intent = this.byEid.get(eid);
+    this.byEid.delete(eid);
+    return intent;
+  }
+
+  /** Drops expired intents and returns them. */
+  expire(now: number): MigrationIntent[] {
+    const gone = [...this.byEid.values()].filter((i) => i.expiresAt <= now);
+    for (const i of gone) this.byEid.delete(i.eid);
+    return gone;
+  }
+
+  list(now: number): MigrationIntent[] {
+    return [...this.byEid.values()].filter((i) => i.expiresAt > now);
+  }
+}
+
+/** Does a live intent announce a move to this switch (in this subnet)? */
+export function intentMatches(intent: MigrationIntent | undefined, eid: Ipv4, dpid: bigint, subnet: string, now: number): boolean {
+  return intent !== undefined && intent.eid === eid && intent.expiresAt > now &&
+    (intent.toDpid === undefined || intent.toDpid === dpid) &&
+    (intent.toSubnet === undefined || intent.toSubnet === subnet);
+}
+
+export function validateIntent(input: IntentInput, subnets: SubnetMap, now: number): IntentResult {
+  const fail = (error: string): IntentResult => ({ ok: false, error });
+  if (!isIpv4(input.eid)) return fail('eid: must be an IPv4 address');
+  if (typeof input.expiresAt !== 'number' || !Number.isFinite(input.expiresAt)) return fail('expiresAt: must be a time in milliseconds');
+  if (input.expiresAt <= now) return fail('expiresAt: already in the past');
+  if (input.expiresAt > now + MAX_INTENT_LIFETIME_MS) return fail(`expiresAt: more than ${MAX_INTENT_LIFETIME_MS} ms ahead`);
+  let toDpid: bigint | undefined;
+  if (input.toDpid !== undefined) {
+    toDpid = toBigDpid(input.toDpid);
+    if (toDpid === undefined) return fail('toDpid: must be a datapath id');
+    if (subnets.ofDpid(toDpid) === undefined) return fail(`toDpid: ${formatDpid(toDpid)} is not an edge of any subnet`);
+  }
+  let toSubnet: string | undefined;
+  if (input.toSubnet !== undefined) {
+    if (typeof input.toSubnet !== 'string' || subnets.get(input.toSubnet) === undefined) return fail('toSubnet: unknown subnet');
+    toSubnet = input.toSubnet;
+    if (toDpid !== undefined && subnets.ofDpid(toDpid)?.name !== toSubnet) return fail(`toDpid: ${formatDpid(toDpid)} is not an edge of ${toSubnet}`);
+  }
+  return {
+    ok: true,
+    intent: { eid: input.eid, expiresAt: input.expiresAt, ...(toDpid === undefined ? {} : { toDpid }), ...(toSubnet === undefined ? {} : { toSubnet }) },
+  };
+}
+
+function toBigDpid(raw: unknown): bigint | undefined {
+  if (typeof raw === 'bigint') return raw >= 0n ? raw : undefined;
+  if (typeof raw === 'number') return Number.isSafeInteger(raw) && raw >= 0 ? BigInt(raw) : undefined;
+  if (typeof raw !== 'string') return undefined;
+  try { return parseDpid(raw); } catch { return undefined; }
+}

@@ -1,0 +1,152 @@
+// MoveDetector: pure. Given the bindings, the subnets, a sighting and whatever evidence the
+// caller has about the old attachment, decide what the sighting means. It changes nothing;
+// the caller applies the decision (BindingRegistry.apply) or runs the check a `pending` asks for.
+
+import { ipv4ToInt, type Ipv4 } from '../packet/address.js';
+import { sameAttachment, type Binding } from './binding.js';
+import type { BindingService } from './binding-store.js';
+import { intentMatches, type MigrationIntent } from './migration-intents.js';
+import { prefixContains, prefixRange } from './prefix.js';
+import type { Sighting } from './sighting.js';
+import type { Subnet, SubnetMap } from './subnet.js';
+
+export interface MoveEvidence {
+  /** The binding's current (old) port is down or gone (PORT_STATUS). */
+  readonly oldPortDown?: boolean;
+  /** The live intent for the EID, if any; the detector checks its destination and expiry. */
+  readonly intent?: MigrationIntent;
+  /**
+   * When the old attachment was last seen active, from a check the caller ran after a `pending`
+   * (an ARP probe answered, a flow counter that moved). Undefined = not checked.
+   */
+  readonly oldAttachmentLastActivity?: number;
+}
+
+export interface Attachment {
+  readonly subnet: string;
+  readonly dpid: bigint;
+  readonly port: number;
+}
+
+/** How the move's locator address is obtained: the EID (home), the current one (same foreign subnet), or a new one. */
+export type LocatorChoice = 'home' | 'keep' | 'allocate';
+
+export type MoveReason = 'intent' | 'old-port-down' | 'old-attachment-silent';
+
+export type ConflictReason =
+  /** The MAC and the IP of the claim belong to two different bindings (spoofing). */
+  | 'mac-and-eid-disagree'
+  /** The EID is bound to another MAC. */
+  | 'eid-bound-to-other-mac'
+  /** The MAC is bound to another EID. */
+  | 'mac-bound-to-other-eid'
+  /** A claim from a new attachment while the old one is still active. */
+  | 'old-attachment-active';
+
+export type IgnoreReason =
+  | 'unmanaged-switch'
+  | 'router-port'
+  | 'unknown-mac'
+  /** First sight of an IP outside the switch's subnet with no binding: nobody to move. */
+  | 'foreign-unknown'
+  | 'gateway-address'
+  | 'locator-address'
+  | 'not-a-host-address';
+
+export type MoveDecision =
+  | { readonly kind: 'learn-new'; readonly eid: Ipv4; readonly mac: string; readonly at: Attachment }
+  | { readonly kind: 'same-place'; readonly binding: Binding }
+  | { readonly kind: 'move'; readonly binding: Binding; readonly to: Attachment; readonly locator: LocatorChoice; readonly reason: MoveReason }
+  | { readonly kind: 'conflict'; readonly binding: Binding; readonly other?: Binding; readonly reason: ConflictReason; readonly detail: string }
+  | { readonly kind: 'pending'; readonly binding: Binding; readonly to: Attachment; readonly locator: LocatorChoice; readonly check: ActivityCheck }
+  | { readonly kind: 'ignore'; readonly reason: IgnoreReason; readonly detail: string };
+
+/** What to find out before deciding: was the old attachment active since `since`? */
+export interface ActivityCheck {
+  readonly eid: Ipv4;
+  readonly mac: string;
+  readonly dpid: bigint;
+  readonly port: number;
+  readonly since: number;
+}
+
+export interface MoveDetectorOptions {
+  /**
+   * An old attachment with activity this recent is "still active". Live migration stops the VM
+   * (stop-and-copy) before it resumes elsewhere, so this must stay below the shortest pause.
+   */
+  readonly silenceMs: number;
+}
+
+export const DEFAULT_SILENCE_MS = 50;
+
+export class MoveDetector {
+  private readonly silenceMs: number;
+
+  constructor(private readonly subnets: SubnetMap, options: Partial<MoveDetectorOptions> = {}) {
+    this.silenceMs = options.silenceMs ?? DEFAULT_SILENCE_MS;
+  }
+
+  decide(bindings: BindingService, s: Sighting, evidence: MoveEvidence = {}): MoveDecision {
+    const subnet = this.subnets.ofDpid(s.dpid);
+    if (subnet === undefined) return ignore('unmanaged-switch', `dpid ${s.dpid.toString(16)} is in no subnet`);
+    if (this.subnets.edge(s.dpid)?.routerPort === s.port) return ignore('router-port', `port ${s.port} leads to the router`);
+    const byMac = bindings.byMac(s.mac);
+    const byIp = s.ip === undefined ? undefined : bindings.byEid(s.ip);
+    const mismatch = identityConflict(s, byMac, byIp);
+    if (mismatch !== undefined) return mismatch;
+    const binding = byIp ?? byMac;
+    if (binding === undefined) return this.firstSight(s, subnet);
+    if (sameAttachment(binding.locator, s)) return { kind: 'same-place', binding };
+    return this.elsewhere(binding, s, subnet, evidence);
+  }
+
+  private firstSight(s: Sighting, subnet: Subnet): MoveDecision {
+    if (s.ip === undefined) return ignore('unknown-mac', `${s.kind} from ${s.mac}, which no binding has`);
+    if (!prefixContains(subnet.prefix, s.ip)) return ignore('foreign-unknown', `${s.ip} is outside ${subnet.name} and has no binding`);
+    if (s.ip === subnet.gateway.ip) return ignore('gateway-address', `${s.mac} claims the gateway address ${s.ip}`);
+    if (this.subnets.poolOf(s.ip) !== undefined) return ignore('locator-address', `${s.ip} is in a locator pool`);
+    const range = prefixRange(subnet.prefix);
+    const v = ipv4ToInt(s.ip);
+    if (subnet.prefix.length <= 30 && (v === range.first || v === range.last)) return ignore('not-a-host-address', `${s.ip} is ${subnet.name}'s network or broadcast address`);
+    return { kind: 'learn-new', eid: s.ip, mac: s.mac, at: { subnet: subnet.name, dpid: s.dpid, port: s.port } };
+  }
+
+  private elsewhere(binding: Binding, s: Sighting, subnet: Subnet, evidence: MoveEvidence): MoveDecision {
+    const to: Attachment = { subnet: subnet.name, dpid: s.dpid, port: s.port };
+    const locator: LocatorChoice = subnet.name === binding.homeSubnet ? 'home' : subnet.name === binding.locator.subnet ? 'keep' : 'allocate';
+    const move = (reason: MoveReason): MoveDecision => ({ kind: 'move', binding, to, locator, reason });
+    if (intentMatches(evidence.intent, binding.eid, s.dpid, subnet.name, s.now)) return move('intent');
+    if (evidence.oldPortDown === true) return move('old-port-down');
+    const lastActivity = Math.max(binding.lastSeen, evidence.oldAttachmentLastActivity ?? -Infinity);
+    if (s.now - lastActivity < this.silenceMs) {
+      return {
+        kind: 'conflict', binding, reason: 'old-attachment-active',
+        detail: `${binding.eid} claimed at ${s.dpid.toString(16)}:${s.port} while active at ${binding.locator.dpid.toString(16)}:${binding.locator.port} ${s.now - lastActivity} ms ago`,
+      };
+    }
+    if (evidence.oldAttachmentLastActivity !== undefined) return move('old-attachment-silent');
+    return {
+      kind: 'pending', binding, to, locator,
+      check: { eid: binding.eid, mac: binding.mac, dpid: binding.locator.dpid, port: binding.locator.port, since: s.now - this.silenceMs },
+    };
+  }
+}
+
+/** A claim whose MAC and IP do not tell the same story. */
+function identityConflict(s: Sighting, byMac: Binding | undefined, byIp: Binding | undefined): MoveDecision | undefined {
+  if (byMac !== undefined && byIp !== undefined && byMac !== byIp) {
+    return { kind: 'conflict', binding: byIp, other: byMac, reason: 'mac-and-eid-disagree', detail: `${s.mac} is ${byMac.eid}'s MAC but claims ${byIp.eid}` };
+  }
+  if (byIp !== undefined && byMac === undefined) {
+    return { kind: 'conflict', binding: byIp, reason: 'eid-bound-to-other-mac', detail: `${s.ip} is bound to ${byIp.mac}, claimed by ${s.mac}` };
+  }
+  if (byMac !== undefined && s.ip !== undefined && byIp === undefined) {
+    return { kind: 'conflict', binding: byMac, reason: 'mac-bound-to-other-eid', detail: `${s.mac} is bound to ${byMac.eid}, claims ${s.ip}` };
+  }
+  return undefined;
+}
+
+function ignore(reason: IgnoreReason, detail: string): MoveDecision {
+  return { kind: 'ignore', reason, detail };
+}

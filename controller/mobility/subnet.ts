@@ -1,0 +1,165 @@
+// Managed subnets: prefix, gateway (the router interface), edge switches and the locator pool.
+// `parseSubnets` validates the raw config array; every problem names the entry and the key.
+
+import { ipv4ToInt, isIpv4, isMac, normalizeMac, type Ipv4, type Mac } from '../packet/address.js';
+import { formatDpid, parseDpid } from '../switch/dpid.js';
+import {
+  formatPrefix, parsePrefix, parseRange, prefixContains, prefixRange, rangeContains, rangesOverlap,
+  type AddressRange, type Prefix,
+} from './prefix.js';
+
+export interface SubnetEdge {
+  readonly dpid: bigint;
+  /** The switch port that leads to the router; absent on an edge that reaches it through another edge. */
+  readonly routerPort?: number;
+}
+
+export interface Subnet {
+  readonly name: string;
+  readonly prefix: Prefix;
+  readonly gateway: { readonly ip: Ipv4; readonly mac?: Mac };
+  readonly edges: readonly SubnetEdge[];
+  readonly locatorPool: AddressRange;
+}
+
+export class SubnetConfigError extends Error {
+  override readonly name = 'SubnetConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid subnets config:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Throws a SubnetConfigError listing every problem found. */
+export function parseSubnets(raw: unknown): Subnet[] {
+  if (!Array.isArray(raw)) throw new SubnetConfigError(['subnets: must be an array']);
+  const problems: string[] = [];
+  const subnets: Subnet[] = [];
+  raw.forEach((entry, i) => {
+    const label = `subnets[${i}]${isObject(entry) && typeof entry.name === 'string' ? ` (${entry.name})` : ''}`;
+    const before = problems.length;
+    const subnet = parseSubnet(entry, (key, msg) => problems.push(`${label}.${key}: ${msg}`));
+    if (subnet !== undefined && problems.length === before) subnets.push(subnet);
+  });
+  checkAcrossSubnets(subnets, problems);
+  if (problems.length > 0) throw new SubnetConfigError(problems);
+  return subnets;
+}
+
+type Report = (key: string, message: string) => void;
+
+function parseSubnet(entry: unknown, report: Report): Subnet | undefined {
+  if (!isObject(entry)) { report('', 'must be an object'); return undefined; }
+  const known = new Set(['name', 'prefix', 'gateway', 'edges', 'locatorPool']);
+  for (const key of Object.keys(entry)) if (!known.has(key)) report(key, 'unknown key');
+  const name = typeof entry.name === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(entry.name) ? entry.name : undefined;
+  if (name === undefined) report('name', 'must be 1-64 letters, digits, _ . or -');
+  const prefix = typeof entry.prefix === 'string' ? parsePrefix(entry.prefix) : 'must be a CIDR string like 10.0.1.0/24';
+  if (typeof prefix === 'string') report('prefix', prefix);
+  const okPrefix = typeof prefix === 'string' ? undefined : prefix;
+  const gateway = parseGateway(entry.gateway, okPrefix, report);
+  const edges = parseEdges(entry.edges, report);
+  const pool = parsePool(entry.locatorPool, okPrefix, gateway?.ip, report);
+  if (name === undefined || okPrefix === undefined || gateway === undefined || edges === undefined || pool === undefined) return undefined;
+  return { name, prefix: okPrefix, gateway, edges, locatorPool: pool };
+}
+
+function parseGateway(raw: unknown, prefix: Prefix | undefined, report: Report): Subnet['gateway'] | undefined {
+  if (!isObject(raw)) { report('gateway', 'must be an object { ip, mac? }'); return undefined; }
+  if (!isIpv4(raw.ip)) { report('gateway.ip', 'must be an IPv4 address'); return undefined; }
+  if (prefix !== undefined && !prefixContains(prefix, raw.ip)) { report('gateway.ip', `${raw.ip} is outside ${formatPrefix(prefix)}`); return undefined; }
+  if (raw.mac === undefined) return { ip: raw.ip };
+  if (!isMac(raw.mac)) { report('gateway.mac', 'must be a MAC address like 02:00:00:00:01:01'); return undefined; }
+  return { ip: raw.ip, mac: normalizeMac(raw.mac) };
+}
+
+function parseEdges(raw: unknown, report: Report): SubnetEdge[] | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) { report('edges', 'must be a non-empty array'); return undefined; }
+  const edges: SubnetEdge[] = [];
+  raw.forEach((edge, j) => {
+    const key = `edges[${j}]`;
+    if (!isObject(edge)) { report(key, 'must be an object { dpid, routerPort? }'); return; }
+    const dpid = toDpid(edge.dpid);
+    if (dpid === undefined) { report(`${key}.dpid`, 'must be a datapath id (16 hex digits or a non-negative integer)'); return; }
+    if (edges.some((e) => e.dpid === dpid)) { report(`${key}.dpid`, `duplicate dpid ${formatDpid(dpid)}`); return; }
+    const port = edge.routerPort;
+    if (port !== undefined && !(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 0xffffff00)) {
+      report(`${key}.routerPort`, 'must be a switch port number (1..0xffffff00)');
+      return;
+    }
+    edges.push(port === undefined ? { dpid } : { dpid, routerPort: port as number });
+  });
+  return edges.length === raw.length ? edges : undefined;
+}
+
+function toDpid(raw: unknown): bigint | undefined {
+  if (typeof raw === 'number') return Number.isSafeInteger(raw) && raw >= 0 ? BigInt(raw) : undefined;
+  if (typeof raw !== 'string') return undefined;
+  try { return parseDpid(raw); } catch { return undefined; }
+}
+
+function parsePool(raw: unknown, prefix: Prefix | undefined, gateway: Ipv4 | undefined, report: Report): AddressRange | undefined {
+  if (typeof raw !== 'string') { report('locatorPool', "must be a range 'a.b.c.d-a.b.c.e' or a CIDR prefix"); return undefined; }
+  const range = parseRange(raw);
+  if (typeof range === 'string') { report('locatorPool', range); return undefined; }
+  if (prefix !== undefined) {
+    const p = prefixRange(prefix);
+    if (range.first < p.first || range.last > p.last) { report('locatorPool', `${raw} is not inside ${formatPrefix(prefix)}`); return undefined; }
+  }
+  if (gateway !== undefined && rangeContains(range, ipv4ToInt(gateway))) { report('locatorPool', `${raw} contains the gateway ${gateway}`); return undefined; }
+  return range;
+}
+
+function checkAcrossSubnets(subnets: readonly Subnet[], problems: string[]): void {
+  subnets.forEach((a, i) => {
+    for (const b of subnets.slice(i + 1)) {
+      if (a.name === b.name) problems.push(`subnets (${b.name}).name: duplicate name`);
+      if (rangesOverlap(prefixRange(a.prefix), prefixRange(b.prefix))) {
+        problems.push(`subnets (${b.name}).prefix: ${formatPrefix(b.prefix)} overlaps ${a.name}'s ${formatPrefix(a.prefix)}`);
+      }
+      for (const edge of b.edges) {
+        if (a.edges.some((e) => e.dpid === edge.dpid)) problems.push(`subnets (${b.name}).edges: dpid ${formatDpid(edge.dpid)} is already an edge of ${a.name}`);
+      }
+    }
+  });
+}
+
+/** Lookups over the validated subnets: by name, by edge dpid, by address. */
+export class SubnetMap {
+  private readonly byName = new Map<string, Subnet>();
+  private readonly byDpid = new Map<bigint, { subnet: Subnet; edge: SubnetEdge }>();
+
+  constructor(readonly subnets: readonly Subnet[]) {
+    for (const s of subnets) {
+      this.byName.set(s.name, s);
+      for (const edge of s.edges) this.byDpid.set(edge.dpid, { subnet: s, edge });
+    }
+  }
+
+  get(name: string): Subnet | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The subnet a switch is an edge of; undefined for an unmanaged switch. */
+  ofDpid(dpid: bigint): Subnet | undefined {
+    return this.byDpid.get(dpid)?.subnet;
+  }
+
+  edge(dpid: bigint): SubnetEdge | undefined {
+    return this.byDpid.get(dpid)?.edge;
+  }
+
+  /** The subnet whose prefix holds `ip`. */
+  ofAddress(ip: Ipv4): Subnet | undefined {
+    return this.subnets.find((s) => prefixContains(s.prefix, ip));
+  }
+
+  /** Is `ip` inside some subnet's locator pool? (Such an address is never an endpoint's EID.) */
+  poolOf(ip: Ipv4): Subnet | undefined {
+    const value = ipv4ToInt(ip);
+    return this.subnets.find((s) => rangeContains(s.locatorPool, value));
+  }
+}
