@@ -7,11 +7,10 @@ import type {
   GetConfigReply, GetConfigRequest, MultipartReply, MultipartReplyBody, MultipartRequest, OfpMessage,
   RoleReply, RoleRequest,
 } from '../openflow/types.js';
+import { OFPMPF_REPLY_MORE } from '../openflow/constants.js';
 import { OpenFlowError, RequestTimeoutError } from './errors.js';
 import { mergeMultipartBodies, samePartKind } from './multipart.js';
 
-/** OFPMPF_REPLY_MORE (kept local so this module stays independent of the codec's index). */
-const REPLY_MORE = 1;
 
 export const REPLY_TYPE = {
   BARRIER_REQUEST: 'BARRIER_REPLY',
@@ -165,7 +164,7 @@ export class RequestTracker {
   private onMultipartPart(reply: MultipartReply, entry: Waiting): boolean {
     if (!samePartKind(entry.parts, reply.body)) return false;
     entry.parts.push(reply.body);
-    if ((reply.flags & REPLY_MORE) !== 0) {
+    if ((reply.flags & OFPMPF_REPLY_MORE) !== 0) {
       // A long reply is progress, not silence: restart the clock on every part.
       clearTimeout(entry.timer);
       entry.timer = this.startTimer(entry.request);
