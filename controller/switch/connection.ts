@@ -166,12 +166,16 @@ export class SwitchConnection {
 
   // ---- sending ----------------------------------------------------------------------------
 
-  /** Sends without waiting; a later ERROR for it appears on errors$ with the message. Returns the xid. */
+  /**
+   * Sends without waiting; a later ERROR for it appears on errors$ with the message. Returns the xid.
+   * Throws ConnectionClosedError when DEAD, and the codec's error for an unencodable message.
+   */
   send(message: Outgoing): number {
     const full = this.withXid(message);
     if (this.state === ConnectionState.DEAD) throw new ConnectionClosedError(this.dpidText, this.reason ?? 'closed', full);
+    const frame = encodeMessage(full);
     this.tracker.remember(full);
-    this.writeMessage(full);
+    this.writer.write(frame);
     return full.xid;
   }
 
@@ -182,8 +186,14 @@ export class SwitchConnection {
     if (this.state === ConnectionState.DEAD) {
       return Promise.reject(new ConnectionClosedError(this.dpidText, this.reason ?? 'closed', full));
     }
+    let frame: Buffer;
+    try {
+      frame = encodeMessage(full);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const reply = this.tracker.expect(full);
-    this.writeMessage(full, (error) => this.tracker.abandon(full.xid, error));
+    this.writer.write(frame);
     return reply as Promise<ReplyFor[M['type']]>;
   }
 
@@ -216,10 +226,11 @@ export class SwitchConnection {
     if (this.state === ConnectionState.DEAD) throw new ConnectionClosedError(this.dpidText, this.reason ?? 'closed');
     const batch: BatchState = { errors: [] };
     const sent = messages.map((m) => this.withXid(m));
-    for (const message of sent) {
+    const frames = sent.map((m) => encodeMessage(m)); // an unencodable message fails the batch before anything is sent
+    sent.forEach((message, i) => {
       this.tracker.joinBatch(message, batch);
-      this.writeMessage(message);
-    }
+      this.writer.write(frames[i]!);
+    });
     try {
       await this.barrier();
     } finally {
@@ -232,17 +243,9 @@ export class SwitchConnection {
     return { ...message, xid: this.tracker.nextXid() } as unknown as M;
   }
 
-  /** Encodes and queues; an unencodable message is the caller's bug, reported through onError or thrown. */
-  private writeMessage(message: OfpMessage, onError?: (error: Error) => void): void {
-    let frame: Buffer;
-    try {
-      frame = encodeMessage(message);
-    } catch (error) {
-      if (onError === undefined) throw error;
-      onError(error as Error);
-      return;
-    }
-    this.writer.write(frame);
+  /** Messages we build ourselves (hello, echo reply, error): always encodable. */
+  private writeMessage(message: OfpMessage): void {
+    this.writer.write(encodeMessage(message));
   }
 
   // ---- receiving --------------------------------------------------------------------------

@@ -57,7 +57,8 @@ export class SwitchRegistry {
       else if (state === ConnectionState.DEAD) this.onDead(sw);
     });
     sw.messages$.subscribe((message) => this.messages.next({ sw, dpid: sw.dpid, message }));
-    sw.errors$.subscribe((error) => this.errors.next({ sw, dpid: sw.dpid, error }));
+    // An ERROR before FEATURES_REPLY has no datapath to name; the connection has logged it.
+    sw.errors$.pipe(filter(() => sw.features !== undefined)).subscribe((error) => this.errors.next({ sw, dpid: sw.dpid, error }));
   }
 
   /** The connected switch with this datapath id (bigint or hex text). */

@@ -99,14 +99,6 @@ export class RequestTracker {
     });
   }
 
-  /** Forgets a request that could not even be sent. */
-  abandon(xid: number, error: Error): void {
-    const entry = this.waiting.get(xid);
-    if (entry === undefined) return;
-    this.settle(xid, entry);
-    entry.reject(error);
-  }
-
   /** Remembers a fire-and-forget message for error attribution; the oldest are forgotten first. */
   remember(message: OfpMessage): void {
     this.recent.set(message.xid, message);

@@ -228,6 +228,17 @@ describe('switch/connection (fake switch over TCP)', () => {
       expect(await sw.barrier().then(() => null, (e: unknown) => e)).to.be.instanceOf(ConnectionClosedError);
     });
 
+    it('fails a batch holding an unencodable message before sending any of it', async () => {
+      const { f, sw } = await upSwitch();
+      const huge = { type: 'PACKET_OUT' as const, bufferId: 0xffffffff, inPort: 0xfffffffd, actions: [], data: new Uint8Array(70000) };
+      const error = await sw.sendBatch([flowMod({ cookie: 1n }), huge]).then(() => null, (e: unknown) => e);
+      expect(error).to.be.instanceOf(RangeError);
+      expect(() => sw.send(huge)).to.throw(RangeError);
+      await sw.barrier();
+      expect(f.of('FLOW_MOD')).to.have.length(0);
+      expect(sw.state).to.equal(ConnectionState.MAIN);
+    });
+
     it('refuses request() for messages without a reply', async () => {
       const { sw } = await upSwitch();
       const error = await sw.request(flowMod() as never).then(() => null, (e: unknown) => e);
@@ -259,6 +270,13 @@ describe('switch/connection (fake switch over TCP)', () => {
       expect(badSw.closeReason).to.match(/framing lost/);
       await good.barrier();
       expect(registry.list()).to.deep.equal([good]);
+    });
+
+    it('survives an ERROR that arrives before the datapath id is known', async () => {
+      const unsolicited = { type: 'ERROR' as const, xid: 999, errorType: OFPET_BAD_REQUEST, code: 1, data: new Uint8Array() };
+      const { sw } = await upSwitch({ answer: (m) => (m.type === 'FEATURES_REQUEST' ? [unsolicited, { type: 'FEATURES_REPLY', xid: m.xid, datapathId: 1n, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0, reserved: 0 }] : undefined) });
+      await sw.barrier();
+      expect(sw.state).to.equal(ConnectionState.MAIN);
     });
 
     it('survives random garbage from one peer while another works', async () => {
