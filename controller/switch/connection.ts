@@ -156,7 +156,7 @@ export class SwitchConnection {
       setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
     }
     this.tracker.failAll((request) => new ConnectionClosedError(this.dpidText, reason, request));
-    this.log.info('switch disconnected', { reason });
+    this.log.debug('disconnected', { reason });
     this.setState(ConnectionState.DEAD);
     this.stateSubject.complete();
     this.messageSubject.complete();
@@ -332,6 +332,7 @@ export class SwitchConnection {
     const result = negotiate(hello);
     if (!result.ok) return this.failHello(result.reason, hello.version);
     this.helloReceived = true;
+    this.log.debug('hello received', { version: hello.version });
     void this.configure();
   }
 
@@ -383,8 +384,8 @@ export class SwitchConnection {
       this.statusesAfterPortDesc = undefined;
       if (desc.body.kind === 'DESC') this.descBody = desc.body.desc;
       if (this.state !== ConnectionState.CONFIG) return;
+      this.log.debug('configured', { ports: ports.length, sw: this.descBody?.swDesc });
       this.setState(ConnectionState.MAIN);
-      this.log.info('switch up', { ports: ports.length, sw: this.descBody?.swDesc });
       for (const message of this.earlyMessages.splice(0)) this.messageSubject.next(message);
     } catch (error) {
       if (this.state !== ConnectionState.DEAD) this.close(`handshake failed: ${(error as Error).message}`);
