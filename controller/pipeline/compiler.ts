@@ -1,0 +1,99 @@
+// The rule compiler: pure. (bindings, subnets, connected switches, gateway MACs) -> the rules
+// every switch should hold. One place (the controller app) turns the difference between that
+// and what is installed into FLOW_MODs (plan.ts).
+
+import type { Binding } from '../mobility/binding.js';
+import type { Subnet } from '../mobility/subnet.js';
+import { applyActions, gotoTable, OFPP_CONTROLLER, OFPP_FLOOD, outputPort, type Instruction, type Mac, type Match } from '../openflow/index.js';
+import { formatDpid } from '../switch/dpid.js';
+import { bindingRules, type EdgeView } from './binding-rules.js';
+import { COOKIE_BASE } from './cookie.js';
+import type { Rule } from './rule.js';
+import { RULE_KINDS, TABLE_DST_REWRITE, TABLE_L2_FORWARD, type RuleKind } from './tables.js';
+
+/** A connected switch. `subnet` absent = unmanaged (plain L2 learning, base rules only). */
+export interface SwitchInfo {
+  readonly dpid: bigint;
+  readonly subnet?: string;
+  readonly routerPort?: number;
+}
+
+export interface CompileState {
+  readonly bindings: readonly Binding[];
+  readonly subnets: readonly Subnet[];
+  readonly switches: readonly SwitchInfo[];
+  /** Resolved gateway MAC per subnet name (see resolveGatewayMacs). */
+  readonly gatewayMacs: ReadonlyMap<string, Mac>;
+}
+
+export interface Compiled {
+  /** Keyed by formatDpid(dpid); every connected switch has an entry. */
+  readonly rules: Map<string, Rule[]>;
+  /** Bindings or subnets that could not be compiled fully, and why. */
+  readonly problems: string[];
+}
+
+export function compileRules(state: CompileState): Map<string, Rule[]> {
+  return compile(state).rules;
+}
+
+export function compile(state: CompileState): Compiled {
+  const problems: string[] = [];
+  const rules = new Map<string, Rule[]>();
+  const bySubnet = new Map(state.subnets.map((s) => [s.name, s]));
+  const edges: EdgeView[] = [];
+  for (const sw of state.switches) {
+    const subnet = sw.subnet === undefined ? undefined : bySubnet.get(sw.subnet);
+    if (sw.subnet !== undefined && subnet === undefined) problems.push(`switch ${formatDpid(sw.dpid)}: unknown subnet ${sw.subnet}`);
+    const gwMac = sw.subnet === undefined ? undefined : state.gatewayMacs.get(sw.subnet);
+    if (subnet !== undefined && gwMac === undefined) problems.push(`subnet ${subnet.name}: gateway MAC not resolved; ${formatDpid(sw.dpid)} has no gateway rule`);
+    rules.set(formatDpid(sw.dpid), baseRules(sw.routerPort, gwMac));
+    if (subnet !== undefined) edges.push({ dpid: sw.dpid, subnet, ...(sw.routerPort === undefined ? {} : { routerPort: sw.routerPort }) });
+  }
+  const ctx = { subnets: state.subnets, edges, gatewayMac: (name: string) => state.gatewayMacs.get(name) };
+  for (const b of state.bindings) {
+    const perSwitch = bindingRules(b, ctx);
+    if (typeof perSwitch === 'string') { problems.push(perSwitch); continue; }
+    for (const [dpid, list] of perSwitch) rules.get(formatDpid(dpid))?.push(...list);
+  }
+  return { rules, problems };
+}
+
+/** The pipeline skeleton every switch gets on connect. */
+export function baseRules(routerPort?: number, gatewayMac?: Mac): Rule[] {
+  const rule = (kind: RuleKind, match: Match, instructions: Instruction[]): Rule => ({
+    table: RULE_KINDS[kind].table, priority: RULE_KINDS[kind].priority, phase: 'base', match, instructions, cookie: COOKIE_BASE, kind,
+  });
+  const rules = [
+    rule('rarpToController', { eth_type: 0x8035 }, [applyActions(outputPort(OFPP_CONTROLLER))]),
+    rule('ingressMiss', {}, [applyActions(outputPort(OFPP_CONTROLLER))]),
+    rule('srcRewriteMiss', {}, [gotoTable(TABLE_DST_REWRITE)]),
+    rule('dstRewriteMiss', {}, [gotoTable(TABLE_L2_FORWARD)]),
+    rule('l2Flood', {}, [applyActions(outputPort(OFPP_FLOOD))]),
+  ];
+  if (routerPort !== undefined && gatewayMac !== undefined) {
+    rules.push(rule('gatewayToRouter', { eth_dst: gatewayMac }, [applyActions(outputPort(routerPort))]));
+  }
+  return rules;
+}
+
+/** Configured gateway MACs win over learned ones (learned: from ARP replies of the router). */
+export function resolveGatewayMacs(subnets: readonly Subnet[], learned: ReadonlyMap<string, Mac> = new Map()): Map<string, Mac> {
+  const out = new Map<string, Mac>();
+  for (const s of subnets) {
+    const mac = s.gateway.mac ?? learned.get(s.name);
+    if (mac !== undefined) out.set(s.name, mac.toLowerCase());
+  }
+  return out;
+}
+
+/** The switch view of the config: one SwitchInfo per connected dpid (unknown dpids are unmanaged). */
+export function switchInfos(subnets: readonly Subnet[], connected: Iterable<bigint>): SwitchInfo[] {
+  const out: SwitchInfo[] = [];
+  for (const dpid of connected) {
+    const subnet = subnets.find((s) => s.edges.some((e) => e.dpid === dpid));
+    const edge = subnet?.edges.find((e) => e.dpid === dpid);
+    out.push({ dpid, ...(subnet === undefined ? {} : { subnet: subnet.name }), ...(edge?.routerPort === undefined ? {} : { routerPort: edge.routerPort }) });
+  }
+  return out;
+}

@@ -1,0 +1,36 @@
+// A rule as the compiler produces it, and its FLOW_MOD forms.
+
+import {
+  flowMod, OFPFC_ADD, OFPFC_DELETE_STRICT, OFPFC_MODIFY_STRICT, OFPG_ANY, OFPP_ANY,
+  type FlowMod, type Instruction, type Match,
+} from '../openflow/index.js';
+import { COOKIE_MASK_EXACT } from './cookie.js';
+import type { Phase, RuleKind } from './tables.js';
+
+export interface Rule {
+  readonly table: number;
+  readonly priority: number;
+  readonly match: Match;
+  readonly instructions: readonly Instruction[];
+  readonly cookie: bigint;
+  readonly idleTimeout?: number;
+  readonly phase: Phase;
+  /** The binding a per-binding rule serves. */
+  readonly owner?: number;
+  /** Which declared rule kind this is (for validation, the dashboard and debugging). */
+  readonly kind?: RuleKind;
+}
+
+export type RuleCommand = typeof OFPFC_ADD | typeof OFPFC_MODIFY_STRICT | typeof OFPFC_DELETE_STRICT;
+
+/**
+ * ADD installs (or atomically overwrites the rule with the same table, priority and match);
+ * DELETE_STRICT removes the rule only while it still carries this exact cookie.
+ */
+export function toFlowMod(rule: Omit<Rule, 'phase'>, command: RuleCommand = OFPFC_ADD): FlowMod {
+  const identity = { tableId: rule.table, priority: rule.priority, match: rule.match, cookie: rule.cookie };
+  if (command === OFPFC_DELETE_STRICT) {
+    return flowMod({ ...identity, command, cookieMask: COOKIE_MASK_EXACT, outPort: OFPP_ANY, outGroup: OFPG_ANY });
+  }
+  return flowMod({ ...identity, command, instructions: rule.instructions, idleTimeout: rule.idleTimeout ?? 0 });
+}
