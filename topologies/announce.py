@@ -13,6 +13,7 @@ Every frame sent is reported as a JSON line {"round", "kind", "t"} (t in epoch m
 """
 
 import argparse
+import fcntl
 import json
 import socket
 import struct
@@ -24,6 +25,10 @@ ZERO_MAC = b'\x00' * 6
 ETH_P_ARP = 0x0806
 ETH_P_RARP = 0x8035
 MIN_FRAME = 60
+SIOCGIFFLAGS = 0x8913
+IFF_RUNNING = 0x40
+IFREQ = struct.Struct('16sH22x')
+RUNNING_TIMEOUT_S = 0.2
 
 
 def mac_bytes(mac):
@@ -66,6 +71,23 @@ def report(obj):
     sys.stdout.flush()
 
 
+def running(iface):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        _, flags = IFREQ.unpack(fcntl.ioctl(sock, SIOCGIFFLAGS, IFREQ.pack(iface.encode(), 0)))
+    return bool(flags & IFF_RUNNING)
+
+
+def wait_running(iface):
+    """Wait (briefly) for the interface to be operational again.
+
+    When an emulated pause took the carrier away, Linux re-enables the transmit queue
+    asynchronously after the carrier returns; a frame sent before that is silently dropped.
+    A paused guest has no such window, so the first round waits it out."""
+    deadline = time.monotonic() + RUNNING_TIMEOUT_S
+    while not running(iface) and time.monotonic() < deadline:
+        time.sleep(0.0002)
+
+
 def announce(sock, frames, offsets):
     start = time.monotonic()
     for number, offset in enumerate(offsets):
@@ -101,6 +123,7 @@ def main(argv):
             report({'ready': True})
             if not sys.stdin.readline():
                 return 1
+        wait_running(args.iface)
         announce(sock, frames, offsets)
     return 0
 

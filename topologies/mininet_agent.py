@@ -209,6 +209,7 @@ class Agent:
             for intf in switch.intfList():
                 if intf.name.startswith(self.prefix) and intf.name != 'lo':
                     self.root_links.append(intf.name)
+                    ovs_ports.keep_root_stack_off(intf.name)
         self.host_shells = [host.shell for host in self.net.hosts if host.shell is not None]
         for host in self.net.hosts:
             tap = vm_tap_name(self.prefix, host.name)

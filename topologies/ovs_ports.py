@@ -62,6 +62,16 @@ IFF_UP = 0x1
 IFREQ = struct.Struct('16sH22x')  # struct ifreq: name, then ifr_flags in the union
 
 
+def keep_root_stack_off(ifname):
+    """A switch port's veth end lives in the root namespace, whose own stack would otherwise send
+    IPv6 router solicitations and MLD reports to the host behind it, and answer its ARP requests
+    for any address the machine owns, all without going through the switch."""
+    for path, value in (('/proc/sys/net/ipv6/conf/%s/disable_ipv6', '1'),
+                        ('/proc/sys/net/ipv4/conf/%s/arp_ignore', '8')):
+        with open(path % ifname, 'w') as knob:
+            knob.write(value)
+
+
 def set_admin_up(ifname, up):
     """`ip link set IF up/down` for an interface in this namespace, in microseconds."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:

@@ -43,6 +43,14 @@ async function pings(net: MininetDriver, from: string, to: string): Promise<bool
   return code === 0;
 }
 
+/** tshark in a host, one line per frame: eth type, ARP opcode, sender MAC, sender IP, target MAC, target IP. */
+async function capture(net: MininetDriver, host: string, iface: string, filter: string): Promise<HostProcess> {
+  const fields = ['eth.type', 'arp.opcode', 'arp.src.hw_mac', 'arp.src.proto_ipv4', 'arp.dst.hw_mac', 'arp.dst.proto_ipv4'];
+  const tshark = net.spawn(host, `exec tshark -l -n -i ${iface} -f '${filter}' -T fields -E separator=, ${fields.map((f) => `-e ${f}`).join(' ')}`);
+  await tshark.waitForLine(/^Capturing on/, 20_000);
+  return tshark;
+}
+
 function json(line: string): Record<string, unknown> {
   return JSON.parse(line) as Record<string, unknown>;
 }
@@ -107,6 +115,7 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
   it('keeps a TCP stream alive across an intra-subnet migration (s1 port 10 -> s1 port 11)', async () => {
     const server = net.spawn('vm', `${HOST_PYTHON} ${TCP_STREAM} serve --port 5001`);
     await server.waitForLine(/listening/);
+    const rarps = await capture(net, 'cnA', 'cnA-eth0', 'ether proto 0x8035');
     const client = net.spawn('cnA', `${HOST_PYTHON} ${TCP_STREAM} send --to 10.0.1.10:5001 --seconds 3 --rate 500000`);
     await server.waitForLine(/"bytes"/);
 
@@ -127,6 +136,12 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     );
     expect(await net.attachment('vm')).to.include({ switch: 's1', port: 11 });
     await server.wait(5000);
+
+    // The announce as an independent decoder sees it, flooded to cnA: RARP reverse requests, sha = tha = the VM.
+    await waitUntil(() => rarps.stdout.length >= 5, { timeoutMs: 5000, what: 'tshark on cnA to see 5 RARP frames' });
+    await rarps.kill();
+    const rarp = '0x8035,3,02:00:00:00:01:0a,0.0.0.0,02:00:00:00:01:0a,0.0.0.0';
+    expect(rarps.stdout).to.deep.equal([rarp, rarp, rarp, rarp, rarp]);
   });
 
   it('refuses to move the VM onto a port that is taken', async () => {
@@ -141,9 +156,17 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     const routesBefore = await net.check('vm', 'ip route');
     expect(await net.check('vm', 'ip neigh show 10.0.1.1')).to.contain('02:00:00:00:01:01');
 
+    const heard = await capture(net, 'cnB', 'cnB-eth0', 'ether src 02:00:00:00:01:0a');
     const times = await net.migrate('vm', { toSwitch: 's2', announce: 'both', announceRounds: 2 });
     expect(times).to.include({ fromSwitch: 's1', toSwitch: 's2', toPort: 10 });
     expect(times.announcements.map((a) => a.kind)).to.deep.equal(['rarp', 'garp', 'rarp', 'garp']);
+    // The VM now floods into subnet B: cnB hears both kinds, a GARP being a request with spa = tpa = EID.
+    // (Userspace OVS may reorder the first two: each is the first packet of its flow, an upcall.)
+    await waitUntil(() => heard.stdout.length >= 4, { timeoutMs: 5000, what: 'tshark on cnB to see the announce' });
+    await heard.kill();
+    const rarp = '0x8035,3,02:00:00:00:01:0a,0.0.0.0,02:00:00:00:01:0a,0.0.0.0';
+    const garp = '0x0806,1,02:00:00:00:01:0a,10.0.1.10,00:00:00:00:00:00,10.0.1.10';
+    expect([...heard.stdout].sort()).to.deep.equal([garp, garp, rarp, rarp]);
 
     const tap = net.topology.vms.vm!.tap;
     expect(await portToBridge(tap)).to.equal(net.bridge('s2'));
