@@ -26,6 +26,18 @@ export interface Config {
   };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   readonly state: { readonly dir: string };
+  readonly mobility: {
+    /** false = the "no rewriting" baseline: plain L2 learning only. */
+    readonly rewrite: boolean;
+    /** How long receive-side rules outlive a move. */
+    readonly graceMs: number;
+    /** Sampling window of the "old attachment fell silent" check. */
+    readonly silenceMs: number;
+    /** A released locator address rests this long before reuse. */
+    readonly reuseGraceMs: number;
+    /** Idle timeout of learned L2 rules. */
+    readonly learnIdleTimeoutSec: number;
+  };
   /** Managed subnets; the mobility module defines and validates their shape. */
   readonly subnets: readonly unknown[];
 }
@@ -73,6 +85,18 @@ convict.addFormats({
   },
 });
 
+/**
+ * The embedded default: the reference topology of topologies/seamless_topo.py (three subnets,
+ * one edge switch each with the router on port 2), so `npm start` drives the case-study lab.
+ */
+export const REFERENCE_LAB_SUBNETS: readonly object[] = [1, 2, 3].map((n) => ({
+  name: String.fromCharCode(64 + n),
+  prefix: `10.0.${n}.0/24`,
+  gateway: { ip: `10.0.${n}.1`, mac: `02:00:00:00:0${n}:01` },
+  edges: [{ dpid: n, routerPort: 2 }],
+  locatorPool: `10.0.${n}.200-10.0.${n}.250`,
+}));
+
 function schema(stdoutIsTTY: boolean) {
   return {
     openflow: {
@@ -94,7 +118,14 @@ function schema(stdoutIsTTY: boolean) {
     state: {
       dir: { doc: 'Directory for persistent state', format: 'seamless-path', default: './.seamless', env: 'SEAMLESS_STATE_DIR', arg: 'state-dir' },
     },
-    subnets: { doc: 'Managed subnets (schema owned by the mobility module)', format: 'seamless-subnets', default: [] as unknown[] },
+    mobility: {
+      rewrite: { doc: 'Rewrite headers for moved endpoints (false = plain L2 learning baseline)', format: Boolean, default: true, env: 'SEAMLESS_REWRITE', arg: 'rewrite' },
+      graceMs: { doc: 'How long receive-side rules outlive a move', format: 'seamless-ms', default: 500, env: 'SEAMLESS_GRACE_MS', arg: 'grace-ms' },
+      silenceMs: { doc: 'Sampling window of the old-attachment silence check', format: 'seamless-ms', default: 100, env: 'SEAMLESS_SILENCE_MS', arg: 'silence-ms' },
+      reuseGraceMs: { doc: 'Rest time of a released locator address before reuse', format: 'seamless-ms', default: 60000, env: 'SEAMLESS_REUSE_GRACE_MS', arg: 'reuse-grace-ms' },
+      learnIdleTimeoutSec: { doc: 'Idle timeout (s) of learned L2 rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', arg: 'learn-idle-timeout-sec' },
+    },
+    subnets: { doc: 'Managed subnets (schema owned by the mobility module); default: the reference lab', format: 'seamless-subnets', default: REFERENCE_LAB_SUBNETS as unknown[] },
   };
 }
 

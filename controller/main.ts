@@ -5,11 +5,18 @@ import { pathToFileURL } from 'node:url';
 import { config as rxjsConfig } from 'rxjs';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
+import { Fabric } from './fabric/index.js';
+import { BindingRegistry, FileBindingRepository, MigrationIntents, parseSubnets, SubnetMap } from './mobility/index.js';
 import { SwitchListener, SwitchRegistry } from './switch/index.js';
 
 export interface Controller {
+  readonly config: Config;
   readonly switches: SwitchRegistry;
   readonly listener: SwitchListener;
+  readonly subnets: SubnetMap;
+  readonly registry: BindingRegistry;
+  readonly intents: MigrationIntents;
+  readonly fabric: Fabric;
   stop(): Promise<void>;
 }
 
@@ -31,12 +38,31 @@ export async function startController(config: Config, log: Logger): Promise<Cont
   switches.errors$.subscribe(({ sw, error }) =>
     log.warn('switch error', { dpid: sw.dpidText, error: error.errorName, request: error.request?.type, xid: error.reply.xid }));
 
+  const subnets = new SubnetMap(parseSubnets(config.subnets));
+  const repository = new FileBindingRepository({ dir: config.state.dir, log: log.child({ component: 'store' }) });
+  const { registry, problems } = await BindingRegistry.open(subnets, repository, { reuseGraceMs: config.mobility.reuseGraceMs });
+  for (const problem of problems) log.warn('persisted binding does not fit the config', { problem });
+  log.info('bindings loaded', { count: registry.bindings.list().length, stateDir: config.state.dir });
+  const intents = new MigrationIntents(subnets);
+  const fabric = new Fabric({
+    switches, subnets, registry, intents, log,
+    options: {
+      rewrite: config.mobility.rewrite,
+      graceMs: config.mobility.graceMs,
+      silenceMs: config.mobility.silenceMs,
+      learnIdleTimeoutSec: config.mobility.learnIdleTimeoutSec,
+    },
+  });
+  fabric.start();
+
   await listener.listen();
+  log.info('controller listening', { openflow: listener.address(), rewrite: config.mobility.rewrite, subnets: subnets.subnets.map((s) => s.name) });
   return {
-    switches,
-    listener,
+    config, switches, listener, subnets, registry, intents, fabric,
     async stop() {
       await listener.close();
+      fabric.stop();
+      await registry.flush(Date.now()).catch(() => undefined);
       switches.complete();
     },
   };
@@ -45,7 +71,7 @@ export async function startController(config: Config, log: Logger): Promise<Cont
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(process.argv.slice(2), process.env);
+    config = loadConfig(process.argv.slice(2), process.env, { validateSubnets: (raw) => void parseSubnets(raw) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`seamless: ${error.message}\n`);

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../controller/config.js';
+import { ConfigError, loadConfig, REFERENCE_LAB_SUBNETS } from '../../controller/config.js';
+import { parseSubnets } from '../../controller/mobility/index.js';
 
 describe('config', () => {
   let dir: string;
@@ -33,7 +34,19 @@ describe('config', () => {
     expect(config.http).to.deep.equal({ host: '127.0.0.1', port: 8080, token: null });
     expect(config.log).to.deep.equal({ level: 'info', format: 'json' });
     expect(config.state.dir).to.equal('./.seamless');
-    expect(config.subnets).to.deep.equal([]);
+    expect(config.subnets).to.deep.equal(REFERENCE_LAB_SUBNETS);
+    expect(config.mobility).to.deep.equal({ rewrite: true, graceMs: 500, silenceMs: 100, reuseGraceMs: 60000, learnIdleTimeoutSec: 300 });
+  });
+
+  it('turns rewriting off for the baseline from the environment or a flag', () => {
+    expect(loadConfig([], { SEAMLESS_REWRITE: 'false' }, { stdoutIsTTY: false }).mobility.rewrite).to.equal(false);
+    expect(loadConfig(['--rewrite', 'false'], {}, { stdoutIsTTY: false }).mobility.rewrite).to.equal(false);
+  });
+
+  it('embeds the reference lab as the default subnets, valid for the mobility module', () => {
+    const subnets = parseSubnets(loadConfig([], {}, { stdoutIsTTY: false }).subnets);
+    expect(subnets.map((s) => s.name)).to.deep.equal(['A', 'B', 'C']);
+    expect(subnets.map((s) => s.edges[0]?.dpid)).to.deep.equal([1n, 2n, 3n]);
   });
 
   it('logs pretty by default on a terminal', () => {

@@ -1,0 +1,441 @@
+// The Fabric: the runtime that ties the layers together. Switch events and packet-ins come in
+// (switch/), sightings are judged (mobility/MoveDetector) and applied (BindingRegistry), the
+// desired rules are compiled (pipeline/) and TableSync brings switches to them. Ordinary
+// traffic is handled as a learning switch would (L2Learner). Everything a user may want to
+// watch leaves through events$ and the read-only accessors.
+
+import { Subject, type Observable, type Subscription } from 'rxjs';
+import {
+  OFPP_TABLE, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, outputPort, packetOut,
+  type FlowMod, type Mac, type PacketIn,
+} from '../openflow/index.js';
+import type { Logger } from '../log.js';
+import {
+  isAway, MoveDetector, type Binding, type BindingEvent, type BindingRegistry, type Locator, type MigrationIntents,
+  type MoveDecision, type MoveEvidence, type Sighting, type SubnetMap, sightingFromPacket,
+} from '../mobility/index.js';
+import { parsePacket, type Packet } from '../packet/index.js';
+import { compile, resolveGatewayMacs, switchInfos, type Compiled, type SwitchInfo } from '../pipeline/index.js';
+import { formatDpid, type SwitchConnection, type SwitchMessage, type SwitchRegistry } from '../switch/index.js';
+import { L2Learner } from './l2-learner.js';
+import { MigrationLog, type MigrationRecord } from './migration-log.js';
+import { TableSync } from './table-sync.js';
+
+export interface FabricOptions {
+  /** false = baseline: plain L2 learning, bindings are learned but nothing is rewritten. */
+  readonly rewrite: boolean;
+  /** How long receive-side rules outlive a move (in-flight packets, cached datapath flows). */
+  readonly graceMs: number;
+  /** Counter sampling window of the "old attachment fell silent" check. */
+  readonly silenceMs: number;
+  /** Idle timeout of learned L2 rules, seconds. */
+  readonly learnIdleTimeoutSec: number;
+  /** Packets held per endpoint while its rules are being installed. */
+  readonly maxHeldPackets: number;
+}
+
+export const DEFAULT_FABRIC_OPTIONS: FabricOptions = {
+  rewrite: true, graceMs: 500, silenceMs: 100, learnIdleTimeoutSec: 300, maxHeldPackets: 256,
+};
+
+export type FabricEvent =
+  | BindingEvent
+  | { readonly type: 'MIGRATION_COMPLETED'; readonly migration: MigrationRecord; readonly at: number }
+  | { readonly type: 'CONFLICT'; readonly eid: string; readonly mac: string; readonly reason: string; readonly detail: string; readonly dpid: string; readonly port: number; readonly at: number }
+  | { readonly type: 'RULES_UPDATED'; readonly dpids: readonly string[]; readonly flowMods: number; readonly at: number };
+
+export interface FabricCounters {
+  packetIns: number;
+  malformedFrames: number;
+  flowMods: number;
+  moves: number;
+  conflicts: number;
+  heldPackets: number;
+  droppedHeldPackets: number;
+}
+
+interface Held {
+  readonly sw: SwitchConnection;
+  readonly message: PacketIn;
+}
+
+/** Packets of an endpoint whose move is being decided or applied: re-injected once its rules are in. */
+interface InFlight {
+  readonly held: Held[];
+  readonly startedAt: number;
+}
+
+export interface FabricDeps {
+  readonly switches: SwitchRegistry;
+  readonly subnets: SubnetMap;
+  readonly registry: BindingRegistry;
+  readonly intents: MigrationIntents;
+  readonly log: Logger;
+  readonly options?: Partial<FabricOptions>;
+}
+
+export class Fabric {
+  readonly events$: Observable<FabricEvent>;
+  readonly counters: FabricCounters = { packetIns: 0, malformedFrames: 0, flowMods: 0, moves: 0, conflicts: 0, heldPackets: 0, droppedHeldPackets: 0 };
+  readonly migrations = new MigrationLog(1000);
+  readonly options: FabricOptions;
+
+  private readonly events = new Subject<FabricEvent>();
+  private readonly learner: L2Learner;
+  private readonly sync: TableSync;
+  private readonly detector: MoveDetector;
+  private readonly inFlight = new Map<Mac, InFlight>();
+  private readonly learnedGatewayMacs = new Map<string, Mac>();
+  private readonly learnedRouterPorts = new Map<bigint, number>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly log: Logger;
+
+  constructor(private readonly deps: FabricDeps) {
+    this.options = { ...DEFAULT_FABRIC_OPTIONS, ...deps.options };
+    this.log = deps.log.child({ component: 'fabric' });
+    this.events$ = this.events.asObservable();
+    this.learner = new L2Learner({ idleTimeoutSec: this.options.learnIdleTimeoutSec });
+    this.sync = new TableSync(deps.switches, { graceMs: this.options.graceMs, log: this.log });
+    this.detector = new MoveDetector(deps.subnets, { silenceMs: this.options.silenceMs });
+  }
+
+  start(): void {
+    const { switches } = this.deps;
+    this.subscriptions.push(
+      switches.switchUp$.subscribe((sw) => void this.onSwitchUp(sw)),
+      switches.switchDown$.subscribe((sw) => this.onSwitchDown(sw)),
+      switches.packetIn$.subscribe((event) => this.guard('packet-in', () => this.onPacketIn(event))),
+      switches.portStatus$.subscribe((event) => this.guard('port-status', () => this.onPortStatus(event.sw, event.message.reason, event.message.port.portNo))),
+    );
+  }
+
+  stop(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.sync.close();
+    this.events.complete();
+  }
+
+  get bindings() {
+    return this.deps.registry.bindings;
+  }
+
+  /** The rules every connected switch should hold now, and what could not be compiled. */
+  desired(): Compiled {
+    const connected = this.deps.switches.list().map((sw) => sw.dpid);
+    const switches: SwitchInfo[] = switchInfos(this.deps.subnets.subnets, connected).map((info) => {
+      const learned = this.learnedRouterPorts.get(info.dpid);
+      return info.routerPort === undefined && learned !== undefined ? { ...info, routerPort: learned } : info;
+    });
+    return compile({
+      bindings: this.options.rewrite ? this.deps.registry.bindings.list() : [],
+      subnets: this.deps.subnets.subnets,
+      switches,
+      gatewayMacs: resolveGatewayMacs(this.deps.subnets.subnets, this.learnedGatewayMacs),
+    });
+  }
+
+  /** Where the router is behind a switch: configured, or learned from the gateway's frames. */
+  routerPort(dpid: bigint): number | undefined {
+    return this.deps.subnets.edge(dpid)?.routerPort ?? this.learnedRouterPorts.get(dpid);
+  }
+
+  gatewayMac(subnet: string): Mac | undefined {
+    return this.deps.subnets.get(subnet)?.gateway.mac ?? this.learnedGatewayMacs.get(subnet);
+  }
+
+  /** Applies the current desired state everywhere (after a config-level change or an API removal). */
+  async reconcile(): Promise<void> {
+    const { problems, rules } = this.desired();
+    for (const p of problems) this.log.warn('rule compilation problem', { problem: p });
+    const result = await this.sync.update(rules);
+    this.noteUpdate(result.flowMods, [...rules.keys()]);
+  }
+
+  /** Removes a binding (an operator's decision, e.g. a stale VM) and its rules. */
+  async removeBinding(eid: string): Promise<Binding | undefined> {
+    const now = Date.now();
+    const event = this.deps.registry.remove(eid, now);
+    if (event === undefined) return undefined;
+    this.emit(event);
+    void this.persist(now);
+    const { dpid } = event.binding.locator;
+    const sw = this.deps.switches.get(dpid);
+    if (sw !== undefined) this.sendQuietly(sw, this.learner.forget(dpid, event.binding.mac));
+    await this.reconcile();
+    return event.binding;
+  }
+
+  // ---- switches ---------------------------------------------------------------------------
+
+  private async onSwitchUp(sw: SwitchConnection): Promise<void> {
+    try {
+      const flows = await this.sync.adopt(sw);
+      const learned = this.learner.restore(sw.dpid, flows);
+      this.log.info('switch up: resynchronising its tables', { dpid: sw.dpidText, flows: flows.length, learnedHosts: learned });
+      await this.reconcile();
+    } catch (error) {
+      this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: (error as Error).message });
+    }
+  }
+
+  private onSwitchDown(sw: SwitchConnection): void {
+    this.sync.forget(sw.dpidText);
+    this.learner.dropSwitch(sw.dpid);
+  }
+
+  private onPortStatus(sw: SwitchConnection, reason: number, port: number): void {
+    const info = sw.ports.get(port);
+    const down = info === undefined || (info.state & OFPPS_LINK_DOWN) !== 0 || (info.config & OFPPC_PORT_DOWN) !== 0;
+    if (down) this.sendQuietly(sw, this.learner.forgetPort(sw.dpid, port));
+    this.log.debug('port status', { dpid: sw.dpidText, port, reason, down });
+  }
+
+  // ---- packet-in --------------------------------------------------------------------------
+
+  private onPacketIn({ sw, dpid, message }: SwitchMessage<PacketIn>): void {
+    this.counters.packetIns++;
+    const inPort = message.match.in_port;
+    if (typeof inPort !== 'number') return;
+    const parsed = parsePacket(message.data);
+    if (!parsed.ok) {
+      this.counters.malformedFrames++;
+      this.log.debug('malformed frame in packet-in, ignored', { dpid: sw.dpidText, port: inPort, error: parsed.error.reason });
+      return;
+    }
+    const packet = parsed.value;
+    this.learnGateway(dpid, inPort, packet);
+    const held = this.inFlight.get(packet.eth.src);
+    if (held !== undefined) return this.hold(held, { sw, message });
+    if (this.isRouterSide(dpid, inPort, packet)) return this.forwardLearned(sw, inPort, packet, message);
+    const sighting = sightingFromPacket(packet, dpid, inPort, Date.now());
+    if (sighting === undefined) return this.forwardLearned(sw, inPort, packet, message);
+    const decision = this.detector.decide(this.bindings, sighting, this.evidence(sighting));
+    this.act(decision, sighting, { sw, message }, packet);
+  }
+
+  private act(decision: MoveDecision, sighting: Sighting, held: Held, packet: Packet): void {
+    const { sw, message } = held;
+    const inPort = sighting.port;
+    switch (decision.kind) {
+      case 'ignore':
+        return this.forwardLearned(sw, inPort, packet, message);
+      case 'learn-new': {
+        const event = this.deps.registry.apply(decision, sighting.now);
+        if (event !== undefined) {
+          this.emit(event);
+          void this.persist(sighting.now);
+          this.log.info('endpoint learned', { eid: decision.eid, mac: decision.mac, dpid: sw.dpidText, port: inPort });
+        }
+        return this.forwardLearned(sw, inPort, packet, message);
+      }
+      case 'same-place':
+        this.deps.registry.apply(decision, sighting.now);
+        // Away from home the compiled gate lets the VM's traffic in; only its announcements come here.
+        if (this.options.rewrite && isAway(decision.binding)) return this.reinjectUnlessAnnounce(sw, inPort, packet, message);
+        return this.forwardLearned(sw, inPort, packet, message);
+      case 'move':
+        if (!this.options.rewrite) return this.forwardLearned(sw, inPort, packet, message);
+        return void this.move(decision, sighting, this.beginFlight(decision.binding.mac, held));
+      case 'pending':
+        if (!this.options.rewrite) return this.forwardLearned(sw, inPort, packet, message);
+        return void this.checkThenMove(decision, sighting, this.beginFlight(decision.binding.mac, held));
+      case 'conflict':
+        if (!this.options.rewrite) return this.forwardLearned(sw, inPort, packet, message);
+        return this.conflict(decision.binding, decision.reason, decision.detail, sighting);
+    }
+  }
+
+  /** The evidence we hold without asking a switch: the old port's state and the intents. */
+  private evidence(s: Sighting): MoveEvidence {
+    const b = (s.ip === undefined ? undefined : this.bindings.byEid(s.ip)) ?? this.bindings.byMac(s.mac);
+    if (b === undefined) return {};
+    const intent = this.deps.intents.get(b.eid, s.now);
+    const old = this.deps.switches.get(b.locator.dpid);
+    const port = old?.ports.get(b.locator.port);
+    const oldPortDown = old !== undefined && (port === undefined || (port.state & OFPPS_LINK_DOWN) !== 0 || (port.config & OFPPC_PORT_DOWN) !== 0);
+    return { oldPortDown, ...(intent === undefined ? {} : { intent }) };
+  }
+
+  // ---- moves ------------------------------------------------------------------------------
+
+  private beginFlight(mac: Mac, first: Held): InFlight {
+    const flight: InFlight = { held: [first], startedAt: performance.now() };
+    this.inFlight.set(mac, flight);
+    return flight;
+  }
+
+  private hold(flight: InFlight, held: Held): void {
+    if (flight.held.length >= this.options.maxHeldPackets) {
+      this.counters.droppedHeldPackets++;
+      return;
+    }
+    this.counters.heldPackets++;
+    flight.held.push(held);
+  }
+
+  /** The "fell silent" check: did the old attachment's fast-path rule count packets in the window? */
+  private async checkThenMove(decision: Extract<MoveDecision, { kind: 'pending' }>, sighting: Sighting, flight: InFlight): Promise<void> {
+    const { check } = decision;
+    const active = await this.attachmentActive(check.dpid, check.port, check.mac);
+    const now = Date.now();
+    const evidence: MoveEvidence = { ...this.evidence({ ...sighting, now }), oldAttachmentLastActivity: active ? now : 0 };
+    const next = this.detector.decide(this.bindings, { ...sighting, now }, evidence);
+    if (next.kind === 'move') return this.move(next, { ...sighting, now }, flight);
+    this.inFlight.delete(decision.binding.mac);
+    if (next.kind === 'conflict') return this.conflict(next.binding, next.reason, next.detail, sighting);
+    this.log.warn('move check ended without a move', { eid: decision.binding.eid, decision: next.kind });
+  }
+
+  private async attachmentActive(dpid: bigint, port: number, mac: Mac): Promise<boolean> {
+    const sw = this.deps.switches.get(dpid);
+    if (sw === undefined) return false;
+    const count = async (): Promise<bigint> => {
+      const flows = await sw.flowStats({ tableId: 0, match: { in_port: port, eth_src: mac } });
+      return flows.reduce((sum, f) => sum + f.packetCount, 0n);
+    };
+    try {
+      const before = await count();
+      await new Promise((r) => setTimeout(r, this.options.silenceMs));
+      return (await count()) !== before;
+    } catch (error) {
+      this.log.warn('activity check failed; treating the old attachment as silent', { dpid: formatDpid(dpid), port, error: (error as Error).message });
+      return false;
+    }
+  }
+
+  private async move(decision: Extract<MoveDecision, { kind: 'move' }>, sighting: Sighting, flight: InFlight): Promise<void> {
+    const previous = decision.binding;
+    const detectedAt = Date.now();
+    try {
+      const event = this.deps.registry.apply(decision, sighting.now);
+      if (event === undefined || event.type !== 'BINDING_MOVED') throw new Error(`the store refused the move of ${previous.eid}`);
+      this.deps.intents.consume(previous.eid);
+      this.emit(event);
+      void this.persist(sighting.now);
+      const old = this.deps.switches.get(previous.locator.dpid);
+      if (old !== undefined) this.sendQuietly(old, this.learner.forget(previous.locator.dpid, previous.mac));
+      const binding = event.binding;
+      const { rules, problems } = this.desired();
+      for (const p of problems) this.log.warn('rule compilation problem', { problem: p });
+      const result = await this.sync.update(rules, () => this.release(binding, flight));
+      this.counters.moves++;
+      this.noteUpdate(result.flowMods, [...rules.keys()]);
+      const record = this.migrations.add({
+        eid: binding.eid, mac: binding.mac, from: previous.locator, to: binding.locator, version: binding.version,
+        reason: decision.reason, trigger: sighting.kind, detectedAt,
+        reconvergenceMs: performance.now() - flight.startedAt, confirmMs: result.confirmMs,
+        flowMods: result.flowMods, switches: result.switches, failures: result.failures,
+      });
+      this.log.info('migration completed', { ...record, from: locatorText(record.from), to: locatorText(record.to) });
+      this.emit({ type: 'MIGRATION_COMPLETED', migration: record, at: Date.now() });
+    } catch (error) {
+      this.inFlight.delete(previous.mac);
+      this.log.error('migration failed', { eid: previous.eid, error: (error as Error).message });
+    }
+  }
+
+  /** Step 2 is confirmed: at home the learner's rules open the way; then held packets go. */
+  private async release(binding: Binding, flight: InFlight): Promise<void> {
+    const { dpid, port } = binding.locator;
+    const sw = this.deps.switches.get(dpid);
+    this.inFlight.delete(binding.mac);
+    if (sw === undefined) return;
+    if (!isAway(binding)) await sw.sendBatch(this.learner.learn(dpid, port, binding.mac).mods).catch((e: Error) => this.log.warn('learner rules failed', { error: e.message }));
+    for (const h of flight.held) {
+      if (h.sw.dpid !== dpid) continue;
+      const packet = parsePacket(h.message.data);
+      if (packet.ok && packet.value.kind === 'rarp') continue;
+      this.reinject(h.sw, h.message.match.in_port as number, h.message);
+    }
+  }
+
+  private conflict(binding: Binding, reason: string, detail: string, s: Sighting): void {
+    this.counters.conflicts++;
+    this.log.warn('conflicting claim: binding kept', { eid: binding.eid, reason, detail, dpid: formatDpid(s.dpid), port: s.port, mac: s.mac });
+    this.emit({ type: 'CONFLICT', eid: binding.eid, mac: s.mac, reason, detail, dpid: formatDpid(s.dpid), port: s.port, at: s.now });
+  }
+
+  // ---- forwarding -------------------------------------------------------------------------
+
+  /** Learning-switch behaviour: learn the source, then let the pipeline forward the packet. */
+  private forwardLearned(sw: SwitchConnection, inPort: number, packet: Packet, message: PacketIn): void {
+    const mac = packet.eth.src;
+    const binding = this.bindings.byMac(mac);
+    const ownedByGate = this.options.rewrite && binding !== undefined && isAway(binding) && binding.locator.dpid === sw.dpid && binding.locator.port === inPort;
+    if (!ownedByGate && !isMulticast(mac)) this.sendQuietly(sw, this.learner.learn(sw.dpid, inPort, mac).mods);
+    this.reinjectUnlessAnnounce(sw, inPort, packet, message);
+  }
+
+  /** RARP announces only teach us where a MAC is; the hosts have no use for them. */
+  private reinjectUnlessAnnounce(sw: SwitchConnection, inPort: number, packet: Packet, message: PacketIn): void {
+    if (packet.kind === 'rarp') return;
+    this.reinject(sw, inPort, message);
+  }
+
+  private reinject(sw: SwitchConnection, inPort: number, message: PacketIn): void {
+    sw.send(packetOut({ inPort, actions: [outputPort(OFPP_TABLE)], data: message.data }));
+  }
+
+  private sendQuietly(sw: SwitchConnection, mods: readonly FlowMod[]): void {
+    if (mods.length === 0) return;
+    this.counters.flowMods += mods.length;
+    for (const m of mods) sw.send(m);
+  }
+
+  // ---- the router side --------------------------------------------------------------------
+
+  private isRouterSide(dpid: bigint, port: number, packet: Packet): boolean {
+    if (this.routerPort(dpid) === port) return true;
+    const subnet = this.deps.subnets.ofDpid(dpid);
+    return subnet !== undefined && this.gatewayMac(subnet.name) === packet.eth.src;
+  }
+
+  /** The router's own ARP (spa = gateway IP) tells its MAC and the port that leads to it. */
+  private learnGateway(dpid: bigint, port: number, packet: Packet): void {
+    if (packet.kind !== 'arp') return;
+    const subnet = this.deps.subnets.ofDpid(dpid);
+    if (subnet === undefined || packet.arp.spa !== subnet.gateway.ip) return;
+    const macChanged = subnet.gateway.mac === undefined && this.learnedGatewayMacs.get(subnet.name) !== packet.arp.sha;
+    const portChanged = this.deps.subnets.edge(dpid)?.routerPort === undefined && this.learnedRouterPorts.get(dpid) !== port;
+    if (!macChanged && !portChanged) return;
+    if (macChanged) this.learnedGatewayMacs.set(subnet.name, packet.arp.sha);
+    if (portChanged) this.learnedRouterPorts.set(dpid, port);
+    this.log.info('gateway learned', { subnet: subnet.name, mac: packet.arp.sha, dpid: formatDpid(dpid), port });
+    void this.reconcile().catch((e: Error) => this.log.error('reconcile failed', { error: e.message }));
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  private emit(event: FabricEvent): void {
+    this.events.next(event);
+  }
+
+  private noteUpdate(flowMods: number, dpids: string[]): void {
+    this.counters.flowMods += flowMods;
+    if (flowMods > 0) this.emit({ type: 'RULES_UPDATED', dpids, flowMods, at: Date.now() });
+  }
+
+  private async persist(now: number): Promise<void> {
+    try {
+      await this.deps.registry.flush(now);
+    } catch (error) {
+      this.log.error('could not persist bindings', { error: (error as Error).message });
+    }
+  }
+
+  private guard(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.log.error(`internal error handling ${what}`, { error: (error as Error).message, stack: (error as Error).stack });
+    }
+  }
+}
+
+function isMulticast(mac: Mac): boolean {
+  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+}
+
+function locatorText(l: Locator): string {
+  return `${l.subnet}/${formatDpid(l.dpid)}:${l.port}/${l.address}`;
+}

@@ -1,0 +1,123 @@
+// The L2 learner: which MAC sits behind which port of which switch, and the two rules that
+// make a learned host fast-path: "from (port, mac) -> into the pipeline" (table 0) and
+// "to mac -> port" (table 3). Pure state plus FLOW_MOD builders; the Fabric sends them.
+//
+// A moved VM that is away from home is not the learner's: its gate in table 0 is a compiled
+// per-binding rule (pipeline/binding-rules), so the learner never installs rules for it there.
+
+import {
+  applyActions, flowMod, gotoTable, OFPFC_DELETE, OFPFC_DELETE_STRICT, OFPG_ANY, OFPP_ANY, outputPort,
+  type FlowMod, type FlowStats, type Mac,
+} from '../openflow/index.js';
+import { COOKIE_LEARNER, COOKIE_TAG_MASK, LEARNER_PRIORITY, TABLE_INGRESS, TABLE_L2_FORWARD, TABLE_SRC_REWRITE } from '../pipeline/index.js';
+
+export interface LearnResult {
+  /** What to send so the switch matches the new knowledge (empty when nothing changed). */
+  readonly mods: FlowMod[];
+  /** The port the MAC was behind before, when it moved within this switch. */
+  readonly previousPort?: number;
+}
+
+export interface L2LearnerOptions {
+  /** Idle timeout of learned rules (seconds): a silent host is forgotten by the switch. */
+  readonly idleTimeoutSec: number;
+}
+
+export class L2Learner {
+  private readonly tables = new Map<bigint, Map<Mac, number>>();
+
+  constructor(private readonly options: L2LearnerOptions = { idleTimeoutSec: 300 }) {}
+
+  portOf(dpid: bigint, mac: Mac): number | undefined {
+    return this.tables.get(dpid)?.get(mac);
+  }
+
+  /** Everything known about one switch: mac -> port. */
+  entries(dpid: bigint): ReadonlyMap<Mac, number> {
+    return this.tables.get(dpid) ?? new Map();
+  }
+
+  /**
+   * `mac` was seen entering `dpid` on `port`. Always returns the rules (re-sending refreshes a
+   * rule that idled out on the switch while we still remembered it).
+   */
+  learn(dpid: bigint, port: number, mac: Mac): LearnResult {
+    const table = this.tableOf(dpid);
+    const previousPort = table.get(mac);
+    table.set(mac, port);
+    const mods: FlowMod[] = [];
+    if (previousPort !== undefined && previousPort !== port) mods.push(this.deleteSource(previousPort, mac));
+    mods.push(
+      flowMod({
+        cookie: COOKIE_LEARNER, tableId: TABLE_L2_FORWARD, priority: LEARNER_PRIORITY, idleTimeout: this.options.idleTimeoutSec,
+        match: { eth_dst: mac }, instructions: [applyActions(outputPort(port))],
+      }),
+      flowMod({
+        cookie: COOKIE_LEARNER, tableId: TABLE_INGRESS, priority: LEARNER_PRIORITY, idleTimeout: this.options.idleTimeoutSec,
+        match: { in_port: port, eth_src: mac }, instructions: [gotoTable(TABLE_SRC_REWRITE)],
+      }),
+    );
+    return previousPort !== undefined && previousPort !== port ? { mods, previousPort } : { mods };
+  }
+
+  /** Forgets `mac` on `dpid` (it left the switch) and returns the deletes of its rules there. */
+  forget(dpid: bigint, mac: Mac): FlowMod[] {
+    const table = this.tables.get(dpid);
+    const port = table?.get(mac);
+    table?.delete(mac);
+    const mods = [this.deleteDestination(mac)];
+    if (port !== undefined) mods.unshift(this.deleteSource(port, mac));
+    return mods;
+  }
+
+  /** A port went away: forget every MAC behind it (the switch drops rules matching a deleted in_port itself). */
+  forgetPort(dpid: bigint, port: number): FlowMod[] {
+    const table = this.tables.get(dpid);
+    if (table === undefined) return [];
+    const mods: FlowMod[] = [];
+    for (const [mac, p] of table) {
+      if (p !== port) continue;
+      table.delete(mac);
+      mods.push(this.deleteSource(port, mac), this.deleteDestination(mac));
+    }
+    return mods;
+  }
+
+  /** A switch disconnected: its state is rebuilt from its flows when it comes back. */
+  dropSwitch(dpid: bigint): void {
+    this.tables.delete(dpid);
+  }
+
+  /** Rebuilds one switch's table from its learned rules (after a controller restart or reconnect). */
+  restore(dpid: bigint, flows: readonly FlowStats[]): number {
+    const table = this.tableOf(dpid);
+    table.clear();
+    for (const f of flows) {
+      if ((f.cookie & COOKIE_TAG_MASK) !== COOKIE_LEARNER || f.tableId !== TABLE_INGRESS) continue;
+      const port = f.match.in_port;
+      const mac = f.match.eth_src;
+      if (typeof port === 'number' && typeof mac === 'string') table.set(mac, port);
+    }
+    return table.size;
+  }
+
+  private tableOf(dpid: bigint): Map<Mac, number> {
+    let table = this.tables.get(dpid);
+    if (table === undefined) this.tables.set(dpid, (table = new Map()));
+    return table;
+  }
+
+  private deleteSource(port: number, mac: Mac): FlowMod {
+    return flowMod({
+      command: OFPFC_DELETE_STRICT, cookie: COOKIE_LEARNER, cookieMask: COOKIE_TAG_MASK, tableId: TABLE_INGRESS,
+      priority: LEARNER_PRIORITY, match: { in_port: port, eth_src: mac }, outPort: OFPP_ANY, outGroup: OFPG_ANY,
+    });
+  }
+
+  private deleteDestination(mac: Mac): FlowMod {
+    return flowMod({
+      command: OFPFC_DELETE, cookie: COOKIE_LEARNER, cookieMask: COOKIE_TAG_MASK, tableId: TABLE_L2_FORWARD,
+      match: { eth_dst: mac }, outPort: OFPP_ANY, outGroup: OFPG_ANY,
+    });
+  }
+}

@@ -1,0 +1,44 @@
+// The history of completed migrations, newest last, bounded.
+
+import type { Locator, MoveReason, SightingKind } from '../mobility/index.js';
+
+export interface MigrationRecord {
+  /** Sequence number, from 1 in this controller process. */
+  readonly id: number;
+  readonly eid: string;
+  readonly mac: string;
+  readonly from: Locator;
+  readonly to: Locator;
+  /** The binding version after the move. */
+  readonly version: number;
+  readonly reason: MoveReason;
+  /** What revealed the move: the VM's RARP announce, a gratuitous ARP, ARP or IPv4 traffic. */
+  readonly trigger: SightingKind;
+  /** Epoch ms when the move was decided. */
+  readonly detectedAt: number;
+  /** From the VM's first packet at its new switch to every barrier of the send side confirmed. */
+  readonly reconvergenceMs: number;
+  /** Steps 1 and 2 alone (rules sent and confirmed). */
+  readonly confirmMs: number;
+  readonly flowMods: number;
+  readonly switches: number;
+  readonly failures: readonly string[];
+}
+
+export class MigrationLog {
+  private readonly records: MigrationRecord[] = [];
+  private next = 1;
+
+  constructor(private readonly capacity: number) {}
+
+  add(record: Omit<MigrationRecord, 'id'>): MigrationRecord {
+    const full = { id: this.next++, ...record };
+    this.records.push(full);
+    if (this.records.length > this.capacity) this.records.shift();
+    return full;
+  }
+
+  list(): readonly MigrationRecord[] {
+    return this.records;
+  }
+}
