@@ -64,11 +64,11 @@ export class Writer {
     this.pos += b.length;
   }
 
-  /** A NUL-padded fixed-size char array; text longer than size - 1 is cut to keep the NUL. */
+  /** A NUL-padded fixed-size char array (as strncpy: text of exactly `size` chars has no NUL). */
   cString(s: string, size: number): void {
     this.ensure(size);
     this.buf.fill(0, this.pos, this.pos + size);
-    this.buf.write(s.slice(0, size - 1), this.pos, size - 1, 'latin1');
+    this.buf.write(s, this.pos, size, 'latin1');
     this.pos += size;
   }
 
