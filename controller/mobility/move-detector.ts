@@ -46,6 +46,7 @@ export type ConflictReason =
 export type IgnoreReason =
   | 'unmanaged-switch'
   | 'router-port'
+  | 'uplink-port'
   | 'unknown-mac'
   /** First sight of an IP outside the switch's subnet with no binding: nobody to move. */
   | 'foreign-unknown'
@@ -90,7 +91,9 @@ export class MoveDetector {
   decide(bindings: BindingService, s: Sighting, evidence: MoveEvidence = {}): MoveDecision {
     const subnet = this.subnets.ofDpid(s.dpid);
     if (subnet === undefined) return ignore('unmanaged-switch', `dpid ${s.dpid.toString(16)} is in no subnet`);
-    if (this.subnets.edge(s.dpid)?.routerPort === s.port) return ignore('router-port', `port ${s.port} leads to the router`);
+    const edge = this.subnets.edge(s.dpid);
+    if (edge?.routerPort === s.port) return ignore('router-port', `port ${s.port} leads to the router`);
+    if (edge?.uplinkPorts?.includes(s.port) === true) return ignore('uplink-port', `port ${s.port} leads to another switch`);
     const byMac = bindings.byMac(s.mac);
     const byIp = s.ip === undefined ? undefined : bindings.byEid(s.ip);
     const mismatch = identityConflict(s, byMac, byIp);

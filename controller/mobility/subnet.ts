@@ -12,6 +12,8 @@ export interface SubnetEdge {
   readonly dpid: bigint;
   /** The switch port that leads to the router; absent on an edge that reaches it through another edge. */
   readonly routerPort?: number;
+  /** Ports to other switches (of this subnet): frames there come from elsewhere, nobody is attached. */
+  readonly uplinkPorts?: readonly number[];
 }
 
 export interface Subnet {
@@ -86,13 +88,18 @@ function parseEdges(raw: unknown, report: Report): SubnetEdge[] | undefined {
     if (dpid === undefined) { report(`${key}.dpid`, 'must be a datapath id (16 hex digits or a non-negative integer)'); return; }
     if (edges.some((e) => e.dpid === dpid)) { report(`${key}.dpid`, `duplicate dpid ${formatDpid(dpid)}`); return; }
     const port = edge.routerPort;
-    if (port !== undefined && !(Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 0xffffff00)) {
-      report(`${key}.routerPort`, 'must be a switch port number (1..0xffffff00)');
-      return;
-    }
-    edges.push(port === undefined ? { dpid } : { dpid, routerPort: port as number });
+    if (port !== undefined && !isPortNumber(port)) { report(`${key}.routerPort`, 'must be a switch port number (1..0xffffff00)'); return; }
+    const uplinks = edge.uplinkPorts;
+    if (uplinks !== undefined && !(Array.isArray(uplinks) && uplinks.every(isPortNumber))) { report(`${key}.uplinkPorts`, 'must be an array of switch port numbers'); return; }
+    if (port !== undefined && (uplinks ?? []).includes(port)) { report(`${key}.uplinkPorts`, `contains the router port ${port}`); return; }
+    for (const k of Object.keys(edge)) if (!['dpid', 'routerPort', 'uplinkPorts'].includes(k)) { report(`${key}.${k}`, 'unknown key'); return; }
+    edges.push({ dpid, ...(port === undefined ? {} : { routerPort: port as number }), ...(uplinks === undefined ? {} : { uplinkPorts: uplinks as number[] }) });
   });
   return edges.length === raw.length ? edges : undefined;
+}
+
+function isPortNumber(p: unknown): boolean {
+  return Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 0xffffff00;
 }
 
 function toDpid(raw: unknown): bigint | undefined {

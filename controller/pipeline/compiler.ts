@@ -6,7 +6,7 @@ import type { Binding } from '../mobility/binding.js';
 import type { Subnet } from '../mobility/subnet.js';
 import { applyActions, gotoTable, OFPP_CONTROLLER, OFPP_FLOOD, outputPort, type Instruction, type Mac, type Match } from '../openflow/index.js';
 import { formatDpid } from '../switch/dpid.js';
-import { bindingRules, type EdgeView } from './binding-rules.js';
+import { bindingRules, type BindingContext, type EdgeView } from './binding-rules.js';
 import { COOKIE_BASE } from './cookie.js';
 import type { Rule } from './rule.js';
 import { RULE_KINDS, TABLE_DST_REWRITE, TABLE_L2_FORWARD, type RuleKind } from './tables.js';
@@ -38,6 +38,17 @@ export function compileRules(state: CompileState): Map<string, Rule[]> {
 }
 
 export function compile(state: CompileState): Compiled {
+  const { rules, context, problems } = compileBase(state);
+  for (const b of state.bindings) {
+    const perSwitch = bindingRules(b, context);
+    if (typeof perSwitch === 'string') { problems.push(perSwitch); continue; }
+    for (const [dpid, list] of perSwitch) rules.get(formatDpid(dpid))?.push(...list);
+  }
+  return { rules, problems };
+}
+
+/** Base rules per connected switch, plus the context per-binding rules are compiled in. */
+export function compileBase(state: Omit<CompileState, 'bindings'>): { rules: Map<string, Rule[]>; context: BindingContext; problems: string[] } {
   const problems: string[] = [];
   const rules = new Map<string, Rule[]>();
   const bySubnet = new Map(state.subnets.map((s) => [s.name, s]));
@@ -50,13 +61,8 @@ export function compile(state: CompileState): Compiled {
     rules.set(formatDpid(sw.dpid), baseRules(sw.routerPort, gwMac));
     if (subnet !== undefined) edges.push({ dpid: sw.dpid, subnet, ...(sw.routerPort === undefined ? {} : { routerPort: sw.routerPort }) });
   }
-  const ctx = { subnets: state.subnets, edges, gatewayMac: (name: string) => state.gatewayMacs.get(name) };
-  for (const b of state.bindings) {
-    const perSwitch = bindingRules(b, ctx);
-    if (typeof perSwitch === 'string') { problems.push(perSwitch); continue; }
-    for (const [dpid, list] of perSwitch) rules.get(formatDpid(dpid))?.push(...list);
-  }
-  return { rules, problems };
+  const context: BindingContext = { subnets: state.subnets, edges, gatewayMac: (name: string) => state.gatewayMacs.get(name) };
+  return { rules, context, problems };
 }
 
 /** The pipeline skeleton every switch gets on connect. */

@@ -1,5 +1,6 @@
 // Flow tables declared as data, the pure rule compiler, the update planner and the validator.
 
+export * from './binding-plan.js';
 export * from './binding-rules.js';
 export * from './compiler.js';
 export * from './cookie.js';

@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import {
   BindingStore, MoveDetector, type Locator, type MoveDecision, type MoveEvidence, type Sighting,
 } from '../../../controller/mobility/index.js';
-import { caseStudyMap, VM } from './fixtures.js';
+import { parseSubnets, SubnetMap } from '../../../controller/mobility/index.js';
+import { RAW_SUBNETS, VM } from './fixtures.js';
+
+/** The case study plus a second edge in A (dpid 4) reaching the router through s1 (port 5 <-> port 1). */
+const withSecondEdge = () => new SubnetMap(parseSubnets(RAW_SUBNETS.map((s) => (s.name === 'A'
+  ? { ...s, edges: [{ dpid: 1, routerPort: 1, uplinkPorts: [5] }, { dpid: 4, uplinkPorts: [1] }] } : s))));
 
 const OTHER = { eid: '10.0.1.11', mac: '02:00:00:00:01:0b' };
 const NOW = 10_000;
@@ -33,6 +38,7 @@ const cases: { name: string; sighting: Sighting; evidence?: MoveEvidence; want: 
   { name: 'the broadcast address is never an EID', sighting: at(1n, 7, { mac: '02:00:00:00:01:14', ip: '10.0.1.255' }), want: { kind: 'ignore', reason: 'not-a-host-address' } },
   { name: 'an unmanaged switch is ignored', sighting: at(9n, 1), want: { kind: 'ignore', reason: 'unmanaged-switch' } },
   { name: 'the router port is not an attachment point', sighting: at(2n, 1), want: { kind: 'ignore', reason: 'router-port' } },
+  { name: 'an uplink to another switch is not an attachment point', sighting: at(4n, 1), want: { kind: 'ignore', reason: 'uplink-port' } },
   // known, same place
   { name: 'known EID at its place is same-place', sighting: at(1n, 3), want: { kind: 'same-place' } },
   { name: 'RARP for a known MAC at its place is same-place', sighting: at(1n, 3, { kind: 'rarp', ip: undefined }), want: { kind: 'same-place' } },
@@ -56,7 +62,7 @@ const cases: { name: string; sighting: Sighting; evidence?: MoveEvidence; want: 
 ];
 
 describe('mobility/move-detector', () => {
-  const detector = new MoveDetector(caseStudyMap(), { silenceMs: 50 });
+  const detector = new MoveDetector(withSecondEdge(), { silenceMs: 50 });
 
   for (const c of cases) {
     it(c.name, () => {

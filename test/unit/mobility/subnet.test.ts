@@ -30,6 +30,9 @@ describe('mobility/subnet', () => {
     { name: 'duplicate dpid inside one subnet', raw: edit(2, { edges: [{ dpid: 3 }, { dpid: 3 }] }), message: /subnets\[2\] \(C\)\.edges\[1\]\.dpid: duplicate/ },
     { name: 'bad dpid', raw: edit(2, { edges: [{ dpid: 'xyz' }] }), message: /\(C\)\.edges\[0\]\.dpid: must be a datapath id/ },
     { name: 'bad router port', raw: edit(2, { edges: [{ dpid: 3, routerPort: 0 }] }), message: /\(C\)\.edges\[0\]\.routerPort/ },
+    { name: 'bad uplink ports', raw: edit(2, { edges: [{ dpid: 3, routerPort: 1, uplinkPorts: [0] }] }), message: /\(C\)\.edges\[0\]\.uplinkPorts: must be an array/ },
+    { name: 'the router port as an uplink', raw: edit(2, { edges: [{ dpid: 3, routerPort: 1, uplinkPorts: [4, 1] }] }), message: /uplinkPorts: contains the router port 1/ },
+    { name: 'an unknown edge key', raw: edit(2, { edges: [{ dpid: 3, routerport: 1 }] }), message: /\(C\)\.edges\[0\]\.routerport: unknown key/ },
     { name: 'no edges', raw: edit(2, { edges: [] }), message: /\(C\)\.edges: must be a non-empty array/ },
     { name: 'duplicate names', raw: edit(2, { name: 'B' }), message: /\(B\)\.name: duplicate name/ },
     { name: 'unknown key', raw: edit(0, { gatewy: {} }), message: /\(A\)\.gatewy: unknown key/ },
@@ -48,6 +51,11 @@ describe('mobility/subnet', () => {
     try { parseSubnets(raw); expect.fail('should throw'); } catch (e) {
       expect((e as SubnetConfigError).problems).to.have.length(2);
     }
+  });
+
+  it('accepts uplink ports to other switches of a subnet', () => {
+    const subnets = parseSubnets(edit(0, { edges: [{ dpid: 1, routerPort: 1, uplinkPorts: [5] }, { dpid: 4, uplinkPorts: [1] }] }));
+    expect(subnets[0]!.edges).to.deep.equal([{ dpid: 1n, routerPort: 1, uplinkPorts: [5] }, { dpid: 4n, uplinkPorts: [1] }]);
   });
 
   it('answers lookups by dpid, address and pool', () => {

@@ -1,0 +1,41 @@
+// Incremental planning for one binding change: the rules of the previous version against those
+// of the new one, on every switch either touches. O(edges) per move instead of recompiling
+// every binding; a periodic or post-restart full plan (planUpdate) catches any drift.
+// Sound because per-binding rules of different bindings never share an identity (each names
+// the binding's EID, locator or VM port; the validator checks this over compiled worlds).
+
+import type { Binding } from '../mobility/binding.js';
+import { formatDpid } from '../switch/dpid.js';
+import { bindingRules } from './binding-rules.js';
+import { compileBase, type CompileState } from './compiler.js';
+import { planUpdate, type UpdatePlan } from './plan.js';
+import type { Rule } from './rule.js';
+
+export interface BindingPlan {
+  readonly plan: UpdatePlan;
+  /** Why the new version got no rules (e.g. an unresolved gateway MAC); undefined when compiled. */
+  readonly problem?: string;
+}
+
+/**
+ * Plans the move from `previous` to `next` (either may be undefined: added / removed), assuming
+ * the switches hold exactly `previous`'s rules for this binding.
+ */
+export function planBindingChange(previous: Binding | undefined, next: Binding | undefined, state: Omit<CompileState, 'bindings'>): BindingPlan {
+  const { context } = compileBase(state);
+  const rulesOf = (b: Binding | undefined): Map<string, Rule[]> | string => {
+    const out = new Map<string, Rule[]>();
+    if (b === undefined) return out;
+    const perSwitch = bindingRules(b, context);
+    if (typeof perSwitch === 'string') return perSwitch;
+    for (const [dpid, rules] of perSwitch) out.set(formatDpid(dpid), rules);
+    return out;
+  };
+  const before = rulesOf(previous);
+  const after = rulesOf(next);
+  const installed = typeof before === 'string' ? new Map<string, Rule[]>() : before;
+  const desired = typeof after === 'string' ? new Map<string, Rule[]>() : after;
+  for (const dpid of installed.keys()) if (!desired.has(dpid)) desired.set(dpid, []);
+  const plan = planUpdate(installed, desired);
+  return typeof after === 'string' ? { plan, problem: after } : { plan };
+}
