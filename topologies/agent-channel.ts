@@ -3,10 +3,23 @@
  * Requests carry an id and get exactly one response; lines without an id are events.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
+/**
+ * A Python file of topologies/, found next to this module when run from source (tsx) and in the
+ * source tree when run compiled from dist/topologies/ (tsc does not copy .py files).
+ */
+export function topologyFile(name: string): string {
+  const candidates = [new URL(`./${name}`, import.meta.url), new URL(`../../topologies/${name}`, import.meta.url)];
+  const found = candidates.map((url) => url.pathname).find((path) => existsSync(path));
+  if (!found) throw new Error(`topologies/${name} not found (looked in ${candidates.map((u) => u.pathname).join(', ')})`);
+  return found;
+}
+
+/** Debian's Python: it has Mininet (the first python3 on PATH may not). */
 export const AGENT_PYTHON = '/usr/bin/python3';
-export const AGENT_SCRIPT = new URL('./mininet_agent.py', import.meta.url).pathname;
+export const AGENT_SCRIPT = topologyFile('mininet_agent.py');
 const STDERR_KEPT = 40;
 
 export type AgentEvent =

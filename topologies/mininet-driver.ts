@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { AgentChannel, AgentError, type AgentEvent } from './agent-channel.js';
+import { AGENT_PYTHON, AgentChannel, AgentError, topologyFile, type AgentEvent } from './agent-channel.js';
 import { HostProcess, type ProcessExit } from './host-process.js';
 
 export { HostProcess, type ProcessExit, type ProcessLine } from './host-process.js';
@@ -86,11 +86,11 @@ export interface MigrateOptions {
 /** Instants are epoch milliseconds (comparable with Date.now()), with sub-millisecond precision. */
 export interface MigrationTimes {
   readonly pauseRequestedAt: number;
-  /** The tap has left the old switch: from here the VM neither receives nor delivers packets. */
+  /** The tap is down: from here the VM neither receives nor delivers packets. */
   readonly pausedAt: number;
-  readonly attachStartedAt: number;
-  /** The tap is on the target switch (the move and the resume are the same instant). */
+  /** The tap is on the target switch with its port number (still down: the VM is still paused). */
   readonly movedAt: number;
+  /** The tap is up again: pausedAt + pauseMs, or later if the move took longer than the pause. */
   readonly resumedAt: number;
   /** Measured pause (resumedAt - pausedAt) and the one asked for. */
   readonly pauseMs: number;
@@ -99,8 +99,10 @@ export interface MigrationTimes {
   readonly announcedAt: number | null;
   readonly announcements: ReadonlyArray<{ round: number; kind: 'rarp' | 'garp'; t: number }>;
   readonly fromSwitch: string | null;
+  readonly fromBridge: string | null;
   readonly fromPort: number | null;
   readonly toSwitch: string;
+  readonly toBridge: string;
   readonly toPort: number;
 }
 
@@ -286,6 +288,6 @@ function randomPrefix(): string {
 }
 
 /** Debian's Python, for scripts run inside hosts (the first python3 on PATH may not be it). */
-export const HOST_PYTHON = '/usr/bin/python3';
+export const HOST_PYTHON = AGENT_PYTHON;
 /** The paced, order-checking TCP stream (topologies/tcp_stream.py): `${HOST_PYTHON} ${TCP_STREAM} serve`. */
-export const TCP_STREAM = new URL('./tcp_stream.py', import.meta.url).pathname;
+export const TCP_STREAM = topologyFile('tcp_stream.py');

@@ -3,7 +3,8 @@
  * `priority=0,actions=NORMAL` rule (plain L2 learning). Proves the topology, the host commands and
  * the migration emulation (pause, move, announce) before any Seamless rule is involved.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { HOST_PYTHON, MininetDriver, TCP_STREAM, type HostProcess } from '../../topologies/mininet-driver.js';
@@ -49,6 +50,15 @@ async function capture(net: MininetDriver, host: string, iface: string, filter: 
   const tshark = net.spawn(host, `exec tshark -l -n -i ${iface} -f '${filter}' -T fields -E separator=, ${fields.map((f) => `-e ${f}`).join(' ')}`);
   await tshark.waitForLine(/^Capturing on/, 20_000);
   return tshark;
+}
+
+/** A TCP port that was free a moment ago (for a peer controller that cannot listen on port 0). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 function json(line: string): Record<string, unknown> {
@@ -121,7 +131,8 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
 
     const times = await net.migrate('vm', { toSwitch: 's1', toPort: 11, pauseMs: 100, announce: 'rarp' });
     expect(times).to.include({ fromSwitch: 's1', fromPort: 10, toSwitch: 's1', toPort: 11 });
-    expect(times.pausedAt).to.be.below(times.resumedAt);
+    expect(times.movedAt).to.be.within(times.pausedAt, times.resumedAt);
+    expect(times.resumedAt - times.pausedAt).to.equal(times.pauseMs).and.to.be.at.least(100);
     expect(times.announcements.map((a) => a.kind)).to.deep.equal(['rarp', 'rarp', 'rarp', 'rarp', 'rarp']);
     expect(times.announcedAt).to.be.at.least(times.resumedAt);
 
@@ -208,5 +219,31 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     expect(hostPids.filter(alive), 'host shells (their namespaces) still alive').to.deep.equal([]);
     expect(alive(sleeper.pid!), 'process spawned in a host').to.equal(false);
     expect(sleeper.exit).to.not.equal(undefined);
+  });
+});
+
+describe('MininetDriver with a remote controller (ovs-testcontroller)', function () {
+  this.timeout(120_000);
+  let net: MininetDriver | undefined;
+  let controller: ChildProcess | undefined;
+
+  after(async () => {
+    await net?.stop();
+    controller?.kill();
+  });
+
+  it('points every switch at the controller and waits for the connections', async () => {
+    const port = await freePort();
+    controller = spawn('ovs-testcontroller', ['-O', 'OpenFlow13', `ptcp:${port}:127.0.0.1`], { stdio: 'ignore' });
+    net = await MininetDriver.start({ controller: { host: '127.0.0.1', port } });
+    const started = net;
+    await waitUntil(async () => Object.values(await started.connected()).every(Boolean), {
+      timeoutMs: 20_000,
+      what: 'all three switches to connect to ovs-testcontroller',
+    });
+    expect(Object.keys(await net.connected())).to.deep.equal(['s1', 's2', 's3']);
+    // The learning switch installs flows: traffic crosses s1, the router and s2.
+    await waitUntil(() => pings(started, 'cnA', '10.0.2.20'), { timeoutMs: 10_000, what: 'cnA to reach cnB' });
+    expect(await net.ofctl('s2', 'dump-flows')).to.match(/actions=output/);
   });
 });
