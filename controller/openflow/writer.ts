@@ -27,35 +27,65 @@ export class Writer {
     if (this.pos + n > this.buf.length) this.grow(n);
   }
 
+  // Plain byte stores with one range check each: cheaper than Buffer.write*BE on the hot path,
+  // and like them they refuse values that do not fit (a programming error, not wire input).
   u8(v: number): void {
+    if ((v & 0xff) !== v) throw new RangeError(`value ${v} does not fit in 8 bits`);
     this.ensure(1);
-    this.pos = this.buf.writeUInt8(v, this.pos);
+    this.buf[this.pos++] = v;
   }
 
   u16(v: number): void {
+    if ((v & 0xffff) !== v) throw new RangeError(`value ${v} does not fit in 16 bits`);
     this.ensure(2);
-    this.pos = this.buf.writeUInt16BE(v, this.pos);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 8;
+    b[p + 1] = v & 0xff;
+    this.pos = p + 2;
   }
 
   u24(v: number): void {
+    if ((v & 0xffffff) !== v) throw new RangeError(`value ${v} does not fit in 24 bits`);
     this.ensure(3);
-    this.pos = this.buf.writeUIntBE(v, this.pos, 3);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 16;
+    b[p + 1] = (v >>> 8) & 0xff;
+    b[p + 2] = v & 0xff;
+    this.pos = p + 3;
   }
 
   u32(v: number): void {
+    if (v >>> 0 !== v) throw new RangeError(`value ${v} does not fit in 32 bits`);
     this.ensure(4);
-    this.pos = this.buf.writeUInt32BE(v, this.pos);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = (v >>> 16) & 0xff;
+    b[p + 2] = (v >>> 8) & 0xff;
+    b[p + 3] = v & 0xff;
+    this.pos = p + 4;
   }
 
   u64(v: bigint): void {
+    if (v >= 0n && v <= 0xffffffffn) {
+      // Most cookies and metadata are small: skip the BigInt byte split.
+      this.u32(0);
+      this.u32(Number(v));
+      return;
+    }
     this.ensure(8);
     this.pos = this.buf.writeBigUInt64BE(v, this.pos);
   }
 
   zeros(n: number): void {
     this.ensure(n);
-    this.buf.fill(0, this.pos, this.pos + n);
-    this.pos += n;
+    const b = this.buf;
+    const end = this.pos + n;
+    if (n <= 16) for (let p = this.pos; p < end; p++) b[p] = 0;
+    else b.fill(0, this.pos, end);
+    this.pos = end;
   }
 
   bytes(b: Uint8Array): void {

@@ -20,7 +20,8 @@ function feed(framer: Framer, chunks: Buffer[]): Buffer[] {
   return out;
 }
 
-describe('Framer', () => {
+describe('Framer', function () {
+  this.timeout(30_000);
   it(`cuts each of ${messages.length} messages the same at every split offset`, () => {
     const wrong: string[] = [];
     let splits = 0;

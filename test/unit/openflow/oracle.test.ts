@@ -190,6 +190,7 @@ function checkMultipartReply(text: string, m: OF.MultipartReply): void {
 }
 
 describe('openflow encoder against ovs-ofctl ofp-print', function () {
+  this.timeout(30_000);
   before(function () {
     if (!ovsAvailable()) this.skip();
   });
