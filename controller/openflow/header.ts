@@ -10,9 +10,16 @@ export interface OfpHeader {
   readonly xid: number;
 }
 
-/** Reads the header at the start of `buf` (the caller checked it holds 8 bytes). */
-export function readHeader(buf: Buffer): OfpHeader {
-  return { version: buf[0] as number, type: buf[1] as number, length: buf.readUInt16BE(2), xid: buf.readUInt32BE(4) };
+/** Reads the header of a frame, or undefined when it is shorter than 8 bytes (for logs of refused frames). */
+export function readHeader(frame: Uint8Array): OfpHeader | undefined {
+  if (frame.length < OFP_HEADER_LEN) return undefined;
+  const b = frame;
+  return {
+    version: b[0] as number,
+    type: b[1] as number,
+    length: ((b[2] as number) << 8) | (b[3] as number),
+    xid: (((b[4] as number) << 24) | ((b[5] as number) << 16) | ((b[6] as number) << 8) | (b[7] as number)) >>> 0,
+  };
 }
 
 /** Writes a header with a zero length, to be back-filled by finishHeader. */
@@ -28,5 +35,3 @@ export function finishHeader(w: Writer): void {
   if (w.pos > 0xffff) throw new RangeError(`OpenFlow message of ${w.pos} bytes exceeds 65535`);
   w.backfill16(2, w.pos);
 }
-
-export const HEADER_LEN = OFP_HEADER_LEN;

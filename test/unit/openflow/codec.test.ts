@@ -214,3 +214,10 @@ describe('Nicira reg-move', () => {
     expect(() => OF.nxRegMove('NXM_NX_REG0', 'NXM_NX_REG1', 8, 30)).to.throw(RangeError);
   });
 });
+
+describe('readHeader', () => {
+  it('reads the header of any frame for logs, even one decodeMessage refuses', () => {
+    expect(OF.readHeader(hex('01140008fffffffe'))).to.deep.equal({ version: 1, type: 20, length: 8, xid: 0xfffffffe });
+    expect(OF.readHeader(hex('0414'))).to.equal(undefined);
+  });
+});

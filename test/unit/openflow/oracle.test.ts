@@ -78,7 +78,6 @@ function checkFlowMod(text: string, m: FlowMod): void {
   // Priority and every match field, in OVS's own order and notation.
   expect(o.match, 'match').to.equal(OF.formatMatch(m.match, m.priority));
   const isDelete = m.command === OF.OFPFC_DELETE || m.command === OF.OFPFC_DELETE_STRICT;
-  const isModify = m.command === OF.OFPFC_MODIFY || m.command === OF.OFPFC_MODIFY_STRICT;
   const cookie = m.cookieMask !== 0n ? `0x${m.cookie.toString(16)}/0x${m.cookieMask.toString(16)}`
     : m.cookie !== 0n && !isDelete ? `0x${m.cookie.toString(16)}` : undefined;
   expect(o.cookie, 'cookie').to.equal(cookie);
@@ -90,7 +89,6 @@ function checkFlowMod(text: string, m: FlowMod): void {
   expect(o.flags, 'flags').to.deep.equal(flags);
   // Every action and instruction; OVS drops the instructions of a delete.
   expect(o.actions, 'actions').to.equal(isDelete ? 'drop' : OF.formatInstructions(m.instructions));
-  if (isModify) expect(line).to.contain(COMMAND[m.command]);
 }
 
 // ---- other messages ------------------------------------------------------------------------
@@ -112,7 +110,7 @@ function checkOther(text: string, m: OfpMessage): void {
     case 'FLOW_REMOVED':
       expect(text).to.contain(`: ${OF.formatMatch(m.match, m.priority)} reason=idle table_id=${m.tableId} cookie:0x${m.cookie.toString(16)}`)
         .and.contain(`idle${m.idleTimeout} pkts${m.packetCount} bytes${m.byteCount}`)
-        .and.contain(`duration${OF.formatDuration(m.durationSec, m.durationNsec).replace('.000000005', '.000000005')}`);
+        .and.contain(`duration${OF.formatDuration(m.durationSec, m.durationNsec)}`);
       return;
     case 'PORT_STATUS':
       expect(text).to.contain(`MOD: ${m.port.portNo}(${m.port.name}): addr:${m.port.hwAddr}`);
