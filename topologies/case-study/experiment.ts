@@ -1,0 +1,271 @@
+// One case-study scenario, end to end: the controller (a child process), the reference Mininet
+// topology, paced TCP streams from correspondents to the VM, live migrations, reachability
+// probes after each move, and the measurements (application gap per stream and migration,
+// reconvergence from the controller, retransmissions and resets per sender).
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MininetDriver, type HostProcess, type MigrationTimes } from '../mininet-driver.js';
+import { ControllerProcess, type LogLine } from './controller-process.js';
+import { gapAround, type Timeline } from './measure.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const STREAM = join(HERE, 'stream.py');
+const PROBE = join(HERE, 'probe.py');
+const PY = '/usr/bin/python3';
+
+export const VM = 'vm';
+export const VM_EID = '10.0.1.10';
+export const CORRESPONDENTS: Readonly<Record<string, string>> = { cnA: '10.0.1.20', cnB: '10.0.2.20', cnC: '10.0.3.20', ext: '10.0.9.2' };
+
+export interface MoveSpec {
+  readonly toSwitch: string;
+  readonly toPort?: number;
+}
+
+export interface ScenarioSpec {
+  readonly name: string;
+  readonly description: string;
+  /** Seamless rewriting on, or the plain L2 learning baseline. */
+  readonly rewrite: boolean;
+  readonly moves: readonly MoveSpec[];
+  /** Hosts that stream to the VM (one TCP connection each). */
+  readonly senders: readonly string[];
+  /** Bytes per second per stream. */
+  readonly rate: number;
+  /** Time between migrations (and before the first, after the last). */
+  readonly dwellMs: number;
+  readonly pauseMs: number;
+  /** Run reachability probes after each move. */
+  readonly probes: boolean;
+}
+
+export interface ProbeResult {
+  readonly from: string;
+  readonly to: string;
+  readonly kind: 'tcp' | 'udp' | 'ping';
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+export interface MigrationResult {
+  readonly index: number;
+  readonly from: string;
+  readonly to: string;
+  readonly times: MigrationTimes;
+  /** From the controller's 'migration completed' line; null when it reported none (baselines). */
+  readonly reconvergenceMs: number | null;
+  readonly flowMods: number | null;
+  /** Longest pause in delivered bytes per stream around this migration (ms). */
+  readonly gapMs: Readonly<Record<string, number | null>>;
+  readonly retransmissions: Readonly<Record<string, number>>;
+  readonly resets: Readonly<Record<string, number>>;
+  readonly probes: readonly ProbeResult[];
+}
+
+export interface StreamResult {
+  readonly from: string;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly inOrder: boolean;
+  readonly senderError: string | null;
+  readonly receiverError: string | null;
+  /** Every byte sent arrived, in order, and both ends closed cleanly. */
+  readonly survived: boolean;
+  readonly timeline: Timeline;
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly description: string;
+  readonly rewrite: boolean;
+  readonly startedAt: number;
+  readonly migrations: readonly MigrationResult[];
+  readonly streams: readonly StreamResult[];
+  readonly survived: boolean;
+  readonly resets: number;
+  readonly probesFailed: number;
+}
+
+export interface RunOptions {
+  readonly log?: (text: string) => void;
+  readonly verboseController?: boolean;
+}
+
+interface Counters { retransSegs: number; outRsts: number; estabResets: number }
+
+export async function runScenario(spec: ScenarioSpec, options: RunOptions = {}): Promise<ScenarioResult> {
+  const say = options.log ?? (() => undefined);
+  const stateDir = mkdtempSync(join(tmpdir(), 'seamless-state-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'seamless-run-'));
+  let ctl: ControllerProcess | undefined;
+  let net: MininetDriver | undefined;
+  try {
+    ctl = await ControllerProcess.start({
+      stateDir, args: spec.rewrite ? [] : ['--rewrite', 'false'],
+      ...(options.verboseController ? { onLine: (l: LogLine) => say(`[controller] ${l.msg} ${JSON.stringify(l)}`) } : {}),
+    });
+    say(`${spec.name}: controller pid ${ctl.pid} on OpenFlow port ${ctl.openflowPort}`);
+    net = await MininetDriver.start({ controller: { host: '127.0.0.1', port: ctl.openflowPort } });
+    await ctl.waitFor(() => ctl!.find('switch up').length >= 3, 30_000, 'three switches up');
+    await warmUp(net, spec.senders);
+    return await measure(spec, net, ctl, scratch, say);
+  } finally {
+    await net?.stop().catch(() => undefined);
+    await ctl?.stop().catch(() => undefined);
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Every correspondent reaches the VM once, so that bindings and ARP caches exist before we measure. */
+async function warmUp(net: MininetDriver, senders: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (const host of new Set([...senders, ...Object.keys(CORRESPONDENTS)])) {
+    for (;;) {
+      const r = await net.cmd(host, `ping -c 1 -W 1 ${VM_EID}`);
+      if (r.code === 0) break;
+      if (Date.now() > deadline) throw new Error(`${host} cannot reach the VM before any migration`);
+    }
+  }
+}
+
+async function measure(spec: ScenarioSpec, net: MininetDriver, ctl: ControllerProcess, scratch: string, say: (t: string) => void): Promise<ScenarioResult> {
+  const startedAt = Date.now();
+  // Senders run until told to stop (SIGTERM after the last dwell), then close and wait for the receiver.
+  const durationS = 3600;
+  const receivers = spec.senders.map((from, i) => {
+    const out = join(scratch, `rx-${from}.json`);
+    return { from, out, proc: net.spawn(VM, `${PY} ${STREAM} serve --port ${5001 + i} --out ${out}`) };
+  });
+  await Promise.all(receivers.map((r) => r.proc.waitForLine(/listening/)));
+  const servers = await startProbeServers(net, spec);
+  const senders = spec.senders.map((from, i) => ({
+    from, proc: net.spawn(from, `${PY} ${STREAM} send --host ${VM_EID} --port ${5001 + i} --rate ${spec.rate} --duration ${durationS} --linger 4`),
+  }));
+  await Promise.all(senders.map((s) => s.proc.waitForLine(/connected/)));
+  say(`${spec.name}: ${senders.length} streams of ${spec.rate / 1e6} MB/s running`);
+
+  const raw: Array<Omit<MigrationResult, 'gapMs'>> = [];
+  let controllerMigrations = ctl.find('migration completed').length;
+  let from = 's1:10';
+  for (const [index, move] of spec.moves.entries()) {
+    await sleep(spec.dwellMs / 2);
+    const before = await countersOf(net, spec.senders);
+    const times = await net.migrate(VM, { toSwitch: move.toSwitch, toPort: move.toPort ?? 10, pauseMs: spec.pauseMs });
+    const to = `${move.toSwitch}:${move.toPort ?? 10}`;
+    let record: LogLine | undefined;
+    if (spec.rewrite) {
+      record = await ctl.waitFor(() => ctl.find('migration completed').length > controllerMigrations, 5_000, `migration ${index + 1} to complete`)
+        .then(() => ctl.find('migration completed')[controllerMigrations]).catch(() => undefined);
+      controllerMigrations = ctl.find('migration completed').length;
+    }
+    await sleep(spec.dwellMs / 2);
+    const probes = spec.probes ? await probeAll(net) : [];
+    const after = await countersOf(net, spec.senders);
+    const delta = (k: keyof Counters) => Object.fromEntries(spec.senders.map((h) => [h, after[h]![k] - before[h]![k]]));
+    raw.push({
+      index: index + 1, from, to, times,
+      reconvergenceMs: typeof record?.reconvergenceMs === 'number' ? record.reconvergenceMs : null,
+      flowMods: typeof record?.flowMods === 'number' ? record.flowMods : null,
+      retransmissions: delta('retransSegs'),
+      resets: Object.fromEntries(spec.senders.map((h) => [h, after[h]!.outRsts - before[h]!.outRsts + after[h]!.estabResets - before[h]!.estabResets])),
+      probes,
+    });
+    const failed = probes.filter((p) => !p.ok);
+    say(`${spec.name}: move ${index + 1} ${from} -> ${to}: pause ${times.pauseMs.toFixed(0)} ms, announce +${times.announcedAt === null ? '-' : (times.announcedAt - times.resumedAt).toFixed(0)} ms, reconvergence ${record?.reconvergenceMs ?? '-'} ms, probes ${probes.length - failed.length}/${probes.length} ok${failed.length ? ' (failed: ' + failed.map((p) => `${p.kind} ${p.from}->${p.to}`).join(', ') + ')' : ''}`);
+    from = to;
+  }
+
+  await sleep(spec.dwellMs / 2);
+  await Promise.all(senders.map((s) => s.proc.kill('SIGTERM').catch(() => undefined)));
+  const sent = await Promise.all(senders.map(async (s) => ({ from: s.from, result: await finish(s.proc, 15_000) })));
+  for (const r of receivers) if (r.proc.exit === undefined) await r.proc.kill().catch(() => undefined);
+  await Promise.all(receivers.map((r) => r.proc.wait(10_000).catch(() => undefined)));
+  await Promise.all(servers.map((p) => p.kill().catch(() => undefined)));
+
+  const streams: StreamResult[] = receivers.map((r) => {
+    const rx = readJson(r.out) as { bytes?: number; inOrder?: boolean; error?: string | null; timeline?: Timeline };
+    const tx = sent.find((s) => s.from === r.from)?.result ?? {};
+    const bytesSent = typeof tx.bytes === 'number' ? tx.bytes : 0;
+    const bytesReceived = rx.bytes ?? 0;
+    const senderError = typeof tx.error === 'string' ? tx.error : tx.bytes === undefined ? 'sender printed no result' : null;
+    const receiverError = rx.error ?? (rx.bytes === undefined ? 'receiver wrote no result' : null);
+    return {
+      from: r.from, bytesSent, bytesReceived, inOrder: rx.inOrder === true, senderError, receiverError,
+      survived: senderError === null && receiverError === null && rx.inOrder === true && bytesReceived === bytesSent && bytesSent > 0,
+      timeline: rx.timeline ?? [],
+    };
+  });
+  const migrations: MigrationResult[] = raw.map((m, i) => {
+    const until = raw[i + 1]?.times.pausedAt ?? Number.POSITIVE_INFINITY;
+    return { ...m, gapMs: Object.fromEntries(streams.map((s) => [s.from, gapAround(s.timeline, m.times.pausedAt, until)])) };
+  });
+  const resets = migrations.reduce((n, m) => n + Object.values(m.resets).reduce((a, b) => a + b, 0), 0);
+  return {
+    name: spec.name, description: spec.description, rewrite: spec.rewrite, startedAt, migrations, streams,
+    survived: streams.every((s) => s.survived), resets,
+    probesFailed: migrations.reduce((n, m) => n + m.probes.filter((p) => !p.ok).length, 0),
+  };
+}
+
+async function startProbeServers(net: MininetDriver, spec: ScenarioSpec): Promise<HostProcess[]> {
+  if (!spec.probes) return [];
+  const procs = [net.spawn(VM, `${PY} ${PROBE} tcp-server --port 6001`), net.spawn(VM, `${PY} ${PROBE} udp-server --port 6002`)];
+  for (const host of Object.keys(CORRESPONDENTS)) procs.push(net.spawn(host, `${PY} ${PROBE} udp-server --port 6002`));
+  await Promise.all(procs.map((p) => p.waitForLine(/listening/)));
+  return procs;
+}
+
+/** New TCP connections, UDP round trips and pings, to the VM from everyone and back. */
+async function probeAll(net: MininetDriver): Promise<ProbeResult[]> {
+  const results: ProbeResult[] = [];
+  const run = async (from: string, to: string, kind: ProbeResult['kind'], command: string): Promise<void> => {
+    const r = await net.cmd(from, command, { timeoutMs: 8_000 }).catch((e: Error) => ({ code: -1, stdout: e.message, stderr: '' }));
+    results.push({ from, to, kind, ok: r.code === 0, ...(r.code === 0 ? {} : { detail: (r.stdout + r.stderr).trim().slice(0, 200) }) });
+  };
+  for (const [host, ip] of Object.entries(CORRESPONDENTS)) {
+    await run(host, VM, 'tcp', `${PY} ${PROBE} tcp --host ${VM_EID} --port 6001`);
+    await run(host, VM, 'udp', `${PY} ${PROBE} udp --host ${VM_EID} --port 6002`);
+    await run(host, VM, 'ping', `ping -c 3 -i 0.2 -W 2 ${VM_EID}`);
+    await run(VM, host, 'udp', `${PY} ${PROBE} udp --host ${ip} --port 6002`);
+    await run(VM, host, 'ping', `ping -c 3 -i 0.2 -W 2 ${ip}`);
+  }
+  return results;
+}
+
+async function countersOf(net: MininetDriver, hosts: readonly string[]): Promise<Record<string, Counters>> {
+  const out: Record<string, Counters> = {};
+  for (const host of hosts) {
+    const text = await net.check(host, 'cat /proc/net/snmp');
+    const rows = text.split('\n').filter((l) => l.startsWith('Tcp:')).map((l) => l.split(/\s+/).slice(1));
+    const get = (name: string) => Number(rows[1]?.[rows[0]?.indexOf(name) ?? -1] ?? 0);
+    out[host] = { retransSegs: get('RetransSegs'), outRsts: get('OutRsts'), estabResets: get('EstabResets') };
+  }
+  return out;
+}
+
+async function finish(proc: HostProcess, timeoutMs: number): Promise<Record<string, unknown>> {
+  await proc.wait(timeoutMs).catch(async () => { await proc.kill().catch(() => undefined); });
+  for (const line of [...proc.stdout].reverse()) {
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (parsed.event === 'done') return parsed;
+    } catch { /* not JSON */ }
+  }
+  return {};
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

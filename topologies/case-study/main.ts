@@ -1,0 +1,62 @@
+// `npm run case-study`: the paper's experiment in Mininet. Runs Seamless and the two baselines
+// in one harness, writes results/case-study-<time>.json and a PNG plot, prints a summary that
+// ends with one JSON line per scenario.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runScenario, type ScenarioResult } from './experiment.js';
+import { median, percentile } from './measure.js';
+import { ALL_SCENARIOS } from './scenarios.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = join(HERE, '..', '..', ...(HERE.includes('/dist/') ? ['..'] : []));
+
+export function summaryLine(r: ScenarioResult): Record<string, unknown> {
+  return {
+    scenario: r.name,
+    migrations: r.migrations.length,
+    survived: r.survived,
+    resets: r.resets,
+    probesFailed: r.probesFailed,
+    streams: r.streams.map((s) => ({ from: s.from, bytesSent: s.bytesSent, bytesReceivedInOrder: s.inOrder ? s.bytesReceived : 0, survived: s.survived })),
+    perMigration: r.migrations.map((m) => ({ from: m.from, to: m.to, gapMs: m.gapMs, reconvergenceMs: m.reconvergenceMs === null ? null : Math.round(m.reconvergenceMs * 100) / 100, retransmissions: m.retransmissions })),
+  };
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const verbose = process.argv.includes('--verbose');
+  const specs = only.length > 0 ? ALL_SCENARIOS.filter((s) => only.includes(s.name)) : ALL_SCENARIOS;
+  const results: ScenarioResult[] = [];
+  for (const spec of specs) {
+    process.stdout.write(`\n== ${spec.name}: ${spec.description}\n`);
+    results.push(await runScenario(spec, { log: (t) => process.stdout.write(`   ${t}\n`), verboseController: verbose }));
+  }
+  const dir = join(REPO, 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const jsonPath = join(dir, `case-study-${stamp}.json`);
+  const pngPath = join(dir, `case-study-${stamp}.png`);
+  writeFileSync(jsonPath, JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: results }, null, 1));
+  const plot = spawnSync('/usr/bin/python3', [join(REPO, 'topologies', 'case-study', 'plot.py'), jsonPath, pngPath], { encoding: 'utf8' });
+  process.stdout.write('\n== summary\n');
+  for (const r of results) {
+    const gaps = r.migrations.flatMap((m) => Object.values(m.gapMs).filter((g): g is number => g !== null));
+    const reconv = r.migrations.map((m) => m.reconvergenceMs).filter((v): v is number => v !== null);
+    process.stdout.write(`${r.name}: ${r.migrations.length} migrations, connections ${r.survived ? 'survived' : 'BROKE'}, resets ${r.resets}, ` +
+      `gap median ${median(gaps) ?? '-'} ms (max ${percentile(gaps, 100) ?? '-'} ms), reconvergence median ${fmt(median(reconv))} ms, probes failed ${r.probesFailed}\n`);
+  }
+  process.stdout.write(`results: ${jsonPath}\nplot: ${plot.status === 0 ? pngPath : 'not drawn: ' + (plot.stderr || plot.error?.message)}\n`);
+  for (const r of results) process.stdout.write(JSON.stringify(summaryLine(r)) + '\n');
+}
+
+function fmt(v: number | null): string {
+  return v === null ? '-' : v.toFixed(1);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`case study failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

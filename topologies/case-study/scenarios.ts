@@ -1,0 +1,47 @@
+// The case study's scenarios (BRIEF.md): Seamless across subnets, and the two baselines that run
+// in the same harness.
+
+import type { ScenarioSpec } from './experiment.js';
+
+// Two streams: a correspondent in another managed subnet (it becomes the VM's own subnet on the first move)
+// and the external host (its traffic takes the home anchor). Four concurrent streams overload the
+// userspace datapath on a 2-core machine and lose packets with no migration at all (docs/case-study.md).
+const STREAMS = ['cnB', 'ext'];
+
+export const SEAMLESS: ScenarioSpec = {
+  name: 'seamless-cross-subnet',
+  description: 'Seamless rewriting; the VM migrates A -> B -> C -> A while correspondents in every subnet and outside stream to it',
+  rewrite: true,
+  moves: [{ toSwitch: 's2' }, { toSwitch: 's3' }, { toSwitch: 's1' }],
+  senders: STREAMS,
+  rate: 200_000,
+  dwellMs: 4000,
+  pauseMs: 100,
+  probes: true,
+};
+
+export const NO_REWRITE: ScenarioSpec = {
+  name: 'baseline-no-rewrite',
+  description: 'Baseline 1: the same cross-subnet move with plain L2 learning and no rewriting',
+  rewrite: false,
+  moves: [{ toSwitch: 's2' }],
+  senders: STREAMS,
+  rate: 200_000,
+  dwellMs: 4000,
+  pauseMs: 100,
+  probes: false,
+};
+
+export const INTRA_SUBNET: ScenarioSpec = {
+  name: 'baseline-intra-subnet-l2',
+  description: 'Baseline 2: moves between two ports of subnet A with plain L2 learning (live migration today)',
+  rewrite: false,
+  moves: [{ toSwitch: 's1', toPort: 11 }, { toSwitch: 's1', toPort: 10 }, { toSwitch: 's1', toPort: 11 }],
+  senders: STREAMS,
+  rate: 200_000,
+  dwellMs: 4000,
+  pauseMs: 100,
+  probes: false,
+};
+
+export const ALL_SCENARIOS: readonly ScenarioSpec[] = [SEAMLESS, NO_REWRITE, INTRA_SUBNET];
