@@ -7,7 +7,7 @@
 import type { Binding } from '../mobility/binding.js';
 import { formatDpid } from '../switch/dpid.js';
 import { bindingRules } from './binding-rules.js';
-import { compileBase, type CompileState } from './compiler.js';
+import { bindingContext, type CompileState } from './compiler.js';
 import { planUpdate, type UpdatePlan } from './plan.js';
 import type { Rule } from './rule.js';
 
@@ -22,7 +22,7 @@ export interface BindingPlan {
  * the switches hold exactly `previous`'s rules for this binding.
  */
 export function planBindingChange(previous: Binding | undefined, next: Binding | undefined, state: Omit<CompileState, 'bindings'>): BindingPlan {
-  const { context } = compileBase(state);
+  const context = bindingContext(state);
   const rulesOf = (b: Binding | undefined): Map<string, Rule[]> | string => {
     const out = new Map<string, Rule[]>();
     if (b === undefined) return out;

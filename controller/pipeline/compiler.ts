@@ -61,8 +61,20 @@ export function compileBase(state: Omit<CompileState, 'bindings'>): { rules: Map
     rules.set(formatDpid(sw.dpid), baseRules(sw.routerPort, gwMac));
     if (subnet !== undefined) edges.push({ dpid: sw.dpid, subnet, ...(sw.routerPort === undefined ? {} : { routerPort: sw.routerPort }) });
   }
-  const context: BindingContext = { subnets: state.subnets, edges, gatewayMac: (name: string) => state.gatewayMacs.get(name) };
-  return { rules, context, problems };
+  return { rules, context: bindingContext(state, edges), problems };
+}
+
+/** What per-binding rules are compiled against (no base rules: cheap enough to build per move). */
+export function bindingContext(state: Omit<CompileState, 'bindings'>, edges: readonly EdgeView[] = edgeViews(state)): BindingContext {
+  return { subnets: state.subnets, edges, gatewayMac: (name: string) => state.gatewayMacs.get(name) };
+}
+
+function edgeViews(state: Omit<CompileState, 'bindings'>): EdgeView[] {
+  const bySubnet = new Map(state.subnets.map((s) => [s.name, s]));
+  return state.switches.flatMap((sw) => {
+    const subnet = sw.subnet === undefined ? undefined : bySubnet.get(sw.subnet);
+    return subnet === undefined ? [] : [{ dpid: sw.dpid, subnet, ...(sw.routerPort === undefined ? {} : { routerPort: sw.routerPort }) }];
+  });
 }
 
 /** The pipeline skeleton every switch gets on connect. */

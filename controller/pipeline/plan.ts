@@ -37,15 +37,27 @@ export interface RuleDiff {
 }
 
 export function diffRules(installed: readonly InstalledRule[], desired: readonly Rule[]): RuleDiff {
+  const { adds, removes } = diffKeyed(installed, desired);
+  return { adds: adds.map((k) => k.rule), removes: removes.map((k) => k.rule) };
+}
+
+interface Keyed<R> { readonly key: string; readonly rule: R }
+
+/** The diff with each rule's identity computed once (plans touch every rule of every switch). */
+function diffKeyed(installed: readonly InstalledRule[], desired: readonly Rule[]): { adds: Keyed<Rule>[]; removes: Keyed<InstalledRule>[] } {
   const have = new Map<string, InstalledRule>();
   for (const r of installed) if (isCompiledCookie(r.cookie)) have.set(ruleKey(r), r);
   const want = new Map<string, Rule>();
   for (const r of desired) want.set(ruleKey(r), r);
-  const adds = [...want.entries()].filter(([key, r]) => {
+  const adds: Keyed<Rule>[] = [];
+  for (const [key, rule] of want) {
     const h = have.get(key);
-    return h === undefined || h.cookie !== r.cookie || canonicalInstructions(h.instructions) !== canonicalInstructions(r.instructions);
-  }).map(([, r]) => r);
-  const removes = [...have.entries()].filter(([key]) => !want.has(key)).map(([, r]) => r);
+    if (h === undefined || h.cookie !== rule.cookie || (h.instructions !== rule.instructions && canonicalInstructions(h.instructions) !== canonicalInstructions(rule.instructions))) {
+      adds.push({ key, rule });
+    }
+  }
+  const removes: Keyed<InstalledRule>[] = [];
+  for (const [key, rule] of have) if (!want.has(key)) removes.push({ key, rule });
   return { adds, removes };
 }
 
@@ -78,11 +90,11 @@ export function planUpdate(
     { name: 'receive', mods: new Map() }, { name: 'send', mods: new Map() }, { name: 'cleanup', mods: new Map() },
   ];
   for (const [dpid, desired] of desiredByDpid) {
-    const { adds, removes } = diffRules(installedByDpid.get(dpid) ?? [], desired);
-    const batches: FlowMod[][] = [[], [], []];
-    for (const r of adds) batches[r.phase === 'send' ? 1 : 0]!.push(toFlowMod(r, OFPFC_ADD));
-    for (const r of removes) batches[installedPhase(r) === 'send' ? 1 : 2]!.push(toFlowMod(r, OFPFC_DELETE_STRICT));
-    batches.forEach((batch, i) => { if (batch.length > 0) steps[i]!.mods.set(dpid, normaliseBatch(batch)); });
+    const { adds, removes } = diffKeyed(installedByDpid.get(dpid) ?? [], desired);
+    const batches: Keyed<FlowMod>[][] = [[], [], []];
+    for (const { key, rule } of adds) batches[rule.phase === 'send' ? 1 : 0]!.push({ key, rule: toFlowMod(rule, OFPFC_ADD) });
+    for (const { key, rule } of removes) batches[installedPhase(rule) === 'send' ? 1 : 2]!.push({ key, rule: toFlowMod(rule, OFPFC_DELETE_STRICT) });
+    batches.forEach((batch, i) => { if (batch.length > 0) steps[i]!.mods.set(dpid, normaliseKeyed(batch)); });
   }
   return { steps };
 }
@@ -99,10 +111,13 @@ const isDelete = (m: FlowMod): boolean => m.command === OFPFC_DELETE || m.comman
  * are not in place yet, e.g. the VM's gate lands after its rewrites.
  */
 export function normaliseBatch(mods: readonly FlowMod[]): FlowMod[] {
+  return normaliseKeyed(mods.map((m) => ({ key: ruleKey({ table: m.tableId, priority: m.priority, match: m.match }), rule: m })));
+}
+
+function normaliseKeyed(mods: readonly Keyed<FlowMod>[]): FlowMod[] {
   const deletes = new Map<string, FlowMod>();
   const adds = new Map<string, FlowMod>();
-  for (const m of mods) {
-    const key = `${m.tableId}/${m.priority}/${canonicalMatch(m.match)}`;
+  for (const { key, rule: m } of mods) {
     if (isDelete(m)) deletes.set(`${m.command}/${key}/${m.cookie}/${m.cookieMask}`, m);
     else {
       adds.delete(key); // re-insert so the last one keeps its place in the order

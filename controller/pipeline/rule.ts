@@ -1,7 +1,7 @@
 // A rule as the compiler produces it, and its FLOW_MOD forms.
 
 import {
-  flowMod, OFPFC_ADD, OFPFC_DELETE_STRICT, OFPFC_MODIFY_STRICT, OFPG_ANY, OFPP_ANY,
+  OFP_NO_BUFFER, OFPFC_ADD, OFPFC_DELETE_STRICT, OFPFC_MODIFY_STRICT, OFPG_ANY, OFPP_ANY,
   type FlowMod, type Instruction, type Match,
 } from '../openflow/index.js';
 import { COOKIE_MASK_EXACT } from './cookie.js';
@@ -28,9 +28,11 @@ export type RuleCommand = typeof OFPFC_ADD | typeof OFPFC_MODIFY_STRICT | typeof
  * DELETE_STRICT removes the rule only while it still carries this exact cookie.
  */
 export function toFlowMod(rule: Omit<Rule, 'phase'>, command: RuleCommand = OFPFC_ADD): FlowMod {
-  const identity = { tableId: rule.table, priority: rule.priority, match: rule.match, cookie: rule.cookie };
-  if (command === OFPFC_DELETE_STRICT) {
-    return flowMod({ ...identity, command, cookieMask: COOKIE_MASK_EXACT, outPort: OFPP_ANY, outGroup: OFPG_ANY });
-  }
-  return flowMod({ ...identity, command, instructions: rule.instructions, idleTimeout: rule.idleTimeout ?? 0 });
+  // A literal rather than flowMod({...}): this runs for every rule of every plan.
+  const remove = command === OFPFC_DELETE_STRICT;
+  return {
+    type: 'FLOW_MOD', xid: 0, cookie: rule.cookie, cookieMask: remove ? COOKIE_MASK_EXACT : 0n, tableId: rule.table, command,
+    idleTimeout: remove ? 0 : rule.idleTimeout ?? 0, hardTimeout: 0, priority: rule.priority, bufferId: OFP_NO_BUFFER,
+    outPort: OFPP_ANY, outGroup: OFPG_ANY, flags: 0, match: rule.match, instructions: remove ? [] : rule.instructions,
+  };
 }
