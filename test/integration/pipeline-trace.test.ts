@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Binding } from '../../controller/mobility/index.js';
-import { applyActions, flowMod, formatInstructions, formatMatch, gotoTable, outputPort, type FlowMod } from '../../controller/openflow/index.js';
-import { compileRules, COOKIE_LEARNER, LEARNER_PRIORITY, resolveGatewayMacs, switchInfos, toFlowMod } from '../../controller/pipeline/index.js';
+import { formatInstructions, formatMatch, type FlowMod } from '../../controller/openflow/index.js';
+import { compileRules, forgetLearned, learnedDestination, learnedSource, resolveGatewayMacs, switchInfos, toFlowMod } from '../../controller/pipeline/index.js';
 import { formatDpid } from '../../controller/switch/dpid.js';
 import { FakeFlowTable, type Headers } from '../lib/fake-flow-table.js';
 import { dumpFlows, ofctl, OvsLab, ovsAvailable } from '../lib/ovs.js';
@@ -97,10 +97,7 @@ describe('pipeline vs Open vSwitch: compiled rules and the FakeFlowTable against
 
   for (const s of ['1', '2', '3']) {
     it(`switch ${s}: OVS accepts every rule and does what the fake predicts`, async () => {
-      const learned = (port: number, mac: string): FlowMod[] => [
-        flowMod({ tableId: 0, priority: LEARNER_PRIORITY, cookie: COOKIE_LEARNER, match: { in_port: port, eth_src: mac }, instructions: [gotoTable(1)] }),
-        flowMod({ tableId: 3, priority: LEARNER_PRIORITY, cookie: COOKIE_LEARNER, match: { eth_dst: mac }, instructions: [applyActions(outputPort(port))] }),
-      ];
+      const learned = (port: number, mac: string): FlowMod[] => [learnedSource(port, mac), learnedDestination(mac, port)];
       const compiled = rules.get(formatDpid(BigInt(s)))!.map((r) => toFlowMod(r));
       const mods = [...compiled, ...learned(1, GW[s]!), ...learned(2, CN[s]!.mac)];
       const text = mods.map((f) => `table=${f.tableId},cookie=0x${f.cookie.toString(16)},${formatMatch(f.match, f.priority)},actions=${formatInstructions(f.instructions)}`);
@@ -123,6 +120,14 @@ describe('pipeline vs Open vSwitch: compiled rules and the FakeFlowTable against
           expect(new RegExp(`[,]${name}=([^,]+)`).exec(ovs.final)?.[1], `${what}: ${field}`).to.equal(String(out[field]));
         }
       }
+
+      // Forgetting the correspondent's MAC removes exactly the learner's two rules for it.
+      for (const del of forgetLearned(CN[s]!.mac)) {
+        await ofctl('del-flows', bridge, `table=${del.tableId},cookie=0x${del.cookie.toString(16)}/0x${del.cookieMask.toString(16)},${formatMatch(del.match)}`);
+      }
+      const left = await dumpFlows(bridge);
+      expect(left).to.have.length(mods.length - 2);
+      expect(left.filter((l) => l.includes(CN[s]!.mac))).to.deep.equal([]);
     });
   }
 });

@@ -124,6 +124,16 @@ describe('pipeline behaviour: the case study in a FakeNetwork', () => {
       ]);
     });
 
+    it("forgot the learner's rules for m, so the VM's return home shows up as a packet-in", () => {
+      const learnedM = [...cs.net.switches.values()].flatMap((t) => t.flows()).filter((f) => f.cookie === COOKIE_LEARNER && JSON.stringify(f.match).includes(VM.mac));
+      expect(learnedM).to.deep.equal([]);
+      expect(cs.switch(1n).flows().filter((f) => f.cookie === COOKIE_LEARNER).length).to.be.greaterThan(0); // the others stay
+      cs.net.move(cs.vm, { dpid: 1n, port: 3 });
+      const pins = cs.net.packetIns.length;
+      cs.net.send(cs.vm, cs.cnA.ip, 'return');
+      expect(cs.net.packetIns.slice(pins).map((p) => [p.dpid, p.port, p.priority])).to.deep.include([1n, 3, 0]);
+    });
+
     it('moving back home leaves no per-binding rule anywhere and everything still works', () => {
       cs.moveVm(1n, 3);
       cs.reconcile();

@@ -7,7 +7,7 @@ import {
 } from '../../../controller/mobility/index.js';
 import type { FlowStats } from '../../../controller/openflow/index.js';
 import {
-  compileRules, installedFromFlowStats, planUpdate, resolveGatewayMacs, switchInfos, type InstalledRule, type Rule, type UpdatePlan,
+  compileRules, forgetLearned, installedFromFlowStats, planUpdate, resolveGatewayMacs, switchInfos, type InstalledRule, type Rule, type UpdatePlan,
 } from '../../../controller/pipeline/index.js';
 import { formatDpid, parseDpid } from '../../../controller/switch/dpid.js';
 import type { FakeFlowTable, Headers } from '../../lib/fake-flow-table.js';
@@ -63,10 +63,11 @@ export class CaseStudy {
     return this.net.switches.get(dpid)!;
   }
 
-  /** The VM's hypervisor moved its link; the controller sees it there (old port down). */
+  /** The VM's hypervisor moved its link; the controller sees it there (old port down) and flushes what the learner knew of m. */
   moveVm(dpid: bigint, port: number): void {
     this.net.move(this.vm, { dpid, port });
     this.sight(dpid, port, true);
+    for (const t of this.net.switches.values()) t.applyAll(forgetLearned(VM.mac));
   }
 
   desired(): Map<string, Rule[]> {

@@ -5,9 +5,9 @@
 // plays the L2 learner: it learns sources on table-miss packet-ins (not the MACs of bindings
 // away from home: those wait for their gate) and re-injects the packet.
 
-import { applyActions, flowMod, gotoTable, outputPort, type Mac } from '../../../controller/openflow/index.js';
+import type { Mac } from '../../../controller/openflow/index.js';
 import { ipv4ToInt, maskInt } from '../../../controller/packet/address.js';
-import { COOKIE_LEARNER, LEARNER_PRIORITY } from '../../../controller/pipeline/index.js';
+import { learnedDestination, learnedSource } from '../../../controller/pipeline/index.js';
 import { FakeFlowTable, type Headers } from '../../lib/fake-flow-table.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -166,9 +166,8 @@ export class FakeNetwork {
     const tableMiss = p.table === 0 && p.priority === 0;
     if (!tableMiss || src === undefined || this.awayMacs().has(src)) return;
     const table = this.switches.get(p.dpid)!;
-    const learned = { cookie: COOKIE_LEARNER, idleTimeout: 60, priority: LEARNER_PRIORITY };
-    table.apply(flowMod({ ...learned, tableId: 0, match: { in_port: p.port, eth_src: src }, instructions: [gotoTable(1)] }));
-    table.apply(flowMod({ ...learned, tableId: 3, match: { eth_dst: src }, instructions: [applyActions(outputPort(p.port))] }));
+    table.apply(learnedSource(p.port, src));
+    table.apply(learnedDestination(src, p.port));
     this.atSwitch(p.dpid, p.port, p.headers); // PACKET_OUT to OFPP_TABLE
   }
 
