@@ -43,6 +43,18 @@ describe('mobility/binding-registry', () => {
     expect(repo.journal.map((e) => e.type)).to.deep.equal(['BINDING_ADDED', 'BINDING_MOVED', 'BINDING_MOVED', 'BINDING_MOVED']);
   });
 
+  it('keeps the locator for a move between ports of the same foreign subnet', async () => {
+    const { registry } = await BindingRegistry.open(subnets, new MemoryBindingRepository(), { reuseGraceMs: 1000 });
+    const events = await run(registry, [[sight(1n, 3, 0), false], [sight(2n, 3, 100), true], [sight(2n, 7, 200), true]]);
+    expect(events.map((e) => e?.binding.locator)).to.deep.equal([
+      { subnet: 'A', dpid: 1n, port: 3, address: VM.eid },
+      { subnet: 'B', dpid: 2n, port: 3, address: '10.0.2.200' },
+      { subnet: 'B', dpid: 2n, port: 7, address: '10.0.2.200' },
+    ]);
+    expect(registry.pool('B')?.isInUse('10.0.2.200')).to.equal(true);
+    expect(registry.state(300).released).to.deep.equal([]);
+  });
+
   it('changes nothing when the new subnet has no free locator', async () => {
     const tiny = new SubnetMap(parseSubnets(RAW_SUBNETS.map((s) => (s.name === 'B' ? { ...s, locatorPool: '10.0.2.200-10.0.2.200' } : s))));
     const d = new MoveDetector(tiny);
