@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { config as rxjsConfig } from 'rxjs';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
+import { startApiServer } from './api/index.js';
 import { Fabric } from './fabric/index.js';
 import { BindingRegistry, FileBindingRepository, MigrationIntents, parseSubnets, SubnetMap } from './mobility/index.js';
 import { SwitchListener, SwitchRegistry } from './switch/index.js';
@@ -17,6 +18,8 @@ export interface Controller {
   readonly registry: BindingRegistry;
   readonly intents: MigrationIntents;
   readonly fabric: Fabric;
+  /** Where the HTTP API and dashboard listen (the real port when configured with 0). */
+  readonly http: { readonly host: string; readonly port: number };
   stop(): Promise<void>;
 }
 
@@ -56,10 +59,14 @@ export async function startController(config: Config, log: Logger): Promise<Cont
   fabric.start();
 
   await listener.listen();
+  const api = await startApiServer({ switches, subnets, registry, intents, fabric }, {
+    host: config.http.host, port: config.http.port, token: config.http.token, log,
+  });
   log.info('controller listening', { openflow: listener.address(), rewrite: config.mobility.rewrite, subnets: subnets.subnets.map((s) => s.name) });
   return {
-    config, switches, listener, subnets, registry, intents, fabric,
+    config, switches, listener, subnets, registry, intents, fabric, http: api.address,
     async stop() {
+      await api.close();
       await listener.close();
       fabric.stop();
       await registry.flush(Date.now()).catch(() => undefined);

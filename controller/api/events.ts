@@ -1,0 +1,89 @@
+// Live events for the API's server-sent-events stream. Domain events (fabric, switches) become
+// small JSON payloads with a sequence id; a bounded history lets a client that reconnects with
+// Last-Event-ID receive what it missed.
+
+import { merge, type Observable, type Subscription } from 'rxjs';
+import type { FabricEvent } from '../fabric/fabric.js';
+import { bindingView, locatorView, migrationView, type BindingView, type LocatorView, type MigrationView } from './views.js';
+
+export type ApiEvent =
+  | { readonly type: 'switch-up'; readonly dpid: string; readonly remote: string; readonly at: number }
+  | { readonly type: 'switch-down'; readonly dpid: string; readonly reason: string | null; readonly at: number }
+  | { readonly type: 'switch-error'; readonly dpid: string; readonly error: string; readonly request: string | null; readonly at: number }
+  | { readonly type: 'binding-added'; readonly binding: BindingView; readonly at: number }
+  | { readonly type: 'binding-moved'; readonly binding: BindingView; readonly from: LocatorView; readonly at: number }
+  | { readonly type: 'binding-removed'; readonly binding: BindingView; readonly at: number }
+  | { readonly type: 'migration-completed'; readonly migration: MigrationView; readonly at: number }
+  | { readonly type: 'conflict'; readonly eid: string; readonly mac: string; readonly reason: string; readonly detail: string; readonly dpid: string; readonly port: number; readonly at: number }
+  | { readonly type: 'rules-updated'; readonly dpids: readonly string[]; readonly flowMods: number; readonly at: number };
+
+export const API_EVENT_TYPES: readonly ApiEvent['type'][] = [
+  'switch-up', 'switch-down', 'switch-error', 'binding-added', 'binding-moved', 'binding-removed',
+  'migration-completed', 'conflict', 'rules-updated',
+];
+
+/** Pure: one fabric event as the API shows it. */
+export function fabricEventView(e: FabricEvent): ApiEvent {
+  switch (e.type) {
+    case 'BINDING_ADDED': return { type: 'binding-added', binding: bindingView(e.binding), at: e.at };
+    case 'BINDING_MOVED': return { type: 'binding-moved', binding: bindingView(e.binding), from: locatorView(e.previous.locator), at: e.at };
+    case 'BINDING_REMOVED': return { type: 'binding-removed', binding: bindingView(e.binding), at: e.at };
+    case 'MIGRATION_COMPLETED': return { type: 'migration-completed', migration: migrationView(e.migration), at: e.at };
+    case 'CONFLICT': return { type: 'conflict', eid: e.eid, mac: e.mac, reason: e.reason, detail: e.detail, dpid: e.dpid, port: e.port, at: e.at };
+    case 'RULES_UPDATED': return { type: 'rules-updated', dpids: e.dpids, flowMods: e.flowMods, at: e.at };
+  }
+}
+
+export interface SequencedEvent {
+  readonly id: number;
+  readonly event: ApiEvent;
+}
+
+/** One SSE frame: `id`, `event` and one `data` line of JSON. */
+export function sseFrame({ id, event }: SequencedEvent): string {
+  return `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+type Listener = (e: SequencedEvent) => void;
+
+/** Numbers the events, keeps the last `capacity` and hands each to the connected clients. */
+export class EventHub {
+  private readonly history: SequencedEvent[] = [];
+  private readonly listeners = new Set<Listener>();
+  private nextId = 1;
+  private subscription: Subscription | undefined;
+
+  constructor(private readonly capacity = 500) {}
+
+  /** Follows the given streams until close(). */
+  follow(...sources: Observable<ApiEvent>[]): void {
+    this.subscription = merge(...sources).subscribe({ next: (e) => this.publish(e), error: () => undefined });
+  }
+
+  publish(event: ApiEvent): SequencedEvent {
+    const sequenced = { id: this.nextId++, event };
+    this.history.push(sequenced);
+    if (this.history.length > this.capacity) this.history.shift();
+    for (const l of this.listeners) l(sequenced);
+    return sequenced;
+  }
+
+  /** Events after `lastId` still in the history (for a reconnecting client). */
+  since(lastId: number): SequencedEvent[] {
+    return this.history.filter((e) => e.id > lastId);
+  }
+
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  listen(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.subscription?.unsubscribe();
+    this.listeners.clear();
+  }
+}
