@@ -1,0 +1,62 @@
+// Controller throughput and latency, Seamless next to its peers, with the same switch emulator
+// in the same run. Each controller runs alone on core 0, the emulator on core 1. For each
+// controller: connect N switches, then `runs` throughput measurements (a window of outstanding
+// packet-ins per switch) and `runs` latency measurements (one outstanding per switch).
+
+import { startPeer, type PeerName } from './peers.js';
+import { connectSwitches, DEFAULT_EMULATOR, measure, median, type LoadResult } from './switch-emulator.js';
+
+export interface ControllerBenchOptions {
+  readonly peers: readonly PeerName[];
+  readonly switches: number;
+  readonly window: number;
+  readonly runs: number;
+  readonly runMs: number;
+  readonly warmupMs: number;
+  /** First dpid of the emulated switches (0x100: unmanaged learning switches; 1: dpids 1..3 are edges). */
+  readonly firstDpid: bigint;
+  readonly controllerCore: number;
+  readonly cpuProfDir?: string;
+  readonly label?: string;
+}
+
+export interface PeerFigures {
+  readonly peer: PeerName;
+  readonly label: string;
+  readonly throughput: { readonly medianPerSec: number; readonly runs: readonly LoadResult[] };
+  readonly latency: { readonly medianP50Ms: number; readonly medianP99Ms: number; readonly runs: readonly LoadResult[] };
+}
+
+export async function benchController(peer: PeerName, o: ControllerBenchOptions): Promise<PeerFigures> {
+  const proc = await startPeer(peer, { core: o.controllerCore, ...(o.cpuProfDir === undefined ? {} : { cpuProfDir: o.cpuProfDir }) });
+  const switches = await connectSwitches({ ...DEFAULT_EMULATOR, host: '127.0.0.1', port: proc.port, switches: o.switches, firstDpid: o.firstDpid });
+  try {
+    // Let the controller finish its own start-of-session work (table-miss rules, resync).
+    await new Promise((r) => setTimeout(r, 500));
+    const throughput: LoadResult[] = [];
+    const latency: LoadResult[] = [];
+    for (let r = 0; r < o.runs; r++) throughput.push(await measure(switches, o.window, o.warmupMs, o.runMs));
+    for (let r = 0; r < o.runs; r++) latency.push(await measure(switches, 1, o.warmupMs / 2, o.runMs));
+    return {
+      peer, label: o.label ?? peer,
+      throughput: { medianPerSec: median(throughput.map((t) => t.responsesPerSec)), runs: throughput },
+      latency: {
+        medianP50Ms: median(latency.map((l) => l.p50Ms!)),
+        medianP99Ms: median(latency.map((l) => l.p99Ms!)),
+        runs: latency,
+      },
+    };
+  } finally {
+    for (const s of switches) s.close();
+    await proc.stop();
+  }
+}
+
+export function printFigures(f: PeerFigures): void {
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const t = f.throughput.runs.map((r) => fmt(r.responsesPerSec)).join(', ');
+  const retries = f.throughput.runs.reduce((s, r) => s + r.retries, 0) + f.latency.runs.reduce((s, r) => s + r.retries, 0);
+  const fm = median(f.throughput.runs.map((r) => r.flowModsPerSec));
+  console.log(`  ${f.label.padEnd(28)} throughput ${fmt(f.throughput.medianPerSec).padStart(8)} responses/s (runs: ${t}; flow-mods ${fmt(fm)}/s)`
+    + `  latency p50 ${f.latency.medianP50Ms.toFixed(3)} ms p99 ${f.latency.medianP99Ms.toFixed(3)} ms${retries > 0 ? `  (${retries} unanswered re-sent)` : ''}`);
+}

@@ -1,0 +1,109 @@
+// The controllers under test, each a child process pinned to one core with taskset: Seamless
+// (tsx on the sources), os-ken with the benchmark's simple_switch_13 app, and ovs-testcontroller
+// (Open vSwitch's C learning switch). stop() ends only the process started here, by PID.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../topologies/case-study/controller-process.js';
+import { sleep } from './switch-emulator.js';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export type PeerName = 'seamless' | 'os-ken' | 'ovs-testcontroller';
+
+export interface PeerProcess {
+  readonly name: PeerName;
+  readonly port: number;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export interface PeerOptions {
+  /** Core the controller is pinned to. */
+  readonly core: number;
+  /** Extra flags for Seamless (e.g. a --config file). */
+  readonly seamlessArgs?: readonly string[];
+  /** Run Seamless under `node --cpu-prof` and write the profile into this directory. */
+  readonly cpuProfDir?: string;
+}
+
+export async function startPeer(name: PeerName, options: PeerOptions): Promise<PeerProcess> {
+  const port = await freePort();
+  const cleanups: (() => void)[] = [];
+  let argv: string[];
+  switch (name) {
+    case 'seamless': {
+      const state = mkdtempSync(join(tmpdir(), 'seamless-bench-'));
+      cleanups.push(() => rmSync(state, { recursive: true, force: true }));
+      const prof = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
+      argv = [process.execPath, ...prof, '--import', 'tsx', join(REPO, 'controller', 'main.ts'),
+        '--openflow-host', '127.0.0.1', '--openflow-port', String(port), '--state-dir', state,
+        '--log-level', 'warn', '--log-format', 'json', '--rewrite', 'true', ...(options.seamlessArgs ?? [])];
+      break;
+    }
+    case 'os-ken':
+      argv = ['osken-manager', '--ofp-listen-host', '127.0.0.1', '--ofp-tcp-listen-port', String(port),
+        join(REPO, 'bench', 'peers', 'simple_switch_13.py')];
+      break;
+    case 'ovs-testcontroller':
+      argv = ['ovs-testcontroller', '-O', 'OpenFlow13', '-vconsole:emer', '-vsyslog:emer', `ptcp:${port}:127.0.0.1`];
+      break;
+  }
+  const child = spawn('taskset', ['-c', String(options.core), ...argv], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 200) stderr.push(c.toString()); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await waitListening(port, child, 30_000);
+  } catch (error) {
+    await kill(child, exited);
+    throw new Error(`${name} did not start: ${(error as Error).message}\n${stderr.join('').slice(-2000)}`);
+  }
+  return {
+    name, port, pid: child.pid!,
+    async stop() {
+      await kill(child, exited);
+      for (const c of cleanups) c();
+    },
+  };
+}
+
+/** SIGINT first (node writes its --cpu-prof profile on a clean exit), SIGKILL after 5 s. */
+async function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitListening(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
+    if (await canConnect(port)) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Pins this process (all its threads) to one core. */
+export async function pinSelf(core: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const p = spawn('taskset', ['-a', '-cp', String(core), String(process.pid)], { stdio: 'ignore' });
+    p.once('exit', () => resolve());
+    p.once('error', () => resolve());
+  });
+}

@@ -1,0 +1,105 @@
+// `npm run bench`: every benchmark in one run, figures printed, JSON written to results/.
+//   npx tsx bench/run.ts [--only codec,controllers,scale,migration] [--runs 5] [--migrations 50]
+// Controllers run pinned to core 0, this process (the switch emulator) to core 1. The Mininet
+// migration part runs last, never next to the throughput measurements.
+
+import { spawnSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchController, printFigures, type PeerFigures } from './controllers.js';
+import { pinSelf, type PeerName } from './peers.js';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+const ONLY = new Set(arg('only', 'codec,controllers,scale,migration').split(','));
+const RUNS = Number(arg('runs', '5'));
+const RUN_MS = Number(arg('ms', '3000'));
+const MIGRATIONS = Number(arg('migrations', '50'));
+
+function machine() {
+  const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';
+  return { nproc: cpus().length, cpu: model, memoryGiB: Math.round(totalmem() / 2 ** 30 * 10) / 10, node: process.version, kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim() };
+}
+
+async function controllers(): Promise<Record<string, unknown>> {
+  console.log(`\n== controllers: 16 emulated switches, window 64 (throughput) / 1 (latency), median of ${RUNS} runs x ${RUN_MS} ms`);
+  const base = { switches: 16, window: 64, runs: RUNS, runMs: RUN_MS, warmupMs: 1000, controllerCore: 0 };
+  const peers: PeerName[] = ['seamless', 'os-ken', 'ovs-testcontroller'];
+  const figures: PeerFigures[] = [];
+  for (const peer of peers) {
+    const f = await benchController(peer, { ...base, peers, firstDpid: 0x100n, label: peer === 'seamless' ? 'seamless (unmanaged dpids)' : peer });
+    printFigures(f);
+    figures.push(f);
+  }
+  const edges = await benchController('seamless', { ...base, peers, firstDpid: 1n, label: 'seamless (dpids 1..16, 1..3 edges)' });
+  printFigures(edges);
+  figures.push(edges);
+  const [seamless, osken, ovs] = figures;
+  const ratios = {
+    throughputVsOsken: seamless!.throughput.medianPerSec / osken!.throughput.medianPerSec,
+    throughputVsOvsTestcontroller: seamless!.throughput.medianPerSec / ovs!.throughput.medianPerSec,
+    latencyP99VsOsken: seamless!.latency.medianP99Ms / osken!.latency.medianP99Ms,
+    latencyP99VsOvsTestcontroller: seamless!.latency.medianP99Ms / ovs!.latency.medianP99Ms,
+  };
+  console.log(`  ratios Seamless/peer: throughput x${ratios.throughputVsOsken.toFixed(2)} os-ken (target >= 5), `
+    + `x${ratios.throughputVsOvsTestcontroller.toFixed(2)} ovs-testcontroller (target >= 0.5); `
+    + `latency p99 ${seamless!.latency.medianP99Ms.toFixed(3)} ms (target < 1 ms)`);
+  return { figures, ratios };
+}
+
+function codec(): Record<string, unknown> {
+  console.log('\n== codec');
+  const r = spawnSync('taskset', ['-c', '1', process.execPath, '--import', 'tsx', join(REPO, 'bench', 'codec.ts')], { cwd: REPO, encoding: 'utf8' });
+  const lines = r.stdout.trim().split('\n');
+  for (const l of lines.slice(0, -1)) console.log(`  ${l}`);
+  try {
+    return JSON.parse(lines.at(-1) ?? '{}') as Record<string, unknown>;
+  } catch {
+    return { error: r.stderr.slice(-1000) };
+  }
+}
+
+async function main(): Promise<void> {
+  const m = machine();
+  console.log(`seamless benchmarks: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, kernel ${m.kernel}`);
+  const out: Record<string, unknown> = { generatedAt: new Date().toISOString(), machine: m };
+  await pinSelf(1);
+  if (ONLY.has('codec')) out.codec = codec();
+  if (ONLY.has('controllers')) out.controllers = await controllers();
+  if (ONLY.has('scale')) {
+    console.log('\n== scale: emulated edge switches over TCP, one migration, barrier-confirmed');
+    const { benchScale, printScale } = await import('./scale.js');
+    const scale = await benchScale({ switchCounts: [100, 1000], bindingCounts: [10_000, 100_000], log: (t) => console.log(`  ${t}`) });
+    printScale(scale);
+    out.scale = scale;
+  }
+  if (ONLY.has('migration')) {
+    console.log(`\n== migration in Mininet: ${MIGRATIONS} migrations per scenario, 2 streams of 200 KB/s, pause 100 ms`);
+    // Mininet needs both cores; unpin.
+    spawnSync('taskset', ['-a', '-cp', '0-1', String(process.pid)]);
+    const { benchMigrations, printMigration } = await import('./migration.js');
+    const { figures, raw } = await benchMigrations({ migrations: MIGRATIONS, dwellMs: 1500, rate: 200_000, pauseMs: 100, log: (t) => console.log(`  ${t}`) });
+    for (const f of figures) printMigration(f);
+    const [seamless, l2] = figures;
+    const gapRatio = seamless!.gapMs.median !== null && l2!.gapMs.median ? seamless!.gapMs.median / l2!.gapMs.median : null;
+    console.log(`  cross-subnet gap / intra-subnet gap (medians): ${gapRatio?.toFixed(2) ?? '-'} (target <= 1.1); reconvergence p99 target < 10 ms`);
+    out.migration = { figures, gapRatio, perMigration: raw.map((r) => r.migrations.map((x) => ({ to: x.to, gapMs: x.gapMs, reconvergenceMs: x.reconvergenceMs, flowMods: x.flowMods }))) };
+  }
+  const dir = join(REPO, 'results');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(path, JSON.stringify(out, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 1));
+  console.log(`\nresults: ${path}`);
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  console.error(`bench failed: ${(error as Error).stack ?? String(error)}`);
+  process.exit(1);
+});

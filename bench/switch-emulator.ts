@@ -1,0 +1,318 @@
+// A cbench-style OpenFlow 1.3 switch emulator: N switches over TCP that handshake like a real
+// switch (HELLO, FEATURES_REPLY with their dpid, SET_CONFIG accepted, DESC / PORT_DESC / FLOW
+// stats replies, ECHO and BARRIER replies) and then send PACKET_INs carrying real Ethernet
+// frames (ARP requests and IPv4/UDP, many source MACs per switch, table-miss, in_port match).
+// A "response" is a PACKET_OUT (every learning controller answers an unbuffered packet-in with
+// one) or a FLOW_MOD that names a buffer (we never buffer, so none do). Throughput mode keeps a
+// window of packet-ins outstanding per switch; latency mode keeps one and times the round trip.
+// Speaks only the wire protocol, so it works against any OpenFlow 1.3 controller.
+
+import { connect, type Socket } from 'node:net';
+import {
+  decodeMessage, encodeMessage, Framer, OFP_NO_BUFFER, OFPR_NO_MATCH, OFPT_FLOW_MOD, OFPT_PACKET_OUT,
+  type OfpMessage, type Port, type Mac,
+} from '../controller/openflow/index.js';
+import { buildArpRequest, buildEthernet, buildIpv4, buildUdp, ETH_TYPE_IPV4, IP_PROTO_UDP } from '../controller/packet/index.js';
+
+export interface EmulatorOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly switches: number;
+  /** Datapath id of the first switch; the others follow. */
+  readonly firstDpid: bigint;
+  /** Source MACs per switch (each sends its frames from one fixed port). */
+  readonly macsPerSwitch: number;
+  readonly portsPerSwitch: number;
+}
+
+export const DEFAULT_EMULATOR: Omit<EmulatorOptions, 'host' | 'port'> = {
+  switches: 16, firstDpid: 0x100n, macsPerSwitch: 1000, portsPerSwitch: 4,
+};
+
+export interface SwitchCounters {
+  packetIns: number;
+  packetOuts: number;
+  flowMods: number;
+  /** Packet-ins re-sent because no answer came within the retry time (lost or ignored). */
+  retries: number;
+}
+
+/** One emulated datapath: its TCP session and its packet-in source. */
+export class EmulatedSwitch {
+  readonly counters: SwitchCounters = { packetIns: 0, packetOuts: 0, flowMods: 0, retries: 0 };
+  /** Round-trip times (ms) of answered packet-ins, recorded while `recording`. */
+  readonly rtts: number[] = [];
+  recording = false;
+  /** Raw handler for messages other than PACKET_OUT / FLOW_MOD (migration scenarios, tests). */
+  onMessage?: (message: OfpMessage) => void;
+
+  private socket: Socket | undefined;
+  private readonly framer = new Framer();
+  private framesCache: Buffer[] | undefined;
+  private next = 0;
+  private window = 0;
+  private outstanding = 0;
+  private sentAt: number[] = [];
+  private featuresSent!: () => void;
+  readonly ready: Promise<void>;
+  private closed = false;
+  private lastAnswer = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly dpid: bigint, private readonly options: EmulatorOptions) {
+    this.ready = new Promise((resolve) => { this.featuresSent = resolve; });
+  }
+
+  /** Encoded lazily: a scale run connects a thousand switches that never send load. */
+  private get frames(): Buffer[] {
+    return (this.framesCache ??= packetInFrames(this.dpid, this.options.macsPerSwitch, this.options.portsPerSwitch));
+  }
+
+  async connect(): Promise<void> {
+    const socket = connect({ host: this.options.host, port: this.options.port });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => { this.closed = true; });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.write({ type: 'HELLO', xid: 1, version: 4, elements: [{ type: 'VERSIONBITMAP', versions: [4] }] });
+  }
+
+  /** Starts keeping `window` packet-ins outstanding (0 stops). */
+  load(window: number): void {
+    this.window = window;
+    this.outstanding = 0;
+    this.sentAt = [];
+    this.lastAnswer = performance.now();
+    this.fill();
+    clearInterval(this.retryTimer);
+    if (window > 0) this.retryTimer = setInterval(() => this.retryIfStuck(), 250);
+  }
+
+  stop(): void {
+    this.window = 0;
+    clearInterval(this.retryTimer);
+  }
+
+  close(): void {
+    this.stop();
+    this.closed = true;
+    this.socket?.destroy();
+  }
+
+  /** Sends any message as this switch (PORT_STATUS, a single PACKET_IN ...). */
+  write(message: OfpMessage): void {
+    if (!this.closed) this.socket?.write(encodeMessage(message));
+  }
+
+  get ports(): Port[] {
+    return Array.from({ length: this.options.portsPerSwitch }, (_, i) => emulatedPort(this.dpid, i + 1));
+  }
+
+  private fill(): void {
+    const n = this.window - this.outstanding;
+    if (n <= 0 || this.closed) return;
+    const batch: Buffer[] = [];
+    const now = performance.now();
+    for (let i = 0; i < n; i++) {
+      batch.push(this.frames[this.next]!);
+      this.next = (this.next + 1) % this.frames.length;
+      this.sentAt.push(now);
+    }
+    this.outstanding += n;
+    this.counters.packetIns += n;
+    this.socket!.write(n === 1 ? batch[0]! : Buffer.concat(batch));
+  }
+
+  /** A controller that ignored a packet-in must not stall the window forever. */
+  private retryIfStuck(): void {
+    if (this.window === 0 || performance.now() - this.lastAnswer < 250) return;
+    this.counters.retries += this.outstanding;
+    this.outstanding = 0;
+    this.sentAt = [];
+    this.lastAnswer = performance.now();
+    this.fill();
+  }
+
+  private onData(chunk: Buffer): void {
+    const { frames } = this.framer.push(chunk);
+    let answered = 0;
+    for (const frame of frames) {
+      const type = frame[1];
+      // The hot path only reads the type byte: the emulator must not be the bottleneck.
+      if (type === OFPT_PACKET_OUT) {
+        this.counters.packetOuts++;
+        answered++;
+      } else if (type === OFPT_FLOW_MOD) {
+        this.counters.flowMods++;
+        if (frame.length >= 48 && frame.readUInt32BE(44) !== OFP_NO_BUFFER) answered++;
+      } else {
+        this.onControl(frame);
+      }
+    }
+    if (answered > 0) this.answered(answered);
+  }
+
+  private answered(n: number): void {
+    const now = performance.now();
+    this.lastAnswer = now;
+    const k = Math.min(n, this.outstanding);
+    if (this.recording) for (let i = 0; i < k; i++) this.rtts.push(now - this.sentAt[i]!);
+    this.sentAt.splice(0, k);
+    this.outstanding -= k;
+    this.fill();
+  }
+
+  private onControl(frame: Buffer): void {
+    const decoded = decodeMessage(frame);
+    if (!decoded.ok) return;
+    const m = decoded.message;
+    const reply = replyTo(m, this.dpid, this.ports);
+    if (reply !== undefined) {
+      this.write(reply);
+      if (reply.type === 'FEATURES_REPLY') this.featuresSent();
+    }
+    this.onMessage?.(m);
+  }
+}
+
+/** What a switch answers to a controller's request (undefined: no answer due). */
+export function replyTo(m: OfpMessage, dpid: bigint, ports: readonly Port[]): OfpMessage | undefined {
+  const xid = m.xid;
+  switch (m.type) {
+    case 'ECHO_REQUEST': return { type: 'ECHO_REPLY', xid, data: m.data };
+    case 'FEATURES_REQUEST':
+      return { type: 'FEATURES_REPLY', xid, datapathId: dpid, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0x4f, reserved: 0 };
+    case 'GET_CONFIG_REQUEST': return { type: 'GET_CONFIG_REPLY', xid, flags: 0, missSendLen: 0xffff };
+    case 'BARRIER_REQUEST': return { type: 'BARRIER_REPLY', xid };
+    case 'ROLE_REQUEST': return { type: 'ROLE_REPLY', xid, role: m.role, generationId: m.generationId };
+    case 'MULTIPART_REQUEST': return { type: 'MULTIPART_REPLY', xid, flags: 0, body: multipartBody(m.body, dpid, ports) };
+    default: return undefined;
+  }
+}
+
+function multipartBody(body: Extract<OfpMessage, { type: 'MULTIPART_REQUEST' }>['body'], dpid: bigint, ports: readonly Port[]) {
+  switch (body.kind) {
+    case 'DESC':
+      return { kind: 'DESC' as const, desc: { mfrDesc: 'seamless bench', hwDesc: 'emulated switch', swDesc: 'switch-emulator', serialNum: String(dpid), dpDesc: `emu-${dpid}` } };
+    case 'PORT_DESC': return { kind: 'PORT_DESC' as const, ports };
+    case 'FLOW': return { kind: 'FLOW' as const, flows: [] };
+    case 'AGGREGATE': return { kind: 'AGGREGATE' as const, stats: { packetCount: 0n, byteCount: 0n, flowCount: 0 } };
+    case 'TABLE': return { kind: 'TABLE' as const, tables: [] };
+    case 'PORT_STATS': return { kind: 'PORT_STATS' as const, ports: [] };
+    case 'GROUP_DESC': return { kind: 'GROUP_DESC' as const, groups: [] };
+    case 'UNKNOWN': return { kind: 'UNKNOWN' as const, mpType: body.mpType, body: new Uint8Array() };
+  }
+}
+
+export function emulatedPort(dpid: bigint, portNo: number, down = false): Port {
+  return {
+    portNo, hwAddr: macOf(dpid, 0xff0000 + portNo), name: `emu${dpid}-p${portNo}`,
+    config: 0, state: down ? 1 : 4, curr: 0x2820, advertised: 0, supported: 0, peer: 0, currSpeed: 10_000_000, maxSpeed: 10_000_000,
+  };
+}
+
+/** 02:DD:DD:II:II:II, locally administered, unique per (switch, index). */
+export function macOf(dpid: bigint, index: number): Mac {
+  const d = Number(dpid & 0xffffn);
+  const bytes = [0x02, d >> 8, d & 0xff, (index >> 16) & 0xff, (index >> 8) & 0xff, index & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** 172.16-31.x.y: outside every managed subnet, unique per (switch, index). */
+export function ipOf(dpid: bigint, index: number): string {
+  return `172.${16 + Number(dpid % 16n)}.${(index >> 8) & 0xff}.${(index & 0xff) || 1}`;
+}
+
+/**
+ * The packet-ins one switch cycles through, encoded once: even indexes an ARP request, odd an
+ * IPv4/UDP datagram to the previous MAC (a destination the controller has learned).
+ */
+export function packetInFrames(dpid: bigint, macs: number, ports: number): Buffer[] {
+  return Array.from({ length: macs }, (_, i) => {
+    const src = macOf(dpid, i);
+    const srcIp = ipOf(dpid, i);
+    const prev = (i + macs - 1) % macs;
+    const data = i % 2 === 0
+      ? buildArpRequest({ senderMac: src, senderIp: srcIp, targetIp: ipOf(dpid, prev) })
+      : buildEthernet({
+        dst: macOf(dpid, prev), src, ethertype: ETH_TYPE_IPV4,
+        payload: buildIpv4({
+          src: srcIp, dst: ipOf(dpid, prev), protocol: IP_PROTO_UDP,
+          payload: buildUdp({ src: srcIp, dst: ipOf(dpid, prev), srcPort: 40000 + (i % 1000), dstPort: 5001, payload: new Uint8Array(18) }),
+        }),
+      });
+    return encodeMessage({
+      type: 'PACKET_IN', xid: 0, bufferId: OFP_NO_BUFFER, totalLen: data.length, reason: OFPR_NO_MATCH, tableId: 0,
+      cookie: 0xffffffffffffffffn, match: { in_port: 1 + (i % ports) }, data,
+    });
+  });
+}
+
+export interface LoadResult {
+  /** Responses per second over all switches. */
+  readonly responsesPerSec: number;
+  readonly packetInsPerSec: number;
+  readonly flowModsPerSec: number;
+  readonly retries: number;
+  /** Round trip percentiles (ms) in latency mode. */
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly samples?: number;
+}
+
+/** N switches connected and past FEATURES_REPLY. */
+export async function connectSwitches(options: EmulatorOptions, dpids?: readonly bigint[]): Promise<EmulatedSwitch[]> {
+  const ids = dpids ?? Array.from({ length: options.switches }, (_, i) => options.firstDpid + BigInt(i));
+  const switches = ids.map((dpid) => new EmulatedSwitch(dpid, options));
+  await Promise.all(switches.map((s) => s.connect()));
+  await withTimeout(Promise.all(switches.map((s) => s.ready)), 15_000, 'FEATURES_REQUEST from the controller');
+  return switches;
+}
+
+/** Runs one measurement: warm-up, then `ms` of counting. window 1 = latency mode. */
+export async function measure(switches: readonly EmulatedSwitch[], window: number, warmupMs: number, ms: number): Promise<LoadResult> {
+  for (const s of switches) s.load(window);
+  await sleep(warmupMs);
+  const before = switches.map((s) => ({ ...s.counters }));
+  for (const s of switches) { s.rtts.length = 0; s.recording = window === 1; }
+  const start = performance.now();
+  await sleep(ms);
+  const seconds = (performance.now() - start) / 1000;
+  const after = switches.map((s) => ({ ...s.counters }));
+  for (const s of switches) { s.recording = false; s.stop(); }
+  const delta = (key: keyof SwitchCounters) => after.reduce((sum, c, i) => sum + c[key] - before[i]![key], 0);
+  const rtts = switches.flatMap((s) => s.rtts).sort((a, b) => a - b);
+  await sleep(200); // let the last answers drain before the next run
+  return {
+    responsesPerSec: delta('packetOuts') / seconds,
+    packetInsPerSec: delta('packetIns') / seconds,
+    flowModsPerSec: delta('flowMods') / seconds,
+    retries: delta('retries'),
+    ...(window === 1 ? { p50Ms: percentile(rtts, 0.5), p99Ms: percentile(rtts, 0.99), samples: rtts.length } : {}),
+  };
+}
+
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+export function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 0.5);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
