@@ -31,8 +31,10 @@ export interface Config {
     readonly rewrite: boolean;
     /** How long receive-side rules outlive a move. */
     readonly graceMs: number;
-    /** Sampling window of the "old attachment fell silent" check. */
+    /** An attachment seen this recently is still active. */
     readonly silenceMs: number;
+    /** Counter sampling window of the "old attachment fell silent" check (OVS updates counters every ~500 ms). */
+    readonly activityWindowMs: number;
     /** A released locator address rests this long before reuse. */
     readonly reuseGraceMs: number;
     /** Idle timeout of learned L2 rules. */
@@ -121,7 +123,8 @@ function schema(stdoutIsTTY: boolean) {
     mobility: {
       rewrite: { doc: 'Rewrite headers for moved endpoints (false = plain L2 learning baseline)', format: Boolean, default: true, env: 'SEAMLESS_REWRITE', arg: 'rewrite' },
       graceMs: { doc: 'How long receive-side rules outlive a move', format: 'seamless-ms', default: 500, env: 'SEAMLESS_GRACE_MS', arg: 'grace-ms' },
-      silenceMs: { doc: 'Sampling window of the old-attachment silence check', format: 'seamless-ms', default: 100, env: 'SEAMLESS_SILENCE_MS', arg: 'silence-ms' },
+      silenceMs: { doc: 'An attachment seen this recently is still active', format: 'seamless-ms', default: 100, env: 'SEAMLESS_SILENCE_MS', arg: 'silence-ms' },
+      activityWindowMs: { doc: 'Counter sampling window of the old-attachment silence check', format: 'seamless-ms', default: 1100, env: 'SEAMLESS_ACTIVITY_WINDOW_MS', arg: 'activity-window-ms' },
       reuseGraceMs: { doc: 'Rest time of a released locator address before reuse', format: 'seamless-ms', default: 60000, env: 'SEAMLESS_REUSE_GRACE_MS', arg: 'reuse-grace-ms' },
       learnIdleTimeoutSec: { doc: 'Idle timeout (s) of learned L2 rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', arg: 'learn-idle-timeout-sec' },
     },

@@ -53,6 +53,7 @@ export async function startController(config: Config, log: Logger): Promise<Cont
       rewrite: config.mobility.rewrite,
       graceMs: config.mobility.graceMs,
       silenceMs: config.mobility.silenceMs,
+      activityWindowMs: config.mobility.activityWindowMs,
       learnIdleTimeoutSec: config.mobility.learnIdleTimeoutSec,
     },
   });

@@ -26,8 +26,14 @@ export interface FabricOptions {
   readonly rewrite: boolean;
   /** How long receive-side rules outlive a move (in-flight packets, cached datapath flows). */
   readonly graceMs: number;
-  /** Counter sampling window of the "old attachment fell silent" check. */
+  /** An attachment seen this recently is still active (move detection). */
   readonly silenceMs: number;
+  /**
+   * Counter sampling window of the "old attachment fell silent" check. Open vSwitch pushes
+   * datapath counters to OpenFlow rules about every 500 ms (revalidators), so a shorter
+   * window would see a busy VM as silent.
+   */
+  readonly activityWindowMs: number;
   /** Idle timeout of learned L2 rules, seconds. */
   readonly learnIdleTimeoutSec: number;
   /** Packets held per endpoint while its rules are being installed. */
@@ -35,7 +41,7 @@ export interface FabricOptions {
 }
 
 export const DEFAULT_FABRIC_OPTIONS: FabricOptions = {
-  rewrite: true, graceMs: 500, silenceMs: 100, learnIdleTimeoutSec: 300, maxHeldPackets: 256,
+  rewrite: true, graceMs: 500, silenceMs: 100, activityWindowMs: 1100, learnIdleTimeoutSec: 300, maxHeldPackets: 256,
 };
 
 export type FabricEvent =
@@ -295,7 +301,7 @@ export class Fabric {
     };
     try {
       const before = await count();
-      await new Promise((r) => setTimeout(r, this.options.silenceMs));
+      await new Promise((r) => setTimeout(r, this.options.activityWindowMs));
       return (await count()) !== before;
     } catch (error) {
       this.log.warn('activity check failed; treating the old attachment as silent', { dpid: formatDpid(dpid), port, error: (error as Error).message });
@@ -312,8 +318,9 @@ export class Fabric {
       this.deps.intents.consume(previous.eid);
       this.emit(event);
       void this.persist(sighting.now);
-      const old = this.deps.switches.get(previous.locator.dpid);
-      if (old !== undefined) this.sendQuietly(old, this.learner.forget(previous.locator.dpid, previous.mac));
+      // A learned rule for the VM anywhere would swallow its frames (no packet-in, no sighting) or,
+      // away from home, let them in before the send side is ready.
+      for (const sw of this.deps.switches.list()) this.sendQuietly(sw, this.learner.forget(sw.dpid, previous.mac));
       const binding = event.binding;
       const { rules, problems } = this.desired();
       for (const p of problems) this.log.warn('rule compilation problem', { problem: p });

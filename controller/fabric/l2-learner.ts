@@ -5,11 +5,10 @@
 // A moved VM that is away from home is not the learner's: its gate in table 0 is a compiled
 // per-binding rule (pipeline/binding-rules), so the learner never installs rules for it there.
 
+import { flowMod, OFPFC_DELETE_STRICT, OFPG_ANY, OFPP_ANY, type FlowMod, type FlowStats, type Mac } from '../openflow/index.js';
 import {
-  applyActions, flowMod, gotoTable, OFPFC_DELETE, OFPFC_DELETE_STRICT, OFPG_ANY, OFPP_ANY, outputPort,
-  type FlowMod, type FlowStats, type Mac,
-} from '../openflow/index.js';
-import { COOKIE_LEARNER, COOKIE_TAG_MASK, LEARNER_PRIORITY, TABLE_INGRESS, TABLE_L2_FORWARD, TABLE_SRC_REWRITE } from '../pipeline/index.js';
+  COOKIE_LEARNER, COOKIE_TAG_MASK, forgetLearned, LEARNER_PRIORITY, learnedDestination, learnedSource, TABLE_INGRESS,
+} from '../pipeline/index.js';
 
 export interface LearnResult {
   /** What to send so the switch matches the new knowledge (empty when nothing changed). */
@@ -47,27 +46,15 @@ export class L2Learner {
     table.set(mac, port);
     const mods: FlowMod[] = [];
     if (previousPort !== undefined && previousPort !== port) mods.push(this.deleteSource(previousPort, mac));
-    mods.push(
-      flowMod({
-        cookie: COOKIE_LEARNER, tableId: TABLE_L2_FORWARD, priority: LEARNER_PRIORITY, idleTimeout: this.options.idleTimeoutSec,
-        match: { eth_dst: mac }, instructions: [applyActions(outputPort(port))],
-      }),
-      flowMod({
-        cookie: COOKIE_LEARNER, tableId: TABLE_INGRESS, priority: LEARNER_PRIORITY, idleTimeout: this.options.idleTimeoutSec,
-        match: { in_port: port, eth_src: mac }, instructions: [gotoTable(TABLE_SRC_REWRITE)],
-      }),
-    );
+    // Destination first: a source rule sends the host's frames into a pipeline that can deliver replies.
+    mods.push(learnedDestination(mac, port, this.options.idleTimeoutSec), learnedSource(port, mac, this.options.idleTimeoutSec));
     return previousPort !== undefined && previousPort !== port ? { mods, previousPort } : { mods };
   }
 
-  /** Forgets `mac` on `dpid` (it left the switch) and returns the deletes of its rules there. */
+  /** Forgets `mac` on `dpid` (it left the switch) and returns the deletes of its rules there (any port). */
   forget(dpid: bigint, mac: Mac): FlowMod[] {
-    const table = this.tables.get(dpid);
-    const port = table?.get(mac);
-    table?.delete(mac);
-    const mods = [this.deleteDestination(mac)];
-    if (port !== undefined) mods.unshift(this.deleteSource(port, mac));
-    return mods;
+    this.tables.get(dpid)?.delete(mac);
+    return forgetLearned(mac);
   }
 
   /** A port went away: forget every MAC behind it (the switch drops rules matching a deleted in_port itself). */
@@ -78,7 +65,7 @@ export class L2Learner {
     for (const [mac, p] of table) {
       if (p !== port) continue;
       table.delete(mac);
-      mods.push(this.deleteSource(port, mac), this.deleteDestination(mac));
+      mods.push(...forgetLearned(mac));
     }
     return mods;
   }
@@ -111,13 +98,6 @@ export class L2Learner {
     return flowMod({
       command: OFPFC_DELETE_STRICT, cookie: COOKIE_LEARNER, cookieMask: COOKIE_TAG_MASK, tableId: TABLE_INGRESS,
       priority: LEARNER_PRIORITY, match: { in_port: port, eth_src: mac }, outPort: OFPP_ANY, outGroup: OFPG_ANY,
-    });
-  }
-
-  private deleteDestination(mac: Mac): FlowMod {
-    return flowMod({
-      command: OFPFC_DELETE, cookie: COOKIE_LEARNER, cookieMask: COOKIE_TAG_MASK, tableId: TABLE_L2_FORWARD,
-      match: { eth_dst: mac }, outPort: OFPP_ANY, outGroup: OFPG_ANY,
     });
   }
 }

@@ -5,15 +5,15 @@
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { topologyFile } from '../agent-channel.js';
 import { MininetDriver, type HostProcess, type MigrationTimes } from '../mininet-driver.js';
 import { ControllerProcess, type LogLine } from './controller-process.js';
 import { gapAround, type Timeline } from './measure.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const STREAM = join(HERE, 'stream.py');
-const PROBE = join(HERE, 'probe.py');
+// The Python tools stay in the source tree (a compiled run finds them there too).
+const STREAM = topologyFile('case-study/stream.py');
+const PROBE = topologyFile('case-study/probe.py');
 const PY = '/usr/bin/python3';
 
 export const VM = 'vm';
@@ -47,6 +47,8 @@ export interface ProbeResult {
   readonly to: string;
   readonly kind: 'tcp' | 'udp' | 'ping';
   readonly ok: boolean;
+  /** Tries it took (a probe is retried up to 3 times; losses on this loaded userspace datapath are not rare). */
+  readonly attempts: number;
   readonly detail?: string;
 }
 
@@ -175,7 +177,8 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, ctl: ControllerPr
       probes,
     });
     const failed = probes.filter((p) => !p.ok);
-    say(`${spec.name}: move ${index + 1} ${from} -> ${to}: pause ${times.pauseMs.toFixed(0)} ms, announce +${times.announcedAt === null ? '-' : (times.announcedAt - times.resumedAt).toFixed(0)} ms, reconvergence ${record?.reconvergenceMs ?? '-'} ms, probes ${probes.length - failed.length}/${probes.length} ok${failed.length ? ' (failed: ' + failed.map((p) => `${p.kind} ${p.from}->${p.to}`).join(', ') + ')' : ''}`);
+    const retried = probes.filter((p) => p.ok && p.attempts > 1).length;
+    say(`${spec.name}: move ${index + 1} ${from} -> ${to}: pause ${times.pauseMs.toFixed(0)} ms, announce +${times.announcedAt === null ? '-' : (times.announcedAt - times.resumedAt).toFixed(0)} ms, reconvergence ${record?.reconvergenceMs ?? '-'} ms, probes ${probes.length - failed.length}/${probes.length} ok${retried > 0 ? ` (${retried} after a retry)` : ''}${failed.length ? ' (failed: ' + failed.map((p) => `${p.kind} ${p.from}->${p.to}`).join(', ') + ')' : ''}`);
     from = to;
   }
 
@@ -223,8 +226,13 @@ async function startProbeServers(net: MininetDriver, spec: ScenarioSpec): Promis
 async function probeAll(net: MininetDriver): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
   const run = async (from: string, to: string, kind: ProbeResult['kind'], command: string): Promise<void> => {
-    const r = await net.cmd(from, command, { timeoutMs: 8_000 }).catch((e: Error) => ({ code: -1, stdout: e.message, stderr: '' }));
-    results.push({ from, to, kind, ok: r.code === 0, ...(r.code === 0 ? {} : { detail: (r.stdout + r.stderr).trim().slice(0, 200) }) });
+    let r = { code: -1, stdout: '', stderr: '' };
+    let attempts = 0;
+    while (attempts < 3 && r.code !== 0) {
+      attempts++;
+      r = await net.cmd(from, command, { timeoutMs: 8_000 }).catch((e: Error) => ({ code: -1, stdout: e.message, stderr: '' }));
+    }
+    results.push({ from, to, kind, ok: r.code === 0, attempts, ...(r.code === 0 ? {} : { detail: (r.stdout + r.stderr).trim().slice(0, 200) }) });
   };
   for (const [host, ip] of Object.entries(CORRESPONDENTS)) {
     await run(host, VM, 'tcp', `${PY} ${PROBE} tcp --host ${VM_EID} --port 6001`);

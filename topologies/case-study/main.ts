@@ -5,13 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { topologyFile } from '../agent-channel.js';
 import { runScenario, type ScenarioResult } from './experiment.js';
 import { median, percentile } from './measure.js';
 import { ALL_SCENARIOS } from './scenarios.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = join(HERE, '..', '..', ...(HERE.includes('/dist/') ? ['..'] : []));
+const REPO = dirname(dirname(topologyFile('seamless_topo.py')));
 
 export function summaryLine(r: ScenarioResult): Record<string, unknown> {
   return {
@@ -40,7 +39,7 @@ async function main(): Promise<void> {
   const jsonPath = join(dir, `case-study-${stamp}.json`);
   const pngPath = join(dir, `case-study-${stamp}.png`);
   writeFileSync(jsonPath, JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: results }, null, 1));
-  const plot = spawnSync('/usr/bin/python3', [join(REPO, 'topologies', 'case-study', 'plot.py'), jsonPath, pngPath], { encoding: 'utf8' });
+  const plot = spawnSync('/usr/bin/python3', [topologyFile('case-study/plot.py'), jsonPath, pngPath], { encoding: 'utf8' });
   process.stdout.write('\n== summary\n');
   for (const r of results) {
     const gaps = r.migrations.flatMap((m) => Object.values(m.gapMs).filter((g): g is number => g !== null));

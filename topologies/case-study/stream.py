@@ -75,7 +75,8 @@ def send(args):
     before = tcp_counters()
     s = socket.create_connection((args.host, args.port), timeout=5)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    s.settimeout(None)
+    # A send that blocks on a dead path must not outlive a stop request.
+    s.settimeout(0.5)
     print(json.dumps({'event': 'connected', 't': time.time()}), flush=True)
     tick = 0.002
     start = time.time()
@@ -90,6 +91,8 @@ def send(args):
             off = sent % PRIME
             try:
                 sent += s.send(PATTERN[off:off + n])
+            except socket.timeout:
+                continue
             except OSError as e:
                 error = type(e).__name__ + ': ' + str(e)
                 break
