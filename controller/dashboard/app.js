@@ -116,6 +116,12 @@ function hostItem(b) {
   }, `port ${b.locator.port}: ${label}`);
 }
 
+/** Physical ports only: the bridge's LOCAL port (0xfffffffe) is down by design. */
+function portsUp(sw) {
+  const ports = sw.ports.filter((p) => p.portNo < 0xffffff00);
+  return `${ports.filter((p) => p.up).length}/${ports.length} ports up`;
+}
+
 function switchBox(dpid, connected, extra = '') {
   const sw = state.switches.find((s) => s.dpid === dpid);
   const hosts = state.bindings.filter((b) => b.locator.dpid === dpid).sort((a, b) => a.locator.port - b.locator.port);
@@ -124,7 +130,7 @@ function switchBox(dpid, connected, extra = '') {
     dataset: { dpid }, onclick: () => connected && selectSwitch(dpid),
   },
   el('div', { class: 'switch-name' }, `${switchLabel(dpid)} ${connected ? '' : '(disconnected)'} ${extra}`,
-    sw ? el('span', { class: 'muted' }, ` · ${sw.ports.filter((p) => p.up).length}/${sw.ports.length} ports up`) : null),
+    sw ? el('span', { class: 'muted' }, ` · ${portsUp(sw)}`) : null),
   hosts.length > 0 ? el('ul', { class: 'hosts' }, hosts.map(hostItem)) : el('div', { class: 'empty small' }, 'no hosts'));
 }
 
