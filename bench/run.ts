@@ -4,7 +4,7 @@
 // migration part runs last, never next to the throughput measurements.
 
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ const ONLY = new Set(arg('only', 'codec,controllers,scale,migration').split(',')
 const RUNS = Number(arg('runs', '5'));
 const RUN_MS = Number(arg('ms', '3000'));
 const MIGRATIONS = Number(arg('migrations', '50'));
+const SCALE_SWITCHES = arg('scale-switches', '100,1000').split(',').map(Number);
 
 function machine() {
   const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';
@@ -66,21 +67,30 @@ function codec(): Record<string, unknown> {
   }
 }
 
+/** Other work shares this machine: each section records the load average it started under. */
+function load(section: string, out: Record<string, unknown>): void {
+  const l = loadavg().map((x) => Math.round(x * 100) / 100);
+  (out.loadAverage as Record<string, number[]>)[section] = l;
+  console.log(`  (load average before ${section}: ${l.join(' ')})`);
+}
+
 async function main(): Promise<void> {
   const m = machine();
   console.log(`seamless benchmarks: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, kernel ${m.kernel}`);
-  const out: Record<string, unknown> = { generatedAt: new Date().toISOString(), machine: m };
+  const out: Record<string, unknown> = { generatedAt: new Date().toISOString(), machine: m, loadAverage: {} };
   await pinSelf(1);
-  if (ONLY.has('codec')) out.codec = codec();
-  if (ONLY.has('controllers')) out.controllers = await controllers();
+  if (ONLY.has('codec')) { load('codec', out); out.codec = codec(); }
+  if (ONLY.has('controllers')) { load('controllers', out); out.controllers = await controllers(); }
   if (ONLY.has('scale')) {
+    load('scale', out);
     console.log('\n== scale: emulated edge switches over TCP, one migration, barrier-confirmed');
     const { benchScale, printScale } = await import('./scale.js');
-    const scale = await benchScale({ switchCounts: [100, 1000], bindingCounts: [10_000, 100_000], log: (t) => console.log(`  ${t}`) });
+    const scale = await benchScale({ switchCounts: SCALE_SWITCHES, bindingCounts: [10_000, 100_000], log: (t) => console.log(`  ${t}`) });
     printScale(scale);
     out.scale = scale;
   }
   if (ONLY.has('migration')) {
+    load('migration', out);
     console.log(`\n== migration in Mininet: ${MIGRATIONS} migrations per scenario, 2 streams of 200 KB/s, pause 100 ms`);
     // Mininet needs both cores; unpin.
     spawnSync('taskset', ['-a', '-cp', '0-1', String(process.pid)]);

@@ -137,7 +137,7 @@ async function runCase(switchCount: number, bindingCount: number, log: (t: strin
   let switches: EmulatedSwitch[] = [];
   try {
     switches = await connectSwitches({ ...DEFAULT_EMULATOR, host: '127.0.0.1', port, switches: dpids.length, portsPerSwitch: PORTS }, dpids);
-    await waitFor(() => controller.switches.list().length === dpids.length, 60_000, 'every switch up');
+    await waitFor(() => controller.switches.list().length === dpids.length, 300_000, 'every switch up');
     await sleepMs(500);
     addBindings(controller.registry, bindingCount, edgesPerSubnet);
     await controller.registry.flush(Date.now());

@@ -270,7 +270,7 @@ export async function connectSwitches(options: EmulatorOptions, dpids?: readonly
   const ids = dpids ?? Array.from({ length: options.switches }, (_, i) => options.firstDpid + BigInt(i));
   const switches = ids.map((dpid) => new EmulatedSwitch(dpid, options));
   await Promise.all(switches.map((s) => s.connect()));
-  await withTimeout(Promise.all(switches.map((s) => s.ready)), 15_000, 'FEATURES_REQUEST from the controller');
+  await withTimeout(Promise.all(switches.map((s) => s.ready)), 180_000, 'FEATURES_REQUEST from the controller');
   return switches;
 }
 
