@@ -10,7 +10,8 @@ import { loadConfig } from '../../controller/config.js';
 import { silentLogger } from '../../controller/log.js';
 import { startController, type Controller } from '../../controller/main.js';
 import { parseSubnets } from '../../controller/mobility/index.js';
-import { resolveSchema, SCHEMAS, validate, type Schema } from '../../controller/api/index.js';
+import { resolveSchema, SCHEMAS, startApiServer, validate, type Schema } from '../../controller/api/index.js';
+import { flowMod, gotoTable } from '../../controller/openflow/build.js';
 import { ofctl, OvsLab, ovsAvailable, sh, type NetnsPort } from '../lib/ovs.js';
 import { waitUntil } from '../lib/wait.js';
 
@@ -305,6 +306,32 @@ describe('integration: HTTP API (in-process controller, real OVS)', function () 
     for (const line of text.split('\n').filter((l) => l !== '' && !l.startsWith('#'))) expect(line).to.match(/^seamless_[a-z_]+(\{[^}]*\})? [0-9.e+-]+$/);
   });
 
+  it('a rule the switch rejects shows as switch-error on the stream and in seamless_switch_errors_total{type}', async () => {
+    // goto_table may only go forward: OVS answers OFPET_BAD_INSTRUCTION.
+    controller.switches.get(1n)!.send(flowMod({ tableId: 3, priority: 7, instructions: [gotoTable(1)] }));
+    await waitUntil(() => stream.events.some((e) => e.type === 'switch-error'), { what: 'switch-error on the stream' });
+    const event = stream.events.find((e) => e.type === 'switch-error')!.data;
+    expect(event).to.include({ dpid: DPID, request: 'FLOW_MOD' });
+    expect(event.error).to.match(/^OFPET_BAD_INSTRUCTION\//);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).to.contain('seamless_switch_errors_total{type="OFPET_BAD_INSTRUCTION"} 1\n');
+  });
+
+  it('heartbeats keep an idle event stream open', async () => {
+    const server = await startApiServer(controller, { host: '127.0.0.1', port: 0, token: null, log: silentLogger, heartbeatMs: 50 });
+    try {
+      const abort = new AbortController();
+      const res = await fetch(`http://127.0.0.1:${server.address.port}/api/events`, { signal: abort.signal });
+      expect(res.headers.get('content-type')).to.equal('text/event-stream');
+      const reader = res.body!.getReader();
+      let text = '';
+      while ((text.match(/: heartbeat \d+\n\n/g) ?? []).length < 2) text += new TextDecoder().decode((await reader.read()).value);
+      abort.abort();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('serves the dashboard at /', async () => {
     const page = await fetch(`${base}/`);
     expect(page.headers.get('content-type')).to.match(/^text\/html/);
@@ -312,5 +339,14 @@ describe('integration: HTTP API (in-process controller, real OVS)', function () 
     const script = await fetch(`${base}/app.js`);
     expect(script.headers.get('content-type')).to.match(/javascript/);
     expect((await fetch(`${base}/../package.json`)).status).to.equal(404);
+  });
+
+  it('a switch that leaves: switch-down on the stream, gone from /api/switches, 404 for its flows', async () => {
+    await sh('ovs-vsctl', ['del-controller', bridge]);
+    await waitUntil(() => stream.events.some((e) => e.type === 'switch-down'), { timeoutMs: 10_000, what: 'switch-down on the stream' });
+    expect(stream.events.find((e) => e.type === 'switch-down')!.data.dpid).to.equal(DPID);
+    expect((await call('GET', '/api/switches')).body).to.deep.equal([]);
+    expectError(await call('GET', `/api/switches/${DPID}/flows`), 404);
+    expect((await call('GET', '/api/subnets')).body[0].edges[0].connected).to.equal(false);
   });
 });
