@@ -78,7 +78,7 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): Router {
     .add('GET', '/api/switches/:dpid/flows', async (ctx) => {
       const sw = switchOf(ctx);
       const table = ctx.query.get('table');
-      if (table !== null && !/^\d{1,3}$/.test(table)) throw badRequest('table: must be a table number');
+      if (table !== null && !(/^\d{1,3}$/.test(table) && Number(table) <= 254)) throw badRequest('table: must be a table number (0-254)');
       const flows = await fromSwitch(sw, () => sw.flowStats(table === null ? {} : { tableId: Number(table) }));
       return ok(flowViews(flows, (id) => fabric.bindings.byId(id)?.eid));
     })

@@ -182,6 +182,7 @@ describe('integration: HTTP API (in-process controller, real OVS)', function () 
     expect(table1.length).to.be.greaterThan(0);
     expect(table1.every((f: { table: number }) => f.table === 1)).to.equal(true);
     expectError(await call('GET', `/api/switches/${DPID}/flows?table=x`), 400);
+    expectError(await call('GET', `/api/switches/${DPID}/flows?table=255`), 400, /0-254/);
   });
 
   it('GET /api/switches/:dpid/tables: table stats of the tables in use', async () => {
