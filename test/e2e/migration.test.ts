@@ -3,7 +3,7 @@
 // order, reachability), never about times.
 
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControllerProcess } from '../../topologies/case-study/controller-process.js';
@@ -109,7 +109,8 @@ describe('e2e: cross-subnet live migration (Mininet case study)', function () {
       const out = join(stateDir, 'rx.json');
       receiver = net!.spawn(VM, `${PY} ${STREAM} serve --port 5101 --out ${out}`);
       await receiver.waitForLine(/listening/);
-      sender = net!.spawn('cnB', `${PY} ${STREAM} send --host ${VM_EID} --port 5101 --rate 200000 --duration 3600 --linger 5`);
+      const stopFile = join(stateDir, 'stop');
+      sender = net!.spawn('cnB', `${PY} ${STREAM} send --host ${VM_EID} --port 5101 --rate 200000 --duration 3600 --linger 5 --stop-file ${stopFile}`);
       await sender.waitForLine(/connected/);
 
       await net!.migrate(VM, { toSwitch: 's2' });
@@ -138,7 +139,7 @@ describe('e2e: cross-subnet live migration (Mininet case study)', function () {
       await ctl.waitFor((l) => l.msg === 'migration completed' && (l.to as string).startsWith('A/'), 10_000, 'the move home');
 
       await new Promise((r) => setTimeout(r, 2000));
-      await sender.kill('SIGTERM');
+      writeFileSync(stopFile, '');
       await sender.wait(20_000);
       await receiver.wait(20_000);
       const tx = JSON.parse(sender.stdout[sender.stdout.length - 1] ?? '{}') as { bytes?: number; error?: string | null };

@@ -3,7 +3,7 @@
 // probes after each move, and the measurements (application gap per stream and migration,
 // reconvergence from the controller, retransmissions and resets per sender).
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topologyFile } from '../agent-channel.js';
@@ -144,8 +144,9 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, ctl: ControllerPr
   });
   await Promise.all(receivers.map((r) => r.proc.waitForLine(/listening/)));
   const servers = await startProbeServers(net, spec);
+  const stopFile = join(scratch, 'stop-senders');
   const senders = spec.senders.map((from, i) => ({
-    from, proc: net.spawn(from, `${PY} ${STREAM} send --host ${VM_EID} --port ${5001 + i} --rate ${spec.rate} --duration ${durationS} --linger 4`),
+    from, proc: net.spawn(from, `${PY} ${STREAM} send --host ${VM_EID} --port ${5001 + i} --rate ${spec.rate} --duration ${durationS} --linger 4 --stop-file ${stopFile}`),
   }));
   await Promise.all(senders.map((s) => s.proc.waitForLine(/connected/)));
   say(`${spec.name}: ${senders.length} streams of ${spec.rate / 1e6} MB/s running`);
@@ -183,7 +184,7 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, ctl: ControllerPr
   }
 
   await sleep(spec.dwellMs / 2);
-  await Promise.all(senders.map((s) => s.proc.kill('SIGTERM').catch(() => undefined)));
+  writeFileSync(stopFile, '');
   const sent = await Promise.all(senders.map(async (s) => ({ from: s.from, result: await finish(s.proc, 15_000) })));
   for (const r of receivers) if (r.proc.exit === undefined) await r.proc.kill().catch(() => undefined);
   await Promise.all(receivers.map((r) => r.proc.wait(10_000).catch(() => undefined)));

@@ -10,7 +10,7 @@ const STREAMS = ['cnB', 'ext'];
 
 export const SEAMLESS: ScenarioSpec = {
   name: 'seamless-cross-subnet',
-  description: 'Seamless rewriting; the VM migrates A -> B -> C -> A while correspondents in every subnet and outside stream to it',
+  description: 'Seamless rewriting; the VM migrates A -> B -> C -> A while cnB (subnet B) and ext (outside) stream to it; probes from every peer after each move',
   rewrite: true,
   moves: [{ toSwitch: 's2' }, { toSwitch: 's3' }, { toSwitch: 's1' }],
   senders: STREAMS,

@@ -3,7 +3,7 @@
 
   stream.py serve --port P            (on the VM) accept one connection, verify the byte pattern,
                                         print one JSON line on exit
-  stream.py send --host H --port P --rate BYTES_PER_S --duration S   (on a correspondent)
+  stream.py send --host H --port P --rate BYTES_PER_S --duration S [--stop-file F]   (on a correspondent)
 
 Byte i of the stream is i % 251 (a prime, so a lost, duplicated or reordered segment shows up as a
 pattern mismatch). The receiver records a timeline of (time, cumulative bytes) at 1 ms resolution;
@@ -84,7 +84,11 @@ def send(args):
     stop = {'now': False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     deadline = start + args.duration
+    ticks = 0
     while not stop['now'] and time.time() < deadline:
+        ticks += 1
+        if args.stop_file and ticks % 25 == 0 and os.path.exists(args.stop_file):
+            break
         due = int((time.time() - start) * args.rate)
         n = min(due - sent, 65536)
         if n > 0:
@@ -119,6 +123,7 @@ def main():
     sd = sub.add_parser('send'); sd.add_argument('--host', required=True); sd.add_argument('--port', type=int, default=5001)
     sd.add_argument('--rate', type=float, default=2e6); sd.add_argument('--duration', type=float, default=20)
     sd.add_argument('--linger', type=float, default=10)
+    sd.add_argument('--stop-file', help='stop sending once this file exists')
     args = p.parse_args()
     serve(args) if args.mode == 'serve' else send(args)
 
