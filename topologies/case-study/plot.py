@@ -28,6 +28,10 @@ def main(src, dst):
             ax.axvline(x, color='grey', linestyle='--', linewidth=0.8)
             ax.text(x, ax.get_ylim()[1] * 0.02, ' %s' % m['to'], rotation=90, fontsize=7, color='grey',
                     va='bottom')
+        ends = [st['timeline'][-1][0] - t0 for st in sc['streams'] if st['timeline']]
+        ends += [m['times']['resumedAt'] / 1000.0 - t0 + 3 for m in sc['migrations']]
+        if ends:
+            ax.set_xlim(0, max(ends))
         ax.set_title(sc['name'] + ('' if sc['survived'] else '  (connections broke)'), fontsize=10)
         ax.set_xlabel('time (s)')
         ax.set_ylabel('MB delivered to the VM')
