@@ -41,7 +41,7 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
       cleanups.push(() => rmSync(state, { recursive: true, force: true }));
       const prof = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
       argv = [process.execPath, ...prof, '--import', 'tsx', join(REPO, 'controller', 'main.ts'),
-        '--openflow-host', '127.0.0.1', '--openflow-port', String(port), '--state-dir', state,
+        '--openflow-host', '127.0.0.1', '--openflow-port', String(port), '--http-port', String(await freePort()), '--state-dir', state,
         '--log-level', 'warn', '--log-format', 'json', '--rewrite', 'true', ...(options.seamlessArgs ?? [])];
       break;
     }

@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import { filter, firstValueFrom, take, timeout } from 'rxjs';
 import { loadConfig } from '../controller/config.js';
 import { createLogger } from '../controller/log.js';
@@ -120,9 +122,8 @@ export async function measureMemory(bindings: number): Promise<ScaleResult['memo
 async function startScaleController(switches: number): Promise<{ controller: Controller; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'seamless-scale-'));
   const configPath = join(dir, 'config.json');
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(configPath, JSON.stringify({ subnets: scaleSubnets(switches) }));
-  const config = loadConfig(['--openflow-port', '0', '--openflow-host', '127.0.0.1', '--state-dir', join(dir, 'state'),
+  const config = loadConfig(['--openflow-port', '0', '--openflow-host', '127.0.0.1', '--http-port', '0', '--state-dir', join(dir, 'state'),
     '--log-level', 'error', '--config', configPath, '--request-timeout-ms', '60000'], {}, { stdoutIsTTY: false, validateSubnets: (raw) => void parseSubnets(raw) });
   const controller = await startController(config, createLogger({ level: 'error', format: 'json' }));
   return { controller, dir };
@@ -138,7 +139,8 @@ async function runCase(switchCount: number, bindingCount: number, log: (t: strin
   try {
     switches = await connectSwitches({ ...DEFAULT_EMULATOR, host: '127.0.0.1', port, switches: dpids.length, portsPerSwitch: PORTS }, dpids);
     await waitFor(() => controller.switches.list().length === dpids.length, 300_000, 'every switch up');
-    await sleepMs(500);
+    // Every switch-up queued a full reconcile in TableSync: let that queue drain before timing anything.
+    await controller.fabric.reconcile();
     addBindings(controller.registry, bindingCount, edgesPerSubnet);
     await controller.registry.flush(Date.now());
     let t = performance.now();
@@ -151,12 +153,14 @@ async function runCase(switchCount: number, bindingCount: number, log: (t: strin
     const vm = homeOf(0, edgesPerSubnet);
     let at = { dpid: vm.at.dpid, port: vm.at.port };
     const migrations: MigrationFigures[] = [];
+    const profiler = await startProfile();
     for (let k = 1; k <= MIGRATIONS; k++) {
       const to = { dpid: BigInt(edgeDpid(k % SUBNETS, k % edgesPerSubnet)), port: 2 + (k % (PORTS - 1)) };
       migrations.push(await migrate(controller, bySwitch, vm.mac, at, to));
       at = to;
       await sleepMs(controller.fabric.options.graceMs + 200); // step 3 done before the next move
     }
+    await profiler?.stop(`scale-${dpids.length}sw-${bindingCount}b-migrations`, log);
     // The pure parts on the same state.
     const state = {
       subnets: controller.subnets.subnets,
@@ -245,6 +249,25 @@ function printCase(c: ScaleCase, log: (t: string) => void): void {
 
 export function printScale(r: ScaleResult): void {
   console.log(`  memory per binding: ${Math.round(r.memory.bytesPerBinding)} B (${r.memory.heapDeltaMB.toFixed(1)} MB for ${r.memory.bindings}; target < 100 MB)`);
+}
+
+/** With BENCH_PROFILE_DIR set, a CPU profile of the migrations alone (not of the setup). */
+async function startProfile(): Promise<{ stop(name: string, log: (t: string) => void): Promise<void> } | undefined> {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (dir === undefined) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(name, log) {
+      const { profile } = await session.post('Profiler.stop');
+      const path = join(dir, `${name}.cpuprofile`);
+      writeFileSync(path, JSON.stringify(profile));
+      session.disconnect();
+      log(`profile of the migrations: ${path}`);
+    },
+  };
 }
 
 async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {

@@ -109,8 +109,10 @@ export class EmulatedSwitch {
     if (!this.closed) this.socket?.write(encodeMessage(message));
   }
 
+  private portList: Port[] | undefined;
+
   get ports(): Port[] {
-    return Array.from({ length: this.options.portsPerSwitch }, (_, i) => emulatedPort(this.dpid, i + 1));
+    return (this.portList ??= Array.from({ length: this.options.portsPerSwitch }, (_, i) => emulatedPort(this.dpid, i + 1)));
   }
 
   private fill(): void {
