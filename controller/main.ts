@@ -71,6 +71,7 @@ export async function startController(config: Config, log: Logger): Promise<Cont
       await listener.close();
       fabric.stop();
       await registry.flush(Date.now()).catch(() => undefined);
+      await repository.close().catch(() => undefined);
       switches.complete();
     },
   };

@@ -289,5 +289,5 @@ function randomPrefix(): string {
 
 /** Debian's Python, for scripts run inside hosts (the first python3 on PATH may not be it). */
 export const HOST_PYTHON = AGENT_PYTHON;
-/** The paced, order-checking TCP stream (topologies/tcp_stream.py): `${HOST_PYTHON} ${TCP_STREAM} serve`. */
-export const TCP_STREAM = topologyFile('tcp_stream.py');
+/** The paced, order-checking TCP stream (topologies/case-study/stream.py): `${HOST_PYTHON} ${TCP_STREAM} serve`. */
+export const TCP_STREAM = topologyFile('case-study/stream.py');

@@ -208,22 +208,12 @@ export function subnetView(s: Subnet, facts: SubnetFacts): SubnetView {
   };
 }
 
-export interface MigrationView {
-  readonly id: number;
-  readonly eid: string;
-  readonly mac: string;
+/** A migration record with JSON-friendly locators (dpids as text). */
+export type MigrationView = Omit<MigrationRecord, 'from' | 'to' | 'failures'> & {
   readonly from: LocatorView;
   readonly to: LocatorView;
-  readonly version: number;
-  readonly reason: string;
-  readonly trigger: string;
-  readonly detectedAt: number;
-  readonly reconvergenceMs: number;
-  readonly confirmMs: number;
-  readonly flowMods: number;
-  readonly switches: number;
   readonly failures: readonly string[];
-}
+};
 
 export function migrationView(m: MigrationRecord): MigrationView {
   return { ...m, from: locatorView(m.from), to: locatorView(m.to), failures: [...m.failures] };
