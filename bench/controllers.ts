@@ -56,7 +56,8 @@ export function printFigures(f: PeerFigures): void {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const t = f.throughput.runs.map((r) => fmt(r.responsesPerSec)).join(', ');
   const retries = f.throughput.runs.reduce((s, r) => s + r.retries, 0) + f.latency.runs.reduce((s, r) => s + r.retries, 0);
+  const unmatched = f.throughput.runs.reduce((s, r) => s + r.unmatched, 0) + f.latency.runs.reduce((s, r) => s + r.unmatched, 0);
   const fm = median(f.throughput.runs.map((r) => r.flowModsPerSec));
   console.log(`  ${f.label.padEnd(28)} throughput ${fmt(f.throughput.medianPerSec).padStart(8)} responses/s (runs: ${t}; flow-mods ${fmt(fm)}/s)`
-    + `  latency p50 ${f.latency.medianP50Ms.toFixed(3)} ms p99 ${f.latency.medianP99Ms.toFixed(3)} ms${retries > 0 ? `  (${retries} unanswered re-sent)` : ''}`);
+    + `  latency p50 ${f.latency.medianP50Ms.toFixed(3)} ms p99 ${f.latency.medianP99Ms.toFixed(3)} ms${retries > 0 ? `  (${retries} unanswered re-sent)` : ''}${unmatched > 0 ? `  (${unmatched} unmatched packet-outs)` : ''}`);
 }

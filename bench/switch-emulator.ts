@@ -2,8 +2,9 @@
 // switch (HELLO, FEATURES_REPLY with their dpid, SET_CONFIG accepted, DESC / PORT_DESC / FLOW
 // stats replies, ECHO and BARRIER replies) and then send PACKET_INs carrying real Ethernet
 // frames (ARP requests and IPv4/UDP, many source MACs per switch, table-miss, in_port match).
-// A "response" is a PACKET_OUT (every learning controller answers an unbuffered packet-in with
-// one) or a FLOW_MOD that names a buffer (we never buffer, so none do). Throughput mode keeps a
+// A "response" is a PACKET_OUT carrying the frame of an outstanding packet-in (every learning
+// controller answers an unbuffered packet-in with one); it is matched by the frame's source MAC,
+// so duplicates and late answers are not counted. Throughput mode keeps a
 // window of packet-ins outstanding per switch; latency mode keeps one and times the round trip.
 // Speaks only the wire protocol, so it works against any OpenFlow 1.3 controller.
 
@@ -31,15 +32,21 @@ export const DEFAULT_EMULATOR: Omit<EmulatorOptions, 'host' | 'port'> = {
 
 export interface SwitchCounters {
   packetIns: number;
+  /** PACKET_OUTs that carried the frame of an outstanding packet-in: the responses. */
   packetOuts: number;
+  /** PACKET_OUTs that matched no outstanding packet-in (duplicates, late answers to re-sent ones). */
+  unmatched: number;
   flowMods: number;
   /** Packet-ins re-sent because no answer came within the retry time (lost or ignored). */
   retries: number;
 }
 
+/** Silence after which the outstanding packet-ins count as lost and are re-sent (a loss detector, not a pacing aid). */
+const RETRY_AFTER_MS = 2000;
+
 /** One emulated datapath: its TCP session and its packet-in source. */
 export class EmulatedSwitch {
-  readonly counters: SwitchCounters = { packetIns: 0, packetOuts: 0, flowMods: 0, retries: 0 };
+  readonly counters: SwitchCounters = { packetIns: 0, packetOuts: 0, unmatched: 0, flowMods: 0, retries: 0 };
   /** Round-trip times (ms) of answered packet-ins, recorded while `recording`. */
   readonly rtts: number[] = [];
   recording = false;
@@ -52,7 +59,8 @@ export class EmulatedSwitch {
   private next = 0;
   private window = 0;
   private outstanding = 0;
-  private sentAt: number[] = [];
+  /** Send time per frame index (the low 3 bytes of its source MAC); NaN when not outstanding. */
+  private sentAt = new Float64Array(0);
   private featuresSent!: () => void;
   readonly ready: Promise<void>;
   private closed = false;
@@ -84,13 +92,13 @@ export class EmulatedSwitch {
 
   /** Starts keeping `window` packet-ins outstanding (0 stops). */
   load(window: number): void {
-    this.window = window;
+    this.window = Math.min(window, this.frames.length);
     this.outstanding = 0;
-    this.sentAt = [];
+    this.sentAt = new Float64Array(this.frames.length).fill(NaN);
     this.lastAnswer = performance.now();
     this.fill();
     clearInterval(this.retryTimer);
-    if (window > 0) this.retryTimer = setInterval(() => this.retryIfStuck(), 250);
+    if (window > 0) this.retryTimer = setInterval(() => this.retryIfStuck(), RETRY_AFTER_MS / 4);
   }
 
   stop(): void {
@@ -122,8 +130,8 @@ export class EmulatedSwitch {
     const now = performance.now();
     for (let i = 0; i < n; i++) {
       batch.push(this.frames[this.next]!);
+      this.sentAt[this.next] = now;
       this.next = (this.next + 1) % this.frames.length;
-      this.sentAt.push(now);
     }
     this.outstanding += n;
     this.counters.packetIns += n;
@@ -132,10 +140,10 @@ export class EmulatedSwitch {
 
   /** A controller that ignored a packet-in must not stall the window forever. */
   private retryIfStuck(): void {
-    if (this.window === 0 || performance.now() - this.lastAnswer < 250) return;
+    if (this.window === 0 || performance.now() - this.lastAnswer < RETRY_AFTER_MS) return;
     this.counters.retries += this.outstanding;
     this.outstanding = 0;
-    this.sentAt = [];
+    this.sentAt.fill(NaN);
     this.lastAnswer = performance.now();
     this.fill();
   }
@@ -143,30 +151,36 @@ export class EmulatedSwitch {
   private onData(chunk: Buffer): void {
     const { frames } = this.framer.push(chunk);
     let answered = 0;
+    const now = performance.now();
     for (const frame of frames) {
       const type = frame[1];
-      // The hot path only reads the type byte: the emulator must not be the bottleneck.
+      // The hot path reads a few bytes, never decodes: the emulator must not be the bottleneck.
       if (type === OFPT_PACKET_OUT) {
-        this.counters.packetOuts++;
-        answered++;
+        if (this.answer(packetOutFrameIndex(frame), now)) answered++;
       } else if (type === OFPT_FLOW_MOD) {
         this.counters.flowMods++;
-        if (frame.length >= 48 && frame.readUInt32BE(44) !== OFP_NO_BUFFER) answered++;
       } else {
         this.onControl(frame);
       }
     }
-    if (answered > 0) this.answered(answered);
+    if (answered > 0) {
+      this.lastAnswer = now;
+      this.fill();
+    }
   }
 
-  private answered(n: number): void {
-    const now = performance.now();
-    this.lastAnswer = now;
-    const k = Math.min(n, this.outstanding);
-    if (this.recording) for (let i = 0; i < k; i++) this.rtts.push(now - this.sentAt[i]!);
-    this.sentAt.splice(0, k);
-    this.outstanding -= k;
-    this.fill();
+  /** A PACKET_OUT answers the outstanding packet-in whose frame it carries. */
+  private answer(index: number, now: number): boolean {
+    const sent = index >= 0 && index < this.sentAt.length ? this.sentAt[index]! : NaN;
+    if (Number.isNaN(sent)) {
+      this.counters.unmatched++;
+      return false;
+    }
+    this.sentAt[index] = NaN;
+    this.counters.packetOuts++;
+    this.outstanding--;
+    if (this.recording) this.rtts.push(now - sent);
+    return true;
   }
 
   private onControl(frame: Buffer): void {
@@ -180,6 +194,14 @@ export class EmulatedSwitch {
     }
     this.onMessage?.(m);
   }
+}
+
+/** The frame index of a PACKET_OUT's data (the low 3 bytes of its source MAC), or -1. */
+export function packetOutFrameIndex(frame: Buffer): number {
+  if (frame.length < 24) return -1;
+  const data = 24 + frame.readUInt16BE(16);
+  if (frame.length < data + 12) return -1;
+  return (frame[data + 9]! << 16) | (frame[data + 10]! << 8) | frame[data + 11]!;
 }
 
 /** What a switch answers to a controller's request (undefined: no answer due). */
@@ -261,6 +283,8 @@ export interface LoadResult {
   readonly packetInsPerSec: number;
   readonly flowModsPerSec: number;
   readonly retries: number;
+  /** PACKET_OUTs that answered nothing outstanding. */
+  readonly unmatched: number;
   /** Round trip percentiles (ms) in latency mode. */
   readonly p50Ms?: number;
   readonly p99Ms?: number;
@@ -295,6 +319,7 @@ export async function measure(switches: readonly EmulatedSwitch[], window: numbe
     packetInsPerSec: delta('packetIns') / seconds,
     flowModsPerSec: delta('flowMods') / seconds,
     retries: delta('retries'),
+    unmatched: delta('unmatched'),
     ...(window === 1 ? { p50Ms: percentile(rtts, 0.5), p99Ms: percentile(rtts, 0.99), samples: rtts.length } : {}),
   };
 }
