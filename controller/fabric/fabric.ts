@@ -95,6 +95,8 @@ export class Fabric {
   private readonly learnedRouterPorts = new Map<bigint, number>();
   private readonly subscriptions: Subscription[] = [];
   private readonly log: Logger;
+  private flushing: Promise<void> | undefined;
+  private flushAgain = false;
 
   constructor(private readonly deps: FabricDeps) {
     this.options = { ...DEFAULT_FABRIC_OPTIONS, ...deps.options };
@@ -320,7 +322,11 @@ export class Fabric {
       void this.persist(sighting.now);
       // A learned rule for the VM anywhere would swallow its frames (no packet-in, no sighting) or,
       // away from home, let them in before the send side is ready.
-      for (const sw of this.deps.switches.list()) this.sendQuietly(sw, this.learner.forget(sw.dpid, previous.mac));
+      // (Only where the learner has it, plus the old switch: no per-move work on unrelated switches.)
+      for (const sw of this.deps.switches.list()) {
+        if (sw.dpid !== previous.locator.dpid && this.learner.portOf(sw.dpid, previous.mac) === undefined) continue;
+        this.sendQuietly(sw, this.learner.forget(sw.dpid, previous.mac));
+      }
       const binding = event.binding;
       const { rules, problems } = this.desired();
       for (const p of problems) this.log.warn('rule compilation problem', { problem: p });
@@ -422,12 +428,28 @@ export class Fabric {
     if (flowMods > 0) this.emit({ type: 'RULES_UPDATED', dpids, flowMods, at: Date.now() });
   }
 
-  private async persist(now: number): Promise<void> {
-    try {
-      await this.deps.registry.flush(now);
-    } catch (error) {
-      this.log.error('could not persist bindings', { error: (error as Error).message });
+  /**
+   * Makes journaled events durable. Flushes are coalesced: while one runs, later requests share
+   * the next one, so a burst of new endpoints costs two fsyncs, not one per endpoint.
+   */
+  private persist(now: number): Promise<void> {
+    if (this.flushing !== undefined) {
+      this.flushAgain = true;
+      return this.flushing;
     }
+    this.flushing = (async () => {
+      try {
+        do {
+          this.flushAgain = false;
+          await this.deps.registry.flush(now);
+        } while (this.flushAgain);
+      } catch (error) {
+        this.log.error('could not persist bindings', { error: (error as Error).message });
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+    return this.flushing;
   }
 
   private guard(what: string, work: () => void): void {
