@@ -38,10 +38,12 @@ export interface FabricOptions {
   readonly learnIdleTimeoutSec: number;
   /** Packets held per endpoint while its rules are being installed. */
   readonly maxHeldPackets: number;
+  /** After this long, configured edges that never connected are reported. */
+  readonly edgeCheckMs: number;
 }
 
 export const DEFAULT_FABRIC_OPTIONS: FabricOptions = {
-  rewrite: true, graceMs: 500, silenceMs: 100, activityWindowMs: 1100, learnIdleTimeoutSec: 300, maxHeldPackets: 256,
+  rewrite: true, graceMs: 500, silenceMs: 100, activityWindowMs: 1100, learnIdleTimeoutSec: 300, maxHeldPackets: 256, edgeCheckMs: 30_000,
 };
 
 export type FabricEvent =
@@ -96,6 +98,7 @@ export class Fabric {
   private readonly subscriptions: Subscription[] = [];
   private readonly log: Logger;
   private flushing: Promise<void> | undefined;
+  private edgeCheck: NodeJS.Timeout | undefined;
   private flushAgain = false;
 
   constructor(private readonly deps: FabricDeps) {
@@ -115,9 +118,20 @@ export class Fabric {
       switches.packetIn$.subscribe((event) => this.guard('packet-in', () => this.onPacketIn(event))),
       switches.portStatus$.subscribe((event) => this.guard('port-status', () => this.onPortStatus(event.sw, event.message.reason, event.message.port.portNo))),
     );
+    this.edgeCheck = setTimeout(() => {
+      const missing = this.missingEdges();
+      if (missing.length > 0) this.log.warn('configured edge switches have not connected', { missing });
+    }, this.options.edgeCheckMs);
+    this.edgeCheck.unref();
+  }
+
+  /** Configured edge switches that are not connected (the dashboard and a start-up check report them). */
+  missingEdges(): string[] {
+    return this.deps.subnets.subnets.flatMap((s) => s.edges.filter((e) => this.deps.switches.get(e.dpid) === undefined).map((e) => `${s.name}/${formatDpid(e.dpid)}`));
   }
 
   stop(): void {
+    clearTimeout(this.edgeCheck);
     for (const s of this.subscriptions) s.unsubscribe();
     this.sync.close();
     this.events.complete();
@@ -179,7 +193,9 @@ export class Fabric {
     try {
       const flows = await this.sync.adopt(sw);
       const learned = this.learner.restore(sw.dpid, flows);
-      this.log.info('switch up: resynchronising its tables', { dpid: sw.dpidText, flows: flows.length, learnedHosts: learned });
+      const subnet = this.deps.subnets.ofDpid(sw.dpid);
+      this.log.info('switch up: resynchronising its tables', { dpid: sw.dpidText, subnet: subnet?.name ?? null, flows: flows.length, learnedHosts: learned });
+      if (subnet === undefined) this.log.warn('switch is in no configured subnet: plain L2 learning only, no mobility', { dpid: sw.dpidText });
       await this.reconcile();
     } catch (error) {
       this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: (error as Error).message });
@@ -207,7 +223,7 @@ export class Fabric {
     const parsed = parsePacket(message.data);
     if (!parsed.ok) {
       this.counters.malformedFrames++;
-      this.log.debug('malformed frame in packet-in, ignored', { dpid: sw.dpidText, port: inPort, error: parsed.error.reason });
+      this.log.warn('malformed frame in packet-in, ignored', { dpid: sw.dpidText, port: inPort, error: parsed.error.reason });
       return;
     }
     const packet = parsed.value;
