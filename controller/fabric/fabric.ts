@@ -17,6 +17,8 @@ import {
 import { parsePacket, type Packet } from '../packet/index.js';
 import { compile, resolveGatewayMacs, switchInfos, type Compiled, type SwitchInfo } from '../pipeline/index.js';
 import { formatDpid, type SwitchConnection, type SwitchMessage, type SwitchRegistry } from '../switch/index.js';
+import { Gateways } from './gateways.js';
+import { attachmentActive, Flights, type Flight, type Held } from './flights.js';
 import { L2Learner } from './l2-learner.js';
 import { MigrationLog, type MigrationRecord } from './migration-log.js';
 import { TableSync } from './table-sync.js';
@@ -58,19 +60,6 @@ export interface FabricCounters {
   flowMods: number;
   moves: number;
   conflicts: number;
-  heldPackets: number;
-  droppedHeldPackets: number;
-}
-
-interface Held {
-  readonly sw: SwitchConnection;
-  readonly message: PacketIn;
-}
-
-/** Packets of an endpoint whose move is being decided or applied: re-injected once its rules are in. */
-interface InFlight {
-  readonly held: Held[];
-  readonly startedAt: number;
 }
 
 export interface FabricDeps {
@@ -84,7 +73,7 @@ export interface FabricDeps {
 
 export class Fabric {
   readonly events$: Observable<FabricEvent>;
-  readonly counters: FabricCounters = { packetIns: 0, malformedFrames: 0, flowMods: 0, moves: 0, conflicts: 0, heldPackets: 0, droppedHeldPackets: 0 };
+  readonly counters: FabricCounters = { packetIns: 0, malformedFrames: 0, flowMods: 0, moves: 0, conflicts: 0 };
   readonly migrations = new MigrationLog(1000);
   readonly options: FabricOptions;
 
@@ -92,9 +81,8 @@ export class Fabric {
   private readonly learner: L2Learner;
   private readonly sync: TableSync;
   private readonly detector: MoveDetector;
-  private readonly inFlight = new Map<Mac, InFlight>();
-  private readonly learnedGatewayMacs = new Map<string, Mac>();
-  private readonly learnedRouterPorts = new Map<bigint, number>();
+  private readonly flights: Flights;
+  private readonly gateways: Gateways;
   private readonly subscriptions: Subscription[] = [];
   private readonly log: Logger;
   private flushing: Promise<void> | undefined;
@@ -108,6 +96,8 @@ export class Fabric {
     this.learner = new L2Learner({ idleTimeoutSec: this.options.learnIdleTimeoutSec });
     this.sync = new TableSync(deps.switches, { graceMs: this.options.graceMs, log: this.log });
     this.detector = new MoveDetector(deps.subnets, { silenceMs: this.options.silenceMs });
+    this.gateways = new Gateways(deps.subnets);
+    this.flights = new Flights(this.options.maxHeldPackets);
   }
 
   start(): void {
@@ -145,24 +135,24 @@ export class Fabric {
   desired(): Compiled {
     const connected = this.deps.switches.list().map((sw) => sw.dpid);
     const switches: SwitchInfo[] = switchInfos(this.deps.subnets.subnets, connected).map((info) => {
-      const learned = this.learnedRouterPorts.get(info.dpid);
+      const learned = this.gateways.learnedRouterPort(info.dpid);
       return info.routerPort === undefined && learned !== undefined ? { ...info, routerPort: learned } : info;
     });
     return compile({
       bindings: this.options.rewrite ? this.deps.registry.bindings.list() : [],
       subnets: this.deps.subnets.subnets,
       switches,
-      gatewayMacs: resolveGatewayMacs(this.deps.subnets.subnets, this.learnedGatewayMacs),
+      gatewayMacs: resolveGatewayMacs(this.deps.subnets.subnets, this.gateways.learnedMacs()),
     });
   }
 
   /** Where the router is behind a switch: configured, or learned from the gateway's frames. */
   routerPort(dpid: bigint): number | undefined {
-    return this.deps.subnets.edge(dpid)?.routerPort ?? this.learnedRouterPorts.get(dpid);
+    return this.gateways.routerPort(dpid);
   }
 
   gatewayMac(subnet: string): Mac | undefined {
-    return this.deps.subnets.get(subnet)?.gateway.mac ?? this.learnedGatewayMacs.get(subnet);
+    return this.gateways.gatewayMac(subnet);
   }
 
   /** Applies the current desired state everywhere (after a config-level change or an API removal). */
@@ -228,9 +218,9 @@ export class Fabric {
     }
     const packet = parsed.value;
     this.learnGateway(dpid, inPort, packet);
-    const held = this.inFlight.get(packet.eth.src);
-    if (held !== undefined) return this.hold(held, { sw, message });
-    if (this.isRouterSide(dpid, inPort, packet)) return this.forwardLearned(sw, inPort, packet, message);
+    const flight = this.flights.get(packet.eth.src);
+    if (flight !== undefined) return this.flights.hold(flight, { sw, message });
+    if (this.gateways.isRouterSide(dpid, inPort, packet)) return this.forwardLearned(sw, inPort, packet, message);
     const sighting = sightingFromPacket(packet, dpid, inPort, Date.now());
     if (sighting === undefined) return this.forwardLearned(sw, inPort, packet, message);
     const decision = this.detector.decide(this.bindings, sighting, this.evidence(sighting));
@@ -259,10 +249,10 @@ export class Fabric {
         return this.forwardLearned(sw, inPort, packet, message);
       case 'move':
         if (!this.options.rewrite) return this.forwardLearned(sw, inPort, packet, message);
-        return void this.move(decision, sighting, this.beginFlight(decision.binding.mac, held));
+        return void this.move(decision, sighting, this.flights.begin(decision.binding.mac, held));
       case 'pending':
         if (!this.options.rewrite) return this.forwardLearned(sw, inPort, packet, message);
-        return void this.checkThenMove(decision, sighting, this.beginFlight(decision.binding.mac, held));
+        return void this.checkThenMove(decision, sighting, this.flights.begin(decision.binding.mac, held));
       case 'conflict':
         if (!this.options.rewrite) return this.forwardLearned(sw, inPort, packet, message);
         return this.conflict(decision.binding, decision.reason, decision.detail, sighting);
@@ -282,52 +272,29 @@ export class Fabric {
 
   // ---- moves ------------------------------------------------------------------------------
 
-  private beginFlight(mac: Mac, first: Held): InFlight {
-    const flight: InFlight = { held: [first], startedAt: performance.now() };
-    this.inFlight.set(mac, flight);
-    return flight;
-  }
-
-  private hold(flight: InFlight, held: Held): void {
-    if (flight.held.length >= this.options.maxHeldPackets) {
-      this.counters.droppedHeldPackets++;
-      return;
-    }
-    this.counters.heldPackets++;
-    flight.held.push(held);
-  }
-
   /** The "fell silent" check: did the old attachment's fast-path rule count packets in the window? */
-  private async checkThenMove(decision: Extract<MoveDecision, { kind: 'pending' }>, sighting: Sighting, flight: InFlight): Promise<void> {
+  private async checkThenMove(decision: Extract<MoveDecision, { kind: 'pending' }>, sighting: Sighting, flight: Flight): Promise<void> {
     const { check } = decision;
     const active = await this.attachmentActive(check.dpid, check.port, check.mac);
     const now = Date.now();
     const evidence: MoveEvidence = { ...this.evidence({ ...sighting, now }), oldAttachmentLastActivity: active ? now : 0 };
     const next = this.detector.decide(this.bindings, { ...sighting, now }, evidence);
     if (next.kind === 'move') return this.move(next, { ...sighting, now }, flight);
-    this.inFlight.delete(decision.binding.mac);
+    this.flights.end(decision.binding.mac);
     if (next.kind === 'conflict') return this.conflict(next.binding, next.reason, next.detail, sighting);
     this.log.warn('move check ended without a move', { eid: decision.binding.eid, decision: next.kind });
   }
 
   private async attachmentActive(dpid: bigint, port: number, mac: Mac): Promise<boolean> {
-    const sw = this.deps.switches.get(dpid);
-    if (sw === undefined) return false;
-    const count = async (): Promise<bigint> => {
-      const flows = await sw.flowStats({ tableId: 0, match: { in_port: port, eth_src: mac } });
-      return flows.reduce((sum, f) => sum + f.packetCount, 0n);
-    };
     try {
-      const before = await count();
-      await new Promise((r) => setTimeout(r, this.options.activityWindowMs));
-      return (await count()) !== before;
+      return await attachmentActive(this.deps.switches.get(dpid), port, mac, this.options.activityWindowMs);
     } catch (error) {
       this.log.warn('activity check failed; treating the old attachment as silent', { dpid: formatDpid(dpid), port, error: (error as Error).message });
       return false;
     }
   }
 
-  private async move(decision: Extract<MoveDecision, { kind: 'move' }>, sighting: Sighting, flight: InFlight): Promise<void> {
+  private async move(decision: Extract<MoveDecision, { kind: 'move' }>, sighting: Sighting, flight: Flight): Promise<void> {
     const previous = decision.binding;
     const detectedAt = Date.now();
     try {
@@ -358,16 +325,16 @@ export class Fabric {
       this.log.info('migration completed', { ...record, from: locatorText(record.from), to: locatorText(record.to) });
       this.emit({ type: 'MIGRATION_COMPLETED', migration: record, at: Date.now() });
     } catch (error) {
-      this.inFlight.delete(previous.mac);
+      this.flights.end(previous.mac);
       this.log.error('migration failed', { eid: previous.eid, error: (error as Error).message });
     }
   }
 
   /** Step 2 is confirmed: at home the learner's rules open the way; then held packets go. */
-  private async release(binding: Binding, flight: InFlight): Promise<void> {
+  private async release(binding: Binding, flight: Flight): Promise<void> {
     const { dpid, port } = binding.locator;
     const sw = this.deps.switches.get(dpid);
-    this.inFlight.delete(binding.mac);
+    this.flights.end(binding.mac);
     if (sw === undefined) return;
     if (!isAway(binding)) await sw.sendBatch(this.learner.learn(dpid, port, binding.mac).mods).catch((e: Error) => this.log.warn('learner rules failed', { error: e.message }));
     for (const h of flight.held) {
@@ -411,25 +378,11 @@ export class Fabric {
     for (const m of mods) sw.send(m);
   }
 
-  // ---- the router side --------------------------------------------------------------------
-
-  private isRouterSide(dpid: bigint, port: number, packet: Packet): boolean {
-    if (this.routerPort(dpid) === port) return true;
-    const subnet = this.deps.subnets.ofDpid(dpid);
-    return subnet !== undefined && this.gatewayMac(subnet.name) === packet.eth.src;
-  }
-
-  /** The router's own ARP (spa = gateway IP) tells its MAC and the port that leads to it. */
+  /** The router's own ARP tells its MAC and the port that leads to it; the rules depend on both. */
   private learnGateway(dpid: bigint, port: number, packet: Packet): void {
-    if (packet.kind !== 'arp') return;
-    const subnet = this.deps.subnets.ofDpid(dpid);
-    if (subnet === undefined || packet.arp.spa !== subnet.gateway.ip) return;
-    const macChanged = subnet.gateway.mac === undefined && this.learnedGatewayMacs.get(subnet.name) !== packet.arp.sha;
-    const portChanged = this.deps.subnets.edge(dpid)?.routerPort === undefined && this.learnedRouterPorts.get(dpid) !== port;
-    if (!macChanged && !portChanged) return;
-    if (macChanged) this.learnedGatewayMacs.set(subnet.name, packet.arp.sha);
-    if (portChanged) this.learnedRouterPorts.set(dpid, port);
-    this.log.info('gateway learned', { subnet: subnet.name, mac: packet.arp.sha, dpid: formatDpid(dpid), port });
+    const learned = this.gateways.observe(dpid, port, packet);
+    if (learned === undefined) return;
+    this.log.info('gateway learned', { subnet: learned.subnet, mac: learned.mac, dpid: formatDpid(dpid), port });
     void this.reconcile().catch((e: Error) => this.log.error('reconcile failed', { error: e.message }));
   }
 
