@@ -20,24 +20,24 @@ export interface Sighting {
 
 /** The sighting a packet carries; undefined when it says nothing about an endpoint's place. */
 export function sightingFromPacket(packet: Packet, dpid: bigint, port: number, now: number): Sighting | undefined {
+  // Runs on every packet-in: plain literals, no spreads.
   if (isMulticastMac(packet.eth.src)) return undefined;
-  const at = { dpid, port, now };
   switch (packet.kind) {
     case 'rarp':
       // QEMU's announce: a reverse request whose sender MAC is the VM's.
       if (packet.arp.op !== RARP_OP_REQUEST || isMulticastMac(packet.arp.sha)) return undefined;
-      return { ...at, mac: packet.arp.sha, kind: 'rarp' };
+      return { dpid, port, now, mac: packet.arp.sha, kind: 'rarp' };
     case 'arp': {
       const { sha, spa, tpa } = packet.arp;
       if (isMulticastMac(sha)) return undefined;
-      const garp = spa === tpa && spa !== ZERO_IPV4;
-      const ip = spa === ZERO_IPV4 || isUnusableSource(spa) ? undefined : spa;
-      return { ...at, mac: sha, kind: garp ? 'garp' : 'arp', ...(ip === undefined ? {} : { ip }) };
+      const kind = spa === tpa && spa !== ZERO_IPV4 ? 'garp' : 'arp';
+      if (spa === ZERO_IPV4 || isUnusableSource(spa)) return { dpid, port, now, mac: sha, kind };
+      return { dpid, port, now, mac: sha, kind, ip: spa };
     }
     case 'ipv4': {
       const src = packet.ipv4.src;
-      if (src === ZERO_IPV4 || isUnusableSource(src)) return { ...at, mac: packet.eth.src, kind: 'ipv4' };
-      return { ...at, mac: packet.eth.src, ip: src, kind: 'ipv4' };
+      if (src === ZERO_IPV4 || isUnusableSource(src)) return { dpid, port, now, mac: packet.eth.src, kind: 'ipv4' };
+      return { dpid, port, now, mac: packet.eth.src, kind: 'ipv4', ip: src };
     }
     default:
       return undefined;
@@ -46,6 +46,6 @@ export function sightingFromPacket(packet: Packet, dpid: bigint, port: number, n
 
 /** Multicast, broadcast and loopback addresses never identify an endpoint. */
 function isUnusableSource(ip: Ipv4): boolean {
-  const first = Number(ip.split('.')[0]);
+  const first = parseInt(ip, 10); // stops at the first dot
   return first === 127 || first >= 224;
 }

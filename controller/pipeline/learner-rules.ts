@@ -8,18 +8,22 @@ import { LEARNER_PRIORITY, TABLE_INGRESS, TABLE_L2_FORWARD, TABLE_SRC_REWRITE } 
 
 export const DEFAULT_LEARNER_IDLE_TIMEOUT_S = 60;
 
-function base(): Omit<FlowMod, 'tableId' | 'match' | 'instructions' | 'command' | 'cookieMask' | 'idleTimeout'> {
-  return { type: 'FLOW_MOD', xid: 0, cookie: COOKIE_LEARNER, hardTimeout: 0, priority: LEARNER_PRIORITY, bufferId: OFP_NO_BUFFER, outPort: OFPP_ANY, outGroup: OFPG_ANY, flags: 0 };
+/** One learner FLOW_MOD; written as a literal (this runs once or twice per packet-in). */
+function learnerMod(command: number, tableId: number, match: FlowMod['match'], instructions: FlowMod['instructions'], idleTimeout: number, cookieMask: bigint): FlowMod {
+  return {
+    type: 'FLOW_MOD', xid: 0, cookie: COOKIE_LEARNER, cookieMask, tableId, command, idleTimeout, hardTimeout: 0,
+    priority: LEARNER_PRIORITY, bufferId: OFP_NO_BUFFER, outPort: OFPP_ANY, outGroup: OFPG_ANY, flags: 0, match, instructions,
+  };
 }
 
 /** Table 0: frames from `mac` on `port` enter the pipeline. */
 export function learnedSource(port: number, mac: Mac, idleTimeout = DEFAULT_LEARNER_IDLE_TIMEOUT_S): FlowMod {
-  return { ...base(), command: OFPFC_ADD, cookieMask: 0n, idleTimeout, tableId: TABLE_INGRESS, match: { in_port: port, eth_src: mac.toLowerCase() }, instructions: [gotoTable(TABLE_SRC_REWRITE)] };
+  return learnerMod(OFPFC_ADD, TABLE_INGRESS, { in_port: port, eth_src: mac.toLowerCase() }, [gotoTable(TABLE_SRC_REWRITE)], idleTimeout, 0n);
 }
 
 /** Table 3: frames for `mac` leave through `port`. */
 export function learnedDestination(mac: Mac, port: number, idleTimeout = DEFAULT_LEARNER_IDLE_TIMEOUT_S): FlowMod {
-  return { ...base(), command: OFPFC_ADD, cookieMask: 0n, idleTimeout, tableId: TABLE_L2_FORWARD, match: { eth_dst: mac.toLowerCase() }, instructions: [applyActions(outputPort(port))] };
+  return learnerMod(OFPFC_ADD, TABLE_L2_FORWARD, { eth_dst: mac.toLowerCase() }, [applyActions(outputPort(port))], idleTimeout, 0n);
 }
 
 /**
@@ -28,9 +32,9 @@ export function learnedDestination(mac: Mac, port: number, idleTimeout = DEFAULT
  * place would otherwise swallow the VM's frames when it comes back (no packet-in, no sighting).
  */
 export function forgetLearned(mac: Mac): FlowMod[] {
-  const del = { ...base(), command: OFPFC_DELETE, cookieMask: COOKIE_TAG_MASK, idleTimeout: 0, instructions: [] };
+  const m = mac.toLowerCase();
   return [
-    { ...del, tableId: TABLE_INGRESS, match: { eth_src: mac.toLowerCase() } },
-    { ...del, tableId: TABLE_L2_FORWARD, match: { eth_dst: mac.toLowerCase() } },
+    learnerMod(OFPFC_DELETE, TABLE_INGRESS, { eth_src: m }, [], 0, COOKIE_TAG_MASK),
+    learnerMod(OFPFC_DELETE, TABLE_L2_FORWARD, { eth_dst: m }, [], 0, COOKIE_TAG_MASK),
   ];
 }

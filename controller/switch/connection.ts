@@ -48,6 +48,7 @@ const ERROR_DATA_LEN = 64;
 const CLOSE_GRACE_MS = 1000;
 
 let connectionSerial = 0;
+const NO_DATA = new Uint8Array(0);
 
 export class SwitchConnection {
   /** Serial number, unique in this process (for logs before the dpid is known). */
@@ -171,12 +172,19 @@ export class SwitchConnection {
    * Throws ConnectionClosedError when DEAD, and the codec's error for an unencodable message.
    */
   send(message: Outgoing): number {
-    const full = this.withXid(message);
-    if (this.state === ConnectionState.DEAD) throw new ConnectionClosedError(this.dpidText, this.reason ?? 'closed', full);
-    const frame = encodeMessage(full);
-    this.tracker.remember(full);
+    // The hot path (a packet-out and two flow-mods per packet-in): no copy of the message; the
+    // xid is written into the encoded header.
+    const xid = this.tracker.nextXid();
+    if (this.state === ConnectionState.DEAD) throw new ConnectionClosedError(this.dpidText, this.reason ?? 'closed', { ...message, xid } as OfpMessage);
+    const frame = encodeMessage(message as OfpMessage);
+    frame.writeUInt32BE(xid, 4);
+    // A PACKET_OUT's data is a view into a received socket chunk: remembering it would pin that
+    // chunk in memory; the OFPT_ERROR quotes the message's first bytes anyway.
+    this.tracker.remember(message.type === 'PACKET_OUT'
+      ? { type: 'PACKET_OUT', xid, bufferId: message.bufferId, inPort: message.inPort, actions: message.actions, data: NO_DATA }
+      : message as OfpMessage, xid);
     this.writer.write(frame);
-    return full.xid;
+    return xid;
   }
 
   /** Sends a request and resolves with its (reassembled) reply; rejects on ERROR, timeout or close. */

@@ -68,10 +68,15 @@ export type ErrorOutcome =
 export class RequestTracker {
   private lastXid = 0;
   private readonly waiting = new Map<number, Waiting>();
-  private readonly recent = new Map<number, OfpMessage>();
+  /** Ring of recent fire-and-forget messages, slot = xid modulo its size (xids are sequential). */
+  private readonly recentXids: Uint32Array;
+  private readonly recentMessages: (OfpMessage | undefined)[];
   private readonly batchMembers = new Map<number, { request: OfpMessage; batch: BatchState }>();
 
-  constructor(private readonly options: RequestTrackerOptions) {}
+  constructor(private readonly options: RequestTrackerOptions) {
+    this.recentXids = new Uint32Array(Math.max(1, options.recentLimit));
+    this.recentMessages = new Array<OfpMessage | undefined>(this.recentXids.length);
+  }
 
   /** Next transaction id: 1..2^32-1, wrapping, skipping ids still in use. */
   nextXid(): number {
@@ -100,12 +105,18 @@ export class RequestTracker {
   }
 
   /** Remembers a fire-and-forget message for error attribution; the oldest are forgotten first. */
-  remember(message: OfpMessage): void {
-    this.recent.set(message.xid, message);
-    if (this.recent.size > this.options.recentLimit) {
-      const oldest = this.recent.keys().next();
-      if (!oldest.done) this.recent.delete(oldest.value);
-    }
+  remember(message: OfpMessage, xid: number = message.xid): void {
+    // A ring, not a Map: this runs for every message sent, and a Map's churn shows in GC time.
+    const slot = xid % this.recentXids.length;
+    this.recentXids[slot] = xid;
+    this.recentMessages[slot] = message;
+  }
+
+  /** The message sent with `xid` (its own xid field set right: send() does not copy messages). */
+  private recalled(xid: number): OfpMessage | undefined {
+    const slot = xid % this.recentXids.length;
+    const message = this.recentXids[slot] === xid ? this.recentMessages[slot] : undefined;
+    return message === undefined || message.xid === xid ? message : { ...message, xid };
   }
 
   joinBatch(message: OfpMessage, batch: BatchState): void {
@@ -138,7 +149,7 @@ export class RequestTracker {
       member.batch.errors.push(this.openFlowError(reply, member.request));
       return { kind: 'batch' };
     }
-    return { kind: 'unsolicited', error: this.openFlowError(reply, this.recent.get(reply.xid)) };
+    return { kind: 'unsolicited', error: this.openFlowError(reply, this.recalled(reply.xid)) };
   }
 
   /** Rejects everything still waiting (the connection died). */
@@ -149,7 +160,8 @@ export class RequestTracker {
       clearTimeout(entry.timer);
       entry.reject(makeError(entry.request));
     }
-    this.recent.clear();
+    this.recentMessages.fill(undefined);
+    this.recentXids.fill(0);
     this.batchMembers.clear();
   }
 
