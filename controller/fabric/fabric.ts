@@ -15,7 +15,7 @@ import {
   type MoveDecision, type MoveEvidence, type Sighting, type SubnetMap, sightingFromPacket,
 } from '../mobility/index.js';
 import { parsePacket, type Packet } from '../packet/index.js';
-import { compile, resolveGatewayMacs, switchInfos, type Compiled, type SwitchInfo } from '../pipeline/index.js';
+import { compile, planBindingChange, resolveGatewayMacs, switchInfos, type Compiled, type CompileState, type SwitchInfo } from '../pipeline/index.js';
 import { formatDpid, type SwitchConnection, type SwitchMessage, type SwitchRegistry } from '../switch/index.js';
 import { Gateways } from './gateways.js';
 import { attachmentActive, Flights, type Flight, type Held } from './flights.js';
@@ -133,17 +133,21 @@ export class Fabric {
 
   /** The rules every connected switch should hold now, and what could not be compiled. */
   desired(): Compiled {
+    return compile({ ...this.topology(), bindings: this.options.rewrite ? this.deps.registry.bindings.list() : [] });
+  }
+
+  /** What rules depend on besides bindings: subnets, connected switches, router ports, gateway MACs. */
+  private topology(): Omit<CompileState, 'bindings'> {
     const connected = this.deps.switches.list().map((sw) => sw.dpid);
     const switches: SwitchInfo[] = switchInfos(this.deps.subnets.subnets, connected).map((info) => {
       const learned = this.gateways.learnedRouterPort(info.dpid);
       return info.routerPort === undefined && learned !== undefined ? { ...info, routerPort: learned } : info;
     });
-    return compile({
-      bindings: this.options.rewrite ? this.deps.registry.bindings.list() : [],
+    return {
       subnets: this.deps.subnets.subnets,
       switches,
       gatewayMacs: resolveGatewayMacs(this.deps.subnets.subnets, this.gateways.learnedMacs()),
-    });
+    };
   }
 
   /** Where the router is behind a switch: configured, or learned from the gateway's frames. */
@@ -311,11 +315,13 @@ export class Fabric {
         this.sendQuietly(sw, this.learner.forget(sw.dpid, previous.mac));
       }
       const binding = event.binding;
-      const { rules, problems } = this.desired();
-      for (const p of problems) this.log.warn('rule compilation problem', { problem: p });
-      const result = await this.sync.update(rules, () => this.release(binding, flight));
+      // Only this binding's rules change: plan them incrementally (the switches either version
+      // touches), not by recompiling every binding.
+      const { plan, problem } = planBindingChange(previous, binding, this.topology());
+      if (problem !== undefined) this.log.warn('rule compilation problem', { problem });
+      const result = await this.sync.apply(plan, () => this.release(binding, flight));
       this.counters.moves++;
-      this.noteUpdate(result.flowMods, [...rules.keys()]);
+      this.noteUpdate(result.flowMods, [...new Set(plan.steps.flatMap((step) => [...step.mods.keys()]))]);
       const record = this.migrations.add({
         eid: binding.eid, mac: binding.mac, from: previous.locator, to: binding.locator, version: binding.version,
         reason: decision.reason, trigger: sighting.kind, detectedAt,

@@ -62,9 +62,15 @@ export class TableSync {
    * confirmed (before the grace period), in the update's turn; confirmMs includes it.
    */
   update(desired: ReadonlyMap<string, readonly Rule[]>, afterSend?: AfterSend): Promise<UpdateResult> {
-    const run = this.queue.then(() => this.run(desired, afterSend));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.enqueue(() => planUpdate(this.mirror, onlyConnected(desired, this.switches)), afterSend);
+  }
+
+  /**
+   * Runs a plan made elsewhere (one binding's change, planned incrementally: work proportional to
+   * the switches that binding touches, not to every rule of every switch).
+   */
+  apply(plan: UpdatePlan, afterSend?: AfterSend): Promise<UpdateResult> {
+    return this.enqueue(() => plan, afterSend);
   }
 
   /** Stops scheduled cleanups (shutdown). */
@@ -74,8 +80,13 @@ export class TableSync {
     this.cleanupTimers.clear();
   }
 
-  private async run(desired: ReadonlyMap<string, readonly Rule[]>, afterSend?: AfterSend): Promise<UpdateResult> {
-    const plan = planUpdate(this.mirror, onlyConnected(desired, this.switches));
+  private enqueue(plan: () => UpdatePlan, afterSend?: AfterSend): Promise<UpdateResult> {
+    const run = this.queue.then(() => this.run(plan(), afterSend));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(plan: UpdatePlan, afterSend?: AfterSend): Promise<UpdateResult> {
     const started = performance.now();
     const failures: string[] = [];
     const [receive, send, cleanupStep] = plan.steps;
