@@ -25,6 +25,8 @@ export interface PeerFigures {
   readonly label: string;
   readonly throughput: { readonly medianPerSec: number; readonly runs: readonly LoadResult[] };
   readonly latency: { readonly medianP50Ms: number; readonly medianP99Ms: number; readonly runs: readonly LoadResult[] };
+  /** The controller's last output lines when a run lost packet-ins (re-sent after 2 s of silence). */
+  readonly outputOnLoss?: readonly string[];
 }
 
 export async function benchController(peer: PeerName, o: ControllerBenchOptions): Promise<PeerFigures> {
@@ -37,8 +39,10 @@ export async function benchController(peer: PeerName, o: ControllerBenchOptions)
     const latency: LoadResult[] = [];
     for (let r = 0; r < o.runs; r++) throughput.push(await measure(switches, o.window, o.warmupMs, o.runMs));
     for (let r = 0; r < o.runs; r++) latency.push(await measure(switches, 1, o.warmupMs / 2, o.runMs));
+    const lost = [...throughput, ...latency].some((r) => r.retries > 0);
     return {
       peer, label: o.label ?? peer,
+      ...(lost ? { outputOnLoss: proc.output.slice(-20) } : {}),
       throughput: { medianPerSec: median(throughput.map((t) => t.responsesPerSec)), runs: throughput },
       latency: {
         medianP50Ms: median(latency.map((l) => l.p50Ms!)),
@@ -60,4 +64,5 @@ export function printFigures(f: PeerFigures): void {
   const fm = median(f.throughput.runs.map((r) => r.flowModsPerSec));
   console.log(`  ${f.label.padEnd(28)} throughput ${fmt(f.throughput.medianPerSec).padStart(8)} responses/s (runs: ${t}; flow-mods ${fmt(fm)}/s)`
     + `  latency p50 ${f.latency.medianP50Ms.toFixed(3)} ms p99 ${f.latency.medianP99Ms.toFixed(3)} ms${retries > 0 ? `  (${retries} unanswered re-sent)` : ''}${unmatched > 0 ? `  (${unmatched} unmatched packet-outs)` : ''}`);
+  for (const line of f.outputOnLoss ?? []) console.log(`      ${f.peer}: ${line}`);
 }

@@ -19,6 +19,8 @@ export interface PeerProcess {
   readonly name: PeerName;
   readonly port: number;
   readonly pid: number;
+  /** The last lines the controller wrote (stdout and stderr), for a run that went wrong. */
+  readonly output: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -53,9 +55,15 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
       argv = ['ovs-testcontroller', '-O', 'OpenFlow13', '-vconsole:emer', '-vsyslog:emer', `ptcp:${port}:127.0.0.1`];
       break;
   }
-  const child = spawn('taskset', ['-c', String(options.core), ...argv], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('taskset', ['-c', String(options.core), ...argv], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
-  child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 200) stderr.push(c.toString()); });
+  const output: string[] = [];
+  const keep = (c: Buffer) => {
+    for (const line of c.toString().split('\n')) if (line.trim() !== '') output.push(line.slice(0, 500));
+    if (output.length > 200) output.splice(0, output.length - 100);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', (c: Buffer) => { keep(c); if (stderr.length < 200) stderr.push(c.toString()); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await waitListening(port, child, 30_000);
@@ -64,7 +72,7 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
     throw new Error(`${name} did not start: ${(error as Error).message}\n${stderr.join('').slice(-2000)}`);
   }
   return {
-    name, port, pid: child.pid!,
+    name, port, pid: child.pid!, output,
     async stop() {
       await kill(child, exited);
       for (const c of cleanups) c();
