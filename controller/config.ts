@@ -39,6 +39,10 @@ export interface Config {
     readonly reuseGraceMs: number;
     /** Idle timeout of learned L2 rules. */
     readonly learnIdleTimeoutSec: number;
+    /** Correspondent rules at every edge, or only where conversations are seen (a map-cache). */
+    readonly correspondentRules: 'eager' | 'on-demand';
+    /** Idle timeout of on-demand correspondent rules. */
+    readonly cacheIdleTimeoutSec: number;
   };
   /** Managed subnets; the mobility module defines and validates their shape. */
   readonly subnets: readonly unknown[];
@@ -127,6 +131,8 @@ function schema(stdoutIsTTY: boolean) {
       activityWindowMs: { doc: 'Counter sampling window of the old-attachment silence check', format: 'seamless-ms', default: 1100, env: 'SEAMLESS_ACTIVITY_WINDOW_MS', arg: 'activity-window-ms' },
       reuseGraceMs: { doc: 'Rest time of a released locator address before reuse', format: 'seamless-ms', default: 60000, env: 'SEAMLESS_REUSE_GRACE_MS', arg: 'reuse-grace-ms' },
       learnIdleTimeoutSec: { doc: 'Idle timeout (s) of learned L2 rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', arg: 'learn-idle-timeout-sec' },
+      correspondentRules: { doc: 'eager (every edge) or on-demand (edges with live conversations, idle timeout)', format: ['eager', 'on-demand'], default: 'eager', env: 'SEAMLESS_CORRESPONDENT_RULES', arg: 'correspondent-rules' },
+      cacheIdleTimeoutSec: { doc: 'Idle timeout (s) of on-demand correspondent rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_CACHE_IDLE_TIMEOUT_SEC', arg: 'cache-idle-timeout-sec' },
     },
     subnets: { doc: 'Managed subnets (schema owned by the mobility module); default: the reference lab', format: 'seamless-subnets', default: REFERENCE_LAB_SUBNETS as unknown[] },
   };

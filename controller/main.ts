@@ -55,6 +55,8 @@ export async function startController(config: Config, log: Logger): Promise<Cont
       silenceMs: config.mobility.silenceMs,
       activityWindowMs: config.mobility.activityWindowMs,
       learnIdleTimeoutSec: config.mobility.learnIdleTimeoutSec,
+      correspondentRules: config.mobility.correspondentRules,
+      cacheIdleTimeoutSec: config.mobility.cacheIdleTimeoutSec,
     },
   });
   fabric.start();

@@ -7,7 +7,7 @@
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import {
   OFPP_TABLE, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, outputPort, packetOut,
-  type FlowMod, type Mac, type PacketIn,
+  type FlowMod, type FlowRemoved, type FlowStats, type Mac, type PacketIn,
 } from '../openflow/index.js';
 import type { Logger } from '../log.js';
 import {
@@ -15,7 +15,10 @@ import {
   type MoveDecision, type MoveEvidence, type Sighting, type SubnetMap, sightingFromPacket,
 } from '../mobility/index.js';
 import { parsePacket, type Packet } from '../packet/index.js';
-import { compile, planBindingChange, resolveGatewayMacs, switchInfos, type Compiled, type CompileState, type SwitchInfo } from '../pipeline/index.js';
+import {
+  classifyCookie, compile, planBindingChange, resolveGatewayMacs, RULE_KINDS, switchInfos, TABLE_SRC_REWRITE,
+  type Compiled, type CompileState, type SwitchInfo,
+} from '../pipeline/index.js';
 import { formatDpid, type SwitchConnection, type SwitchMessage, type SwitchRegistry } from '../switch/index.js';
 import { Gateways } from './gateways.js';
 import { attachmentActive, Flights, type Flight, type Held } from './flights.js';
@@ -42,10 +45,15 @@ export interface FabricOptions {
   readonly maxHeldPackets: number;
   /** After this long, configured edges that never connected are reported. */
   readonly edgeCheckMs: number;
+  /** Correspondent rules at every edge (eager) or only where conversations are seen (on-demand). */
+  readonly correspondentRules: 'eager' | 'on-demand';
+  /** Idle timeout of on-demand correspondent rules, seconds. */
+  readonly cacheIdleTimeoutSec: number;
 }
 
 export const DEFAULT_FABRIC_OPTIONS: FabricOptions = {
   rewrite: true, graceMs: 500, silenceMs: 100, activityWindowMs: 1100, learnIdleTimeoutSec: 300, maxHeldPackets: 256, edgeCheckMs: 30_000,
+  correspondentRules: 'eager', cacheIdleTimeoutSec: 300,
 };
 
 export type FabricEvent =
@@ -83,6 +91,8 @@ export class Fabric {
   private readonly detector: MoveDetector;
   private readonly flights: Flights;
   private readonly gateways: Gateways;
+  /** On-demand mode: per binding id, the edges that hold its correspondent rules (the map-cache). */
+  private readonly cached = new Map<number, Set<bigint>>();
   private readonly subscriptions: Subscription[] = [];
   private readonly log: Logger;
   private flushing: Promise<void> | undefined;
@@ -107,6 +117,7 @@ export class Fabric {
       switches.switchDown$.subscribe((sw) => this.onSwitchDown(sw)),
       switches.packetIn$.subscribe((event) => this.guard('packet-in', () => this.onPacketIn(event))),
       switches.portStatus$.subscribe((event) => this.guard('port-status', () => this.onPortStatus(event.sw, event.message.reason, event.message.port.portNo))),
+      switches.flowRemoved$.subscribe((event) => this.guard('flow-removed', () => this.onFlowRemoved(event.sw, event.message))),
     );
     this.edgeCheck = setTimeout(() => {
       const missing = this.missingEdges();
@@ -137,7 +148,7 @@ export class Fabric {
   }
 
   /** What rules depend on besides bindings: subnets, connected switches, router ports, gateway MACs. */
-  private topology(): Omit<CompileState, 'bindings'> {
+  private topology(edgesOf: (bindingId: number) => ReadonlySet<bigint> = (id) => this.cached.get(id) ?? NO_EDGES): Omit<CompileState, 'bindings'> {
     const connected = this.deps.switches.list().map((sw) => sw.dpid);
     const switches: SwitchInfo[] = switchInfos(this.deps.subnets.subnets, connected).map((info) => {
       const learned = this.gateways.learnedRouterPort(info.dpid);
@@ -147,6 +158,9 @@ export class Fabric {
       subnets: this.deps.subnets.subnets,
       switches,
       gatewayMacs: resolveGatewayMacs(this.deps.subnets.subnets, this.gateways.learnedMacs()),
+      correspondents: this.options.correspondentRules === 'eager'
+        ? { mode: 'eager' }
+        : { mode: 'on-demand', cached: edgesOf, idleTimeoutSec: this.options.cacheIdleTimeoutSec },
     };
   }
 
@@ -172,6 +186,7 @@ export class Fabric {
     const now = Date.now();
     const event = this.deps.registry.remove(eid, now);
     if (event === undefined) return undefined;
+    this.cached.delete(event.binding.id);
     this.emit(event);
     void this.persist(now);
     const { dpid } = event.binding.locator;
@@ -187,6 +202,7 @@ export class Fabric {
     try {
       const flows = await this.sync.adopt(sw);
       const learned = this.learner.restore(sw.dpid, flows);
+      this.restoreCache(sw.dpid, flows);
       const subnet = this.deps.subnets.ofDpid(sw.dpid);
       this.log.info('switch up: resynchronising its tables', { dpid: sw.dpidText, subnet: subnet?.name ?? null, flows: flows.length, learnedHosts: learned });
       if (subnet === undefined) this.log.warn('switch is in no configured subnet: plain L2 learning only, no mobility', { dpid: sw.dpidText });
@@ -221,6 +237,7 @@ export class Fabric {
       return;
     }
     const packet = parsed.value;
+    if (message.tableId === TABLE_SRC_REWRITE && packet.kind === 'ipv4') return void this.onLocatorMiss(sw, inPort, packet.ipv4.src, message);
     this.learnGateway(dpid, inPort, packet);
     const flight = this.flights.get(packet.eth.src);
     if (flight !== undefined) return this.flights.hold(flight, { sw, message });
@@ -341,6 +358,7 @@ export class Fabric {
     const { dpid, port } = binding.locator;
     const sw = this.deps.switches.get(dpid);
     this.flights.end(binding.mac);
+    if (!isAway(binding)) this.cached.delete(binding.id);
     if (sw === undefined) return;
     if (!isAway(binding)) await sw.sendBatch(this.learner.learn(dpid, port, binding.mac).mods).catch((e: Error) => this.log.warn('learner rules failed', { error: e.message }));
     for (const h of flight.held) {
@@ -355,6 +373,56 @@ export class Fabric {
     this.counters.conflicts++;
     this.log.warn('conflicting claim: binding kept', { eid: binding.eid, reason, detail, dpid: formatDpid(s.dpid), port: s.port, mac: s.mac });
     this.emit({ type: 'CONFLICT', eid: binding.eid, mac: s.mac, reason, detail, dpid: formatDpid(s.dpid), port: s.port, at: s.now });
+  }
+
+  // ---- on-demand correspondent rules (the map-cache) ------------------------------------------
+
+  /** A packet from the router with a locator source this edge has no rule for: cache the binding here. */
+  private async onLocatorMiss(sw: SwitchConnection, inPort: number, source: string, message: PacketIn): Promise<void> {
+    const binding = this.bindings.byLocatorAddress(source);
+    if (binding === undefined || !isAway(binding) || binding.locator.address !== source) {
+      this.log.debug('packet from an unbound locator address dropped', { dpid: sw.dpidText, source });
+      return;
+    }
+    const edges = this.cached.get(binding.id) ?? new Set<bigint>();
+    if (edges.has(sw.dpid)) return this.reinject(sw, inPort, message); // rules on their way: same connection, in order
+    this.cached.set(binding.id, edges);
+    const { plan } = this.planCacheChange(binding, () => edges.add(sw.dpid));
+    const result = await this.sync.apply(plan, () => this.reinject(sw, inPort, message));
+    this.noteUpdate(result.flowMods, [sw.dpidText]);
+    this.log.debug('correspondent rules cached', { eid: binding.eid, dpid: sw.dpidText, flowMods: result.flowMods });
+  }
+
+  /** A cached correspondent rule idled out: drop the edge from the cache and the binding's other rules there. */
+  private onFlowRemoved(sw: SwitchConnection, removed: FlowRemoved): void {
+    this.sync.removedBySwitch(sw.dpidText, removed);
+    const owner = classifyCookie(removed.cookie);
+    if (owner.kind !== 'binding' || removed.tableId !== TABLE_SRC_REWRITE) return;
+    const edges = this.cached.get(owner.bindingId);
+    const binding = this.bindings.list().find((b) => b.id === owner.bindingId);
+    if (edges === undefined || binding === undefined || !edges.has(sw.dpid)) return;
+    const { plan } = this.planCacheChange(binding, () => edges.delete(sw.dpid));
+    void this.sync.apply(plan).then((r) => this.noteUpdate(r.flowMods, [sw.dpidText]), (e: Error) => this.log.warn('cache eviction failed', { error: e.message }));
+  }
+
+  /** Plans the rules of `binding` before and after `change` mutates its cached edge set. */
+  private planCacheChange(binding: Binding, change: () => void) {
+    const before = new Set(this.cached.get(binding.id) ?? NO_EDGES);
+    const beforeState = this.topology((id) => (id === binding.id ? before : this.cached.get(id) ?? NO_EDGES));
+    change();
+    return planBindingChange(binding, binding, beforeState, this.topology());
+  }
+
+  /** After a (re)connect: the edges holding a binding's correspondent rules are in the switch's flows. */
+  private restoreCache(dpid: bigint, flows: readonly FlowStats[]): void {
+    if (this.options.correspondentRules !== 'on-demand') return;
+    for (const f of flows) {
+      const owner = classifyCookie(f.cookie);
+      if (owner.kind !== 'binding' || f.tableId !== TABLE_SRC_REWRITE || f.priority !== RULE_KINDS.correspondentSrc.priority) continue;
+      const edges = this.cached.get(owner.bindingId) ?? new Set<bigint>();
+      edges.add(dpid);
+      this.cached.set(owner.bindingId, edges);
+    }
   }
 
   // ---- forwarding -------------------------------------------------------------------------
@@ -435,6 +503,8 @@ export class Fabric {
     }
   }
 }
+
+const NO_EDGES: ReadonlySet<bigint> = new Set();
 
 function isMulticast(mac: Mac): boolean {
   return (parseInt(mac.slice(0, 2), 16) & 1) === 1;

@@ -4,10 +4,10 @@
 // step 3 after a grace period. Updates run one at a time, in order, so the mirror is never
 // read while a step is in flight.
 
-import type { FlowStats } from '../openflow/index.js';
+import { flowMod, OFPFC_DELETE_STRICT, type FlowRemoved, type FlowStats } from '../openflow/index.js';
 import type { Logger } from '../log.js';
 import {
-  applyToInstalled, installedFromFlowStats, planUpdate, type InstalledRule, type PlanStep, type Rule, type UpdatePlan,
+  applyToInstalled, COOKIE_MASK_EXACT, installedFromFlowStats, planUpdate, type InstalledRule, type PlanStep, type Rule, type UpdatePlan,
 } from '../pipeline/index.js';
 import type { SwitchConnection, SwitchRegistry } from '../switch/index.js';
 
@@ -55,6 +55,12 @@ export class TableSync {
 
   forget(dpid: string): void {
     this.mirror.delete(dpid);
+  }
+
+  /** A rule left the switch by itself (idle timeout, FLOW_REMOVED): the mirror follows. */
+  removedBySwitch(dpid: string, removed: FlowRemoved): void {
+    const mod = flowMod({ command: OFPFC_DELETE_STRICT, tableId: removed.tableId, priority: removed.priority, match: removed.match, cookie: removed.cookie, cookieMask: COOKIE_MASK_EXACT });
+    this.mirror.set(dpid, applyToInstalled(this.mirror.get(dpid) ?? [], [mod]));
   }
 
   /**

@@ -67,3 +67,21 @@ export function parseRange(text: string): AddressRange | string {
   if (first > last) return `range ${trimmed} ends before it starts`;
   return { first, last };
 }
+
+/** The fewest CIDR blocks that cover a range exactly (a locator pool as matchable prefixes). */
+export function rangeToPrefixes(r: AddressRange): Prefix[] {
+  const out: Prefix[] = [];
+  let start = r.first;
+  while (start <= r.last) {
+    let length = 32;
+    // Grow the block while it stays aligned on `start` and inside the range.
+    while (length > 0) {
+      const size = 2 ** (32 - length + 1);
+      if (start % size !== 0 || start + size - 1 > r.last) break;
+      length--;
+    }
+    out.push({ network: intToIpv4(start), length, mask: prefixLengthToMask(length) });
+    start += 2 ** (32 - length);
+  }
+  return out;
+}

@@ -21,18 +21,22 @@ export interface BindingPlan {
  * Plans the move from `previous` to `next` (either may be undefined: added / removed), assuming
  * the switches hold exactly `previous`'s rules for this binding.
  */
-export function planBindingChange(previous: Binding | undefined, next: Binding | undefined, state: Omit<CompileState, 'bindings'>): BindingPlan {
-  const context = bindingContext(state);
-  const rulesOf = (b: Binding | undefined): Map<string, Rule[]> | string => {
+export function planBindingChange(
+  previous: Binding | undefined, next: Binding | undefined, state: Omit<CompileState, 'bindings'>,
+  /** The state `next` is compiled in, when it differs (e.g. an on-demand cache that grew or shrank). */
+  nextState: Omit<CompileState, 'bindings'> = state,
+): BindingPlan {
+  const contexts = [bindingContext(state), nextState === state ? undefined : bindingContext(nextState)];
+  const rulesOf = (b: Binding | undefined, which: 0 | 1): Map<string, Rule[]> | string => {
     const out = new Map<string, Rule[]>();
     if (b === undefined) return out;
-    const perSwitch = bindingRules(b, context);
+    const perSwitch = bindingRules(b, contexts[which] ?? contexts[0]!);
     if (typeof perSwitch === 'string') return perSwitch;
     for (const [dpid, rules] of perSwitch) out.set(formatDpid(dpid), rules);
     return out;
   };
-  const before = rulesOf(previous);
-  const after = rulesOf(next);
+  const before = rulesOf(previous, 0);
+  const after = rulesOf(next, 1);
   const installed = typeof before === 'string' ? new Map<string, Rule[]>() : before;
   const desired = typeof after === 'string' ? new Map<string, Rule[]>() : after;
   for (const dpid of installed.keys()) if (!desired.has(dpid)) desired.set(dpid, []);

@@ -4,11 +4,12 @@
 import type { Binding } from '../mobility/binding.js';
 import type { Subnet } from '../mobility/subnet.js';
 import {
-  applyActions, gotoTable, nxRegMove, OFPP_CONTROLLER, OFPP_IN_PORT, outputPort, setField,
+  applyActions, gotoTable, nxRegMove, OFPFF_SEND_FLOW_REM, OFPP_CONTROLLER, OFPP_IN_PORT, outputPort, setField,
   type Action, type Instruction, type Mac, type Match,
 } from '../openflow/index.js';
 import { bindingCookie } from './cookie.js';
 import type { Rule } from './rule.js';
+import type { CorrespondentScope } from './compiler.js';
 import { RULE_KINDS, TABLE_DST_REWRITE, TABLE_SRC_REWRITE, type RuleKind } from './tables.js';
 
 const ETH_TYPE_IPV4 = 0x0800;
@@ -27,6 +28,8 @@ export interface BindingContext {
   readonly subnets: readonly Subnet[];
   readonly edges: readonly EdgeView[];
   readonly gatewayMac: (subnet: string) => Mac | undefined;
+  /** Which edges get correspondent rules (default: every managed edge). */
+  readonly correspondents?: CorrespondentScope;
 }
 
 /** Per-binding rules keyed by dpid, or a reason why the binding gets none. */
@@ -50,7 +53,13 @@ export function bindingRules(b: Binding, ctx: BindingContext): Map<bigint, Rule[
   for (const edge of ctx.edges) {
     if (edge.subnet.name === b.homeSubnet) add(edge.dpid, homeEdgeRules(b, edge, gwMacH, rule));
     const gwMacS = ctx.gatewayMac(edge.subnet.name);
-    if (edge.routerPort !== undefined) add(edge.dpid, correspondentRules(b, edge.routerPort, gwMacS, rule));
+    const scope = ctx.correspondents;
+    if (edge.routerPort === undefined) continue;
+    if (scope === undefined || scope.mode === 'eager') add(edge.dpid, correspondentRules(b, edge.routerPort, gwMacS, rule));
+    // The home edges always hold them: on-link peers there still send to the VM's MAC, and only
+    // these rules take such frames to the router (the home anchor covers routed traffic).
+    else if (edge.subnet.name === b.homeSubnet) add(edge.dpid, correspondentRules(b, edge.routerPort, gwMacS, rule));
+    else if (scope.cached(b.id).has(edge.dpid)) add(edge.dpid, correspondentRules(b, edge.routerPort, gwMacS, rule, scope.idleTimeoutSec));
   }
   return out;
 }
@@ -87,10 +96,12 @@ function homeEdgeRules(b: Binding, edge: EdgeView, gwMacH: Mac, rule: MakeRule):
   return rules;
 }
 
-function correspondentRules(b: Binding, routerPort: number, gwMacS: Mac | undefined, rule: MakeRule): Rule[] {
+/** idleTimeoutSec: an on-demand (cached) entry, which idles out and tells the controller (SEND_FLOW_REM). */
+function correspondentRules(b: Binding, routerPort: number, gwMacS: Mac | undefined, rule: MakeRule, idleTimeoutSec?: number): Rule[] {
   const L = b.locator.address;
-  const rules = [rule('correspondentSrc', { in_port: routerPort, eth_type: ETH_TYPE_IPV4, ipv4_src: L },
-    [applyActions(setField('ipv4_src', b.eid)), gotoTable(TABLE_DST_REWRITE)])];
+  const src = rule('correspondentSrc', { in_port: routerPort, eth_type: ETH_TYPE_IPV4, ipv4_src: L },
+    [applyActions(setField('ipv4_src', b.eid)), gotoTable(TABLE_DST_REWRITE)]);
+  const rules = [idleTimeoutSec === undefined ? src : { ...src, idleTimeout: idleTimeoutSec, flags: OFPFF_SEND_FLOW_REM }];
   // Without this subnet's gateway MAC, local peers keep sending to the EID: the home anchor still delivers.
   if (gwMacS !== undefined) {
     rules.push(rule('correspondentDst', { eth_type: ETH_TYPE_IPV4, ipv4_dst: b.eid },

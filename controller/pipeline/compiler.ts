@@ -4,6 +4,7 @@
 
 import type { Binding } from '../mobility/binding.js';
 import type { Subnet } from '../mobility/subnet.js';
+import { rangeToPrefixes, type Prefix } from '../mobility/prefix.js';
 import { applyActions, gotoTable, OFPP_CONTROLLER, OFPP_FLOOD, outputPort, type Instruction, type Mac, type Match } from '../openflow/index.js';
 import { formatDpid } from '../switch/dpid.js';
 import { bindingRules, type BindingContext, type EdgeView } from './binding-rules.js';
@@ -18,12 +19,25 @@ export interface SwitchInfo {
   readonly routerPort?: number;
 }
 
+/**
+ * Which edges get a moved binding's correspondent rules. eager: every managed edge (fastest first
+ * packet, rules grow with the number of edges). on-demand: only edges where a conversation with
+ * the binding was seen (a map-cache, as LISP does): a packet from the router with a locator source
+ * the edge has no rule for goes to the controller, which adds the edge to the binding's cache;
+ * cached rules idle out. Rules then grow with live conversations, not with the edges.
+ */
+export type CorrespondentScope =
+  | { readonly mode: 'eager' }
+  | { readonly mode: 'on-demand'; readonly cached: (bindingId: number) => ReadonlySet<bigint>; readonly idleTimeoutSec: number };
+
 export interface CompileState {
   readonly bindings: readonly Binding[];
   readonly subnets: readonly Subnet[];
   readonly switches: readonly SwitchInfo[];
   /** Resolved gateway MAC per subnet name (see resolveGatewayMacs). */
   readonly gatewayMacs: ReadonlyMap<string, Mac>;
+  /** Default: eager. */
+  readonly correspondents?: CorrespondentScope;
 }
 
 export interface Compiled {
@@ -58,7 +72,8 @@ export function compileBase(state: Omit<CompileState, 'bindings'>): { rules: Map
     if (sw.subnet !== undefined && subnet === undefined) problems.push(`switch ${formatDpid(sw.dpid)}: unknown subnet ${sw.subnet}`);
     const gwMac = sw.subnet === undefined ? undefined : state.gatewayMacs.get(sw.subnet);
     if (subnet !== undefined && gwMac === undefined) problems.push(`subnet ${subnet.name}: gateway MAC not resolved; ${formatDpid(sw.dpid)} has no gateway rule`);
-    rules.set(formatDpid(sw.dpid), baseRules(sw.routerPort, gwMac));
+    const onDemand = subnet !== undefined && state.correspondents?.mode === 'on-demand';
+    rules.set(formatDpid(sw.dpid), baseRules(sw.routerPort, gwMac, onDemand ? locatorBlocks(state.subnets) : undefined));
     if (subnet !== undefined) edges.push({ dpid: sw.dpid, subnet, ...(sw.routerPort === undefined ? {} : { routerPort: sw.routerPort }) });
   }
   return { rules, context: bindingContext(state, edges), problems };
@@ -66,7 +81,15 @@ export function compileBase(state: Omit<CompileState, 'bindings'>): { rules: Map
 
 /** What per-binding rules are compiled against (no base rules: cheap enough to build per move). */
 export function bindingContext(state: Omit<CompileState, 'bindings'>, edges: readonly EdgeView[] = edgeViews(state)): BindingContext {
-  return { subnets: state.subnets, edges, gatewayMac: (name: string) => state.gatewayMacs.get(name) };
+  return {
+    subnets: state.subnets, edges, gatewayMac: (name: string) => state.gatewayMacs.get(name),
+    ...(state.correspondents === undefined ? {} : { correspondents: state.correspondents }),
+  };
+}
+
+/** Every locator pool as CIDR blocks (what the on-demand miss rules match). */
+function locatorBlocks(subnets: readonly Subnet[]): Prefix[] {
+  return subnets.flatMap((s) => rangeToPrefixes(s.locatorPool));
 }
 
 function edgeViews(state: Omit<CompileState, 'bindings'>): EdgeView[] {
@@ -78,7 +101,7 @@ function edgeViews(state: Omit<CompileState, 'bindings'>): EdgeView[] {
 }
 
 /** The pipeline skeleton every switch gets on connect. */
-export function baseRules(routerPort?: number, gatewayMac?: Mac): Rule[] {
+export function baseRules(routerPort?: number, gatewayMac?: Mac, locatorMissBlocks?: readonly Prefix[]): Rule[] {
   const rule = (kind: RuleKind, match: Match, instructions: Instruction[]): Rule => ({
     table: RULE_KINDS[kind].table, priority: RULE_KINDS[kind].priority, phase: 'base', match, instructions, cookie: COOKIE_BASE, kind,
   });
@@ -91,6 +114,11 @@ export function baseRules(routerPort?: number, gatewayMac?: Mac): Rule[] {
   ];
   if (routerPort !== undefined && gatewayMac !== undefined) {
     rules.push(rule('gatewayToRouter', { eth_dst: gatewayMac }, [applyActions(outputPort(routerPort))]));
+  }
+  if (routerPort !== undefined && locatorMissBlocks !== undefined) {
+    for (const block of locatorMissBlocks) {
+      rules.push(rule('locatorMiss', { in_port: routerPort, eth_type: 0x0800, ipv4_src: [block.network, block.mask] }, [applyActions(outputPort(OFPP_CONTROLLER))]));
+    }
   }
   return rules;
 }

@@ -14,6 +14,8 @@ export interface Rule {
   readonly instructions: readonly Instruction[];
   readonly cookie: bigint;
   readonly idleTimeout?: number;
+  /** OFPFF_* (e.g. SEND_FLOW_REM for rules that idle out). */
+  readonly flags?: number;
   readonly phase: Phase;
   /** The binding a per-binding rule serves. */
   readonly owner?: number;

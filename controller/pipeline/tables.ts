@@ -43,7 +43,7 @@ export const TABLES: readonly TableDecl[] = [
     match: ['in_port', 'eth_type', 'ipv4_src', 'ipv4_dst'],
     set: ['ipv4_src', 'eth_dst'],
     next: [TABLE_DST_REWRITE],
-    outputs: [],
+    outputs: ['controller'],
   },
   {
     id: TABLE_DST_REWRITE,
@@ -87,6 +87,7 @@ export const RULE_KINDS = {
   dstRewriteMiss: { table: TABLE_DST_REWRITE, priority: 0, phase: 'base', summary: 'goto l2_forward' },
   l2Flood: { table: TABLE_L2_FORWARD, priority: 0, phase: 'base', summary: 'unknown destination -> flood' },
   gatewayToRouter: { table: TABLE_L2_FORWARD, priority: 150, phase: 'base', summary: 'eth_dst = gateway MAC -> router port' },
+  locatorMiss: { table: TABLE_SRC_REWRITE, priority: 150, phase: 'base', summary: 'on-demand mode: from the router with a locator source this edge has no rule for -> controller' },
   // the moved VM's new edge
   vmAnnounceToController: { table: TABLE_INGRESS, priority: 960, phase: 'receive', summary: "the VM's own gratuitous ARP -> controller" },
   locatorArpResponder: { table: TABLE_INGRESS, priority: 950, phase: 'receive', summary: 'ARP for the locator -> answered with the VM MAC' },

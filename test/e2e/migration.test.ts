@@ -67,6 +67,13 @@ describe('e2e: cross-subnet live migration (Mininet case study)', function () {
     });
   });
 
+  it('on-demand correspondent rules (map-cache): the same migrations keep the streams and every peer working', async () => {
+    const result = await runScenario({ ...SEAMLESS, dwellMs: 3000, controllerArgs: ['--correspondent-rules', 'on-demand'] });
+    expect(result.streams.map((s) => [s.from, s.survived, s.bytesReceived === s.bytesSent])).to.deep.equal([['cnB', true, true], ['ext', true, true]]);
+    expect(result.resets).to.equal(0);
+    for (const m of result.migrations) expect(m.probes.filter((p) => !p.ok), `after the move to ${m.to}`).to.deep.equal([]);
+  });
+
   it('baseline: without rewriting the same move breaks the connection', async () => {
     const result = await runScenario({ ...NO_REWRITE, dwellMs: 3000 });
     expect(result.survived).to.equal(false);

@@ -40,6 +40,8 @@ export interface ScenarioSpec {
   readonly pauseMs: number;
   /** Run reachability probes after each move. */
   readonly probes: boolean;
+  /** Extra controller flags, e.g. ['--correspondent-rules', 'on-demand']. */
+  readonly controllerArgs?: readonly string[];
 }
 
 export interface ProbeResult {
@@ -106,7 +108,7 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions = {}):
   let net: MininetDriver | undefined;
   try {
     ctl = await ControllerProcess.start({
-      stateDir, args: spec.rewrite ? [] : ['--rewrite', 'false'],
+      stateDir, args: [...(spec.rewrite ? [] : ['--rewrite', 'false']), ...(spec.controllerArgs ?? [])],
       ...(options.verboseController ? { onLine: (l: LogLine) => say(`[controller] ${l.msg} ${JSON.stringify(l)}`) } : {}),
     });
     say(`${spec.name}: controller pid ${ctl.pid} on OpenFlow port ${ctl.openflowPort}`);
