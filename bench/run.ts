@@ -23,6 +23,7 @@ const RUNS = Number(arg('runs', '5'));
 const RUN_MS = Number(arg('ms', '3000'));
 const MIGRATIONS = Number(arg('migrations', '50'));
 const SCALE_SWITCHES = arg('scale-switches', '100,1000').split(',').map(Number);
+const SCALE_MODES = arg('scale-modes', 'eager,on-demand').split(',') as Array<'eager' | 'on-demand'>;
 
 function machine() {
   const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
     load('scale', out);
     console.log('\n== scale: emulated edge switches over TCP, one migration, barrier-confirmed');
     const { benchScale, printScale } = await import('./scale.js');
-    const scale = await benchScale({ switchCounts: SCALE_SWITCHES, bindingCounts: [10_000, 100_000], log: (t) => console.log(`  ${t}`) });
+    const scale = await benchScale({ switchCounts: SCALE_SWITCHES, bindingCounts: [10_000, 100_000], modes: SCALE_MODES, log: (t) => console.log(`  ${t}`) });
     printScale(scale);
     out.scale = scale;
   }

@@ -34,13 +34,18 @@ const SUBNETS = 10;
 const PORTS = 10;
 const MIGRATIONS = 5;
 
+export type CorrespondentMode = 'eager' | 'on-demand';
+
 export interface ScaleOptions {
   readonly switchCounts: readonly number[];
   readonly bindingCounts: readonly number[];
+  /** Correspondent-rule modes to measure (the controller's --correspondent-rules). */
+  readonly modes?: readonly CorrespondentMode[];
   readonly log: (text: string) => void;
 }
 
 export interface ScaleCase {
+  readonly mode: CorrespondentMode;
   readonly switches: number;
   readonly bindings: number;
   /** Milliseconds of one full reconcile after the bindings were loaded. */
@@ -119,18 +124,18 @@ export async function measureMemory(bindings: number): Promise<ScaleResult['memo
   return { bindings, heapDeltaMB: delta / 2 ** 20, bytesPerBinding: delta / bindings };
 }
 
-async function startScaleController(switches: number): Promise<{ controller: Controller; dir: string }> {
+async function startScaleController(switches: number, mode: CorrespondentMode): Promise<{ controller: Controller; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'seamless-scale-'));
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({ subnets: scaleSubnets(switches) }));
   const config = loadConfig(['--openflow-port', '0', '--openflow-host', '127.0.0.1', '--http-port', '0', '--state-dir', join(dir, 'state'),
-    '--log-level', 'error', '--config', configPath, '--request-timeout-ms', '60000'], {}, { stdoutIsTTY: false, validateSubnets: (raw) => void parseSubnets(raw) });
+    '--log-level', 'error', '--config', configPath, '--request-timeout-ms', '60000', '--correspondent-rules', mode], {}, { stdoutIsTTY: false, validateSubnets: (raw) => void parseSubnets(raw) });
   const controller = await startController(config, createLogger({ level: 'error', format: 'json' }));
   return { controller, dir };
 }
 
-async function runCase(switchCount: number, bindingCount: number, log: (t: string) => void): Promise<ScaleCase> {
-  const { controller, dir } = await startScaleController(switchCount);
+async function runCase(switchCount: number, bindingCount: number, mode: CorrespondentMode, log: (t: string) => void): Promise<ScaleCase> {
+  const { controller, dir } = await startScaleController(switchCount, mode);
   const edgesPerSubnet = Math.ceil(switchCount / SUBNETS);
   const dpids = Array.from({ length: SUBNETS * edgesPerSubnet }, (_, i) => BigInt(edgeDpid(i % SUBNETS, Math.floor(i / SUBNETS))));
   const address = controller.listener.address();
@@ -178,7 +183,7 @@ async function runCase(switchCount: number, bindingCount: number, log: (t: strin
     const pureIncrementalPlanMs = performance.now() - t;
     const incrementalPlanFlowMods = incremental.plan.steps.reduce((n, s) => n + [...s.mods.values()].reduce((m, l) => m + l.length, 0), 0);
     return {
-      switches: dpids.length, bindings: bindingCount, fullReconcileMs, migrations,
+      mode, switches: dpids.length, bindings: bindingCount, fullReconcileMs, migrations,
       medianReconvergenceMs: median(migrations.map((m) => m.reconvergenceMs)),
       medianConfirmMs: median(migrations.map((m) => m.confirmMs)),
       medianFlowModsOnWire: median(migrations.map((m) => m.flowModsOnWire)),
@@ -229,11 +234,13 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleResult> {
   const memory = await measureMemory(Math.max(...o.bindingCounts));
   o.log(`memory: ${memory.bindings} bindings in a BindingRegistry: ${memory.heapDeltaMB.toFixed(1)} MB heap, ${Math.round(memory.bytesPerBinding)} B per binding`);
   const cases: ScaleCase[] = [];
-  for (const s of o.switchCounts) {
-    for (const b of o.bindingCounts) {
-      const c = await runCase(s, b, o.log);
-      cases.push(c);
-      printCase(c, o.log);
+  for (const mode of o.modes ?? ['eager', 'on-demand']) {
+    for (const s of o.switchCounts) {
+      for (const b of o.bindingCounts) {
+        const c = await runCase(s, b, mode, o.log);
+        cases.push(c);
+        printCase(c, o.log);
+      }
     }
   }
   return { memory, cases };
@@ -241,7 +248,7 @@ export async function benchScale(o: ScaleOptions): Promise<ScaleResult> {
 
 function printCase(c: ScaleCase, log: (t: string) => void): void {
   const m = c.migrations;
-  log(`${c.switches} switches x ${c.bindings} bindings: migration reconvergence median ${c.medianReconvergenceMs.toFixed(1)} ms `
+  log(`[${c.mode}] ${c.switches} switches x ${c.bindings} bindings: migration reconvergence median ${c.medianReconvergenceMs.toFixed(1)} ms `
     + `(confirm ${c.medianConfirmMs.toFixed(1)} ms), plan flow-mods ${median(m.map((x) => x.planFlowMods))} on ${median(m.map((x) => x.switchesInPlan))} switches, `
     + `flow-mods on the wire ${c.medianFlowModsOnWire} to ${median(m.map((x) => x.switchesReceivingFlowMods))} switches; `
     + `pure: full compile ${c.pureCompileMs.toFixed(1)} ms vs incremental plan ${c.pureIncrementalPlanMs.toFixed(2)} ms (${c.incrementalPlanFlowMods} flow-mods)`);

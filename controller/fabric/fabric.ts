@@ -173,9 +173,15 @@ export class Fabric {
     return this.gateways.gatewayMac(subnet);
   }
 
-  /** Applies the current desired state everywhere (after a config-level change or an API removal). */
-  async reconcile(): Promise<void> {
-    const { problems, rules } = this.desired();
+  /**
+   * Applies the current desired state (after a config-level change or an API removal), on every
+   * switch or only on `only`: a switch's rules depend on the bindings and on that switch alone,
+   * so a switch that (re)connects is reconciled by itself (no work on the others).
+   */
+  async reconcile(only?: bigint): Promise<void> {
+    const topology = this.topology();
+    const switches = only === undefined ? topology.switches : topology.switches.filter((sw) => sw.dpid === only);
+    const { problems, rules } = compile({ ...topology, switches, bindings: this.options.rewrite ? this.deps.registry.bindings.list() : [] });
     for (const p of problems) this.log.warn('rule compilation problem', { problem: p });
     const result = await this.sync.update(rules);
     this.noteUpdate(result.flowMods, [...rules.keys()]);
@@ -206,7 +212,7 @@ export class Fabric {
       const subnet = this.deps.subnets.ofDpid(sw.dpid);
       this.log.info('switch up: resynchronising its tables', { dpid: sw.dpidText, subnet: subnet?.name ?? null, flows: flows.length, learnedHosts: learned });
       if (subnet === undefined) this.log.warn('switch is in no configured subnet: plain L2 learning only, no mobility', { dpid: sw.dpidText });
-      await this.reconcile();
+      await this.reconcile(sw.dpid);
     } catch (error) {
       this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: (error as Error).message });
     }
