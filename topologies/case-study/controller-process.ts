@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { topologyFile } from '../agent-channel.js';
 
 export interface LogLine {
   readonly time: string;
@@ -26,7 +26,8 @@ export interface ControllerProcessOptions {
   readonly onLine?: (line: LogLine) => void;
 }
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root, from the source tree or from dist/. */
+const REPO = dirname(dirname(topologyFile('seamless_topo.py')));
 
 /** node + the compiled controller when built, else tsx on the sources. */
 function command(): { bin: string; args: string[] } {
