@@ -103,7 +103,7 @@ export class Fabric {
     this.options = { ...DEFAULT_FABRIC_OPTIONS, ...deps.options };
     this.log = deps.log.child({ component: 'fabric' });
     this.events$ = this.events.asObservable();
-    this.learner = new L2Learner({ idleTimeoutSec: this.options.learnIdleTimeoutSec });
+    this.learner = new L2Learner({ idleTimeoutSec: this.options.learnIdleTimeoutSec, resendAfterMs: 1000 });
     this.sync = new TableSync(deps.switches, { graceMs: this.options.graceMs, log: this.log });
     this.detector = new MoveDetector(deps.subnets, { silenceMs: this.options.silenceMs });
     this.gateways = new Gateways(deps.subnets);

@@ -20,12 +20,20 @@ export interface LearnResult {
 export interface L2LearnerOptions {
   /** Idle timeout of learned rules (seconds): a silent host is forgotten by the switch. */
   readonly idleTimeoutSec: number;
+  /**
+   * A table-0 miss from a MAC we already learned on that port means its rules are not (yet) on the
+   * switch: re-send them, but not more often than this. Misses that arrive while the first rules are
+   * in flight would otherwise each cost two more FLOW_MODs.
+   */
+  readonly resendAfterMs: number;
 }
 
 export class L2Learner {
   private readonly tables = new Map<bigint, Map<Mac, number>>();
+  /** When the rules of (dpid, mac) were last sent (performance.now()). */
+  private readonly sent = new Map<bigint, Map<Mac, number>>();
 
-  constructor(private readonly options: L2LearnerOptions = { idleTimeoutSec: 300 }) {}
+  constructor(private readonly options: L2LearnerOptions = { idleTimeoutSec: 300, resendAfterMs: 1000 }) {}
 
   portOf(dpid: bigint, mac: Mac): number | undefined {
     return this.tables.get(dpid)?.get(mac);
@@ -37,13 +45,16 @@ export class L2Learner {
   }
 
   /**
-   * `mac` was seen entering `dpid` on `port`. Always returns the rules (re-sending refreshes a
-   * rule that idled out on the switch while we still remembered it).
+   * `mac` was seen entering `dpid` on `port`. Returns the rules to send: always for a new or moved
+   * MAC; for a known one (its rules idled out, or are still in flight) at most every resendAfterMs.
    */
-  learn(dpid: bigint, port: number, mac: Mac): LearnResult {
+  learn(dpid: bigint, port: number, mac: Mac, now: number = performance.now()): LearnResult {
     const table = this.tableOf(dpid);
     const previousPort = table.get(mac);
+    const sent = this.sentOf(dpid);
+    if (previousPort === port && now - (sent.get(mac) ?? -Infinity) < this.options.resendAfterMs) return { mods: [] };
     table.set(mac, port);
+    sent.set(mac, now);
     const mods: FlowMod[] = [];
     if (previousPort !== undefined && previousPort !== port) mods.push(this.deleteSource(previousPort, mac));
     // Destination first: a source rule sends the host's frames into a pipeline that can deliver replies.
@@ -54,6 +65,7 @@ export class L2Learner {
   /** Forgets `mac` on `dpid` (it left the switch) and returns the deletes of its rules there (any port). */
   forget(dpid: bigint, mac: Mac): FlowMod[] {
     this.tables.get(dpid)?.delete(mac);
+    this.sent.get(dpid)?.delete(mac);
     return forgetLearned(mac);
   }
 
@@ -65,6 +77,7 @@ export class L2Learner {
     for (const [mac, p] of table) {
       if (p !== port) continue;
       table.delete(mac);
+      this.sent.get(dpid)?.delete(mac);
       mods.push(...forgetLearned(mac));
     }
     return mods;
@@ -73,6 +86,7 @@ export class L2Learner {
   /** A switch disconnected: its state is rebuilt from its flows when it comes back. */
   dropSwitch(dpid: bigint): void {
     this.tables.delete(dpid);
+    this.sent.delete(dpid);
   }
 
   /** Rebuilds one switch's table from its learned rules (after a controller restart or reconnect). */
@@ -86,6 +100,12 @@ export class L2Learner {
       if (typeof port === 'number' && typeof mac === 'string') table.set(mac, port);
     }
     return table.size;
+  }
+
+  private sentOf(dpid: bigint): Map<Mac, number> {
+    let sent = this.sent.get(dpid);
+    if (sent === undefined) this.sent.set(dpid, (sent = new Map()));
+    return sent;
   }
 
   private tableOf(dpid: bigint): Map<Mac, number> {

@@ -7,7 +7,7 @@ const M = '02:00:00:00:01:0a';
 
 describe('L2Learner', () => {
   it('installs a destination and a source rule for a new host, destination first', () => {
-    const learner = new L2Learner({ idleTimeoutSec: 30 });
+    const learner = new L2Learner({ idleTimeoutSec: 30, resendAfterMs: 1000 });
     const { mods, previousPort } = learner.learn(1n, 10, M);
     expect(previousPort).to.equal(undefined);
     expect(mods.map((m) => [m.command, m.tableId, m.priority, m.idleTimeout, m.cookie])).to.deep.equal([
@@ -17,6 +17,16 @@ describe('L2Learner', () => {
     expect(mods[0]!.match).to.deep.equal({ eth_dst: M });
     expect(mods[1]!.match).to.deep.equal({ in_port: 10, eth_src: M });
     expect(learner.portOf(1n, M)).to.equal(10);
+  });
+
+  it('re-sends the rules of a known MAC only after resendAfterMs (misses while they are in flight cost nothing)', () => {
+    const learner = new L2Learner({ idleTimeoutSec: 30, resendAfterMs: 1000 });
+    expect(learner.learn(1n, 10, M, 0).mods).to.have.length(2);
+    expect(learner.learn(1n, 10, M, 500).mods).to.deep.equal([]);
+    expect(learner.learn(1n, 10, M, 1500).mods, 'rules that idled out are re-sent').to.have.length(2);
+    expect(learner.learn(1n, 11, M, 1600).mods, 'a move is always sent').to.have.length(3);
+    learner.forget(1n, M);
+    expect(learner.learn(1n, 11, M, 1700).mods, 'forgotten, then seen again').to.have.length(2);
   });
 
   it('moves a MAC between ports of one switch: the old source rule is deleted exactly', () => {
