@@ -10,6 +10,8 @@ PACKAGES=(
   openvswitch-switch openvswitch-common openvswitch-testcontroller
   mininet iperf3 ethtool iproute2 iputils-ping tshark
   python3-matplotlib python3-os-ken chromium procps psmisc
+  qemu-system-x86 linux-image-amd64 busybox-static gcc libc6-dev
+  etcd-server etcd-client prometheus
 )
 OVS_CTL=/usr/share/openvswitch/scripts/ovs-ctl
 
