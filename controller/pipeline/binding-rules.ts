@@ -14,6 +14,7 @@ import { RULE_KINDS, TABLE_DST_REWRITE, TABLE_SRC_REWRITE, type RuleKind } from 
 
 const ETH_TYPE_IPV4 = 0x0800;
 const ETH_TYPE_ARP = 0x0806;
+const ETH_TYPE_IPV6 = 0x86dd;
 const ARP_REQUEST = 1;
 const ARP_REPLY = 2;
 
@@ -51,7 +52,7 @@ export function bindingRules(b: Binding, ctx: BindingContext): Map<bigint, Rule[
 
   if (ctx.edges.some((e) => e.dpid === b.locator.dpid)) add(b.locator.dpid, newEdgeRules(b, home, gwMacH, gwMacN, ctx.subnets, rule));
   for (const edge of ctx.edges) {
-    if (edge.subnet.name === b.homeSubnet) add(edge.dpid, homeEdgeRules(b, edge, gwMacH, rule));
+    if (edge.subnet.name === b.homeSubnet) add(edge.dpid, homeEdgeRules(b, edge, gwMacH, ctx.subnets, rule));
     const gwMacS = ctx.gatewayMac(edge.subnet.name);
     const scope = ctx.correspondents;
     if (edge.routerPort === undefined) continue;
@@ -72,11 +73,15 @@ function newEdgeRules(b: Binding, home: Subnet, gwMacH: Mac, gwMacN: Mac, subnet
   const vmIp = { in_port: np, eth_type: ETH_TYPE_IPV4, ipv4_src: e };
   return [
     rule('deliverLocator', { eth_type: ETH_TYPE_IPV4, ipv4_dst: L }, [applyActions(setField('ipv4_dst', e), setField('eth_dst', m), outputPort(np))]),
+    // The router's own traffic reaches us with its gateway address replaced by the alias (see homeEdgeRules).
+    ...subnets.map((x) => rule('deliverFromGateway', { eth_type: ETH_TYPE_IPV4, ipv4_src: x.gatewayAlias, ipv4_dst: L },
+      [applyActions(setField('ipv4_src', x.gateway.ip), setField('ipv4_dst', e), setField('eth_dst', m), outputPort(np))])),
     rule('locatorArpResponder', { eth_type: ETH_TYPE_ARP, arp_op: ARP_REQUEST, arp_tpa: L }, [applyActions(...arpResponder(m, { ip: L }))]),
     rule('vmAnnounceToController', { in_port: np, eth_type: ETH_TYPE_ARP, arp_tpa: e }, [applyActions(outputPort(OFPP_CONTROLLER))]),
     rule('vmArpResponder', { in_port: np, eth_type: ETH_TYPE_ARP, arp_op: ARP_REQUEST, arp_tpa: [home.prefix.network, home.prefix.mask] },
       [applyActions(...arpResponder(gwMacH, 'requested'))]),
     rule('vmArpDrop', { in_port: np, eth_type: ETH_TYPE_ARP }, []),
+    rule('vmIpv6Drop', { in_port: np, eth_src: m, eth_type: ETH_TYPE_IPV6 }, []),
     ...subnets.map((x) => rule('vmToGateway', { ...vmIp, ipv4_dst: x.gateway.ip },
       [applyActions(setField('eth_dst', gwMacN)), gotoTable(TABLE_DST_REWRITE)])),
     ...subnets.map((x) => rule('vmToManaged', { ...vmIp, ipv4_dst: [x.prefix.network, x.prefix.mask] },
@@ -86,12 +91,24 @@ function newEdgeRules(b: Binding, home: Subnet, gwMacH: Mac, gwMacN: Mac, subnet
   ];
 }
 
-function homeEdgeRules(b: Binding, edge: EdgeView, gwMacH: Mac, rule: MakeRule): Rule[] {
-  const rules = [rule('eidArpResponder', { eth_type: ETH_TYPE_ARP, arp_op: ARP_REQUEST, arp_tpa: b.eid }, [applyActions(...arpResponder(b.mac, { ip: b.eid }))])];
+function homeEdgeRules(b: Binding, edge: EdgeView, gwMacH: Mac, subnets: readonly Subnet[], rule: MakeRule): Rule[] {
+  const rules = [
+    rule('eidArpResponder', { eth_type: ETH_TYPE_ARP, arp_op: ARP_REQUEST, arp_tpa: b.eid }, [applyActions(...arpResponder(b.mac, { ip: b.eid }))]),
+    // The VM's own gratuitous ARP (or ARP probe) for its EID must reach the controller when it
+    // comes home, not be answered by the responder above: it is the announce of the return.
+    rule('homeAnnounceToController', { eth_src: b.mac, eth_type: ETH_TYPE_ARP, arp_tpa: b.eid }, [applyActions(outputPort(OFPP_CONTROLLER))]),
+  ];
   if (edge.routerPort !== undefined) {
-    rules.push(rule('homeAnchor', { in_port: edge.routerPort, eth_type: ETH_TYPE_IPV4, ipv4_dst: b.eid }, [applyActions(
-      setField('ipv4_dst', b.locator.address), setField('eth_dst', gwMacH), setField('eth_src', b.mac), outputPort(OFPP_IN_PORT),
-    )]));
+    const anchor = (...actions: Action[]) => [applyActions(
+      ...actions, setField('ipv4_dst', b.locator.address), setField('eth_dst', gwMacH), setField('eth_src', b.mac), outputPort(OFPP_IN_PORT),
+    )];
+    rules.push(rule('homeAnchor', { in_port: edge.routerPort, eth_type: ETH_TYPE_IPV4, ipv4_dst: b.eid }, anchor()));
+    // Sent back with the router's own address as source, the packet would be dropped by the
+    // router (a local source arriving from outside): it travels as the gateway alias instead.
+    for (const x of subnets) {
+      rules.push(rule('homeAnchorGateway', { in_port: edge.routerPort, eth_type: ETH_TYPE_IPV4, ipv4_src: x.gateway.ip, ipv4_dst: b.eid },
+        anchor(setField('ipv4_src', x.gatewayAlias))));
+    }
   }
   return rules;
 }

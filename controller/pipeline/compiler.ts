@@ -10,7 +10,7 @@ import { formatDpid } from '../switch/dpid.js';
 import { bindingRules, type BindingContext, type EdgeView } from './binding-rules.js';
 import { COOKIE_BASE } from './cookie.js';
 import type { Rule } from './rule.js';
-import { RULE_KINDS, TABLE_DST_REWRITE, TABLE_L2_FORWARD, type RuleKind } from './tables.js';
+import { RULE_KINDS, TABLE_DST_REWRITE, TABLE_L2_FORWARD, TABLE_SRC_REWRITE, type RuleKind } from './tables.js';
 
 /** A connected switch. `subnet` absent = unmanaged (plain L2 learning, base rules only). */
 export interface SwitchInfo {
@@ -38,7 +38,22 @@ export interface CompileState {
   readonly gatewayMacs: ReadonlyMap<string, Mac>;
   /** Default: eager. */
   readonly correspondents?: CorrespondentScope;
+  /** Source MAC of the controller's ARP probes (their answers come back to it); default PROBE_MAC. */
+  readonly probeMac?: Mac;
 }
+
+/**
+ * Source of the ARP probes the controller sends to verify that a VM left its old attachment
+ * (locally administered, unicast). Answers to it are the controller's, on every switch.
+ */
+export const PROBE_MAC: Mac = '02:5e:a0:00:00:01';
+
+/**
+ * Metadata mark of every frame the controller re-injects (PACKET_OUT to OFPP_TABLE). Table 0
+ * lets a marked frame that no learned rule takes go on through the pipeline instead of back to
+ * the controller, and a marked frame that does reach the controller is a loop: counted, dropped.
+ */
+export const REINJECTED_MARK = 1n;
 
 export interface Compiled {
   /** Keyed by formatDpid(dpid); every connected switch has an entry. */
@@ -73,7 +88,12 @@ export function compileBase(state: Omit<CompileState, 'bindings'>): { rules: Map
     const gwMac = sw.subnet === undefined ? undefined : state.gatewayMacs.get(sw.subnet);
     if (subnet !== undefined && gwMac === undefined) problems.push(`subnet ${subnet.name}: gateway MAC not resolved; ${formatDpid(sw.dpid)} has no gateway rule`);
     const onDemand = subnet !== undefined && state.correspondents?.mode === 'on-demand';
-    rules.set(formatDpid(sw.dpid), baseRules(sw.routerPort, gwMac, onDemand ? locatorBlocks(state.subnets) : undefined));
+    rules.set(formatDpid(sw.dpid), baseRules({
+      ...(sw.routerPort === undefined ? {} : { routerPort: sw.routerPort }),
+      ...(gwMac === undefined ? {} : { gatewayMac: gwMac }),
+      ...(onDemand ? { locatorMiss: { blocks: locatorBlocks(state.subnets), aliases: state.subnets.map((x) => x.gatewayAlias) } } : {}),
+      probeMac: state.probeMac ?? PROBE_MAC,
+    }));
     if (subnet !== undefined) edges.push({ dpid: sw.dpid, subnet, ...(sw.routerPort === undefined ? {} : { routerPort: sw.routerPort }) });
   }
   return { rules, context: bindingContext(state, edges), problems };
@@ -100,14 +120,26 @@ function edgeViews(state: Omit<CompileState, 'bindings'>): EdgeView[] {
   });
 }
 
+export interface BaseRuleOptions {
+  readonly routerPort?: number;
+  readonly gatewayMac?: Mac;
+  /** On-demand mode: locator sources from the router go to the controller, except gateway aliases. */
+  readonly locatorMiss?: { readonly blocks: readonly Prefix[]; readonly aliases: readonly string[] };
+  readonly probeMac?: Mac;
+}
+
 /** The pipeline skeleton every switch gets on connect. */
-export function baseRules(routerPort?: number, gatewayMac?: Mac, locatorMissBlocks?: readonly Prefix[]): Rule[] {
+export function baseRules(options: BaseRuleOptions = {}): Rule[] {
+  const { routerPort, gatewayMac, locatorMiss } = options;
   const rule = (kind: RuleKind, match: Match, instructions: Instruction[]): Rule => ({
     table: RULE_KINDS[kind].table, priority: RULE_KINDS[kind].priority, phase: 'base', match, instructions, cookie: COOKIE_BASE, kind,
   });
+  const toController = [applyActions(outputPort(OFPP_CONTROLLER))];
   const rules = [
-    rule('rarpToController', { eth_type: 0x8035 }, [applyActions(outputPort(OFPP_CONTROLLER))]),
-    rule('ingressMiss', {}, [applyActions(outputPort(OFPP_CONTROLLER))]),
+    rule('probeReplyToController', { eth_dst: (options.probeMac ?? PROBE_MAC).toLowerCase(), eth_type: 0x0806 }, toController),
+    rule('rarpToController', { eth_type: 0x8035 }, toController),
+    rule('reinjectedMiss', { metadata: REINJECTED_MARK }, [gotoTable(TABLE_SRC_REWRITE)]),
+    rule('ingressMiss', {}, toController),
     rule('srcRewriteMiss', {}, [gotoTable(TABLE_DST_REWRITE)]),
     rule('dstRewriteMiss', {}, [gotoTable(TABLE_L2_FORWARD)]),
     rule('l2Flood', {}, [applyActions(outputPort(OFPP_FLOOD))]),
@@ -115,9 +147,12 @@ export function baseRules(routerPort?: number, gatewayMac?: Mac, locatorMissBloc
   if (routerPort !== undefined && gatewayMac !== undefined) {
     rules.push(rule('gatewayToRouter', { eth_dst: gatewayMac }, [applyActions(outputPort(routerPort))]));
   }
-  if (routerPort !== undefined && locatorMissBlocks !== undefined) {
-    for (const block of locatorMissBlocks) {
-      rules.push(rule('locatorMiss', { in_port: routerPort, eth_type: 0x0800, ipv4_src: [block.network, block.mask] }, [applyActions(outputPort(OFPP_CONTROLLER))]));
+  if (routerPort !== undefined && locatorMiss !== undefined) {
+    for (const block of locatorMiss.blocks) {
+      rules.push(rule('locatorMiss', { in_port: routerPort, eth_type: 0x0800, ipv4_src: [block.network, block.mask] }, toController));
+    }
+    for (const alias of locatorMiss.aliases) {
+      rules.push(rule('gatewayAliasPass', { in_port: routerPort, eth_type: 0x0800, ipv4_src: alias }, [gotoTable(TABLE_DST_REWRITE)]));
     }
   }
   return rules;

@@ -2,23 +2,37 @@
 // source lets a host's frames into the pipeline (table 0 -> 1), a learned destination forwards
 // to its port (table 3). The learner itself (packet-in handling) lives in the controller app.
 
-import { applyActions, gotoTable, OFPFC_DELETE, OFPG_ANY, OFPP_ANY, OFP_NO_BUFFER, OFPFC_ADD, outputPort, type FlowMod, type Mac } from '../openflow/index.js';
+import {
+  applyActions, gotoTable, OFPFC_DELETE, OFPFF_SEND_FLOW_REM, OFPG_ANY, OFPP_ANY, OFP_NO_BUFFER, OFPFC_ADD, outputPort, type FlowMod, type Mac,
+} from '../openflow/index.js';
 import { COOKIE_LEARNER, COOKIE_TAG_MASK } from './cookie.js';
 import { LEARNER_PRIORITY, TABLE_INGRESS, TABLE_L2_FORWARD, TABLE_SRC_REWRITE } from './tables.js';
 
 export const DEFAULT_LEARNER_IDLE_TIMEOUT_S = 60;
 
 /** One learner FLOW_MOD; written as a literal (this runs once or twice per packet-in). */
-function learnerMod(command: number, tableId: number, match: FlowMod['match'], instructions: FlowMod['instructions'], idleTimeout: number, cookieMask: bigint): FlowMod {
+function learnerMod(command: number, tableId: number, match: FlowMod['match'], instructions: FlowMod['instructions'], idleTimeout: number, cookieMask: bigint, flags = 0): FlowMod {
   return {
     type: 'FLOW_MOD', xid: 0, cookie: COOKIE_LEARNER, cookieMask, tableId, command, idleTimeout, hardTimeout: 0,
-    priority: LEARNER_PRIORITY, bufferId: OFP_NO_BUFFER, outPort: OFPP_ANY, outGroup: OFPG_ANY, flags: 0, match, instructions,
+    priority: LEARNER_PRIORITY, bufferId: OFP_NO_BUFFER, outPort: OFPP_ANY, outGroup: OFPG_ANY, flags, match, instructions,
   };
 }
 
-/** Table 0: frames from `mac` on `port` enter the pipeline. */
+/**
+ * Table 0: frames from `mac` on `port` enter the pipeline. The switch reports the rule's idle
+ * timeout (FLOW_REMOVED), so the learner forgets a host when the switch does.
+ */
 export function learnedSource(port: number, mac: Mac, idleTimeout = DEFAULT_LEARNER_IDLE_TIMEOUT_S): FlowMod {
-  return learnerMod(OFPFC_ADD, TABLE_INGRESS, { in_port: port, eth_src: mac.toLowerCase() }, [gotoTable(TABLE_SRC_REWRITE)], idleTimeout, 0n);
+  return learnerMod(OFPFC_ADD, TABLE_INGRESS, { in_port: port, eth_src: mac.toLowerCase() }, [gotoTable(TABLE_SRC_REWRITE)], idleTimeout, 0n, OFPFF_SEND_FLOW_REM);
+}
+
+/**
+ * Table 0: only the IPv6 frames of `mac` on `port` enter the pipeline. For a host that is not an
+ * endpoint yet (Linux's first frames at link-up are NDP and MLD): its ARP and IPv4 must still
+ * reach the controller, which learns its binding from them.
+ */
+export function learnedSourceIpv6(port: number, mac: Mac, idleTimeout = DEFAULT_LEARNER_IDLE_TIMEOUT_S): FlowMod {
+  return learnerMod(OFPFC_ADD, TABLE_INGRESS, { in_port: port, eth_src: mac.toLowerCase(), eth_type: 0x86dd }, [gotoTable(TABLE_SRC_REWRITE)], idleTimeout, 0n, OFPFF_SEND_FLOW_REM);
 }
 
 /** Table 3: frames for `mac` leave through `port`. */

@@ -157,3 +157,19 @@ export function applyToInstalled(installed: readonly InstalledRule[], mods: read
   }
   return [...rules.values()];
 }
+
+/**
+ * Drops the ADDs a switch already holds exactly (same identity, cookie and instructions): a rule
+ * staged ahead of a move, or re-planned after a resync, costs nothing to keep, and a step left
+ * empty saves its barrier round.
+ */
+export function withoutInstalled(mods: readonly FlowMod[], installed: readonly InstalledRule[]): FlowMod[] {
+  if (installed.length === 0) return [...mods];
+  const have = new Map(installed.map((r) => [ruleKey(r), r]));
+  return mods.filter((m) => {
+    if (m.command !== OFPFC_ADD) return true;
+    const r = have.get(`${m.tableId}/${m.priority}/${canonicalMatch(m.match)}`);
+    return r === undefined || r.cookie !== m.cookie || (r.idleTimeout ?? 0) !== m.idleTimeout
+      || canonicalInstructions(r.instructions) !== canonicalInstructions(m.instructions);
+  });
+}

@@ -27,6 +27,12 @@ const GOLDEN: Record<string, string[]> = {
   '0000000000000001': [
     `[r] table=0, priority=950,arp,arp_tpa=10.0.1.10,arp_op=1 actions=${RESPOND('02:00:00:00:01:0a')},move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],set_field:10.0.1.10->arp_spa,IN_PORT`,
     '[s] table=2, priority=250,ip,in_port=1,nw_dst=10.0.1.10 actions=set_field:10.0.2.200->ip_dst,set_field:02:00:00:00:01:01->eth_dst,set_field:02:00:00:00:01:0a->eth_src,IN_PORT',
+    // The VM's own ARP for its EID at home is its return announce: to the controller, not the responder.
+    '[r] table=0, priority=970,arp,dl_src=02:00:00:00:01:0a,arp_tpa=10.0.1.10 actions=CONTROLLER:65535',
+    // The router's own traffic for the EID travels as the gateway alias (accept_local=0 would drop it).
+    '[s] table=2, priority=260,ip,in_port=1,nw_src=10.0.1.1,nw_dst=10.0.1.10 actions=set_field:10.0.1.250->ip_src,set_field:10.0.2.200->ip_dst,set_field:02:00:00:00:01:01->eth_dst,set_field:02:00:00:00:01:0a->eth_src,IN_PORT',
+    '[s] table=2, priority=260,ip,in_port=1,nw_src=10.0.2.1,nw_dst=10.0.1.10 actions=set_field:10.0.2.250->ip_src,set_field:10.0.2.200->ip_dst,set_field:02:00:00:00:01:01->eth_dst,set_field:02:00:00:00:01:0a->eth_src,IN_PORT',
+    '[s] table=2, priority=260,ip,in_port=1,nw_src=10.0.3.1,nw_dst=10.0.1.10 actions=set_field:10.0.3.223->ip_src,set_field:10.0.2.200->ip_dst,set_field:02:00:00:00:01:01->eth_dst,set_field:02:00:00:00:01:0a->eth_src,IN_PORT',
     '[r] table=1, priority=200,ip,in_port=1,nw_src=10.0.2.200 actions=set_field:10.0.1.10->ip_src,goto_table:2',
     '[s] table=2, priority=200,ip,nw_dst=10.0.1.10 actions=set_field:10.0.2.200->ip_dst,set_field:02:00:00:00:01:01->eth_dst,output:1',
   ],
@@ -36,6 +42,10 @@ const GOLDEN: Record<string, string[]> = {
     '[r] table=0, priority=960,arp,in_port=10,arp_tpa=10.0.1.10 actions=CONTROLLER:65535',
     `[r] table=0, priority=950,arp,in_port=10,arp_tpa=10.0.1.0/24,arp_op=1 actions=${RESPOND('02:00:00:00:01:01')},move:NXM_OF_ARP_TPA[]->NXM_NX_REG0[],move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],move:NXM_NX_REG0[]->NXM_OF_ARP_SPA[],IN_PORT`,
     '[r] table=0, priority=940,arp,in_port=10 actions=drop',
+    '[r] table=0, priority=110,ipv6,in_port=10,dl_src=02:00:00:00:01:0a actions=drop',
+    '[r] table=2, priority=310,ip,nw_src=10.0.1.250,nw_dst=10.0.2.200 actions=set_field:10.0.1.1->ip_src,set_field:10.0.1.10->ip_dst,set_field:02:00:00:00:01:0a->eth_dst,output:10',
+    '[r] table=2, priority=310,ip,nw_src=10.0.2.250,nw_dst=10.0.2.200 actions=set_field:10.0.2.1->ip_src,set_field:10.0.1.10->ip_dst,set_field:02:00:00:00:01:0a->eth_dst,output:10',
+    '[r] table=2, priority=310,ip,nw_src=10.0.3.223,nw_dst=10.0.2.200 actions=set_field:10.0.3.1->ip_src,set_field:10.0.1.10->ip_dst,set_field:02:00:00:00:01:0a->eth_dst,output:10',
     '[s] table=1, priority=310,ip,in_port=10,nw_src=10.0.1.10,nw_dst=10.0.1.1 actions=set_field:02:00:00:00:02:01->eth_dst,goto_table:2',
     '[s] table=1, priority=310,ip,in_port=10,nw_src=10.0.1.10,nw_dst=10.0.2.1 actions=set_field:02:00:00:00:02:01->eth_dst,goto_table:2',
     '[s] table=1, priority=310,ip,in_port=10,nw_src=10.0.1.10,nw_dst=10.0.3.1 actions=set_field:02:00:00:00:02:01->eth_dst,goto_table:2',
@@ -67,14 +77,16 @@ describe('pipeline/compiler', () => {
     const rules = compileRules({ bindings: [], subnets, switches: [...allSwitches, { dpid: 9n }], gatewayMacs });
     const show = (dpid: string) => rules.get(dpid)!.map((r) => `table=${r.table}, ${formatMatch(r.match, r.priority)} actions=${formatInstructions(r.instructions)}`);
     expect(show('0000000000000002')).to.deep.equal([
+      'table=0, priority=1100,arp,dl_dst=02:5e:a0:00:00:01 actions=CONTROLLER:65535',
       'table=0, priority=1000,rarp actions=CONTROLLER:65535',
+      'table=0, priority=1,metadata=0x1 actions=goto_table:1',
       'table=0, priority=0 actions=CONTROLLER:65535',
       'table=1, priority=0 actions=goto_table:2',
       'table=2, priority=0 actions=goto_table:3',
       'table=3, priority=0 actions=FLOOD',
       'table=3, priority=150,dl_dst=02:00:00:00:02:01 actions=output:1',
     ]);
-    expect(show('0000000000000009')).to.have.length(5); // unmanaged: no gateway rule
+    expect(show('0000000000000009')).to.have.length(7); // unmanaged: no gateway rule
     expect(rules.get('0000000000000009')!.every((r) => r.phase === 'base' && r.cookie === 0x5ea0_0000_0000_0000n)).to.equal(true);
   });
 
@@ -152,6 +164,6 @@ describe('pipeline/compiler', () => {
   });
 
   it('base rules pass validation on their own', () => {
-    expect(validateRules(new Map([['x', baseRules(1, '02:00:00:00:00:01')]]))).to.deep.equal([]);
+    expect(validateRules(new Map([['x', baseRules({ routerPort: 1, gatewayMac: '02:00:00:00:00:01' })]]))).to.deep.equal([]);
   });
 });

@@ -100,7 +100,7 @@ describe('pipeline/plan', () => {
       expect(step2!.filter((m) => m.command === OFPFC_DELETE_STRICT).map((m) => [m.tableId, m.priority]).sort()).to.deep.equal(
         [[0, 100], [1, 290], [1, 300], [1, 300], [1, 300], [1, 310], [1, 310], [1, 310]]);
       expect(step3!.map((m) => [m.tableId, m.priority]).sort()).to.deep.equal(
-        [[0, 940], [0, 950], [0, 950], [0, 960], [1, 200], [1, 200], [1, 200], [2, 300]]);
+        [[0, 110], [0, 940], [0, 950], [0, 950], [0, 960], [1, 200], [1, 200], [1, 200], [2, 300], [2, 310], [2, 310], [2, 310]]);
       for (const d of [...step2!, ...step3!].filter((m) => m.command === OFPFC_DELETE_STRICT)) {
         expect([d.cookie, d.cookieMask]).to.deep.equal([oldCookie, 0xffff_ffff_ffff_ffffn]);
         expect(d.instructions).to.deep.equal([]);

@@ -18,7 +18,7 @@ describe('pipeline/validate', () => {
     { name: 'a match field the table may not use', rule: { ...good, match: { ...good.match, tcp_dst: 80 } }, problem: /matches tcp_dst, not allowed in dst_rewrite/ },
     { name: 'an IPv4 field without eth_type', rule: { ...good, match: { ipv4_dst: '10.0.2.200' } }, problem: /IPv4 field without eth_type=0x0800/ },
     { name: 'an ARP field without eth_type', rule: { ...good, table: 0, priority: 950, kind: 'locatorArpResponder', match: { arp_tpa: '10.0.2.200' }, instructions: [] }, problem: /ARP field without eth_type=0x0806/ },
-    { name: 'a set field the table may not write', rule: { ...good, instructions: [applyActions(setField('ipv4_src', '10.0.2.200'), outputPort(10))] }, problem: /sets ipv4_src, not allowed in dst_rewrite/ },
+    { name: 'a set field the table may not write', rule: { ...good, instructions: [applyActions(setField('arp_spa', '10.0.2.200'), outputPort(10))] }, problem: /sets arp_spa, not allowed in dst_rewrite/ },
     { name: 'a Nicira move into a field the table may not write', rule: { ...good, table: 0, priority: 950, kind: 'locatorArpResponder', match: { eth_type: 0x0806 }, instructions: [applyActions(nxRegMove('NXM_OF_IP_SRC', 'NXM_OF_IP_DST'), outputPort(0xfffffff8))] }, problem: /moves into NXM_OF_IP_DST/ },
     { name: 'a goto backwards', rule: { ...good, instructions: [gotoTable(1)] }, problem: /goto_table:1 goes backwards/ },
     { name: 'a goto that skips a table', rule: { ...good, table: 0, priority: 100, phase: 'send', kind: 'vmGate', match: { in_port: 10 }, instructions: [gotoTable(2)] }, problem: /goto_table:2 not allowed after ingress/ },
