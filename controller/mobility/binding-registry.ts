@@ -18,6 +18,8 @@ export const DEFAULT_REUSE_GRACE_MS = 60_000;
 
 export class BindingRegistry {
   private readonly pools = new Map<string, LocatorPool>();
+  /** Locator addresses set aside for a move announced ahead (pre-staged rules name them). */
+  private readonly prepared = new Map<Ipv4, { readonly subnet: string; readonly address: Ipv4 }>();
 
   private constructor(
     private readonly subnets: SubnetMap,
@@ -26,7 +28,7 @@ export class BindingRegistry {
     options: BindingRegistryOptions,
   ) {
     for (const s of subnets.subnets) {
-      this.pools.set(s.name, new LocatorPool({ subnet: s.name, range: s.locatorPool, prefix: s.prefix, reuseGraceMs: options.reuseGraceMs }));
+      this.pools.set(s.name, new LocatorPool({ subnet: s.name, range: s.locatorPool, prefix: s.prefix, reuseGraceMs: options.reuseGraceMs, reserved: [s.gatewayAlias] }));
     }
   }
 
@@ -76,6 +78,34 @@ export class BindingRegistry {
     }
   }
 
+  /**
+   * The binding a move of `eid` to `to` would produce, its locator address set aside so that the
+   * move, when it happens, gets the very same one (rules staged ahead name it). Changes nothing
+   * else; cancelPrepared() gives the address back. Throws PoolExhaustedError like a move.
+   */
+  prepareMove(eid: Ipv4, to: { subnet: string; dpid: bigint; port: number }, choice: 'home' | 'keep' | 'allocate', now: number): Binding | undefined {
+    const current = this.store.byEid(eid);
+    if (current === undefined) return undefined;
+    const earlier = this.prepared.get(eid);
+    if (earlier !== undefined && earlier.subnet !== to.subnet) this.cancelPrepared(eid, now);
+    let address: Ipv4;
+    if (choice === 'allocate' && to.subnet !== current.homeSubnet && !(current.locator.subnet === to.subnet)) {
+      address = this.prepared.get(eid)?.address ?? this.locatorAddress(current, to.subnet, 'allocate', now);
+      this.prepared.set(eid, { subnet: to.subnet, address });
+    } else {
+      address = this.locatorAddress(current, to.subnet, choice, now);
+    }
+    return { ...current, locator: { subnet: to.subnet, dpid: to.dpid, port: to.port, address }, version: current.version + 1 };
+  }
+
+  /** Gives back the address a prepared move set aside (the move did not happen there). */
+  cancelPrepared(eid: Ipv4, now: number): void {
+    const p = this.prepared.get(eid);
+    if (p === undefined) return;
+    this.prepared.delete(eid);
+    this.pools.get(p.subnet)?.release(p.address, now);
+  }
+
   remove(eid: Ipv4, now: number): BindingEvent | undefined {
     const event = this.store.remove(eid, now);
     if (event !== undefined) this.releaseIfAway(event.binding, undefined, now);
@@ -102,6 +132,7 @@ export class BindingRegistry {
     const current = this.store.byEid(eid);
     if (current === undefined) return undefined;
     const address = this.locatorAddress(current, to.subnet, choice, now);
+    this.cancelPrepared(eid, now); // prepared for another subnet: that address is not needed now
     const locator: Locator = { subnet: to.subnet, dpid: to.dpid, port: to.port, address };
     const event = this.store.move(eid, locator, now);
     if (event === undefined) {
@@ -115,6 +146,11 @@ export class BindingRegistry {
   private locatorAddress(b: Binding, subnet: string, choice: 'home' | 'keep' | 'allocate', now: number): Ipv4 {
     if (choice === 'home' || subnet === b.homeSubnet) return b.eid;
     if (choice === 'keep' && b.locator.subnet === subnet) return b.locator.address;
+    const prepared = this.prepared.get(b.eid);
+    if (prepared?.subnet === subnet) {
+      this.prepared.delete(b.eid);
+      return prepared.address;
+    }
     const pool = this.pools.get(subnet);
     if (pool === undefined) throw new Error(`no locator pool for subnet ${subnet}`);
     return pool.allocate(now);

@@ -25,6 +25,8 @@ export interface LocatorPoolOptions {
   /** The subnet's prefix: its network and broadcast addresses are never handed out. */
   readonly prefix?: Prefix;
   readonly reuseGraceMs: number;
+  /** Addresses of the range that are never handed out (the subnet's gateway alias). */
+  readonly reserved?: readonly Ipv4[];
 }
 
 export class LocatorPool {
@@ -48,6 +50,7 @@ export class LocatorPool {
       const p = prefixRange(options.prefix);
       this.excluded.add(p.first).add(p.last);
     }
+    for (const a of options.reserved ?? []) this.excluded.add(ipv4ToInt(a));
   }
 
   get size(): number {

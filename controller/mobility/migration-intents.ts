@@ -5,11 +5,17 @@ import { isIpv4, type Ipv4 } from '../packet/address.js';
 import { formatDpid, parseDpid } from '../switch/dpid.js';
 import type { SubnetMap } from './subnet.js';
 
+/** Who announced the move: an orchestrator through the API, or the hypervisor's tap in OVSDB. */
+export type IntentSource = 'api' | 'ovsdb';
+
 export interface MigrationIntent {
   readonly eid: Ipv4;
   readonly toDpid?: bigint;
+  /** The switch port the VM will appear on (needs toDpid): lets its receive side be staged before it does. */
+  readonly toPort?: number;
   readonly toSubnet?: string;
   readonly expiresAt: number;
+  readonly source?: IntentSource;
 }
 
 export type IntentResult =
@@ -19,8 +25,10 @@ export type IntentResult =
 export interface IntentInput {
   readonly eid: unknown;
   readonly toDpid?: unknown;
+  readonly toPort?: unknown;
   readonly toSubnet?: unknown;
   readonly expiresAt: unknown;
+  readonly source?: IntentSource;
 }
 
 /** Intents far in the future are almost certainly a unit mistake (seconds vs milliseconds). */
@@ -63,10 +71,11 @@ export class MigrationIntents {
   }
 }
 
-/** Does a live intent announce a move to this switch (in this subnet)? */
-export function intentMatches(intent: MigrationIntent | undefined, eid: Ipv4, dpid: bigint, subnet: string, now: number): boolean {
+/** Does a live intent announce a move to this switch (port, subnet)? */
+export function intentMatches(intent: MigrationIntent | undefined, eid: Ipv4, dpid: bigint, subnet: string, now: number, port?: number): boolean {
   return intent !== undefined && intent.eid === eid && intent.expiresAt > now &&
     (intent.toDpid === undefined || intent.toDpid === dpid) &&
+    (intent.toPort === undefined || intent.toPort === port) &&
     (intent.toSubnet === undefined || intent.toSubnet === subnet);
 }
 
@@ -82,6 +91,12 @@ export function validateIntent(input: IntentInput, subnets: SubnetMap, now: numb
     if (toDpid === undefined) return fail('toDpid: must be a datapath id');
     if (subnets.ofDpid(toDpid) === undefined) return fail(`toDpid: ${formatDpid(toDpid)} is not an edge of any subnet`);
   }
+  let toPort: number | undefined;
+  if (input.toPort !== undefined) {
+    if (typeof input.toPort !== 'number' || !Number.isInteger(input.toPort) || input.toPort < 1 || input.toPort > 0xffffff00) return fail('toPort: must be a switch port number');
+    if (toDpid === undefined) return fail('toPort: needs toDpid');
+    toPort = input.toPort;
+  }
   let toSubnet: string | undefined;
   if (input.toSubnet !== undefined) {
     if (typeof input.toSubnet !== 'string' || subnets.get(input.toSubnet) === undefined) return fail('toSubnet: unknown subnet');
@@ -90,7 +105,10 @@ export function validateIntent(input: IntentInput, subnets: SubnetMap, now: numb
   }
   return {
     ok: true,
-    intent: { eid: input.eid, expiresAt: input.expiresAt, ...(toDpid === undefined ? {} : { toDpid }), ...(toSubnet === undefined ? {} : { toSubnet }) },
+    intent: {
+      eid: input.eid, expiresAt: input.expiresAt, source: input.source ?? 'api',
+      ...(toDpid === undefined ? {} : { toDpid }), ...(toPort === undefined ? {} : { toPort }), ...(toSubnet === undefined ? {} : { toSubnet }),
+    },
   };
 }
 

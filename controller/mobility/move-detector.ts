@@ -16,10 +16,12 @@ export interface MoveEvidence {
   /** The live intent for the EID, if any; the detector checks its destination and expiry. */
   readonly intent?: MigrationIntent;
   /**
-   * When the old attachment was last seen active, from a check the caller ran after a `pending`
-   * (an ARP probe answered, a flow counter that moved). Undefined = not checked.
+   * What a verification of the old attachment found, after a `pending`: the VM answered there
+   * (an ARP probe answered, or its rule counted packets) or it stayed silent. Undefined = not checked.
    */
-  readonly oldAttachmentLastActivity?: number;
+  readonly oldAttachment?: 'active' | 'silent';
+  /** The endpoint moved too often lately (damping): its claims are refused for a while. */
+  readonly flapping?: boolean;
 }
 
 export interface Attachment {
@@ -41,7 +43,9 @@ export type ConflictReason =
   /** The MAC is bound to another EID. */
   | 'mac-bound-to-other-eid'
   /** A claim from a new attachment while the old one is still active. */
-  | 'old-attachment-active';
+  | 'old-attachment-active'
+  /** The endpoint moves too often (flap damping): claims are refused until it settles. */
+  | 'flapping';
 
 export type IgnoreReason =
   | 'unmanaged-switch'
@@ -62,31 +66,16 @@ export type MoveDecision =
   | { readonly kind: 'pending'; readonly binding: Binding; readonly to: Attachment; readonly locator: LocatorChoice; readonly check: ActivityCheck }
   | { readonly kind: 'ignore'; readonly reason: IgnoreReason; readonly detail: string };
 
-/** What to find out before deciding: was the old attachment active since `since`? */
+/** What to find out before deciding: is the endpoint still at its old attachment? */
 export interface ActivityCheck {
   readonly eid: Ipv4;
   readonly mac: string;
   readonly dpid: bigint;
   readonly port: number;
-  readonly since: number;
 }
-
-export interface MoveDetectorOptions {
-  /**
-   * An old attachment with activity this recent is "still active". Live migration stops the VM
-   * (stop-and-copy) before it resumes elsewhere, so this must stay below the shortest pause.
-   */
-  readonly silenceMs: number;
-}
-
-export const DEFAULT_SILENCE_MS = 50;
 
 export class MoveDetector {
-  private readonly silenceMs: number;
-
-  constructor(private readonly subnets: SubnetMap, options: Partial<MoveDetectorOptions> = {}) {
-    this.silenceMs = options.silenceMs ?? DEFAULT_SILENCE_MS;
-  }
+  constructor(private readonly subnets: SubnetMap) {}
 
   decide(bindings: BindingService, s: Sighting, evidence: MoveEvidence = {}): MoveDecision {
     const subnet = this.subnets.ofDpid(s.dpid);
@@ -115,24 +104,27 @@ export class MoveDetector {
     return { kind: 'learn-new', eid: s.ip, mac: s.mac, at: { subnet: subnet.name, dpid: s.dpid, port: s.port } };
   }
 
+  /**
+   * A known endpoint at a new attachment is a move only on evidence that it left the old one:
+   * an intent for this destination, the old port down, or a verification that found it silent.
+   * A claim while the old attachment still answers is a conflict (hijack protection).
+   */
   private elsewhere(binding: Binding, s: Sighting, subnet: Subnet, evidence: MoveEvidence): MoveDecision {
     const to: Attachment = { subnet: subnet.name, dpid: s.dpid, port: s.port };
     const locator: LocatorChoice = subnet.name === binding.homeSubnet ? 'home' : subnet.name === binding.locator.subnet ? 'keep' : 'allocate';
     const move = (reason: MoveReason): MoveDecision => ({ kind: 'move', binding, to, locator, reason });
-    if (intentMatches(evidence.intent, binding.eid, s.dpid, subnet.name, s.now)) return move('intent');
+    const where = `${binding.eid} claimed at ${s.dpid.toString(16)}:${s.port}`;
+    if (evidence.flapping === true) return { kind: 'conflict', binding, reason: 'flapping', detail: `${where}: it moved too often lately (damped)` };
+    if (intentMatches(evidence.intent, binding.eid, s.dpid, subnet.name, s.now, s.port)) return move('intent');
     if (evidence.oldPortDown === true) return move('old-port-down');
-    const lastActivity = Math.max(binding.lastSeen, evidence.oldAttachmentLastActivity ?? -Infinity);
-    if (s.now - lastActivity < this.silenceMs) {
+    if (evidence.oldAttachment === 'silent') return move('old-attachment-silent');
+    if (evidence.oldAttachment === 'active') {
       return {
         kind: 'conflict', binding, reason: 'old-attachment-active',
-        detail: `${binding.eid} claimed at ${s.dpid.toString(16)}:${s.port} while active at ${binding.locator.dpid.toString(16)}:${binding.locator.port} ${s.now - lastActivity} ms ago`,
+        detail: `${where} while it still answers at ${binding.locator.dpid.toString(16)}:${binding.locator.port}`,
       };
     }
-    if (evidence.oldAttachmentLastActivity !== undefined) return move('old-attachment-silent');
-    return {
-      kind: 'pending', binding, to, locator,
-      check: { eid: binding.eid, mac: binding.mac, dpid: binding.locator.dpid, port: binding.locator.port, since: s.now - this.silenceMs },
-    };
+    return { kind: 'pending', binding, to, locator, check: { eid: binding.eid, mac: binding.mac, dpid: binding.locator.dpid, port: binding.locator.port } };
   }
 }
 

@@ -4,15 +4,20 @@
 import { isMulticastMac, ZERO_IPV4, type Ipv4, type Mac } from '../packet/address.js';
 import { RARP_OP_REQUEST } from '../packet/arp.js';
 import type { Packet } from '../packet/packet.js';
+import { ETH_TYPE_IPV6 } from '../packet/ethernet.js';
 
-/** arp: an ordinary ARP; garp: gratuitous (spa = tpa); rarp: a hypervisor's announce; ipv4: any IPv4 packet. */
-export type SightingKind = 'arp' | 'garp' | 'rarp' | 'ipv4';
+/**
+ * arp: an ordinary ARP; garp: gratuitous (spa = tpa); rarp: a hypervisor's announce; ipv4: any
+ * IPv4 packet; ipv6: any IPv6 frame (NDP, MLD, DHCPv6: what Linux sends first at link-up);
+ * other: any other ethertype. ipv6 and other say only where a MAC is (no IPv4 identity).
+ */
+export type SightingKind = 'arp' | 'garp' | 'rarp' | 'ipv4' | 'ipv6' | 'other';
 
 export interface Sighting {
   readonly dpid: bigint;
   readonly port: number;
   readonly mac: Mac;
-  /** Absent for RARP and for ARP probes (spa 0.0.0.0). */
+  /** Absent for RARP, ARP probes (spa 0.0.0.0), IPv6 and other frames: those tell only where the MAC is. */
   readonly ip?: Ipv4;
   readonly kind: SightingKind;
   readonly now: number;
@@ -21,15 +26,15 @@ export interface Sighting {
 /** The sighting a packet carries; undefined when it says nothing about an endpoint's place. */
 export function sightingFromPacket(packet: Packet, dpid: bigint, port: number, now: number): Sighting | undefined {
   // Runs on every packet-in: plain literals, no spreads.
-  if (isMulticastMac(packet.eth.src)) return undefined;
+  if (!isIdentityMac(packet.eth.src)) return undefined;
   switch (packet.kind) {
     case 'rarp':
       // QEMU's announce: a reverse request whose sender MAC is the VM's.
-      if (packet.arp.op !== RARP_OP_REQUEST || isMulticastMac(packet.arp.sha)) return undefined;
+      if (packet.arp.op !== RARP_OP_REQUEST || !isIdentityMac(packet.arp.sha)) return undefined;
       return { dpid, port, now, mac: packet.arp.sha, kind: 'rarp' };
     case 'arp': {
       const { sha, spa, tpa } = packet.arp;
-      if (isMulticastMac(sha)) return undefined;
+      if (!isIdentityMac(sha)) return undefined;
       const kind = spa === tpa && spa !== ZERO_IPV4 ? 'garp' : 'arp';
       if (spa === ZERO_IPV4 || isUnusableSource(spa)) return { dpid, port, now, mac: sha, kind };
       return { dpid, port, now, mac: sha, kind, ip: spa };
@@ -40,9 +45,16 @@ export function sightingFromPacket(packet: Packet, dpid: bigint, port: number, n
       return { dpid, port, now, mac: packet.eth.src, kind: 'ipv4', ip: src };
     }
     default:
-      return undefined;
+      return { dpid, port, now, mac: packet.eth.src, kind: packet.eth.ethertype === ETH_TYPE_IPV6 ? 'ipv6' : 'other' };
   }
 }
+
+/** Multicast, broadcast and the all-zero MAC never identify an endpoint. */
+export function isIdentityMac(mac: Mac): boolean {
+  return !isMulticastMac(mac) && mac !== ZERO_MAC;
+}
+
+const ZERO_MAC = '00:00:00:00:00:00';
 
 /** Multicast, broadcast and loopback addresses never identify an endpoint. */
 function isUnusableSource(ip: Ipv4): boolean {

@@ -1,7 +1,7 @@
 // Managed subnets: prefix, gateway (the router interface), edge switches and the locator pool.
 // `parseSubnets` validates the raw config array; every problem names the entry and the key.
 
-import { ipv4ToInt, isIpv4, isMac, normalizeMac, type Ipv4, type Mac } from '../packet/address.js';
+import { intToIpv4, ipv4ToInt, isIpv4, isMac, normalizeMac, type Ipv4, type Mac } from '../packet/address.js';
 import { formatDpid, parseDpid } from '../switch/dpid.js';
 import {
   formatPrefix, parsePrefix, parseRange, prefixContains, prefixRange, rangeContains, rangesOverlap,
@@ -22,6 +22,14 @@ export interface Subnet {
   readonly gateway: { readonly ip: Ipv4; readonly mac?: Mac };
   readonly edges: readonly SubnetEdge[];
   readonly locatorPool: AddressRange;
+  /**
+   * Stands in for the gateway address (the router's own address in this subnet) as a source when
+   * the router talks to a moved VM: the home anchor hairpins such traffic back to the router,
+   * which drops packets carrying its own address as source (accept_local=0, Linux's default), so
+   * the home edge writes this alias instead and the VM's new edge writes the gateway address back.
+   * Taken from the locator pool (its last address unless configured) and never handed out.
+   */
+  readonly gatewayAlias: Ipv4;
 }
 
 export class SubnetConfigError extends Error {
@@ -55,7 +63,7 @@ type Report = (key: string, message: string) => void;
 
 function parseSubnet(entry: unknown, report: Report): Subnet | undefined {
   if (!isObject(entry)) { report('', 'must be an object'); return undefined; }
-  const known = new Set(['name', 'prefix', 'gateway', 'edges', 'locatorPool']);
+  const known = new Set(['name', 'prefix', 'gateway', 'edges', 'locatorPool', 'gatewayAlias']);
   for (const key of Object.keys(entry)) if (!known.has(key)) report(key, 'unknown key');
   const name = typeof entry.name === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(entry.name) ? entry.name : undefined;
   if (name === undefined) report('name', 'must be 1-64 letters, digits, _ . or -');
@@ -65,8 +73,17 @@ function parseSubnet(entry: unknown, report: Report): Subnet | undefined {
   const gateway = parseGateway(entry.gateway, okPrefix, report);
   const edges = parseEdges(entry.edges, report);
   const pool = parsePool(entry.locatorPool, okPrefix, gateway?.ip, report);
-  if (name === undefined || okPrefix === undefined || gateway === undefined || edges === undefined || pool === undefined) return undefined;
-  return { name, prefix: okPrefix, gateway, edges, locatorPool: pool };
+  const alias = pool === undefined ? undefined : parseGatewayAlias(entry.gatewayAlias, pool, report);
+  if (name === undefined || okPrefix === undefined || gateway === undefined || edges === undefined || pool === undefined || alias === undefined) return undefined;
+  return { name, prefix: okPrefix, gateway, edges, locatorPool: pool, gatewayAlias: alias };
+}
+
+/** Configured inside the pool, or the pool's last address; the pool must keep at least one other. */
+function parseGatewayAlias(raw: unknown, pool: AddressRange, report: Report): Ipv4 | undefined {
+  if (pool.last === pool.first) { report('locatorPool', 'must hold at least two addresses (one is the gateway alias)'); return undefined; }
+  if (raw === undefined) return intToIpv4(pool.last);
+  if (!isIpv4(raw) || !rangeContains(pool, ipv4ToInt(raw))) { report('gatewayAlias', 'must be an IPv4 address inside the locator pool'); return undefined; }
+  return raw;
 }
 
 function parseGateway(raw: unknown, prefix: Prefix | undefined, report: Report): Subnet['gateway'] | undefined {

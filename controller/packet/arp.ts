@@ -106,3 +106,15 @@ export function buildRarpAnnounce(mac: Mac): Uint8Array {
     op: RARP_OP_REQUEST, sha: mac, spa: ZERO_IPV4, tha: mac, tpa: ZERO_IPV4,
   });
 }
+
+/**
+ * An ARP probe (RFC 5227: sender address 0.0.0.0) unicast to `targetMac`, asking whether it
+ * still holds `targetIp`. A Linux host answers it without touching its neighbour cache; the
+ * answer goes to `senderMac`.
+ */
+export function buildArpProbe(args: { readonly senderMac: Mac; readonly targetMac: Mac; readonly targetIp: Ipv4 }): Uint8Array {
+  return buildArpFrame({
+    ethDst: args.targetMac, ethSrc: args.senderMac,
+    op: ARP_OP_REQUEST, sha: args.senderMac, spa: ZERO_IPV4, tha: ZERO_MAC, tpa: args.targetIp,
+  });
+}

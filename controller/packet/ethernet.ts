@@ -7,6 +7,7 @@ export const ETH_TYPE_IPV4 = 0x0800;
 export const ETH_TYPE_ARP = 0x0806;
 export const ETH_TYPE_RARP = 0x8035;
 export const ETH_TYPE_VLAN = 0x8100;
+export const ETH_TYPE_IPV6 = 0x86dd;
 export const ETH_TYPE_QINQ = 0x88a8;
 
 const ETH_HEADER_LEN = 14;

@@ -55,8 +55,8 @@ describe('mobility/binding-registry', () => {
     expect(registry.state(300).released).to.deep.equal([]);
   });
 
-  it('changes nothing when the new subnet has no free locator', async () => {
-    const tiny = new SubnetMap(parseSubnets(RAW_SUBNETS.map((s) => (s.name === 'B' ? { ...s, locatorPool: '10.0.2.200-10.0.2.200' } : s))));
+  it('changes nothing when the new subnet has no free locator (its gateway alias is never handed out)', async () => {
+    const tiny = new SubnetMap(parseSubnets(RAW_SUBNETS.map((s) => (s.name === 'B' ? { ...s, locatorPool: '10.0.2.200-10.0.2.201' } : s))));
     const d = new MoveDetector(tiny);
     const repo = new MemoryBindingRepository();
     const { registry } = await BindingRegistry.open(tiny, repo);
