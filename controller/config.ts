@@ -31,8 +31,12 @@ export interface Config {
     readonly rewrite: boolean;
     /** How long receive-side rules outlive a move. */
     readonly graceMs: number;
-    /** An attachment seen this recently is still active. */
-    readonly silenceMs: number;
+    /** How a claim without other evidence is verified: ARP probes of the old attachment, or flow counters. */
+    readonly verification: 'arp-probe' | 'flow-counters';
+    /** How long an answer to the ARP probes may take. */
+    readonly probeWindowMs: number;
+    /** ARP probes per check. */
+    readonly probeCount: number;
     /** Counter sampling window of the "old attachment fell silent" check (OVS updates counters every ~500 ms). */
     readonly activityWindowMs: number;
     /** A released locator address rests this long before reuse. */
@@ -127,8 +131,10 @@ function schema(stdoutIsTTY: boolean) {
     mobility: {
       rewrite: { doc: 'Rewrite headers for moved endpoints (false = plain L2 learning baseline)', format: Boolean, default: true, env: 'SEAMLESS_REWRITE', arg: 'rewrite' },
       graceMs: { doc: 'How long receive-side rules outlive a move', format: 'seamless-ms', default: 500, env: 'SEAMLESS_GRACE_MS', arg: 'grace-ms' },
-      silenceMs: { doc: 'An attachment seen this recently is still active', format: 'seamless-ms', default: 100, env: 'SEAMLESS_SILENCE_MS', arg: 'silence-ms' },
-      activityWindowMs: { doc: 'Counter sampling window of the old-attachment silence check', format: 'seamless-ms', default: 1100, env: 'SEAMLESS_ACTIVITY_WINDOW_MS', arg: 'activity-window-ms' },
+      verification: { doc: 'How a move without a port-down or an intent is verified: arp-probe (probe the old port, tens of ms) or flow-counters (sample its rule counters, ~1 s)', format: ['arp-probe', 'flow-counters'], default: 'arp-probe', env: 'SEAMLESS_VERIFICATION', arg: 'verification' },
+      probeWindowMs: { doc: 'How long an answer to the ARP probes of an old attachment may take', format: 'seamless-ms', default: 40, env: 'SEAMLESS_PROBE_WINDOW_MS', arg: 'probe-window-ms' },
+      probeCount: { doc: 'ARP probes sent per verification', format: 'seamless-ms', default: 2, env: 'SEAMLESS_PROBE_COUNT', arg: 'probe-count' },
+      activityWindowMs: { doc: 'Counter sampling window of the flow-counters verification', format: 'seamless-ms', default: 1100, env: 'SEAMLESS_ACTIVITY_WINDOW_MS', arg: 'activity-window-ms' },
       reuseGraceMs: { doc: 'Rest time of a released locator address before reuse', format: 'seamless-ms', default: 60000, env: 'SEAMLESS_REUSE_GRACE_MS', arg: 'reuse-grace-ms' },
       learnIdleTimeoutSec: { doc: 'Idle timeout (s) of learned L2 rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', arg: 'learn-idle-timeout-sec' },
       correspondentRules: { doc: 'eager (every edge) or on-demand (edges with live conversations, idle timeout)', format: ['eager', 'on-demand'], default: 'eager', env: 'SEAMLESS_CORRESPONDENT_RULES', arg: 'correspondent-rules' },

@@ -52,7 +52,9 @@ export async function startController(config: Config, log: Logger): Promise<Cont
     options: {
       rewrite: config.mobility.rewrite,
       graceMs: config.mobility.graceMs,
-      silenceMs: config.mobility.silenceMs,
+      verification: config.mobility.verification,
+      probeWindowMs: config.mobility.probeWindowMs,
+      probeCount: config.mobility.probeCount,
       activityWindowMs: config.mobility.activityWindowMs,
       learnIdleTimeoutSec: config.mobility.learnIdleTimeoutSec,
       correspondentRules: config.mobility.correspondentRules,

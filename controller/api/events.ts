@@ -3,7 +3,7 @@
 // Last-Event-ID receive what it missed.
 
 import { merge, type Observable, type Subscription } from 'rxjs';
-import type { FabricEvent } from '../fabric/fabric.js';
+import type { FabricEvent } from '../fabric/index.js';
 import { bindingView, locatorView, migrationView, type BindingView, type LocatorView, type MigrationView } from './views.js';
 
 export type ApiEvent =
@@ -15,11 +15,14 @@ export type ApiEvent =
   | { readonly type: 'binding-removed'; readonly binding: BindingView; readonly at: number }
   | { readonly type: 'migration-completed'; readonly migration: MigrationView; readonly at: number }
   | { readonly type: 'conflict'; readonly eid: string; readonly mac: string; readonly reason: string; readonly detail: string; readonly dpid: string; readonly port: number; readonly at: number }
-  | { readonly type: 'rules-updated'; readonly dpids: readonly string[]; readonly flowMods: number; readonly at: number };
+  | { readonly type: 'rules-updated'; readonly dpids: readonly string[]; readonly flowMods: number; readonly at: number }
+  | { readonly type: 'migration-failed'; readonly eid: string; readonly mac: string; readonly error: string; readonly at: number }
+  | { readonly type: 'endpoint-suspended'; readonly eid: string; readonly mac: string; readonly until: number; readonly at: number }
+  | { readonly type: 'move-staged'; readonly eid: string; readonly dpid: string; readonly port: number; readonly locator: string; readonly at: number };
 
 export const API_EVENT_TYPES: readonly ApiEvent['type'][] = [
   'switch-up', 'switch-down', 'switch-error', 'binding-added', 'binding-moved', 'binding-removed',
-  'migration-completed', 'conflict', 'rules-updated',
+  'migration-completed', 'conflict', 'rules-updated', 'migration-failed', 'endpoint-suspended', 'move-staged',
 ];
 
 /** Pure: one fabric event as the API shows it. */
@@ -31,6 +34,9 @@ export function fabricEventView(e: FabricEvent): ApiEvent {
     case 'MIGRATION_COMPLETED': return { type: 'migration-completed', migration: migrationView(e.migration), at: e.at };
     case 'CONFLICT': return { type: 'conflict', eid: e.eid, mac: e.mac, reason: e.reason, detail: e.detail, dpid: e.dpid, port: e.port, at: e.at };
     case 'RULES_UPDATED': return { type: 'rules-updated', dpids: e.dpids, flowMods: e.flowMods, at: e.at };
+    case 'MIGRATION_FAILED': return { type: 'migration-failed', eid: e.eid, mac: e.mac, error: e.error, at: e.at };
+    case 'ENDPOINT_SUSPENDED': return { type: 'endpoint-suspended', eid: e.eid, mac: e.mac, until: e.until, at: e.at };
+    case 'MOVE_STAGED': return { type: 'move-staged', eid: e.eid, dpid: e.dpid, port: e.port, locator: e.locator, at: e.at };
   }
 }
 

@@ -104,7 +104,7 @@ export async function startApiServer(deps: ApiDeps, options: ApiServerOptions): 
     return renderMetrics({
       switchesConnected: switches.list().length,
       packetIns: fabric.counters.packetIns,
-      flowMods: fabric.counters.flowMods,
+      flowMods: fabric.outbox.counters.flowMods,
       switchErrors: observed.switchErrors,
       bindings: bindings.length,
       bindingsAway: bindings.filter((b) => b.locator.subnet !== b.homeSubnet).length,

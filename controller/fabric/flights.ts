@@ -1,20 +1,22 @@
-// Endpoints whose move is being decided or applied ("in flight"), with the packets they sent
-// meanwhile. Those packets wait here, off the data plane, and are re-injected once the
+// Endpoints whose move is being decided or applied ("in flight"), with the frames they sent
+// meanwhile. Those frames wait here, off the data plane, and are re-injected once the
 // endpoint's rules are confirmed: nothing leaks into the new subnet with the wrong address,
-// and the packet that revealed the move is not lost.
+// and the frame that revealed the move is not lost. Bounded per endpoint; beyond the bound
+// frames are dropped and counted.
 
-import { TABLE_INGRESS } from '../pipeline/index.js';
 import type { Mac, PacketIn } from '../openflow/index.js';
-import type { SwitchConnection } from '../switch/index.js';
+import type { FabricSwitch } from './switches.js';
 
 export interface Held {
-  readonly sw: SwitchConnection;
+  readonly sw: FabricSwitch;
+  readonly inPort: number;
   readonly message: PacketIn;
 }
 
 export interface Flight {
+  readonly mac: Mac;
   readonly held: Held[];
-  /** performance.now() of the first packet: the start of the reconvergence time. */
+  /** Monotonic ms of the first frame: the start of the reconvergence time. */
   readonly startedAt: number;
 }
 
@@ -25,8 +27,8 @@ export class Flights {
 
   constructor(private readonly maxHeld: number) {}
 
-  begin(mac: Mac, first: Held): Flight {
-    const flight: Flight = { held: [first], startedAt: performance.now() };
+  begin(mac: Mac, first: Held, now: number): Flight {
+    const flight: Flight = { mac, held: [first], startedAt: now };
     this.byMac.set(mac, flight);
     return flight;
   }
@@ -35,33 +37,22 @@ export class Flights {
     return this.byMac.get(mac);
   }
 
-  /** Holds a packet of an endpoint in flight; beyond the bound it is dropped (and counted). */
-  hold(flight: Flight, packet: Held): void {
+  /** Holds a frame of an endpoint in flight; beyond the bound it is dropped (and counted). */
+  hold(flight: Flight, frame: Held): void {
     if (flight.held.length >= this.maxHeld) {
       this.dropped++;
       return;
     }
     this.held++;
-    flight.held.push(packet);
+    flight.held.push(frame);
   }
 
-  end(mac: Mac): void {
-    this.byMac.delete(mac);
+  /** The flight is over (moved, refused or failed); its held frames are the caller's. */
+  end(flight: Flight): void {
+    if (this.byMac.get(flight.mac) === flight) this.byMac.delete(flight.mac);
   }
-}
 
-/**
- * Was the attachment (port, mac) of a switch active during `windowMs`? Its fast-path rule in
- * table 0 counts its packets. Open vSwitch refreshes OpenFlow counters about every 500 ms, so
- * the window must be longer than that. A switch that is gone counts as silent.
- */
-export async function attachmentActive(sw: SwitchConnection | undefined, port: number, mac: Mac, windowMs: number): Promise<boolean> {
-  if (sw === undefined) return false;
-  const count = async (): Promise<bigint> => {
-    const flows = await sw.flowStats({ tableId: TABLE_INGRESS, match: { in_port: port, eth_src: mac } });
-    return flows.reduce((sum, f) => sum + f.packetCount, 0n);
-  };
-  const before = await count();
-  await new Promise((resolve) => setTimeout(resolve, windowMs));
-  return (await count()) !== before;
+  get size(): number {
+    return this.byMac.size;
+  }
 }

@@ -1,5 +1,9 @@
 // The runtime that keeps switches' tables in step with bindings, and the learning switch.
-export { Fabric, DEFAULT_FABRIC_OPTIONS, type FabricCounters, type FabricEvent, type FabricOptions } from './fabric.js';
+export { Fabric, DEFAULT_FABRIC_OPTIONS, type FabricDeps, type FabricOptions } from './fabric.js';
+export type { FabricCounters, FabricEvent } from './events.js';
+export { systemClock, type Clock, type Timer } from './clock.js';
+export type { FabricMessage, FabricSwitch, FabricSwitches } from './switches.js';
+export type { VerificationMode } from './verify.js';
 export { L2Learner } from './l2-learner.js';
 export { MigrationLog, type MigrationRecord } from './migration-log.js';
 export { TableSync, type UpdateResult } from './table-sync.js';

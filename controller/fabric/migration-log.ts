@@ -20,6 +20,8 @@ export interface MigrationRecord {
   readonly reconvergenceMs: number;
   /** Steps 1 and 2 alone (rules sent and confirmed). */
   readonly confirmMs: number;
+  /** Barrier rounds it took (1 when the receive side was staged ahead or unchanged). */
+  readonly rounds: number;
   readonly flowMods: number;
   readonly switches: number;
   readonly failures: readonly string[];

@@ -1,22 +1,28 @@
 // TableSync: the one place that changes compiled rules on switches. It keeps a mirror of the
 // compiled rules each switch holds, turns (mirror, desired) into a make-before-break plan
 // (pipeline/plan) and runs it: step 1 everywhere, barriers; step 2 everywhere, barriers; then
-// step 3 after a grace period. Updates run one at a time, in order, so the mirror is never
-// read while a step is in flight.
+// step 3 after a grace period. A step whose rules every switch already holds is skipped (no
+// barrier round). Updates run one at a time, in order, so the mirror is never read while a
+// step is in flight. Every message leaves through the Outbox.
 
 import { flowMod, OFPFC_DELETE_STRICT, type FlowRemoved, type FlowStats } from '../openflow/index.js';
 import type { Logger } from '../log.js';
 import {
-  applyToInstalled, COOKIE_MASK_EXACT, installedFromFlowStats, planUpdate, type InstalledRule, type PlanStep, type Rule, type UpdatePlan,
+  applyToInstalled, COOKIE_MASK_EXACT, installedFromFlowStats, planUpdate, withoutInstalled,
+  type InstalledRule, type PlanStep, type Rule, type UpdatePlan,
 } from '../pipeline/index.js';
-import type { SwitchConnection, SwitchRegistry } from '../switch/index.js';
+import type { Clock, Timer } from './clock.js';
+import type { Outbox } from './outbox.js';
+import type { FabricSwitch, FabricSwitches } from './switches.js';
 
 export interface UpdateResult {
   /** FLOW_MODs sent in steps 1 and 2 (step 3 runs later). */
   readonly flowMods: number;
   /** Switches that took part in steps 1 and 2. */
   readonly switches: number;
-  /** Milliseconds from the start of step 1 to the last barrier reply of step 2. */
+  /** Barrier rounds steps 1 and 2 took (0, 1 or 2). */
+  readonly rounds: number;
+  /** Milliseconds from the start of step 1 to the last barrier reply of step 2 (and afterSend). */
   readonly confirmMs: number;
   /** Resolves when step 3 (cleanup) is done. */
   readonly cleanup: Promise<void>;
@@ -25,29 +31,26 @@ export interface UpdateResult {
 }
 
 /** Work that must follow a confirmed send side: release a gate, re-inject held packets. */
-export type AfterSend = () => void | Promise<void>;
+export type AfterSend = () => void;
 
 export interface TableSyncOptions {
   /** Delay before removing receive-side rules that are no longer desired. */
   readonly graceMs: number;
   readonly log: Logger;
+  readonly clock: Clock;
+  readonly outbox: Outbox;
 }
 
 export class TableSync {
   private readonly mirror = new Map<string, InstalledRule[]>();
   private queue: Promise<unknown> = Promise.resolve();
-  private cleanupTimers = new Set<NodeJS.Timeout>();
+  private readonly cleanupTimers = new Set<Timer>();
   private closed = false;
 
-  constructor(private readonly switches: SwitchRegistry, private readonly options: TableSyncOptions) {}
-
-  /** The compiled rules we believe a switch holds. */
-  installed(dpid: string): readonly InstalledRule[] {
-    return this.mirror.get(dpid) ?? [];
-  }
+  constructor(private readonly switches: FabricSwitches, private readonly options: TableSyncOptions) {}
 
   /** A switch (re)connected: its flows are the truth; returns them for the learner. */
-  async adopt(sw: SwitchConnection): Promise<FlowStats[]> {
+  async adopt(sw: FabricSwitch): Promise<FlowStats[]> {
     const flows = await sw.flowStats();
     this.mirror.set(sw.dpidText, installedFromFlowStats(flows));
     return flows;
@@ -82,7 +85,7 @@ export class TableSync {
   /** Stops scheduled cleanups (shutdown). */
   close(): void {
     this.closed = true;
-    for (const t of this.cleanupTimers) clearTimeout(t);
+    for (const t of this.cleanupTimers) this.options.clock.clearTimeout(t);
     this.cleanupTimers.clear();
   }
 
@@ -93,21 +96,27 @@ export class TableSync {
   }
 
   private async run(plan: UpdatePlan, afterSend?: AfterSend): Promise<UpdateResult> {
-    const started = performance.now();
+    const { clock } = this.options;
+    const started = clock.monotonic();
     const failures: string[] = [];
     const [receive, send, cleanupStep] = plan.steps;
-    const sent1 = await this.runStep(receive, failures);
-    const sent2 = await this.runStep(send, failures);
-    await afterSend?.();
-    const confirmMs = performance.now() - started;
+    const step1 = await this.runStep(receive, failures);
+    const step2 = await this.runStep(send, failures);
+    try {
+      afterSend?.();
+    } catch (error) {
+      failures.push(`after the send side: ${(error as Error).message}`);
+    }
+    const confirmMs = clock.monotonic() - started;
     const cleanup = this.scheduleCleanup(cleanupStep, failures);
-    return { flowMods: sent1 + sent2, switches: touched(plan).size, confirmMs, cleanup, failures };
+    const rounds = (step1.sent > 0 ? 1 : 0) + (step2.sent > 0 ? 1 : 0);
+    return { flowMods: step1.sent + step2.sent, switches: new Set([...step1.switches, ...step2.switches]).size, rounds, confirmMs, cleanup, failures };
   }
 
   private scheduleCleanup(step: PlanStep, failures: string[]): Promise<void> {
     if (step.mods.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.options.clock.setTimeout(() => {
         this.cleanupTimers.delete(timer);
         if (this.closed) return resolve();
         // The cleanup takes its turn in the queue: it must not interleave with a newer update.
@@ -120,16 +129,20 @@ export class TableSync {
   }
 
   /** Sends one step on every switch in parallel; resolves when every barrier is back. */
-  private async runStep(step: PlanStep, failures: string[]): Promise<number> {
-    let count = 0;
-    await Promise.all([...step.mods].map(async ([dpid, mods]) => {
+  private async runStep(step: PlanStep, failures: string[]): Promise<{ sent: number; switches: string[] }> {
+    let sent = 0;
+    const switches: string[] = [];
+    await Promise.all([...step.mods].map(async ([dpid, planned]) => {
       const sw = this.switches.get(dpid);
       if (sw === undefined) return;
-      count += mods.length;
+      const mods = withoutInstalled(planned, this.mirror.get(dpid) ?? []);
+      if (mods.length === 0) return;
+      sent += mods.length;
+      switches.push(dpid);
       // Mirror first: what we sent is what the switch will hold unless it refuses.
       this.mirror.set(dpid, applyToInstalled(this.mirror.get(dpid) ?? [], mods));
       try {
-        await sw.sendBatch(mods);
+        await this.options.outbox.confirm(sw, mods);
       } catch (error) {
         const message = `${dpid} ${step.name}: ${(error as Error).message}`;
         failures.push(message);
@@ -138,14 +151,10 @@ export class TableSync {
         await this.adopt(sw).catch(() => this.mirror.delete(dpid));
       }
     }));
-    return count;
+    return { sent, switches };
   }
 }
 
-function onlyConnected(desired: ReadonlyMap<string, readonly Rule[]>, switches: SwitchRegistry): Map<string, readonly Rule[]> {
+function onlyConnected(desired: ReadonlyMap<string, readonly Rule[]>, switches: FabricSwitches): Map<string, readonly Rule[]> {
   return new Map([...desired].filter(([dpid]) => switches.get(dpid) !== undefined));
-}
-
-function touched(plan: UpdatePlan): Set<string> {
-  return new Set(plan.steps.slice(0, 2).flatMap((s) => [...s.mods.keys()]));
 }

@@ -17,6 +17,6 @@ export {
   type NxmFieldName, type NxRegMove,
 } from './nicira.js';
 export {
-  formatMatch, formatAction, formatActions, formatInstructions, formatFlowStats, formatDuration, portName,
+  formatMatch, formatAction, formatActions, formatInstructions, formatFlowStats, formatFlowMod, formatDuration, portName,
   type FlowStatsFormatOptions,
 } from './ofctl-format.js';

@@ -7,7 +7,7 @@
 import { readIpv6, writeIpv6, parseIpv4 } from './addr.js';
 import * as C from './constants.js';
 import { describeNxAction } from './nicira.js';
-import type { Action, FlowStats, Instruction, Match, OxmName, RawOxm } from './types.js';
+import type { Action, FlowMod, FlowStats, Instruction, Match, OxmName, RawOxm } from './types.js';
 
 // ---- ports and values -----------------------------------------------------------------------
 
@@ -340,4 +340,16 @@ export function formatFlowStats(fs: FlowStats, options: FlowStatsFormatOptions =
   const match = formatMatch(fs.match, fs.priority);
   if (match !== '') s += `${match} `;
   return `${s}actions=${formatInstructions(fs.instructions)}`;
+}
+
+const FLOW_MOD_COMMANDS = ['add', 'modify', 'modify_strict', 'delete', 'delete_strict'] as const;
+
+/** A FLOW_MOD as `ovs-ofctl` would take it: "add-flow table=0, priority=100,... actions=..." (for debug logs). */
+export function formatFlowMod(mod: FlowMod): string {
+  const command = FLOW_MOD_COMMANDS[mod.command] ?? `command${mod.command}`;
+  const line = formatFlowStats({
+    tableId: mod.tableId, priority: mod.priority, match: mod.match, instructions: mod.instructions, cookie: mod.cookie,
+    idleTimeout: mod.idleTimeout, hardTimeout: mod.hardTimeout, flags: mod.flags, durationSec: 0, durationNsec: 0, packetCount: 0n, byteCount: 0n,
+  }, { showStats: false });
+  return `${command} ${mod.tableId === 0 ? 'table=0, ' : ''}${line}`;
 }

@@ -34,7 +34,7 @@ export interface ProcessResult {
   /** Frames leaving through physical ports (IN_PORT resolved; FLOOD expanded). */
   readonly outputs: Output[];
   /** Packet-ins: the table that sent it and the headers at that point. */
-  readonly toController: { table: number; priority: number; cookie: bigint; headers: Headers }[];
+  readonly toController: { table: number; priority: number; cookie: bigint; headers: Headers; metadata?: bigint }[];
   /** Every rule that fired, in order. */
   readonly trace: { table: number; priority: number; cookie: bigint }[];
   /** Outputs to the input port itself, which OVS drops silently. */
@@ -155,7 +155,9 @@ export class FakeFlowTable {
 
   private output(port: number, h: Headers, inPort: number, flow: FakeFlow, result: ProcessResult): void {
     const frame = withoutMeta(h);
-    if (port === OFPP_CONTROLLER) result.toController.push({ table: flow.table, priority: flow.priority, cookie: flow.cookie, headers: frame });
+    if (port === OFPP_CONTROLLER) {
+      result.toController.push({ table: flow.table, priority: flow.priority, cookie: flow.cookie, headers: frame, ...(h.metadata ? { metadata: h.metadata } : {}) });
+    }
     else if (port === OFPP_IN_PORT) result.outputs.push({ port: inPort, headers: frame });
     else if (port === OFPP_FLOOD) {
       for (const p of [...this.ports].sort((a, b) => a - b)) if (p !== inPort) result.outputs.push({ port: p, headers: frame });
@@ -164,9 +166,9 @@ export class FakeFlowTable {
   }
 }
 
-/** in_port and reg0 are pipeline metadata, not part of the frame that leaves. */
+/** in_port, metadata and reg0 are pipeline fields, not part of the frame that leaves. */
 function withoutMeta(h: Headers): Headers {
-  const { in_port: _in, reg0: _reg, ...frame } = h;
+  const { in_port: _in, reg0: _reg, metadata: _meta, ...frame } = h;
   return frame;
 }
 

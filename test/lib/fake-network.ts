@@ -1,18 +1,20 @@
 // FakeNetwork: edge switches (FakeFlowTable), hosts, and a model of the unmodified Linux router
 // of the case study, wired by links. Frames are header records; delivery runs to completion
 // through a FIFO queue. Hosts and the router resolve next hops with real ARP through the
-// network (queueing packets until the answer arrives, as Linux does). A tiny controller model
-// plays the L2 learner: it learns sources on table-miss packet-ins (not the MACs of bindings
-// away from home: those wait for their gate) and re-injects the packet.
+// network (queueing packets until the answer arrives, as Linux does), answer ARP probes as Linux
+// does (RFC 5227: no cache update) and the router drops packets whose source is one of its own
+// addresses (accept_local=0, Linux's default). With a controller attached (FakeSwitches), the
+// switches' packet-ins go to it and its PACKET_OUTs come back through the same queue: the real
+// runtime drives the fake data plane.
 
-import type { Mac } from '../../../controller/openflow/index.js';
-import { ipv4ToInt, maskInt } from '../../../controller/packet/address.js';
-import { learnedDestination, learnedSource } from '../../../controller/pipeline/index.js';
-import { FakeFlowTable, type Headers } from '../../lib/fake-flow-table.js';
+import type { Mac } from '../../controller/openflow/index.js';
+import { ipv4ToInt, maskInt } from '../../controller/packet/address.js';
+import { FakeFlowTable, type Headers } from './fake-flow-table.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 const ETH_IP = 0x0800;
 const ETH_ARP = 0x0806;
+const ZERO_IP = '0.0.0.0';
 
 interface Interface {
   readonly name: string;
@@ -27,12 +29,14 @@ interface Interface {
 export interface Host extends Interface {
   readonly gateway: string;
   readonly inbox: Headers[];
+  /** A paused VM (stop-and-copy): it neither receives nor sends. */
+  paused: boolean;
 }
 
 export interface RouterIface extends Interface {}
 
 type Endpoint = { kind: 'host'; host: Host } | { kind: 'router'; iface: RouterIface } | { kind: 'switch'; dpid: bigint; port: number };
-type Delivery = { to: Endpoint; frame: Headers };
+type Delivery = { to: Endpoint; frame: Headers } | { to: 'call'; run: () => void };
 
 export interface PacketInRecord {
   readonly dpid: bigint;
@@ -41,7 +45,11 @@ export interface PacketInRecord {
   readonly priority: number;
   readonly cookie: bigint;
   readonly headers: Headers;
+  readonly metadata?: bigint;
 }
+
+/** Where packet-ins go: the controller's side of the switches (FakeSwitches). */
+export type PacketInSink = (record: PacketInRecord) => void;
 
 function iface(name: string, mac: Mac, cidr: string): Interface {
   const [ip = '', len = '24'] = cidr.split('/');
@@ -61,10 +69,13 @@ export class FakeNetwork {
   readonly packetIns: PacketInRecord[] = [];
   /** Every frame a host received (after its NIC filter), for invariants. */
   readonly received: { host: string; frame: Headers }[] = [];
+  /** Frames the router dropped because their source is its own address (accept_local=0). */
+  readonly martians: Headers[] = [];
+  /** The router answers packets for its own addresses with a reply tagged `${tag}<` (as ping and TCP do). */
+  routerEchoes = true;
   private readonly links = new Map<string, Endpoint>();
   private queue: Delivery[] = [];
-  /** MACs the learner must not learn (bindings away from home: their gate is compiled). */
-  awayMacs: () => ReadonlySet<Mac> = () => new Set();
+  private sink: PacketInSink | undefined;
 
   addSwitch(dpid: bigint): FakeFlowTable {
     const table = new FakeFlowTable(dpid);
@@ -72,8 +83,13 @@ export class FakeNetwork {
     return table;
   }
 
+  /** Packet-ins go to `sink` (through the queue, in order with everything else). */
+  attachController(sink: PacketInSink): void {
+    this.sink = sink;
+  }
+
   addHost(name: string, mac: Mac, cidr: string, gateway: string, at?: { dpid: bigint; port: number }): Host {
-    const host: Host = { ...iface(name, mac, cidr), gateway, inbox: [] };
+    const host: Host = { ...iface(name, mac, cidr), gateway, inbox: [], paused: false };
     this.hosts.set(name, host);
     if (at !== undefined) this.plug(at.dpid, at.port, { kind: 'host', host });
     return host;
@@ -91,13 +107,13 @@ export class FakeNetwork {
     return ri;
   }
 
-  /** Moves a host's link (live migration: stop, move, resume). */
-  move(host: Host, to: { dpid: bigint; port: number }): void {
+  /** Moves a host's link (live migration: stop, move, resume). `keepOldPort`: the old port stays (a hypervisor's tap). */
+  move(host: Host, to: { dpid: bigint; port: number }, options: { keepOldPort?: boolean } = {}): void {
     for (const [key, e] of this.links) {
       if (e.kind === 'host' && e.host === host && key.startsWith('sw:')) {
         this.links.delete(key);
         const [, dpid, port] = key.split(':');
-        this.switches.get(BigInt(dpid!))?.ports.delete(Number(port));
+        if (options.keepOldPort !== true) this.switches.get(BigInt(dpid!))?.ports.delete(Number(port));
       }
     }
     this.plug(to.dpid, to.port, { kind: 'host', host });
@@ -105,20 +121,54 @@ export class FakeNetwork {
 
   /** The host sends an IPv4 packet (UDP-like) to `dst`; runs the network until it is quiet. */
   send(from: Host, dst: string, tag = ''): void {
+    if (from.paused) return;
     const frame: Headers = { eth_src: from.mac, eth_type: ETH_IP, ipv4_src: from.ip, ipv4_dst: dst, ip_proto: 17, ip_ttl: 64, tag };
     this.transmit(from, onLink(from, dst) ? dst : from.gateway, frame, { kind: 'host', host: from });
     this.run();
   }
 
-  /** Injects a raw frame as if `from` sent it (GARP, ARP probes). */
+  /** The router itself sends to `dst` (from the address of the interface its route picks). */
+  routerSend(dst: string, tag: string): void {
+    const out = this.routerIfaces.find((i) => onLink(i, dst));
+    if (out === undefined) return;
+    const frame: Headers = { eth_type: ETH_IP, ipv4_src: out.ip, ipv4_dst: dst, ip_proto: 17, ip_ttl: 64, tag };
+    this.transmit(out, dst, frame, { kind: 'router', iface: out });
+    this.run();
+  }
+
+  /** Injects a raw frame as if `from` sent it (GARP, ARP probes, IPv6). */
   inject(from: Host, frame: Headers): void {
     this.emit({ kind: 'host', host: from }, frame);
     this.run();
   }
 
-  /** The frame a host last received from `src` with this tag, if any. */
+  /** A frame leaves switch `dpid` through `port` (a PACKET_OUT's output). */
+  fromSwitch(dpid: bigint, port: number, frame: Headers): void {
+    const peer = this.links.get(`sw:${dpid}:${port}`);
+    if (peer !== undefined) this.queue.push({ to: peer, frame });
+  }
+
+  /** A frame runs through a switch's pipeline as if it entered on `inPort` (PACKET_OUT to OFPP_TABLE). */
+  throughSwitch(dpid: bigint, inPort: number, frame: Headers): void {
+    this.queue.push({ to: 'call', run: () => this.atSwitch(dpid, inPort, frame) });
+  }
+
+  /** The frame a host last received with this tag, if any. */
   lastIp(host: Host, tag: string): Headers | undefined {
     return [...host.inbox].reverse().find((f) => f.tag === tag);
+  }
+
+  /** Runs the queue until it is empty. */
+  run(): void {
+    let budget = 10_000;
+    while (this.queue.length > 0) {
+      if (--budget === 0) throw new Error('FakeNetwork: forwarding loop');
+      const d = this.queue.shift()!;
+      if (d.to === 'call') d.run();
+      else if (d.to.kind === 'switch') this.atSwitch(d.to.dpid, d.to.port, d.frame);
+      else if (d.to.kind === 'host') this.atHost(d.to.host, d.frame);
+      else this.atRouter(d.to.iface, d.frame);
+    }
   }
 
   // ---- delivery ------------------------------------------------------------------------------
@@ -132,46 +182,27 @@ export class FakeNetwork {
 
   /** Sends from a host or router interface onto its link. */
   private emit(from: Endpoint, frame: Headers): void {
+    if (from.kind === 'host' && from.host.paused) return;
     const key = from.kind === 'host' ? `host:${from.host.name}` : from.kind === 'router' ? `router:${from.iface.name}` : '';
     const peer = this.links.get(key);
     if (peer !== undefined) this.queue.push({ to: peer, frame });
-  }
-
-  private run(): void {
-    let budget = 10_000;
-    while (this.queue.length > 0) {
-      if (--budget === 0) throw new Error('FakeNetwork: forwarding loop');
-      const d = this.queue.shift()!;
-      if (d.to.kind === 'switch') this.atSwitch(d.to.dpid, d.to.port, d.frame);
-      else if (d.to.kind === 'host') this.atHost(d.to.host, d.frame);
-      else this.atRouter(d.to.iface, d.frame);
-    }
   }
 
   private atSwitch(dpid: bigint, port: number, frame: Headers): void {
     const table = this.switches.get(dpid);
     if (table === undefined) return;
     const result = table.process(port, frame);
-    for (const out of result.outputs) {
-      const peer = this.links.get(`sw:${dpid}:${out.port}`);
-      if (peer !== undefined) this.queue.push({ to: peer, frame: out.headers });
+    for (const out of result.outputs) this.fromSwitch(dpid, out.port, out.headers);
+    for (const pin of result.toController) {
+      const record: PacketInRecord = { dpid, port, ...pin };
+      this.packetIns.push(record);
+      const sink = this.sink;
+      if (sink !== undefined) this.queue.push({ to: 'call', run: () => sink(record) });
     }
-    for (const pin of result.toController) this.packetIn({ dpid, port, ...pin });
-  }
-
-  /** The L2 learner's part of the controller. */
-  private packetIn(p: PacketInRecord): void {
-    this.packetIns.push(p);
-    const src = p.headers.eth_src;
-    const tableMiss = p.table === 0 && p.priority === 0;
-    if (!tableMiss || src === undefined || this.awayMacs().has(src)) return;
-    const table = this.switches.get(p.dpid)!;
-    table.apply(learnedSource(p.port, src));
-    table.apply(learnedDestination(src, p.port));
-    this.atSwitch(p.dpid, p.port, p.headers); // PACKET_OUT to OFPP_TABLE
   }
 
   private atHost(host: Host, frame: Headers): void {
+    if (host.paused) return;
     if (frame.eth_dst !== host.mac && frame.eth_dst !== BROADCAST) return;
     this.received.push({ host: host.name, frame });
     const self: Endpoint = { kind: 'host', host };
@@ -183,19 +214,32 @@ export class FakeNetwork {
     if (frame.eth_dst !== ri.mac && frame.eth_dst !== BROADCAST) return;
     if (frame.eth_type === ETH_ARP) return this.arpIn(ri, { kind: 'router', iface: ri }, frame);
     if (frame.eth_type !== ETH_IP || frame.ipv4_dst === undefined) return;
-    if (this.routerIfaces.some((i) => i.ip === frame.ipv4_dst)) { this.routerInbox.push(frame); return; }
+    if (this.routerIfaces.some((i) => i.ip === frame.ipv4_src)) { this.martians.push(frame); return; }
+    if (this.routerIfaces.some((i) => i.ip === frame.ipv4_dst)) {
+      this.routerInbox.push(frame);
+      if (this.routerEchoes && frame.ipv4_src !== undefined && !(frame.tag ?? '').endsWith('<')) this.echoFromRouter(frame);
+      return;
+    }
     const out = this.routerIfaces.find((i) => onLink(i, frame.ipv4_dst!));
     const ttl = (frame.ip_ttl ?? 64) - 1;
     if (out === undefined || ttl <= 0) return;
     this.transmit(out, frame.ipv4_dst, { ...frame, ip_ttl: ttl }, { kind: 'router', iface: out });
   }
 
-  /** ARP as Linux does it: answer requests for our address (learning the asker), learn replies. */
+  /** A reply from the address that was asked, routed like any packet the router sends. */
+  private echoFromRouter(frame: Headers): void {
+    const out = this.routerIfaces.find((i) => onLink(i, frame.ipv4_src!));
+    if (out === undefined) return;
+    const reply: Headers = { eth_type: ETH_IP, ipv4_src: frame.ipv4_dst!, ipv4_dst: frame.ipv4_src!, ip_proto: 17, ip_ttl: 64, tag: `${frame.tag ?? ''}<` };
+    this.transmit(out, frame.ipv4_src!, reply, { kind: 'router', iface: out });
+  }
+
+  /** ARP as Linux does it: answer requests for our address (learning the asker unless it probes), learn replies. */
   private arpIn(me: Interface, self: Endpoint, frame: Headers): void {
     const { arp_op: op, arp_spa: spa, arp_sha: sha, arp_tpa: tpa } = frame;
     if (spa === undefined || sha === undefined) return;
     if (op === 1 && tpa === me.ip) {
-      this.learn(me, self, spa, sha);
+      if (spa !== ZERO_IP) this.learn(me, self, spa, sha);
       this.emit(self, { eth_src: me.mac, eth_dst: sha, eth_type: ETH_ARP, arp_op: 2, arp_sha: me.mac, arp_spa: me.ip, arp_tha: sha, arp_tpa: spa });
     } else if (op === 2 && frame.eth_dst === me.mac) {
       this.learn(me, self, spa, sha);

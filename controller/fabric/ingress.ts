@@ -1,0 +1,130 @@
+// Packet-in handling, following the data: classify -> (learn | sight -> decide -> act). Each kind
+// of event goes to the module that owns it: probe answers to the verifier, locator misses to the
+// map-cache, claims to the mover, ordinary frames to forwarding. Time is read once per event.
+
+import type { Logger } from '../log.js';
+import {
+  isAway, sightingFromPacket, type BindingRegistry, type MoveDecision, type MoveDetector, type Sighting,
+} from '../mobility/index.js';
+import type { Mac, PacketIn } from '../openflow/index.js';
+import type { Packet } from '../packet/index.js';
+import { classifyPacketIn } from './classify.js';
+import type { Clock } from './clock.js';
+import type { FabricCounters, FabricEvent } from './events.js';
+import type { Flights, Held } from './flights.js';
+import type { Forwarding } from './forwarding.js';
+import type { Gateways } from './gateways.js';
+import type { MapCache } from './map-cache.js';
+import type { Mover } from './moves.js';
+import type { FabricMessage } from './switches.js';
+import type { MoveVerifier } from './verify.js';
+
+export interface IngressDeps {
+  readonly registry: BindingRegistry;
+  readonly detector: MoveDetector;
+  readonly verifier: MoveVerifier;
+  readonly flights: Flights;
+  readonly forwarding: Forwarding;
+  readonly gateways: Gateways;
+  readonly mapCache: MapCache;
+  readonly mover: Mover;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly counters: FabricCounters;
+  readonly rewrite: boolean;
+  readonly probeMac: Mac;
+  readonly emit: (event: FabricEvent) => void;
+  readonly persist: () => void;
+  /** The router's MAC or port was learned: the rules that depend on it must follow. */
+  readonly onGatewayLearned: () => void;
+}
+
+export class Ingress {
+  private malformedLogged = 0;
+
+  constructor(private readonly deps: IngressDeps) {}
+
+  handle({ sw, message }: FabricMessage<PacketIn>): void {
+    const { counters } = this.deps;
+    counters.packetIns++;
+    const c = classifyPacketIn(message, this.deps.probeMac);
+    switch (c.kind) {
+      case 'no-port':
+        return;
+      case 'malformed':
+        counters.malformedFrames++;
+        if (this.malformedLogged++ < 10 || this.malformedLogged % 1000 === 0) {
+          this.deps.log.warn('malformed frame in packet-in, ignored', { dpid: sw.dpidText, port: c.inPort, error: c.reason, total: counters.malformedFrames });
+        }
+        return;
+      case 'looped':
+        counters.looped++;
+        return;
+      case 'probe-reply':
+        return this.deps.verifier.onProbeReply(sw.dpid, c.inPort, c.mac, c.ip);
+      case 'locator-miss':
+        this.deps.mapCache.onMiss(sw, c.inPort, c.source, message).catch((e: Error) => this.deps.log.warn('map-cache fill failed', { dpid: sw.dpidText, error: e.message }));
+        return;
+      case 'frame':
+        return this.frame({ sw, inPort: c.inPort, message }, c.packet);
+    }
+  }
+
+  /** A frame that may say where an endpoint is. */
+  frame(held: Held, packet: Packet): void {
+    const { sw, inPort, message } = held;
+    const { deps } = this;
+    const now = deps.clock.now();
+    if (deps.gateways.observe(sw.dpid, inPort, packet) !== undefined) deps.onGatewayLearned();
+    const ip = packet.kind === 'arp' ? packet.arp.spa : packet.kind === 'ipv4' ? packet.ipv4.src : undefined;
+    deps.verifier.onActivity(sw.dpid, inPort, packet.eth.src, ip);
+    const flight = deps.flights.get(packet.eth.src);
+    if (flight !== undefined) return deps.flights.hold(flight, held);
+    if (deps.gateways.isRouterSide(sw.dpid, inPort, packet)) return deps.forwarding.forward(sw, inPort, packet, message, deps.clock.monotonic());
+    const sighting = sightingFromPacket(packet, sw.dpid, inPort, now);
+    if (sighting === undefined) return deps.forwarding.forward(sw, inPort, packet, message, deps.clock.monotonic());
+    const decision = deps.detector.decide(deps.registry.bindings, sighting, deps.mover.evidence(sighting));
+    this.act(decision, sighting, held, packet);
+  }
+
+  private act(decision: MoveDecision, sighting: Sighting, held: Held, packet: Packet): void {
+    const { sw, inPort, message } = held;
+    const { deps } = this;
+    const forward = () => deps.forwarding.forward(sw, inPort, packet, message, deps.clock.monotonic());
+    switch (decision.kind) {
+      case 'ignore':
+        return forward();
+      case 'learn-new': {
+        const event = deps.registry.apply(decision, sighting.now);
+        if (event !== undefined) {
+          deps.emit(event);
+          deps.persist();
+          deps.log.info('endpoint learned', { eid: decision.eid, mac: decision.mac, dpid: sw.dpidText, port: inPort });
+        }
+        return forward();
+      }
+      case 'same-place':
+        deps.registry.apply(decision, sighting.now);
+        // The endpoint's own announcements (RARP, its ARP for its EID) were for us: they stop here.
+        if (isAnnouncement(packet, decision.binding.eid)) return;
+        if (deps.rewrite && isAway(decision.binding)) return deps.forwarding.reinject(sw, inPort, packet, message);
+        return forward();
+      case 'move':
+      case 'pending':
+        if (!deps.rewrite) return forward();
+        return deps.mover.claim(decision, sighting, held);
+      case 'conflict':
+        if (!deps.rewrite) return forward();
+        return deps.mover.refuse(decision.binding, decision.reason, decision.detail, sighting);
+    }
+  }
+
+}
+
+/**
+ * A frame by which an endpoint announces itself: QEMU's RARP, or its own ARP for its EID (a
+ * gratuitous ARP or an ARP probe). Seen by the controller, they have done their job.
+ */
+export function isAnnouncement(packet: Packet, eid: string): boolean {
+  return packet.kind === 'rarp' || (packet.kind === 'arp' && packet.arp.tpa === eid && packet.arp.sha === packet.eth.src);
+}

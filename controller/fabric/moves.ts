@@ -1,0 +1,180 @@
+// Moves: a known endpoint claimed at a new attachment. The claim is judged (MoveDetector, with
+// the evidence at hand), verified when no evidence is at hand (MoveVerifier), applied to the
+// bindings (BindingRegistry), planned for this binding only (pipeline) and synchronised on the
+// switches (TableSync: receive side, send side, cleanup). The endpoint's frames are held
+// meanwhile (Flights) and released once its send side is confirmed. Refused claims are conflicts.
+
+import type { Logger } from '../log.js';
+import {
+  isAway, type Binding, type BindingRegistry, type MigrationIntents, type MoveDecision, type MoveDetector, type MoveEvidence, type Sighting,
+} from '../mobility/index.js';
+import { parsePacket } from '../packet/index.js';
+import { planBindingChange } from '../pipeline/index.js';
+import { formatDpid } from '../switch/dpid.js';
+import type { Clock } from './clock.js';
+import type { FlapDamper } from './damping.js';
+import type { FabricCounters, FabricEvent } from './events.js';
+import type { Flight, Flights, Held } from './flights.js';
+import type { Forwarding } from './forwarding.js';
+import type { L2Learner } from './l2-learner.js';
+import type { MapCache } from './map-cache.js';
+import type { MigrationLog } from './migration-log.js';
+import type { Outbox } from './outbox.js';
+import type { Prestager } from './prestage.js';
+import { isAnnouncement } from './ingress.js';
+import type { FabricSwitches } from './switches.js';
+import type { TableSync, UpdateResult } from './table-sync.js';
+import type { TopologyView } from './topology.js';
+import { isPortDown, type MoveVerifier } from './verify.js';
+
+export interface MoverDeps {
+  readonly switches: FabricSwitches;
+  readonly registry: BindingRegistry;
+  readonly intents: MigrationIntents;
+  readonly detector: MoveDetector;
+  readonly verifier: MoveVerifier;
+  readonly flights: Flights;
+  readonly sync: TableSync;
+  readonly forwarding: Forwarding;
+  readonly learner: L2Learner;
+  readonly outbox: Outbox;
+  readonly damper: FlapDamper;
+  readonly mapCache: MapCache;
+  readonly prestage: Prestager;
+  readonly migrations: MigrationLog;
+  readonly topology: () => TopologyView;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly counters: FabricCounters;
+  readonly emit: (event: FabricEvent) => void;
+  readonly persist: () => void;
+  readonly onUpdate: (result: UpdateResult, dpids: string[]) => void;
+  /** Hands a held frame back to packet-in handling (it came from a third place during a move). */
+  readonly redispatch: (held: Held) => void;
+}
+
+type Claim = Extract<MoveDecision, { kind: 'move' | 'pending' }>;
+
+export class Mover {
+  constructor(private readonly deps: MoverDeps) {}
+
+  /** The evidence at hand without asking a switch: the old port's state, an intent, damping. */
+  evidence(s: Sighting): MoveEvidence {
+    const { registry, intents, switches, damper } = this.deps;
+    const b = (s.ip === undefined ? undefined : registry.bindings.byEid(s.ip)) ?? registry.bindings.byMac(s.mac);
+    if (b === undefined) return {};
+    const intent = intents.get(b.eid, s.now);
+    const old = switches.get(b.locator.dpid);
+    const oldPortDown = old === undefined || isPortDown(old, b.locator.port);
+    return { oldPortDown, flapping: damper.isSuspended(b.eid, s.now), ...(intent === undefined ? {} : { intent }) };
+  }
+
+  /** A move, or a claim that needs its old attachment verified first. Frames are held from now on. */
+  claim(decision: Claim, sighting: Sighting, first: Held): void {
+    const flight = this.deps.flights.begin(decision.binding.mac, first, this.deps.clock.monotonic());
+    const work = decision.kind === 'move' ? this.move(decision, sighting, flight) : this.verifyThenMove(decision, sighting, flight);
+    work.catch((error: unknown) => this.fail(decision.binding, flight, error));
+  }
+
+  /** A claim refused: the binding stays; frames from its real place go on, the claimant's are dropped. */
+  refuse(binding: Binding, reason: string, detail: string, s: Sighting, flight?: Flight): void {
+    this.deps.counters.conflicts++;
+    this.deps.log.warn('conflicting claim: binding kept', { eid: binding.eid, reason, detail, dpid: formatDpid(s.dpid), port: s.port, mac: s.mac });
+    this.deps.emit({ type: 'CONFLICT', eid: binding.eid, mac: s.mac, reason, detail, dpid: formatDpid(s.dpid), port: s.port, at: s.now });
+    if (flight === undefined) return;
+    this.deps.flights.end(flight);
+    for (const h of flight.held) {
+      if (h.sw.dpid === binding.locator.dpid && h.inPort === binding.locator.port) this.deps.redispatch(h);
+      else this.deps.flights.dropped++;
+    }
+  }
+
+  private async verifyThenMove(decision: Extract<MoveDecision, { kind: 'pending' }>, sighting: Sighting, flight: Flight): Promise<void> {
+    const verdict = await this.deps.verifier.verify(decision.check);
+    const now = this.deps.clock.now();
+    const later: Sighting = { ...sighting, now };
+    const next = this.deps.detector.decide(this.deps.registry.bindings, later, { ...this.evidence(later), oldAttachment: verdict });
+    if (next.kind === 'move') return this.move(next, later, flight);
+    if (next.kind === 'conflict') return this.refuse(next.binding, next.reason, next.detail, sighting, flight);
+    this.deps.flights.end(flight);
+    this.deps.log.warn('move check ended without a move', { eid: decision.binding.eid, decision: next.kind });
+    for (const h of flight.held) this.deps.redispatch(h);
+  }
+
+  private async move(decision: Extract<MoveDecision, { kind: 'move' }>, sighting: Sighting, flight: Flight): Promise<void> {
+    const { registry, intents, clock, log } = this.deps;
+    const previous = decision.binding;
+    const detectedAt = clock.now();
+    const event = registry.apply(decision, sighting.now);
+    if (event === undefined || event.type !== 'BINDING_MOVED') throw new Error(`the store refused the move of ${previous.eid}`);
+    // From here the move is a fact (journaled): whatever the switches do, it is recorded as such.
+    intents.consume(previous.eid);
+    this.deps.emit(event);
+    this.deps.persist();
+    const binding = event.binding;
+    const until = this.deps.damper.recordMove(binding.eid, sighting.now);
+    if (until !== undefined) {
+      log.warn('endpoint moves too often: further claims refused for a while', { eid: binding.eid, mac: binding.mac });
+      this.deps.emit({ type: 'ENDPOINT_SUSPENDED', eid: binding.eid, mac: binding.mac, until, at: sighting.now });
+    }
+    this.forgetLearned(previous);
+    if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
+    const { plan, problem } = planBindingChange(previous, binding, this.deps.topology().state());
+    if (problem !== undefined) log.warn('rule compilation problem', { problem });
+    const result = await this.deps.sync.apply(plan, () => this.release(binding, flight));
+    await this.deps.prestage.settle(binding).catch((e: Error) => result.failures.push(`staged rules: ${e.message}`));
+    this.deps.counters.moves++;
+    this.deps.onUpdate(result, [...new Set(plan.steps.flatMap((step) => [...step.mods.keys()]))]);
+    const record = this.deps.migrations.add({
+      eid: binding.eid, mac: binding.mac, from: previous.locator, to: binding.locator, version: binding.version,
+      reason: decision.reason, trigger: sighting.kind, detectedAt,
+      reconvergenceMs: clock.monotonic() - flight.startedAt, confirmMs: result.confirmMs, rounds: result.rounds,
+      flowMods: result.flowMods, switches: result.switches, failures: result.failures,
+    });
+    log.info('migration completed', { ...record, from: locatorText(record.from), to: locatorText(record.to) });
+    this.deps.emit({ type: 'MIGRATION_COMPLETED', migration: record, at: clock.now() });
+  }
+
+  /**
+   * A learned rule for the VM anywhere would swallow its frames (no packet-in, no sighting) or,
+   * away from home, let them in before the send side is ready. Only where the learner has it,
+   * plus the old switch: no per-move work on unrelated switches.
+   */
+  private forgetLearned(previous: Binding): void {
+    for (const sw of this.deps.switches.list()) {
+      if (sw.dpid !== previous.locator.dpid && this.deps.learner.portOf(sw.dpid, previous.mac) === undefined) continue;
+      this.deps.outbox.send(sw, this.deps.learner.forget(sw.dpid, previous.mac));
+    }
+  }
+
+  /**
+   * Step 2 is confirmed: at home the learner's rules open the way; held frames from the new place
+   * go back into its pipeline (marked: they cannot come back), except the VM's announcements
+   * (RARP, its gratuitous ARP), which were for us. Frames it sent from a third place
+   * meanwhile are handled afresh: a move during a move.
+   */
+  private release(binding: Binding, flight: Flight): void {
+    const { dpid, port } = binding.locator;
+    this.deps.flights.end(flight);
+    const sw = this.deps.switches.get(dpid);
+    if (sw !== undefined && !isAway(binding)) this.deps.forwarding.learnEndpoint(sw, port, binding.mac, this.deps.clock.monotonic());
+    for (const h of flight.held) {
+      if (h.sw.dpid !== dpid || h.inPort !== port) { this.deps.redispatch(h); continue; }
+      const packet = parsePacket(h.message.data);
+      if (!packet.ok || isAnnouncement(packet.value, binding.eid)) continue;
+      this.deps.outbox.reinject(h.sw, h.inPort, h.message.data);
+    }
+  }
+
+  private fail(binding: Binding, flight: Flight, error: unknown): void {
+    this.deps.flights.end(flight);
+    this.deps.counters.failedMoves++;
+    const message = (error as Error).message ?? String(error);
+    this.deps.log.error('migration failed', { eid: binding.eid, error: message });
+    this.deps.emit({ type: 'MIGRATION_FAILED', eid: binding.eid, mac: binding.mac, error: message, at: this.deps.clock.now() });
+  }
+}
+
+export function locatorText(l: Binding['locator']): string {
+  return `${l.subnet}/${formatDpid(l.dpid)}:${l.port}/${l.address}`;
+}

@@ -1,0 +1,111 @@
+// Moves announced ahead. An intent that names the port a VM will appear on (from the hypervisor's
+// tap in OVSDB, or an orchestrator through the API) lets its receive side (phase 1: delivery of
+// its new locator, ARP answers, correspondents' source rewrites) be installed before the VM
+// resumes, with the very locator address the move will get. When its first frame arrives only the
+// send side remains: one barrier round instead of two. Staged rules that the move does not use
+// (the intent expired, or the VM went elsewhere) are reconciled away.
+
+import type { Logger } from '../log.js';
+import { PoolExhaustedError, type Binding, type BindingRegistry, type MigrationIntent, type SubnetMap } from '../mobility/index.js';
+import type { Ipv4 } from '../packet/index.js';
+import { formatDpid } from '../switch/dpid.js';
+import { planBindingChange, type PlanStep } from '../pipeline/index.js';
+import type { Clock, Timer } from './clock.js';
+import type { FabricEvent } from './events.js';
+import type { TableSync, UpdateResult } from './table-sync.js';
+import type { TopologyView } from './topology.js';
+
+interface Staged {
+  readonly intent: MigrationIntent;
+  readonly next: Binding;
+  /** Switches that received staged rules (what a cancellation reconciles). */
+  readonly dpids: readonly string[];
+  readonly timer: Timer;
+}
+
+export interface PrestagerDeps {
+  readonly registry: BindingRegistry;
+  readonly subnets: SubnetMap;
+  readonly sync: TableSync;
+  readonly topology: () => TopologyView;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly emit: (event: FabricEvent) => void;
+  readonly onUpdate: (result: UpdateResult, dpids: string[]) => void;
+  /** Brings these switches to the compiled state (removes what nothing needs any more). */
+  readonly reconcile: (dpids: readonly string[]) => Promise<void>;
+}
+
+const EMPTY_STEP = (name: 'send' | 'cleanup'): PlanStep => ({ name, mods: new Map() });
+
+export class Prestager {
+  private readonly staged = new Map<Ipv4, Staged>();
+
+  constructor(private readonly deps: PrestagerDeps) {}
+
+  /** The prepared binding of a staged move, if any. */
+  get(eid: Ipv4): Binding | undefined {
+    return this.staged.get(eid)?.next;
+  }
+
+  /** Stages the receive side of the move `intent` announces; false when there is nothing to stage. */
+  async stage(intent: MigrationIntent, now: number): Promise<boolean> {
+    const { registry, subnets, clock } = this.deps;
+    const binding = registry.bindings.byEid(intent.eid);
+    if (intent.toDpid === undefined || intent.toPort === undefined || binding === undefined) return false;
+    const subnet = subnets.ofDpid(intent.toDpid);
+    if (subnet === undefined || (binding.locator.dpid === intent.toDpid && binding.locator.port === intent.toPort)) return false;
+    const earlier = this.staged.get(intent.eid);
+    if (earlier !== undefined) await this.cancel(intent.eid, now);
+    const choice = subnet.name === binding.homeSubnet ? 'home' : subnet.name === binding.locator.subnet ? 'keep' : 'allocate';
+    let next: Binding | undefined;
+    try {
+      next = registry.prepareMove(intent.eid, { subnet: subnet.name, dpid: intent.toDpid, port: intent.toPort }, choice, now);
+    } catch (error) {
+      if (!(error instanceof PoolExhaustedError)) throw error;
+      this.deps.log.warn('move not staged: no free locator', { eid: intent.eid, subnet: subnet.name });
+      return false;
+    }
+    if (next === undefined) return false;
+    const { plan } = planBindingChange(binding, next, this.deps.topology().state());
+    const receive = plan.steps[0];
+    const dpids = [...receive.mods.keys()];
+    const timer = clock.setTimeout(() => void this.cancel(intent.eid, clock.now()), Math.max(0, intent.expiresAt - now));
+    timer.unref?.();
+    this.staged.set(intent.eid, { intent, next, dpids, timer });
+    const result = await this.deps.sync.apply({ steps: [receive, EMPTY_STEP('send'), EMPTY_STEP('cleanup')] });
+    this.deps.onUpdate(result, dpids);
+    this.deps.emit({ type: 'MOVE_STAGED', eid: intent.eid, dpid: formatDpid(intent.toDpid), port: intent.toPort, locator: next.locator.address, at: now });
+    this.deps.log.info('move staged ahead', { eid: intent.eid, dpid: formatDpid(intent.toDpid), port: intent.toPort, locator: next.locator.address, source: intent.source, flowMods: result.flowMods });
+    return true;
+  }
+
+  /**
+   * The binding moved: if it went where the staged rules expected, they are its own now;
+   * otherwise they are reconciled away (after the move's own plan, in TableSync's order).
+   */
+  async settle(moved: Binding): Promise<void> {
+    const s = this.take(moved.eid);
+    if (s === undefined) return;
+    const same = s.next.locator.dpid === moved.locator.dpid && s.next.locator.port === moved.locator.port
+      && s.next.locator.address === moved.locator.address && s.next.version === moved.version;
+    if (!same) await this.deps.reconcile(s.dpids);
+  }
+
+  /** The intent expired or was withdrawn: the staged rules go, the locator address is given back. */
+  async cancel(eid: Ipv4, now: number): Promise<void> {
+    const s = this.take(eid);
+    if (s === undefined) return;
+    this.deps.registry.cancelPrepared(eid, now);
+    await this.deps.reconcile(s.dpids);
+    this.deps.log.info('staged move withdrawn', { eid });
+  }
+
+  private take(eid: Ipv4): Staged | undefined {
+    const s = this.staged.get(eid);
+    if (s === undefined) return undefined;
+    this.staged.delete(eid);
+    this.deps.clock.clearTimeout(s.timer);
+    return s;
+  }
+}

@@ -1,0 +1,34 @@
+// What the runtime needs from the switch layer, and nothing more: the switches that are up, their
+// ports, a way to send, and the event streams. SwitchRegistry/SwitchConnection provide it over
+// TCP; tests provide it over FakeFlowTables.
+
+import type { Observable } from 'rxjs';
+import type { FlowRemoved, FlowStats, PacketIn, Port, PortStatus } from '../openflow/index.js';
+import type { FlowStatsFilter, Outgoing } from '../switch/index.js';
+
+export interface FabricSwitch {
+  readonly dpid: bigint;
+  readonly dpidText: string;
+  readonly ports: ReadonlyMap<number, Port>;
+  /** Queues a message; throws when the connection is closed. */
+  send(message: Outgoing): unknown;
+  /** Sends the messages and a barrier; resolves when the barrier reply arrives. */
+  sendBatch(messages: readonly Outgoing[]): Promise<void>;
+  flowStats(filter?: FlowStatsFilter): Promise<FlowStats[]>;
+}
+
+export interface FabricMessage<M> {
+  readonly sw: FabricSwitch;
+  readonly dpid: bigint;
+  readonly message: M;
+}
+
+export interface FabricSwitches {
+  get(dpid: bigint | string): FabricSwitch | undefined;
+  list(): FabricSwitch[];
+  readonly switchUp$: Observable<FabricSwitch>;
+  readonly switchDown$: Observable<FabricSwitch>;
+  readonly packetIn$: Observable<FabricMessage<PacketIn>>;
+  readonly portStatus$: Observable<FabricMessage<PortStatus>>;
+  readonly flowRemoved$: Observable<FabricMessage<FlowRemoved>>;
+}
