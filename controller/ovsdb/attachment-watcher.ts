@@ -64,6 +64,7 @@ export class VmAttachmentWatcher {
   private early: unknown[] | undefined;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private started = false;
   private stopped = false;
 
   constructor(private readonly options: VmAttachmentWatcherOptions) {
@@ -74,8 +75,10 @@ export class VmAttachmentWatcher {
     this.state$ = this.state.asObservable();
   }
 
+  /** Connects, and keeps reconnecting until stop(). Idempotent. */
   start(): void {
-    if (this.stopped || this.session !== undefined || this.state.value === 'connecting') return;
+    if (this.started || this.stopped) return;
+    this.started = true;
     void this.connect();
   }
 
