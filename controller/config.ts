@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { resolveOvsdbTargets } from './ovsdb/target.js';
 
 export interface Config {
   readonly openflow: {
@@ -47,6 +48,14 @@ export interface Config {
     readonly correspondentRules: 'eager' | 'on-demand';
     /** Idle timeout of on-demand correspondent rules. */
     readonly cacheIdleTimeoutSec: number;
+  };
+  readonly hypervisor: {
+    /**
+     * The Open vSwitch database(s) watched for VM attachments (external_ids:attached-mac): 'auto' =
+     * the local socket when it exists, 'off' or null = none, else targets "unix:PATH" / "tcp:HOST:PORT"
+     * separated by commas. ovsdb/target.ts resolveOvsdbTargets() turns it into targets.
+     */
+    readonly ovsdb: string | null;
   };
   /** Managed subnets; the mobility module defines and validates their shape. */
   readonly subnets: readonly unknown[];
@@ -139,6 +148,16 @@ function schema(stdoutIsTTY: boolean) {
       learnIdleTimeoutSec: { doc: 'Idle timeout (s) of learned L2 rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', arg: 'learn-idle-timeout-sec' },
       correspondentRules: { doc: 'eager (every edge) or on-demand (edges with live conversations, idle timeout)', format: ['eager', 'on-demand'], default: 'eager', env: 'SEAMLESS_CORRESPONDENT_RULES', arg: 'correspondent-rules' },
       cacheIdleTimeoutSec: { doc: 'Idle timeout (s) of on-demand correspondent rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_CACHE_IDLE_TIMEOUT_SEC', arg: 'cache-idle-timeout-sec' },
+    },
+    hypervisor: {
+      ovsdb: {
+        doc: 'OVSDB to watch for VM attachments: auto (the local socket when present), off, or unix:PATH / tcp:HOST:PORT, comma-separated',
+        format: (value: unknown) => {
+          if (value !== null && typeof value !== 'string') throw new Error('must be auto, off, or OVSDB targets');
+          resolveOvsdbTargets(value, () => false);
+        },
+        default: 'auto' as string | null, nullable: true, env: 'SEAMLESS_OVSDB', arg: 'ovsdb',
+      },
     },
     subnets: { doc: 'Managed subnets (schema owned by the mobility module); default: the reference lab', format: 'seamless-subnets', default: REFERENCE_LAB_SUBNETS as unknown[] },
   };
