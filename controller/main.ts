@@ -6,8 +6,10 @@ import { config as rxjsConfig } from 'rxjs';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { startApiServer } from './api/index.js';
-import { Fabric } from './fabric/index.js';
-import { BindingRegistry, FileBindingRepository, MigrationIntents, parseSubnets, SubnetMap } from './mobility/index.js';
+import { Fabric, HypervisorSignals } from './fabric/index.js';
+import { formatOvsdbTarget, resolveOvsdbTargets, VmAttachmentWatcher } from './ovsdb/index.js';
+import { existsSync } from 'node:fs';
+import { BindingRegistry, FileBindingRepository, MigrationIntents, parseSubnets, SubnetMap, type BindingService } from './mobility/index.js';
 import { SwitchListener, SwitchRegistry } from './switch/index.js';
 
 export interface Controller {
@@ -62,6 +64,7 @@ export async function startController(config: Config, log: Logger): Promise<Cont
     },
   });
   fabric.start();
+  const watchers = watchHypervisors(config, { bindings: registry.bindings, subnets, intents, fabric, log });
 
   await listener.listen();
   const api = await startApiServer({ switches, subnets, registry, intents, fabric }, {
@@ -71,6 +74,7 @@ export async function startController(config: Config, log: Logger): Promise<Cont
   return {
     config, switches, listener, subnets, registry, intents, fabric, http: api.address,
     async stop() {
+      for (const w of watchers) w.stop();
       await api.close();
       await listener.close();
       fabric.stop();
@@ -79,6 +83,25 @@ export async function startController(config: Config, log: Logger): Promise<Cont
       switches.complete();
     },
   };
+}
+
+/** The OVSDB(s) of the hypervisors: their VM taps announce moves before the VMs resume. */
+function watchHypervisors(
+  config: Config, deps: { bindings: BindingService; subnets: SubnetMap; intents: MigrationIntents; fabric: Fabric; log: Logger },
+): VmAttachmentWatcher[] {
+  const targets = resolveOvsdbTargets(config.hypervisor.ovsdb, existsSync);
+  const log = deps.log.child({ component: 'hypervisor' });
+  const signals = new HypervisorSignals({
+    bindings: deps.bindings, subnets: deps.subnets, intents: deps.intents, log, now: () => Date.now(),
+    announce: (intent) => deps.fabric.announce(intent), withdraw: (eid) => deps.fabric.withdraw(eid),
+  });
+  return targets.map((target) => {
+    const watcher = new VmAttachmentWatcher({ target, log });
+    watcher.attachments$.subscribe((a) => void signals.onAttachment(a));
+    watcher.start();
+    log.info('watching hypervisor taps', { ovsdb: formatOvsdbTarget(target) });
+    return watcher;
+  });
 }
 
 async function main(): Promise<void> {

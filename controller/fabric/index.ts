@@ -7,3 +7,4 @@ export type { VerificationMode } from './verify.js';
 export { L2Learner } from './l2-learner.js';
 export { MigrationLog, type MigrationRecord } from './migration-log.js';
 export { TableSync, type UpdateResult } from './table-sync.js';
+export { HypervisorSignals, intentForAttachment, ATTACHMENT_INTENT_TTL_MS, type AttachmentSignal } from './hypervisor.js';

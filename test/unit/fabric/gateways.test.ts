@@ -1,47 +1,59 @@
+// A moved VM and the router's own addresses (gateways: DNS, NTP, health checks often live there)
+// reach each other both ways, with the router at Linux's defaults: it drops a packet whose source
+// is one of its own addresses (accept_local=0).
+
 import { expect } from 'chai';
-import { Gateways } from '../../../controller/fabric/gateways.js';
-import { parseSubnets, SubnetMap } from '../../../controller/mobility/index.js';
-import { buildArpRequest, parsePacket, type Packet } from '../../../controller/packet/index.js';
+import { FabricLab } from '../../lib/fabric-lab.js';
+import { VM } from '../mobility/fixtures.js';
 
-const subnets = new SubnetMap(parseSubnets([
-  { name: 'A', prefix: '10.0.1.0/24', gateway: { ip: '10.0.1.1', mac: '02:00:00:00:01:01' }, edges: [{ dpid: 1, routerPort: 2 }], locatorPool: '10.0.1.200-10.0.1.250' },
-  { name: 'B', prefix: '10.0.2.0/24', gateway: { ip: '10.0.2.1' }, edges: [{ dpid: 2 }], locatorPool: '10.0.2.200-10.0.2.250' },
-]));
+describe('fabric: a moved VM and the router\'s own addresses', function () {
+  this.timeout(20_000);
+  const GATEWAYS = ['10.0.1.1', '10.0.2.1', '10.0.3.1'];
 
-function arp(senderMac: string, senderIp: string, targetIp: string): Packet {
-  const parsed = parsePacket(buildArpRequest({ senderMac, senderIp, targetIp }));
-  if (!parsed.ok) throw new Error(parsed.error.reason);
-  return parsed.value;
-}
+  for (const [where, to] of [['B', { dpid: 2n, port: 3 }], ['C', { dpid: 3n, port: 4 }]] as const) {
+    it(`moved to ${where}: the VM pings every gateway address and gets the reply from that address`, async () => {
+      const lab = await FabricLab.create();
+      await lab.migrate(to);
+      await lab.settle();
+      for (const gw of GATEWAYS) {
+        lab.net.send(lab.vm, gw, `ping-${gw}>`);
+        await lab.settle(300, 10);
+        const reply = lab.net.lastIp(lab.vm, `ping-${gw}><`);
+        expect(reply, `reply from ${gw}`).to.deep.include({ ipv4_src: gw, ipv4_dst: VM.eid });
+      }
+      expect(lab.net.martians, 'the router never saw its own address come back').to.deep.equal([]);
+      expect(lab.leaks()).to.deep.equal([]);
+      lab.stop();
+    });
 
-describe('Gateways', () => {
-  it('uses configured router ports and gateway MACs', () => {
-    const g = new Gateways(subnets);
-    expect(g.routerPort(1n)).to.equal(2);
-    expect(g.gatewayMac('A')).to.equal('02:00:00:00:01:01');
-    expect(g.routerPort(2n)).to.equal(undefined);
-  });
+    it(`moved to ${where}: the router reaches the VM from its own address (a health check) and the VM answers`, async () => {
+      const lab = await FabricLab.create();
+      await lab.migrate(to);
+      await lab.settle();
+      lab.net.routerSend(VM.eid, 'health>');
+      await lab.settle(300, 10);
+      const got = lab.net.lastIp(lab.vm, 'health>');
+      expect(got, 'delivered to the VM').to.deep.include({ ipv4_src: '10.0.1.1', ipv4_dst: VM.eid });
+      lab.net.send(lab.vm, '10.0.1.1', 'health<');
+      await lab.settle(300, 10);
+      expect(lab.net.routerInbox.map((f) => [f.tag, f.ipv4_src])).to.deep.include(['health<', VM.eid]);
+      expect(lab.net.martians).to.deep.equal([]);
+      lab.stop();
+    });
+  }
 
-  it("learns an unconfigured gateway from the router's own ARP, once", () => {
-    const g = new Gateways(subnets);
-    const learned = g.observe(2n, 7, arp('02:00:00:00:02:01', '10.0.2.1', '10.0.2.20'));
-    expect(learned).to.deep.equal({ subnet: 'B', mac: '02:00:00:00:02:01', dpid: 2n, port: 7 });
-    expect(g.routerPort(2n)).to.equal(7);
-    expect(g.gatewayMac('B')).to.equal('02:00:00:00:02:01');
-    expect(g.observe(2n, 7, arp('02:00:00:00:02:01', '10.0.2.1', '10.0.2.30'))).to.equal(undefined);
-  });
-
-  it('ignores ARP from hosts and does not override configuration', () => {
-    const g = new Gateways(subnets);
-    expect(g.observe(2n, 1, arp('02:00:00:00:02:14', '10.0.2.20', '10.0.2.1'))).to.equal(undefined);
-    expect(g.observe(1n, 5, arp('02:00:00:00:01:99', '10.0.1.1', '10.0.1.20'))).to.equal(undefined);
-    expect(g.routerPort(1n)).to.equal(2);
-  });
-
-  it("tells the router's frames apart by port or by the gateway MAC", () => {
-    const g = new Gateways(subnets);
-    expect(g.isRouterSide(1n, 2, arp('02:00:00:00:01:14', '10.0.1.20', '10.0.1.1'))).to.equal(true);
-    expect(g.isRouterSide(1n, 1, arp('02:00:00:00:01:01', '10.0.1.1', '10.0.1.20'))).to.equal(true);
-    expect(g.isRouterSide(1n, 1, arp('02:00:00:00:01:14', '10.0.1.20', '10.0.1.1'))).to.equal(false);
+  it('negative control: without the gateway alias rules the router drops its own reply as a martian', async () => {
+    const lab = await FabricLab.create();
+    await lab.migrate({ dpid: 2n, port: 3 });
+    await lab.settle();
+    lab.table(1n).applyAll(lab.table(1n).flows(2).filter((f) => f.priority === 260).map((f) => ({
+      type: 'FLOW_MOD', xid: 0, cookie: f.cookie, cookieMask: 0xffffffffffffffffn, tableId: 2, command: 4, idleTimeout: 0, hardTimeout: 0,
+      priority: 260, bufferId: 0xffffffff, outPort: 0xffffffff, outGroup: 0xffffffff, flags: 0, match: f.match, instructions: [],
+    } as const)));
+    lab.net.send(lab.vm, '10.0.1.1', 'ping>');
+    await lab.settle(300, 10);
+    expect(lab.net.lastIp(lab.vm, 'ping><')).to.equal(undefined);
+    expect(lab.net.martians.map((f) => f.ipv4_src)).to.deep.equal(['10.0.1.1']);
+    lab.stop();
   });
 });
