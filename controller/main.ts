@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './log.js';
 import { startApiServer } from './api/index.js';
 import { Fabric } from './fabric/index.js';
 import { BindingRegistry, FileBindingRepository, MigrationIntents, parseSubnets, SubnetMap } from './mobility/index.js';
+import { reservePorts } from './port-reservation.js';
 import { SwitchListener, SwitchRegistry } from './switch/index.js';
 
 export interface Controller {
@@ -42,8 +43,14 @@ export async function startController(config: Config, log: Logger): Promise<Cont
     log.warn('switch error', { dpid: sw.dpidText, error: error.errorName, request: error.request?.type, xid: error.reply.xid }));
 
   const subnets = new SubnetMap(parseSubnets(config.subnets));
+  // Ports before the store: a second instance fails on them without touching the state dir.
+  const ports = await reservePorts([
+    { what: 'OpenFlow', host: config.openflow.host, port: config.openflow.port },
+    { what: 'HTTP', host: config.http.host, port: config.http.port },
+  ]);
   const repository = new FileBindingRepository({ dir: config.state.dir, log: log.child({ component: 'store' }) });
-  const { registry, problems } = await BindingRegistry.open(subnets, repository, { reuseGraceMs: config.mobility.reuseGraceMs });
+  const { registry, problems } = await BindingRegistry.open(subnets, repository, { reuseGraceMs: config.mobility.reuseGraceMs })
+    .catch(async (error: unknown) => { await ports.release(); throw error; });
   for (const problem of problems) log.warn('persisted binding does not fit the config', { problem });
   log.info('bindings loaded', { count: registry.bindings.list().length, stateDir: config.state.dir });
   const intents = new MigrationIntents(subnets);
@@ -63,6 +70,7 @@ export async function startController(config: Config, log: Logger): Promise<Cont
   });
   fabric.start();
 
+  await ports.release();
   await listener.listen();
   const api = await startApiServer({ switches, subnets, registry, intents, fabric }, {
     host: config.http.host, port: config.http.port, token: config.http.token, log,

@@ -1,6 +1,6 @@
 // Bindings: EID -> locator, and the events their mutations produce (each carries the previous value).
 
-import type { Ipv4, Mac } from '../packet/address.js';
+import { isMac, isMulticastMac, ZERO_MAC, type Ipv4, type Mac } from '../packet/address.js';
 
 export interface Locator {
   readonly subnet: string;
@@ -42,3 +42,11 @@ export function sameAttachment(a: Locator, b: Pick<Locator, 'dpid' | 'port'>): b
 
 /** Binding ids live in the upper 32 bits of a flow cookie, below the range Seamless keeps for itself. */
 export const MAX_BINDING_ID = 0x5e9fffff;
+
+/**
+ * A MAC that can identify an endpoint: not the all-zero address (a placeholder that many hosts
+ * send in probes, so whoever claims it squats everyone) and not a group (multicast or broadcast).
+ */
+export function isEndpointMac(mac: unknown): mac is Mac {
+  return isMac(mac) && mac.toLowerCase() !== ZERO_MAC && !isMulticastMac(mac);
+}
