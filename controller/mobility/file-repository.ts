@@ -158,16 +158,8 @@ export class FileBindingRepository implements BindingRepository {
     return image.state;
   }
 
-  /** A new store: the journal's temp file, then the snapshot, then the journal's rename. */
   private async create(): Promise<void> {
-    const store = newStoreId();
-    const head = genesisHead(store);
-    await writeSynced(`${this.journalPath}.tmp`, `${journalHeaderLine({ store, follows: 0, head })}\n`);
-    await writeSynced(`${this.snapshotPath}.tmp`, encodeSnapshot({ store, lastSeq: 0, head }, EMPTY_STATE));
-    await rename(`${this.snapshotPath}.tmp`, this.snapshotPath);
-    await syncDir(this.dir);
-    await rename(`${this.journalPath}.tmp`, this.journalPath);
-    await syncDir(this.dir);
+    const store = await writeNewStore(this.dir, EMPTY_STATE, 0);
     this.log.info('binding store created', { dir: this.dir, store });
   }
 
@@ -228,6 +220,26 @@ export class FileBindingRepository implements BindingRepository {
   private async removeTemp(path: string): Promise<void> {
     await unlink(path).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
   }
+}
+
+/**
+ * Writes a new store holding `state` as of `lastSeq` (0 for an empty one; a migration carries
+ * its old numbering on): the journal's temp file, then the snapshot, then the journal's rename.
+ * A crash before the snapshot's rename leaves no store; after it, load() finishes the rename.
+ * Returns the new store's id.
+ */
+export async function writeNewStore(dir: string, state: PersistedState, lastSeq: number): Promise<string> {
+  const store = newStoreId();
+  const head = genesisHead(store);
+  const snapshotPath = join(dir, SNAPSHOT_FILE);
+  const journalPath = join(dir, JOURNAL_FILE);
+  await writeSynced(`${journalPath}.tmp`, `${journalHeaderLine({ store, follows: lastSeq, head })}\n`);
+  await writeSynced(`${snapshotPath}.tmp`, encodeSnapshot({ store, lastSeq, head }, state));
+  await rename(`${snapshotPath}.tmp`, snapshotPath);
+  await syncDir(dir);
+  await rename(`${journalPath}.tmp`, journalPath);
+  await syncDir(dir);
+  return store;
 }
 
 async function writeSynced(path: string, text: string): Promise<void> {

@@ -16,3 +16,4 @@ export * from './state-dir-lock.js';
 export * from './store-format.js';
 export * from './store-reader.js';
 export * from './subnet.js';
+export * from './store-migration.js';
