@@ -24,29 +24,33 @@ export function bindingToJson(b: Binding): BindingJson {
 
 /** Throws a TypeError naming the first bad field and its value. */
 export function bindingFromJson(raw: unknown): Binding {
-  const o = raw as Partial<BindingJson> | null;
-  const check = (ok: boolean, field: string, value: unknown): void => {
-    if (!ok) throw new TypeError(`bad binding: ${field} ${brief(value)}`);
-  };
-  check(o !== null && typeof o === 'object' && !Array.isArray(o), 'not an object:', raw);
-  const v = o as BindingJson;
-  check(Number.isSafeInteger(v.id) && v.id > 0 && v.id <= MAX_BINDING_ID, 'id', v.id);
-  check(isIpv4(v.eid), 'eid', v.eid);
-  check(isEndpointMac(v.mac), 'mac (not an endpoint MAC)', v.mac);
-  check(isName(v.homeSubnet), 'homeSubnet', v.homeSubnet);
+  // Runs once per stored binding on every start: plain checks, no closures.
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw bad('not an object:', raw);
+  const v = raw as BindingJson;
+  if (!Number.isSafeInteger(v.id) || v.id <= 0 || v.id > MAX_BINDING_ID) throw bad('id', v.id);
+  if (!isIpv4(v.eid)) throw bad('eid', v.eid);
+  if (!isEndpointMac(v.mac)) throw bad('mac (not an endpoint MAC)', v.mac);
+  if (!isName(v.homeSubnet)) throw bad('homeSubnet', v.homeSubnet);
   const loc = v.locator as Partial<BindingJson['locator']> | null;
-  check(loc !== null && typeof loc === 'object', 'locator', loc);
-  check(isName(loc?.subnet), 'locator.subnet', loc?.subnet);
-  check(typeof loc?.dpid === 'string' && /^[0-9a-f]{1,16}$/.test(loc.dpid), 'locator.dpid', loc?.dpid);
-  check(Number.isInteger(loc?.port) && (loc?.port as number) >= 0 && (loc?.port as number) <= 0xffffffff, 'locator.port', loc?.port);
-  check(isIpv4(loc?.address), 'locator.address', loc?.address);
-  check(Number.isSafeInteger(v.version) && v.version >= 1, 'version', v.version);
-  for (const k of ['lastSeen', 'createdAt'] as const) check(Number.isFinite(v[k]), k, v[k]);
+  if (loc === null || typeof loc !== 'object') throw bad('locator', loc);
+  if (!isName(loc.subnet)) throw bad('locator.subnet', loc.subnet);
+  if (typeof loc.dpid !== 'string' || !DPID_HEX.test(loc.dpid)) throw bad('locator.dpid', loc.dpid);
+  if (!Number.isInteger(loc.port) || (loc.port as number) < 0 || (loc.port as number) > 0xffffffff) throw bad('locator.port', loc.port);
+  if (!isIpv4(loc.address)) throw bad('locator.address', loc.address);
+  if (!Number.isSafeInteger(v.version) || v.version < 1) throw bad('version', v.version);
+  if (!Number.isFinite(v.lastSeen)) throw bad('lastSeen', v.lastSeen);
+  if (!Number.isFinite(v.createdAt)) throw bad('createdAt', v.createdAt);
   return {
     id: v.id, eid: v.eid, mac: v.mac.toLowerCase(), homeSubnet: v.homeSubnet,
-    locator: { subnet: v.locator.subnet, dpid: BigInt('0x' + v.locator.dpid), port: v.locator.port, address: v.locator.address },
+    locator: { subnet: loc.subnet, dpid: BigInt('0x' + loc.dpid), port: loc.port as number, address: loc.address },
     version: v.version, lastSeen: v.lastSeen, createdAt: v.createdAt,
   };
+}
+
+const DPID_HEX = /^[0-9a-f]{1,16}$/;
+
+function bad(field: string, value: unknown): TypeError {
+  return new TypeError(`bad binding: ${field} ${brief(value)}`);
 }
 
 export function releasedFromJson(raw: unknown): { subnet: string; address: string; releasedAt: number } {

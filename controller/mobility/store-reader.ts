@@ -85,27 +85,33 @@ async function readSnapshot(path: string): Promise<{ header: SnapshotHeader; led
   let header: SnapshotHeader | undefined;
   let ledger = new BindingLedger();
   let problem: { line: number; text: string } | undefined;
+  let trailer: Line | undefined;
   let last: Line | undefined;
-  for await (const line of readLines(path)) {
-    if (last !== undefined) hash.update(last.bytes); // the trailer (the last line) is not covered
-    last = { ...line, bytes: Buffer.from(line.bytes) }; // hashed one line later: keep our own copy
-    if (problem !== undefined) continue; // keep hashing: a checksum mismatch says more than the first bad line
-    try {
-      if (line.number === 1) {
-        header = snapshotHeaderFromJson(parse(line));
-        ledger = new BindingLedger(header.nextBindingId);
-      } else if (header !== undefined && line.number <= 1 + header.bindings) {
-        ledger.addBinding(bindingFromJson(parse(line)));
-      } else if (header !== undefined && line.number <= 1 + header.bindings + header.released) {
-        ledger.addReleased(releasedFromJson(parse(line)));
+  for await (const batch of readLineBatches(path)) {
+    for (const line of batch) {
+      last = line;
+      // The trailer is the last line and covers every byte before it; no other line starts so.
+      if (line.text.startsWith(TRAILER_START)) { trailer ??= line; continue; }
+      if (trailer !== undefined) problem ??= { line: line.number, text: 'a line after the checksum trailer' };
+      hash.update(line.bytes);
+      if (problem !== undefined) continue; // keep hashing: a checksum mismatch says more than the first bad line
+      try {
+        if (line.number === 1) {
+          header = snapshotHeaderFromJson(parse(line));
+          ledger = new BindingLedger(header.nextBindingId);
+        } else if (header !== undefined && line.number <= 1 + header.bindings) {
+          ledger.addBinding(bindingFromJson(parse(line)));
+        } else if (header !== undefined && line.number <= 1 + header.bindings + header.released) {
+          ledger.addReleased(releasedFromJson(parse(line)));
+        }
+      } catch (error) {
+        problem = { line: line.number, text: (error as Error).message };
       }
-    } catch (error) {
-      problem = { line: line.number, text: (error as Error).message };
     }
   }
   const at = (line: number | undefined): string => (line === undefined ? path : `${path} line ${line}`);
   if (last === undefined) throw new StoreCorruptError(path, 'empty');
-  const sum = last.terminated ? snapshotTrailerSum(tryParse(last.text)) : undefined;
+  const sum = trailer?.terminated === true ? snapshotTrailerSum(tryParse(trailer.text)) : undefined;
   if (sum === undefined) throw new StoreCorruptError(at(last.number), `no checksum trailer: the snapshot is cut short${problem === undefined ? '' : ` (and line ${problem.line}: ${problem.text})`}`);
   if (hash.digest('hex') !== sum) throw new StoreCorruptError(path, `checksum mismatch: the snapshot was altered or damaged${problem === undefined ? '' : ` (first bad line ${problem.line}: ${problem.text})`}`);
   if (problem !== undefined) throw new StoreCorruptError(at(problem.line), problem.text);
@@ -114,6 +120,8 @@ async function readSnapshot(path: string): Promise<{ header: SnapshotHeader; led
   if (last.number !== lines) throw new StoreCorruptError(path, `${last.number} lines, the header announces ${header.bindings} bindings and ${header.released} released addresses (${lines} lines)`);
   return { header, ledger, bytes: last.end };
 }
+
+const TRAILER_START = '{"sha256":';
 
 // ---- journal -----------------------------------------------------------------------------
 
@@ -140,7 +148,7 @@ async function readJournal(path: string, snapshot: SnapshotHeader, ledger: Bindi
   let applied = 0;
   let goodBytes = 0;
   let torn: { line: number; bytes: number } | undefined;
-  for await (const line of readLines(path)) {
+  for await (const batch of readLineBatches(path)) for (const line of batch) {
     if (header === undefined) {
       header = headerOf(line, path);
       checkFits(header, snapshot, path, snapshotPath);
@@ -211,26 +219,34 @@ interface Line {
   readonly terminated: boolean;
 }
 
-/** The lines of a file, streamed with their byte offsets; a line past MAX_RECORD_BYTES is damage. */
+/**
+ * The lines of a file, streamed with their byte offsets, a chunk's worth at a time (one await per
+ * megabyte, not per line); a line past MAX_RECORD_BYTES is damage.
+ */
 async function* readLines(path: string): AsyncGenerator<Line> {
+  for await (const batch of readLineBatches(path)) yield* batch;
+}
+
+async function* readLineBatches(path: string): AsyncGenerator<Line[]> {
   let carry = Buffer.alloc(0);
   let offset = 0;
   let number = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     const buf = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+    const batch: Line[] = [];
     let from = 0;
     for (let nl = buf.indexOf(10, from); nl !== -1; nl = buf.indexOf(10, from)) {
       number++;
-      const bytes = buf.subarray(from, nl + 1);
-      if (bytes.length > MAX_RECORD_BYTES) throw new StoreCorruptError(`${path} line ${number}`, `longer than ${MAX_RECORD_BYTES} bytes`);
-      yield { text: buf.toString('utf8', from, nl), bytes, number, start: offset + from, end: offset + nl + 1, terminated: true };
+      if (nl + 1 - from > MAX_RECORD_BYTES) throw new StoreCorruptError(`${path} line ${number}`, `longer than ${MAX_RECORD_BYTES} bytes`);
+      batch.push({ text: buf.toString('utf8', from, nl), bytes: buf.subarray(from, nl + 1), number, start: offset + from, end: offset + nl + 1, terminated: true });
       from = nl + 1;
     }
+    yield batch;
     offset += from;
     carry = Buffer.from(buf.subarray(from));
     if (carry.length > MAX_RECORD_BYTES) throw new StoreCorruptError(`${path} line ${number + 1}`, `longer than ${MAX_RECORD_BYTES} bytes`);
   }
-  if (carry.length > 0) yield { text: carry.toString('utf8'), bytes: carry, number: number + 1, start: offset, end: offset + carry.length, terminated: false };
+  if (carry.length > 0) yield [{ text: carry.toString('utf8'), bytes: carry, number: number + 1, start: offset, end: offset + carry.length, terminated: false }];
 }
 
 function parse(line: Line): unknown {
