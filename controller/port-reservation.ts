@@ -2,6 +2,10 @@
 // before the state dir is opened, so a second instance fails on its ports before it touches
 // the binding store. The servers proper take the ports over once the store is loaded (they
 // need it); in between, connections are refused as if nothing listened yet (switches retry).
+// Between release() and the server's listen() (the same tick of start-up) another process could
+// take the port; the server's listen then fails and start-up stops, after the store was opened
+// under its lock, so nothing is corrupted. Listeners that could bind first and start serving
+// later would close that window, at the price of changes in switch/ and api/.
 
 import { createServer, type Server } from 'node:net';
 
