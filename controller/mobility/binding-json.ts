@@ -1,8 +1,8 @@
 // The JSON form of bindings and binding events, shared by every store (dpids as hex text, since
 // JSON has no bigint). Parsing checks every field and names the first bad one.
 
-import { isIpv4 } from '../packet/address.js';
-import { isEndpointMac, MAX_BINDING_ID, type Binding, type BindingEvent } from './binding.js';
+import { isIpv4, isMac } from '../packet/address.js';
+import { isIdentityMac, MAX_BINDING_ID, type Binding, type BindingEvent } from './binding.js';
 
 export interface BindingJson {
   id: number; eid: string; mac: string; homeSubnet: string;
@@ -29,7 +29,7 @@ export function bindingFromJson(raw: unknown): Binding {
   const v = raw as BindingJson;
   if (!Number.isSafeInteger(v.id) || v.id <= 0 || v.id > MAX_BINDING_ID) throw bad('id', v.id);
   if (!isIpv4(v.eid)) throw bad('eid', v.eid);
-  if (!isEndpointMac(v.mac)) throw bad('mac (not an endpoint MAC)', v.mac);
+  if (!isMac(v.mac) || !isIdentityMac(v.mac)) throw bad('mac (not an endpoint MAC)', v.mac);
   if (!isName(v.homeSubnet)) throw bad('homeSubnet', v.homeSubnet);
   const loc = v.locator as Partial<BindingJson['locator']> | null;
   if (loc === null || typeof loc !== 'object') throw bad('locator', loc);

@@ -2,7 +2,7 @@
 // the resulting events. Still pure apart from the repository it was given.
 
 import type { Ipv4 } from '../packet/address.js';
-import { isAway, isEndpointMac, type Binding, type BindingEvent, type Locator } from './binding.js';
+import { isAway, isIdentityMac, type Binding, type BindingEvent, type Locator } from './binding.js';
 import { BindingStore, type BindingService } from './binding-store.js';
 import { LocatorPool } from './locator-pool.js';
 import type { MoveDecision } from './move-detector.js';
@@ -67,7 +67,7 @@ export class BindingRegistry {
 
   /**
    * Applies a decision. learn-new and move return their event (already journaled, durable after
-   * flush()); learn-new of a MAC that is no endpoint identity (isEndpointMac) changes nothing;
+   * flush()); learn-new of a MAC that is no endpoint identity (isIdentityMac) changes nothing;
    * same-place only refreshes lastSeen; the other kinds change nothing.
    * Throws PoolExhaustedError (nothing changed) when a move needs a locator and none is free.
    */
@@ -75,7 +75,7 @@ export class BindingRegistry {
     switch (decision.kind) {
       case 'learn-new': {
         const { eid, mac, at } = decision;
-        if (!isEndpointMac(mac)) return undefined; // the all-zero and group MACs identify no one
+        if (!isIdentityMac(mac)) return undefined; // the all-zero and group MACs identify no one
         return this.record(this.store.add({ eid, mac, homeSubnet: at.subnet, dpid: at.dpid, port: at.port }, now));
       }
       case 'same-place':

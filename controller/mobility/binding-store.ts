@@ -2,7 +2,7 @@
 // nothing when nothing changed; BindingService is the read-only view everyone else gets.
 
 import { normalizeMac, type Ipv4, type Mac } from '../packet/address.js';
-import { isEndpointMac, MAX_BINDING_ID, type Binding, type BindingEvent, type Locator } from './binding.js';
+import { isIdentityMac, MAX_BINDING_ID, type Binding, type BindingEvent, type Locator } from './binding.js';
 
 export interface BindingService {
   byEid(eid: Ipv4): Binding | undefined;
@@ -79,7 +79,7 @@ export class BindingStore implements BindingService {
    * Throws TypeError for a MAC that identifies no endpoint (all-zero, multicast, broadcast).
    */
   add(input: NewBinding, now: number): BindingEvent | undefined {
-    if (!isEndpointMac(input.mac)) throw new TypeError(`not an endpoint MAC: ${JSON.stringify(input.mac)}`);
+    if (!isIdentityMac(normalizeMac(input.mac))) throw new TypeError(`not an endpoint MAC: ${JSON.stringify(input.mac)}`);
     if (this.byEidMap.has(input.eid)) return undefined;
     if (this.next > MAX_BINDING_ID) throw new BindingConflictError(`binding ids exhausted (${MAX_BINDING_ID})`);
     const binding: Binding = {

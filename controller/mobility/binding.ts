@@ -1,6 +1,6 @@
 // Bindings: EID -> locator, and the events their mutations produce (each carries the previous value).
 
-import { isMac, isMulticastMac, ZERO_MAC, type Ipv4, type Mac } from '../packet/address.js';
+import { isMulticastMac, ZERO_MAC, type Ipv4, type Mac } from '../packet/address.js';
 
 export interface Locator {
   readonly subnet: string;
@@ -44,9 +44,10 @@ export function sameAttachment(a: Locator, b: Pick<Locator, 'dpid' | 'port'>): b
 export const MAX_BINDING_ID = 0x5e9fffff;
 
 /**
- * A MAC that can identify an endpoint: not the all-zero address (a placeholder that many hosts
- * send in probes, so whoever claims it squats everyone) and not a group (multicast or broadcast).
+ * A MAC that can identify an endpoint: not the all-zero address (a placeholder, so whoever claims
+ * it squats everyone) and not a group (multicast or broadcast). Checked where a sighting is made,
+ * where a binding is made, and where a stored one is read back.
  */
-export function isEndpointMac(mac: unknown): mac is Mac {
-  return isMac(mac) && mac.toLowerCase() !== ZERO_MAC && !isMulticastMac(mac);
+export function isIdentityMac(mac: Mac): boolean {
+  return !isMulticastMac(mac) && mac !== ZERO_MAC;
 }
