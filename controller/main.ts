@@ -10,6 +10,7 @@ import { Fabric, HypervisorSignals } from './fabric/index.js';
 import { formatOvsdbTarget, resolveOvsdbTargets, VmAttachmentWatcher } from './ovsdb/index.js';
 import { existsSync } from 'node:fs';
 import { BindingRegistry, FileBindingRepository, MigrationIntents, parseSubnets, SubnetMap, type BindingService } from './mobility/index.js';
+import { reservePorts } from './port-reservation.js';
 import { SwitchListener, SwitchRegistry } from './switch/index.js';
 
 export interface Controller {
@@ -44,8 +45,14 @@ export async function startController(config: Config, log: Logger): Promise<Cont
     log.warn('switch error', { dpid: sw.dpidText, error: error.errorName, request: error.request?.type, xid: error.reply.xid }));
 
   const subnets = new SubnetMap(parseSubnets(config.subnets));
+  // Ports before the store: a second instance fails on them without touching the state dir.
+  const ports = await reservePorts([
+    { what: 'OpenFlow', host: config.openflow.host, port: config.openflow.port },
+    { what: 'HTTP', host: config.http.host, port: config.http.port },
+  ]);
   const repository = new FileBindingRepository({ dir: config.state.dir, log: log.child({ component: 'store' }) });
-  const { registry, problems } = await BindingRegistry.open(subnets, repository, { reuseGraceMs: config.mobility.reuseGraceMs });
+  const { registry, problems } = await BindingRegistry.open(subnets, repository, { reuseGraceMs: config.mobility.reuseGraceMs })
+    .catch(async (error: unknown) => { await ports.release(); throw error; });
   for (const problem of problems) log.warn('persisted binding does not fit the config', { problem });
   log.info('bindings loaded', { count: registry.bindings.list().length, stateDir: config.state.dir });
   const intents = new MigrationIntents(subnets);
@@ -66,6 +73,7 @@ export async function startController(config: Config, log: Logger): Promise<Cont
   fabric.start();
   const watchers = watchHypervisors(config, { bindings: registry.bindings, subnets, intents, fabric, log });
 
+  await ports.release();
   await listener.listen();
   const api = await startApiServer({ switches, subnets, registry, intents, fabric }, {
     host: config.http.host, port: config.http.port, token: config.http.token, log,

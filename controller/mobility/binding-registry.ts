@@ -2,7 +2,7 @@
 // the resulting events. Still pure apart from the repository it was given.
 
 import type { Ipv4 } from '../packet/address.js';
-import { isAway, type Binding, type BindingEvent, type Locator } from './binding.js';
+import { isAway, isIdentityMac, type Binding, type BindingEvent, type Locator } from './binding.js';
 import { BindingStore, type BindingService } from './binding-store.js';
 import { LocatorPool } from './locator-pool.js';
 import type { MoveDecision } from './move-detector.js';
@@ -32,17 +32,25 @@ export class BindingRegistry {
     }
   }
 
-  /** Loads the persisted state; `problems` lists what no longer fits the subnet config. */
+  /**
+   * Loads the persisted state; `problems` lists what no longer fits the subnet config. A binding
+   * dropped for that reason is journaled as removed, so the store's history keeps matching what
+   * the registry holds (a new binding for its EID later must not look like a duplicate).
+   */
   static async open(
-    subnets: SubnetMap, repository: BindingRepository, options: Partial<BindingRegistryOptions> = {},
+    subnets: SubnetMap, repository: BindingRepository, options: Partial<BindingRegistryOptions> & { readonly now?: number } = {},
   ): Promise<{ registry: BindingRegistry; problems: string[] }> {
     const state = await repository.load();
     const problems: string[] = [];
+    const now = options.now ?? Date.now();
     const kept = state.bindings.filter((b) => {
       const missing = [b.homeSubnet, b.locator.subnet].find((name) => subnets.get(name) === undefined);
-      if (missing !== undefined) problems.push(`binding ${b.eid} (id ${b.id}) dropped: subnet ${missing} is no longer configured`);
-      return missing === undefined;
+      if (missing === undefined) return true;
+      problems.push(`binding ${b.eid} (id ${b.id}) dropped: subnet ${missing} is no longer configured`);
+      repository.append({ type: 'BINDING_REMOVED', binding: b, previous: b, at: now });
+      return false;
     });
+    if (kept.length < state.bindings.length) await repository.flush();
     const store = new BindingStore({ bindings: kept, nextId: state.nextBindingId });
     const registry = new BindingRegistry(subnets, store, repository, { reuseGraceMs: options.reuseGraceMs ?? DEFAULT_REUSE_GRACE_MS });
     registry.restorePools(state, problems);
@@ -59,13 +67,15 @@ export class BindingRegistry {
 
   /**
    * Applies a decision. learn-new and move return their event (already journaled, durable after
-   * flush()); same-place only refreshes lastSeen; the other kinds change nothing.
+   * flush()); learn-new of a MAC that is no endpoint identity (isIdentityMac) changes nothing;
+   * same-place only refreshes lastSeen; the other kinds change nothing.
    * Throws PoolExhaustedError (nothing changed) when a move needs a locator and none is free.
    */
   apply(decision: MoveDecision, now: number): BindingEvent | undefined {
     switch (decision.kind) {
       case 'learn-new': {
         const { eid, mac, at } = decision;
+        if (!isIdentityMac(mac)) return undefined; // the all-zero and group MACs identify no one
         return this.record(this.store.add({ eid, mac, homeSubnet: at.subnet, dpid: at.dpid, port: at.port }, now));
       }
       case 'same-place':

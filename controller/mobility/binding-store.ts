@@ -2,7 +2,7 @@
 // nothing when nothing changed; BindingService is the read-only view everyone else gets.
 
 import { normalizeMac, type Ipv4, type Mac } from '../packet/address.js';
-import { MAX_BINDING_ID, type Binding, type BindingEvent, type Locator } from './binding.js';
+import { isIdentityMac, MAX_BINDING_ID, type Binding, type BindingEvent, type Locator } from './binding.js';
 
 export interface BindingService {
   byEid(eid: Ipv4): Binding | undefined;
@@ -74,8 +74,12 @@ export class BindingStore implements BindingService {
     return [...this.byEidMap.values()].sort((a, b) => a.id - b.id);
   }
 
-  /** A new binding at home (locator address = EID). Nothing if the EID is already bound. */
+  /**
+   * A new binding at home (locator address = EID). Nothing if the EID is already bound.
+   * Throws TypeError for a MAC that identifies no endpoint (all-zero, multicast, broadcast).
+   */
   add(input: NewBinding, now: number): BindingEvent | undefined {
+    if (!isIdentityMac(normalizeMac(input.mac))) throw new TypeError(`not an endpoint MAC: ${JSON.stringify(input.mac)}`);
     if (this.byEidMap.has(input.eid)) return undefined;
     if (this.next > MAX_BINDING_ID) throw new BindingConflictError(`binding ids exhausted (${MAX_BINDING_ID})`);
     const binding: Binding = {

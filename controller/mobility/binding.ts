@@ -1,6 +1,6 @@
 // Bindings: EID -> locator, and the events their mutations produce (each carries the previous value).
 
-import type { Ipv4, Mac } from '../packet/address.js';
+import { isMulticastMac, ZERO_MAC, type Ipv4, type Mac } from '../packet/address.js';
 
 export interface Locator {
   readonly subnet: string;
@@ -42,3 +42,12 @@ export function sameAttachment(a: Locator, b: Pick<Locator, 'dpid' | 'port'>): b
 
 /** Binding ids live in the upper 32 bits of a flow cookie, below the range Seamless keeps for itself. */
 export const MAX_BINDING_ID = 0x5e9fffff;
+
+/**
+ * A MAC that can identify an endpoint: not the all-zero address (a placeholder, so whoever claims
+ * it squats everyone) and not a group (multicast or broadcast). Checked where a sighting is made,
+ * where a binding is made, and where a stored one is read back.
+ */
+export function isIdentityMac(mac: Mac): boolean {
+  return !isMulticastMac(mac) && mac !== ZERO_MAC;
+}

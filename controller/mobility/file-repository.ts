@@ -1,40 +1,61 @@
-// FileBindingRepository: an append-only JSON-lines journal fsync'd on flush, compacted into a
-// snapshot written atomically (temp file, fsync, rename, fsync of the directory).
-// Every journal record has a sequence number and the snapshot remembers the last one it
-// covers, so a crash between the snapshot's rename and the journal's truncation replays nothing
-// twice. A torn last line (a crash in the middle of a write) is dropped with a warning.
+// FileBindingRepository: the binding store of one process, in a state dir (format in
+// store-format.ts). load() locks the dir before reading anything, then verifies every byte
+// (store-reader.ts); a torn last record is cut with a warning, anything else is refused.
+// Events are journaled as checksummed, chained JSON lines, fsync'd on flush; a compaction
+// writes a snapshot atomically and starts a new journal after it:
+//   journal-flush     records up to the snapshot's seq are written and fsync'd first
+//   snapshot-write    temp file, fsync
+//   snapshot-rename   over the old snapshot (a crash from here on: the old journal still
+//   snapshot-dir-sync holds the snapshot's last record, so the pair still verifies)
+//   journal-write     the new journal (a header following the snapshot) in a temp file, fsync
+//   journal-rename    over the old journal
+//   journal-dir-sync
+// A crash between any two steps leaves a state dir that loads to the same bindings.
 
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../log.js';
 import type { BindingEvent } from './binding.js';
-import {
-  applyEvents, EMPTY_STATE, eventFromJson, eventToJson, stateFromJson, stateToJson,
-  type BindingRepository, type PersistedState,
-} from './repository.js';
+import { eventToJson } from './binding-json.js';
+import type { BindingRepository, PersistedState } from './repository.js';
+import { EMPTY_STATE } from './repository.js';
+import { StateDirLock } from './state-dir-lock.js';
+import { encodeSnapshot, genesisHead, JOURNAL_FILE, journalHeaderLine, newStoreId, seal, SNAPSHOT_FILE } from './store-format.js';
+import { readStore } from './store-reader.js';
 
-export const SNAPSHOT_FILE = 'bindings.snapshot.json';
-export const JOURNAL_FILE = 'bindings.journal.jsonl';
-
-export class JournalCorruptError extends Error {
-  override readonly name = 'JournalCorruptError';
-}
+export type CompactionStep =
+  | 'journal-flush' | 'snapshot-write' | 'snapshot-rename' | 'snapshot-dir-sync'
+  | 'journal-write' | 'journal-rename' | 'journal-dir-sync';
 
 export interface FileBindingRepositoryOptions {
   readonly dir: string;
   /** Journal size after which needsCompaction() says yes. Default 1 MiB. */
   readonly compactAfterBytes?: number;
   readonly log?: Logger;
+  /** Called before each step of a compaction (tests throw here to stop it as a crash would). */
+  readonly beforeStep?: (step: CompactionStep) => void;
+}
+
+interface PendingRecord {
+  readonly seq: number;
+  readonly text: string;
 }
 
 export class FileBindingRepository implements BindingRepository {
   private readonly dir: string;
   private readonly compactAfterBytes: number;
   private readonly log: Logger;
+  private readonly beforeStep: (step: CompactionStep) => void;
+  private lock: StateDirLock | undefined;
   private journal: FileHandle | undefined;
+  private storeId = '';
   private journalBytes = 0;
+  /** The last appended record and its chain value (the next record chains from it). */
   private seq = 0;
-  private pending: string[] = [];
+  private head = '';
+  private pending: PendingRecord[] = [];
+  /** Set when a failed write could not be undone: the journal's end is unknown. */
+  private broken: Error | undefined;
   /** File operations run one at a time, in call order. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -42,63 +63,54 @@ export class FileBindingRepository implements BindingRepository {
     this.dir = options.dir;
     this.compactAfterBytes = options.compactAfterBytes ?? 1 << 20;
     this.log = options.log ?? silentLogger;
+    this.beforeStep = options.beforeStep ?? (() => undefined);
   }
 
   get snapshotPath(): string { return join(this.dir, SNAPSHOT_FILE); }
   get journalPath(): string { return join(this.dir, JOURNAL_FILE); }
 
   async load(): Promise<PersistedState> {
+    if (this.lock !== undefined) throw new Error('FileBindingRepository: already loaded');
     await mkdir(this.dir, { recursive: true });
-    const snapshot = await this.readSnapshot();
-    const { events, lastSeq, goodBytes } = await this.readJournal(snapshot.lastSeq);
-    this.seq = lastSeq;
-    await this.journal?.close();
-    this.journal = await open(this.journalPath, 'a');
-    const size = (await this.journal.stat()).size;
-    if (size > goodBytes) {
-      // Cut the torn tail so the next record starts on a line of its own.
-      await this.journal.truncate(goodBytes);
-      await this.journal.sync();
+    this.lock = await StateDirLock.acquire(this.dir, this.log);
+    try {
+      return await this.open();
+    } catch (error) {
+      await this.journal?.close().catch(() => undefined);
+      this.journal = undefined;
+      await this.lock.release();
+      this.lock = undefined;
+      throw error;
     }
-    this.journalBytes = goodBytes;
-    return applyEvents(snapshot.state, events);
   }
 
   append(event: BindingEvent): void {
     this.seq++;
-    this.pending.push(JSON.stringify(eventToJson(event, this.seq)) + '\n');
+    const { line, sum } = seal(JSON.stringify(eventToJson(event, this.seq)), this.head);
+    this.head = sum;
+    this.pending.push({ seq: this.seq, text: `${line}\n` });
   }
 
   flush(): Promise<void> {
-    const text = this.pending.join('');
-    this.pending = [];
-    return this.enqueue(async () => {
-      if (text === '') return;
-      const fh = this.requireOpen();
-      await fh.write(text);
-      await fh.sync();
-      this.journalBytes += Buffer.byteLength(text);
-    });
+    // Only what was appended before this call: a record appended later may belong after a
+    // compaction queued in between, in the journal that compaction starts.
+    const upTo = this.seq;
+    return this.enqueue(() => this.writePending(upTo));
   }
 
   compact(state: PersistedState): Promise<void> {
     const lastSeq = this.seq;
-    this.pending = []; // covered by `state`
+    const head = this.head;
     return this.enqueue(async () => {
-      const tmp = `${this.snapshotPath}.tmp`;
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(JSON.stringify(stateToJson(state, lastSeq)) + '\n');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.snapshotPath);
+      this.beforeStep('journal-flush');
+      await this.writePending(lastSeq);
+      this.beforeStep('snapshot-write');
+      await writeSynced(`${this.snapshotPath}.tmp`, encodeSnapshot({ store: this.storeId, lastSeq, head }, state));
+      this.beforeStep('snapshot-rename');
+      await rename(`${this.snapshotPath}.tmp`, this.snapshotPath);
+      this.beforeStep('snapshot-dir-sync');
       await syncDir(this.dir);
-      const journal = this.requireOpen();
-      await journal.truncate(0);
-      await journal.sync();
-      this.journalBytes = 0;
+      await this.startJournal(lastSeq, head);
     });
   }
 
@@ -110,6 +122,88 @@ export class FileBindingRepository implements BindingRepository {
     await this.queue;
     await this.journal?.close();
     this.journal = undefined;
+    await this.lock?.release();
+    this.lock = undefined;
+  }
+
+  private async open(): Promise<PersistedState> {
+    let image = await readStore(this.dir);
+    if (image === undefined) {
+      await this.create();
+      image = await readStore(this.dir);
+      if (image === undefined) throw new Error(`${this.dir}: the new binding store vanished`);
+    }
+    const { journal } = image;
+    if (journal.fromTemp) { // a creation that stopped before its last rename: finish it
+      await rename(journal.file, this.journalPath);
+      await syncDir(this.dir);
+    }
+    await this.removeTemp(`${this.snapshotPath}.tmp`);
+    await this.removeTemp(`${this.journalPath}.tmp`);
+    this.journal = await open(this.journalPath, 'r+');
+    if (journal.torn !== undefined) {
+      // Cut the torn tail so the next record starts on a line of its own.
+      this.log.warn('binding journal: dropping a torn last record (a crash during an append)', { file: this.journalPath, line: journal.torn.line, bytes: journal.torn.bytes });
+      await this.journal.truncate(journal.goodBytes);
+      await this.journal.sync();
+    }
+    this.storeId = image.storeId;
+    this.seq = journal.lastSeq;
+    this.head = journal.head;
+    this.journalBytes = journal.goodBytes;
+    this.log.info('binding store verified', {
+      dir: this.dir, bindings: image.state.bindings.length, snapshotSeq: image.snapshot.lastSeq,
+      journalRecords: journal.records, lastSeq: journal.lastSeq,
+    });
+    return image.state;
+  }
+
+  private async create(): Promise<void> {
+    const store = await writeNewStore(this.dir, EMPTY_STATE, 0);
+    this.log.info('binding store created', { dir: this.dir, store });
+  }
+
+  /** Replaces the journal by an empty one that follows `lastSeq` (the snapshot just written). */
+  private async startJournal(lastSeq: number, head: string): Promise<void> {
+    const temp = `${this.journalPath}.tmp`;
+    this.beforeStep('journal-write');
+    const header = `${journalHeaderLine({ store: this.storeId, follows: lastSeq, head })}\n`;
+    const fh = await open(temp, 'w+');
+    try {
+      await fh.write(header);
+      await fh.sync();
+      this.beforeStep('journal-rename');
+      await rename(temp, this.journalPath);
+    } catch (error) {
+      await fh.close();
+      throw error;
+    }
+    // From the rename on, the new file is the journal: later records go there whatever follows.
+    await this.journal?.close().catch(() => undefined);
+    this.journal = fh;
+    this.journalBytes = Buffer.byteLength(header);
+    this.beforeStep('journal-dir-sync');
+    await syncDir(this.dir);
+  }
+
+  /** Writes the pending records up to `upTo` and fsyncs; on failure they stay pending. */
+  private async writePending(upTo: number): Promise<void> {
+    if (this.broken !== undefined) throw new Error(`binding journal unusable since a failed write (${this.broken.message}); restart the controller to recover`);
+    const count = this.pending.findIndex((r) => r.seq > upTo);
+    const batch = count === -1 ? this.pending : this.pending.slice(0, count);
+    if (batch.length === 0) return;
+    const fh = this.requireOpen();
+    const text = batch.map((r) => r.text).join('');
+    try {
+      await fh.write(text, this.journalBytes);
+      await fh.sync();
+    } catch (error) {
+      // Undo a partial write so the retry starts on a clean line.
+      await fh.truncate(this.journalBytes).catch((undo: unknown) => { this.broken = undo as Error; });
+      throw error;
+    }
+    this.pending = this.pending.slice(batch.length);
+    this.journalBytes += Buffer.byteLength(text);
   }
 
   private enqueue(op: () => Promise<void>): Promise<void> {
@@ -123,55 +217,38 @@ export class FileBindingRepository implements BindingRepository {
     return this.journal;
   }
 
-  private async readSnapshot(): Promise<{ state: PersistedState; lastSeq: number }> {
-    const text = await readIfExists(this.snapshotPath);
-    if (text === undefined) return { state: EMPTY_STATE, lastSeq: 0 };
-    try {
-      return stateFromJson(JSON.parse(text));
-    } catch (error) {
-      throw new JournalCorruptError(`${this.snapshotPath}: ${(error as Error).message}`);
-    }
-  }
-
-  private async readJournal(afterSeq: number): Promise<{ events: BindingEvent[]; lastSeq: number; goodBytes: number }> {
-    const text = (await readIfExists(this.journalPath)) ?? '';
-    const lines = text.split('\n');
-    const events: BindingEvent[] = [];
-    let lastSeq = afterSeq;
-    let goodBytes = 0;
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i] ?? '';
-      const complete = i < lines.length - 1;
-      if (line === '' && !complete) break;
-      const record = parseRecord(line);
-      if (record === undefined || !complete) {
-        if (i < lines.length - 2) throw new JournalCorruptError(`${this.journalPath}: unreadable record on line ${i + 1}`);
-        this.log.warn('binding journal: dropping a torn last record', { file: this.journalPath, line: i + 1, bytes: Buffer.byteLength(line) });
-        break;
-      }
-      goodBytes += Buffer.byteLength(line) + 1;
-      if (record.seq <= afterSeq) continue; // already in the snapshot
-      events.push(record.event);
-      lastSeq = Math.max(lastSeq, record.seq);
-    }
-    return { events, lastSeq, goodBytes };
+  private async removeTemp(path: string): Promise<void> {
+    await unlink(path).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'ENOENT') throw error; });
   }
 }
 
-function parseRecord(line: string): ReturnType<typeof eventFromJson> | undefined {
-  try {
-    return eventFromJson(JSON.parse(line));
-  } catch {
-    return undefined;
-  }
+/**
+ * Writes a new store holding `state` as of `lastSeq` (0 for an empty one; a migration carries
+ * its old numbering on): the journal's temp file, then the snapshot, then the journal's rename.
+ * A crash before the snapshot's rename leaves no store; after it, load() finishes the rename.
+ * Returns the new store's id.
+ */
+export async function writeNewStore(dir: string, state: PersistedState, lastSeq: number): Promise<string> {
+  const store = newStoreId();
+  const head = genesisHead(store);
+  const snapshotPath = join(dir, SNAPSHOT_FILE);
+  const journalPath = join(dir, JOURNAL_FILE);
+  await writeSynced(`${journalPath}.tmp`, `${journalHeaderLine({ store, follows: lastSeq, head })}\n`);
+  await writeSynced(`${snapshotPath}.tmp`, encodeSnapshot({ store, lastSeq, head }, state));
+  await rename(`${snapshotPath}.tmp`, snapshotPath);
+  await syncDir(dir);
+  await rename(`${journalPath}.tmp`, journalPath);
+  await syncDir(dir);
+  return store;
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
+async function writeSynced(path: string, text: string): Promise<void> {
+  const fh = await open(path, 'w');
   try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 

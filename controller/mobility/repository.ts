@@ -1,9 +1,13 @@
-// Durable binding state behind an interface: the journal of binding events plus snapshots.
+// Durable binding state behind an interface: what a store must give back on load and keep on
+// append/flush/compact. Two implementations: the file store (one process, a journal with
+// snapshots in a state dir) and the in-memory one (tests, no state dir); a networked store
+// implements the same interface.
 // The pool state is part of it (released addresses and when), derived from the events:
 // a move or removal away from home releases the previous locator address at the event's time.
 
-import { isIpv4, isMac, type Ipv4 } from '../packet/address.js';
-import { isAway, type Binding, type BindingEvent } from './binding.js';
+import type { Ipv4 } from '../packet/address.js';
+import type { Binding, BindingEvent } from './binding.js';
+import { BindingLedger } from './binding-ledger.js';
 
 export interface ReleasedAddress {
   readonly subnet: string;
@@ -19,40 +23,45 @@ export interface PersistedState {
 
 export const EMPTY_STATE: PersistedState = { nextBindingId: 1, bindings: [], released: [] };
 
+/**
+ * The store holds something that is not a consistent binding history (a damaged or altered file,
+ * a value that does not parse, an event that does not follow from the state before it).
+ * `where` names the place: a file and line, a key.
+ */
+export class StoreCorruptError extends Error {
+  override readonly name = 'StoreCorruptError';
+  constructor(readonly where: string, readonly problem: string) {
+    super(`${where}: ${problem}`);
+  }
+}
+
 export interface BindingRepository {
-  /** The state as of the last durable event. */
+  /**
+   * The state as of the last durable event, checked: it throws StoreCorruptError rather than
+   * return a state it cannot vouch for. A store with a single owner claims it here first (the
+   * file store locks its directory) and throws when another process holds it.
+   */
   load(): Promise<PersistedState>;
-  /** Queues an event; durable after the next flush(). */
+  /** Queues an event; durable after the next flush(). Events must follow from the loaded state. */
   append(event: BindingEvent): void;
+  /** Makes every event appended so far durable. A failed flush is retried by the next one. */
   flush(): Promise<void>;
   /** Replaces everything appended so far by `state` (which must include those events). */
   compact(state: PersistedState): Promise<void>;
   /** The journal has grown enough that a compaction would pay off. */
   needsCompaction(): boolean;
-  /** Waits for queued writes and releases files. */
+  /** Waits for queued writes and releases what load() claimed. */
   close(): Promise<void>;
 }
 
-/** Folds events into a state: how a journal is replayed on top of a snapshot. */
+/**
+ * Folds events into a state: how a journal is replayed on top of a snapshot. Throws
+ * BindingStateError when the state or an event is inconsistent (see BindingLedger).
+ */
 export function applyEvents(state: PersistedState, events: Iterable<BindingEvent>): PersistedState {
-  const bindings = new Map(state.bindings.map((b) => [b.eid, b]));
-  const released = new Map(state.released.map((r) => [`${r.subnet}/${r.address}`, r]));
-  let nextBindingId = state.nextBindingId;
-  for (const e of events) {
-    const before = e.type === 'BINDING_ADDED' ? undefined : e.previous;
-    const after = e.type === 'BINDING_REMOVED' ? undefined : e.binding;
-    if (before !== undefined && isAway(before) && before.locator.address !== after?.locator.address) {
-      const { subnet, address } = before.locator;
-      released.set(`${subnet}/${address}`, { subnet, address, releasedAt: e.at });
-    }
-    if (after === undefined) bindings.delete(e.binding.eid);
-    else {
-      bindings.set(after.eid, after);
-      released.delete(`${after.locator.subnet}/${after.locator.address}`);
-    }
-    nextBindingId = Math.max(nextBindingId, e.binding.id + 1);
-  }
-  return { nextBindingId, bindings: [...bindings.values()].sort((a, b) => a.id - b.id), released: [...released.values()] };
+  const ledger = BindingLedger.of(state);
+  for (const e of events) ledger.apply(e);
+  return ledger.state();
 }
 
 /** Keeps everything in memory: for tests, and for running without a state dir. */
@@ -67,7 +76,11 @@ export class MemoryBindingRepository implements BindingRepository {
   }
 
   async load(): Promise<PersistedState> {
-    return applyEvents(this.state, this.journal);
+    try {
+      return applyEvents(this.state, this.journal);
+    } catch (error) {
+      throw new StoreCorruptError('memory store', (error as Error).message);
+    }
   }
 
   append(event: BindingEvent): void {
@@ -91,97 +104,4 @@ export class MemoryBindingRepository implements BindingRepository {
   }
 
   async close(): Promise<void> {}
-}
-
-// ---- JSON form (dpids as hex text, since JSON has no bigint) ------------------------------------
-
-export interface BindingJson {
-  id: number; eid: string; mac: string; homeSubnet: string;
-  locator: { subnet: string; dpid: string; port: number; address: string };
-  version: number; lastSeen: number; createdAt: number;
-}
-
-export function bindingToJson(b: Binding): BindingJson {
-  return {
-    id: b.id, eid: b.eid, mac: b.mac, homeSubnet: b.homeSubnet,
-    locator: { subnet: b.locator.subnet, dpid: b.locator.dpid.toString(16).padStart(16, '0'), port: b.locator.port, address: b.locator.address },
-    version: b.version, lastSeen: b.lastSeen, createdAt: b.createdAt,
-  };
-}
-
-/** Throws a TypeError naming the first bad field. */
-export function bindingFromJson(raw: unknown): Binding {
-  const o = raw as Partial<BindingJson> | null;
-  const loc = o?.locator as Partial<BindingJson['locator']> | undefined;
-  const check = (ok: boolean, what: string): void => { if (!ok) throw new TypeError(`bad binding record: ${what} in ${JSON.stringify(raw)}`); };
-  check(o !== null && typeof o === 'object', 'not an object');
-  check(Number.isSafeInteger(o?.id) && (o?.id as number) > 0, 'id');
-  check(isIpv4(o?.eid), 'eid');
-  check(isMac(o?.mac), 'mac');
-  check(typeof o?.homeSubnet === 'string', 'homeSubnet');
-  check(loc !== null && typeof loc === 'object', 'locator');
-  check(typeof loc?.subnet === 'string', 'locator.subnet');
-  check(typeof loc?.dpid === 'string' && /^[0-9a-f]{1,16}$/.test(loc.dpid), 'locator.dpid');
-  check(Number.isInteger(loc?.port), 'locator.port');
-  check(isIpv4(loc?.address), 'locator.address');
-  for (const k of ['version', 'lastSeen', 'createdAt'] as const) check(Number.isFinite(o?.[k]), k);
-  const v = o as BindingJson;
-  return {
-    id: v.id, eid: v.eid, mac: v.mac.toLowerCase(), homeSubnet: v.homeSubnet,
-    locator: { subnet: v.locator.subnet, dpid: BigInt('0x' + v.locator.dpid), port: v.locator.port, address: v.locator.address },
-    version: v.version, lastSeen: v.lastSeen, createdAt: v.createdAt,
-  };
-}
-
-export function eventToJson(e: BindingEvent, seq: number): Record<string, unknown> {
-  return {
-    seq, type: e.type, at: e.at, binding: bindingToJson(e.binding),
-    ...(e.type === 'BINDING_ADDED' ? {} : { previous: bindingToJson(e.previous) }),
-  };
-}
-
-export function eventFromJson(raw: unknown): { seq: number; event: BindingEvent } {
-  const o = raw as Record<string, unknown> | null;
-  if (o === null || typeof o !== 'object' || !Number.isSafeInteger(o.seq) || !Number.isFinite(o.at)) {
-    throw new TypeError(`bad journal record: ${JSON.stringify(raw)}`);
-  }
-  const seq = o.seq as number;
-  const at = o.at as number;
-  const binding = bindingFromJson(o.binding);
-  switch (o.type) {
-    case 'BINDING_ADDED': return { seq, event: { type: 'BINDING_ADDED', binding, at } };
-    case 'BINDING_MOVED': return { seq, event: { type: 'BINDING_MOVED', binding, previous: bindingFromJson(o.previous), at } };
-    case 'BINDING_REMOVED': return { seq, event: { type: 'BINDING_REMOVED', binding, previous: bindingFromJson(o.previous), at } };
-    default: throw new TypeError(`bad journal record type: ${JSON.stringify(o.type)}`);
-  }
-}
-
-export function stateToJson(state: PersistedState, lastSeq: number): Record<string, unknown> {
-  return {
-    format: 'seamless-bindings', version: 1, lastSeq,
-    nextBindingId: state.nextBindingId,
-    bindings: state.bindings.map(bindingToJson),
-    released: state.released.map((r) => ({ ...r })),
-  };
-}
-
-export function stateFromJson(raw: unknown): { state: PersistedState; lastSeq: number } {
-  const o = raw as Record<string, unknown> | null;
-  if (o === null || typeof o !== 'object' || o.format !== 'seamless-bindings' || o.version !== 1) {
-    throw new TypeError('not a seamless-bindings v1 snapshot');
-  }
-  if (!Number.isSafeInteger(o.lastSeq) || !Number.isSafeInteger(o.nextBindingId) || !Array.isArray(o.bindings) || !Array.isArray(o.released)) {
-    throw new TypeError('snapshot is missing lastSeq, nextBindingId, bindings or released');
-  }
-  const released = o.released.map((r: unknown) => {
-    const x = r as Partial<ReleasedAddress> | null;
-    if (x === null || typeof x !== 'object' || typeof x.subnet !== 'string' || !isIpv4(x.address) || !Number.isFinite(x.releasedAt)) {
-      throw new TypeError(`bad released address in snapshot: ${JSON.stringify(r)}`);
-    }
-    return { subnet: x.subnet, address: x.address, releasedAt: x.releasedAt as number };
-  });
-  return {
-    lastSeq: o.lastSeq as number,
-    state: { nextBindingId: o.nextBindingId as number, bindings: o.bindings.map(bindingFromJson), released },
-  };
 }

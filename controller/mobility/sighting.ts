@@ -1,7 +1,8 @@
 // A sighting: "this MAC (and maybe this IP) showed up at this switch port", extracted from a
 // packet-in. It is the only input move detection needs from the data plane.
 
-import { isMulticastMac, ZERO_IPV4, type Ipv4, type Mac } from '../packet/address.js';
+import { ZERO_IPV4, type Ipv4, type Mac } from '../packet/address.js';
+import { isIdentityMac } from './binding.js';
 import { RARP_OP_REQUEST } from '../packet/arp.js';
 import type { Packet } from '../packet/packet.js';
 import { ETH_TYPE_IPV6 } from '../packet/ethernet.js';
@@ -48,13 +49,6 @@ export function sightingFromPacket(packet: Packet, dpid: bigint, port: number, n
       return { dpid, port, now, mac: packet.eth.src, kind: packet.eth.ethertype === ETH_TYPE_IPV6 ? 'ipv6' : 'other' };
   }
 }
-
-/** Multicast, broadcast and the all-zero MAC never identify an endpoint. */
-export function isIdentityMac(mac: Mac): boolean {
-  return !isMulticastMac(mac) && mac !== ZERO_MAC;
-}
-
-const ZERO_MAC = '00:00:00:00:00:00';
 
 /** Multicast, broadcast and loopback addresses never identify an endpoint. */
 function isUnusableSource(ip: Ipv4): boolean {

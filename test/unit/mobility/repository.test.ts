@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../../controller/log.js';
 import {
-  applyEvents, BindingStore, EMPTY_STATE, FileBindingRepository, JOURNAL_FILE, JournalCorruptError, SNAPSHOT_FILE,
-  stateToJson, type BindingEvent, type Locator, type PersistedState,
+  applyEvents, BindingStore, EMPTY_STATE, FileBindingRepository, JOURNAL_FILE,
+  StoreCorruptError, type BindingEvent, type CompactionStep, type Locator,
 } from '../../../controller/mobility/index.js';
 
 const VM = { eid: '10.0.1.10', mac: '02:00:00:00:01:0a', homeSubnet: 'A', dpid: 1n, port: 3 };
@@ -76,7 +76,7 @@ describe('mobility/repository', () => {
     await repo.close();
     const journal = join(dir, JOURNAL_FILE);
     const full = await readFile(journal, 'utf8');
-    await appendFile(journal, full.split('\n')[0]!.slice(0, 37)); // a crash in the middle of a write
+    await appendFile(journal, full.split('\n')[1]!.slice(0, 37)); // a crash in the middle of a write
     const lines: string[] = [];
     const log = createLogger({ level: 'warn', sink: (l) => lines.push(l) });
     const reopened = new FileBindingRepository({ dir, log });
@@ -101,25 +101,26 @@ describe('mobility/repository', () => {
     await repo.close();
     const journal = join(dir, JOURNAL_FILE);
     const lines = (await readFile(journal, 'utf8')).split('\n');
-    lines[1] = '{"garbage":';
+    lines[2] = '{"garbage":';
     await writeFile(journal, lines.join('\n'));
     let error: unknown;
     try { await new FileBindingRepository({ dir }).load(); } catch (e) { error = e; }
-    expect(error).to.be.instanceOf(JournalCorruptError);
-    expect((error as Error).message).to.match(/line 2/);
+    expect(error).to.be.instanceOf(StoreCorruptError);
+    expect((error as Error).message).to.match(/line 3 \(seq 2\)/);
   });
 
-  it('compacts into a snapshot, empties the journal, and keeps appending after it', async () => {
+  it('compacts into a snapshot, starts a new journal after it, and keeps appending', async () => {
     const { events, store } = history();
-    const repo = new FileBindingRepository({ dir, compactAfterBytes: 100 });
+    const repo = new FileBindingRepository({ dir, compactAfterBytes: 600 });
     await repo.load();
     for (const e of events.slice(0, 4)) repo.append(e);
     await repo.flush();
     expect(repo.needsCompaction()).to.equal(true);
-    const mid = applyEvents(EMPTY_STATE, events.slice(0, 4));
-    await repo.compact(mid);
+    await repo.compact(applyEvents(EMPTY_STATE, events.slice(0, 4)));
     expect(repo.needsCompaction()).to.equal(false);
-    expect((await stat(join(dir, JOURNAL_FILE))).size).to.equal(0);
+    const journal = await readFile(join(dir, JOURNAL_FILE), 'utf8');
+    expect(journal.split('\n')).to.have.length(2); // the header, then nothing
+    expect(journal).to.match(/"follows":4,/);
     repo.append(events[4]!);
     await repo.flush();
     await repo.close();
@@ -130,21 +131,52 @@ describe('mobility/repository', () => {
     expect(state.released).to.deep.equal([{ subnet: 'B', address: '10.0.2.200', releasedAt: 300 }]);
   });
 
-  it('replays nothing twice after a crash between the snapshot and the journal truncation', async () => {
+  const steps: CompactionStep[] = ['journal-flush', 'snapshot-write', 'snapshot-rename', 'snapshot-dir-sync', 'journal-write', 'journal-rename', 'journal-dir-sync'];
+  for (const step of steps) {
+    it(`loads the right state after a crash before the compaction step ${step}`, async () => {
+      const { events, store } = history();
+      const first = new FileBindingRepository({ dir });
+      await first.load();
+      for (const e of events.slice(0, 2)) first.append(e);
+      await first.flush();
+      await first.close();
+      // Records 3 and 4 are appended but not flushed when the compaction starts: it must write
+      // them before the snapshot that covers them. Then the process "dies" at `step`.
+      const crashing = new FileBindingRepository({ dir, beforeStep: (s) => { if (s === step) throw new Error(`crash before ${s}`); } });
+      await crashing.load();
+      for (const e of events.slice(2, 4)) crashing.append(e);
+      const error = await crashing.compact(applyEvents(EMPTY_STATE, events.slice(0, 4))).then(() => undefined, (e: unknown) => e as Error);
+      expect(error?.message).to.equal(`crash before ${step}`);
+      await crashing.close(); // writes nothing more: the files are as the crash left them
+      const after = new FileBindingRepository({ dir });
+      const durable = step === 'journal-flush' ? 2 : 4; // the journal flush is the first step
+      expect(await after.load()).to.deep.equal(applyEvents(EMPTY_STATE, events.slice(0, durable)));
+      // The store goes on from there, and a later compaction completes.
+      for (const e of events.slice(durable)) after.append(e);
+      await after.flush();
+      await after.compact(applyEvents(EMPTY_STATE, events));
+      await after.close();
+      const last = new FileBindingRepository({ dir });
+      expect((await last.load()).bindings).to.deep.equal(store.list());
+      await last.close();
+    });
+  }
+
+  it('keeps appending after a compaction that failed half-way, and loads all of it', async () => {
     const { events, store } = history();
-    const repo = new FileBindingRepository({ dir });
+    let fail = true;
+    const repo = new FileBindingRepository({ dir, beforeStep: (s) => { if (fail && s === 'journal-rename') throw new Error('disk full'); } });
     await repo.load();
-    for (const e of events) repo.append(e);
+    for (const e of events.slice(0, 3)) repo.append(e);
+    const error = await repo.compact(applyEvents(EMPTY_STATE, events.slice(0, 3))).then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.message).to.equal('disk full');
+    fail = false;
+    for (const e of events.slice(3)) repo.append(e);
     await repo.flush();
     await repo.close();
-    // The snapshot covering seq 1..3 landed, the journal (seq 1..5) was not truncated yet.
-    const covered: PersistedState = applyEvents(EMPTY_STATE, events.slice(0, 3));
-    await writeFile(join(dir, SNAPSHOT_FILE), JSON.stringify(stateToJson(covered, 3)));
-    const reopened = new FileBindingRepository({ dir });
-    const state = await reopened.load();
-    await reopened.close();
-    expect(state.bindings).to.deep.equal(store.list());
-    expect(state.bindings.find((b) => b.eid === VM.eid)?.version).to.equal(3);
+    const again = new FileBindingRepository({ dir });
+    expect((await again.load()).bindings).to.deep.equal(store.list());
+    await again.close();
   });
 
   it('numbers records after a reopen past the snapshot, so new events are not mistaken for covered ones', async () => {
