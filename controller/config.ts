@@ -48,6 +48,18 @@ export interface Config {
     readonly correspondentRules: 'eager' | 'on-demand';
     /** Idle timeout of on-demand correspondent rules. */
     readonly cacheIdleTimeoutSec: number;
+    /** Endpoints one switch port may hold before a new claim there needs the old one verified gone. */
+    readonly maxEndpointsPerPort: number;
+    /** Claims per switch port: sustained rate and burst. */
+    readonly claimsPerSecond: number;
+    readonly claimBurst: number;
+    /** L2 learner bounds (MAC flooding). */
+    readonly maxMacsPerPort: number;
+    readonly maxMacsPerSwitch: number;
+    /** Flap damping: this many moves within the window suspend an endpoint's claims for a while. */
+    readonly dampMoves: number;
+    readonly dampWindowMs: number;
+    readonly dampSuspendMs: number;
   };
   readonly hypervisor: {
     /**
@@ -148,6 +160,14 @@ function schema(stdoutIsTTY: boolean) {
       learnIdleTimeoutSec: { doc: 'Idle timeout (s) of learned L2 rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', arg: 'learn-idle-timeout-sec' },
       correspondentRules: { doc: 'eager (every edge) or on-demand (edges with live conversations, idle timeout)', format: ['eager', 'on-demand'], default: 'eager', env: 'SEAMLESS_CORRESPONDENT_RULES', arg: 'correspondent-rules' },
       cacheIdleTimeoutSec: { doc: 'Idle timeout (s) of on-demand correspondent rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_CACHE_IDLE_TIMEOUT_SEC', arg: 'cache-idle-timeout-sec' },
+      maxEndpointsPerPort: { doc: 'Endpoints one switch port may hold; a further claim there is learned only when the one there no longer answers', format: 'seamless-ms', default: 1, env: 'SEAMLESS_MAX_ENDPOINTS_PER_PORT', arg: 'max-endpoints-per-port' },
+      claimsPerSecond: { doc: 'Claims (new endpoints, moves, conflicts) per switch port per second, sustained', format: 'seamless-ms', default: 20, env: 'SEAMLESS_CLAIMS_PER_SECOND', arg: 'claims-per-second' },
+      claimBurst: { doc: 'Claims per switch port in a burst', format: 'seamless-ms', default: 40, env: 'SEAMLESS_CLAIM_BURST', arg: 'claim-burst' },
+      maxMacsPerPort: { doc: 'MACs the L2 learner keeps behind one switch port', format: 'seamless-ms', default: 1024, env: 'SEAMLESS_MAX_MACS_PER_PORT', arg: 'max-macs-per-port' },
+      maxMacsPerSwitch: { doc: 'MACs the L2 learner keeps per switch', format: 'seamless-ms', default: 16384, env: 'SEAMLESS_MAX_MACS_PER_SWITCH', arg: 'max-macs-per-switch' },
+      dampMoves: { doc: 'Flap damping: moves within dampWindowMs that suspend an endpoint', format: 'seamless-ms', default: 6, env: 'SEAMLESS_DAMP_MOVES', arg: 'damp-moves' },
+      dampWindowMs: { doc: 'Flap damping window', format: 'seamless-ms', default: 10000, env: 'SEAMLESS_DAMP_WINDOW_MS', arg: 'damp-window-ms' },
+      dampSuspendMs: { doc: 'How long a flapping endpoint\'s claims are refused', format: 'seamless-ms', default: 30000, env: 'SEAMLESS_DAMP_SUSPEND_MS', arg: 'damp-suspend-ms' },
     },
     hypervisor: {
       ovsdb: {

@@ -27,8 +27,10 @@ export interface FabricCounters {
   failedMoves: number;
   /** Moves whose receive side was staged ahead from an intent. */
   staged: number;
+  /** Claims dropped because their port exceeded its claim rate. */
+  claimsLimited: number;
 }
 
 export function newCounters(): FabricCounters {
-  return { packetIns: 0, malformedFrames: 0, moves: 0, conflicts: 0, looped: 0, failedMoves: 0, staged: 0 };
+  return { packetIns: 0, malformedFrames: 0, moves: 0, conflicts: 0, looped: 0, failedMoves: 0, staged: 0, claimsLimited: 0 };
 }

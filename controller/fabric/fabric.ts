@@ -11,7 +11,9 @@ import {
 import type { FlowRemoved, Mac, PortStatus } from '../openflow/index.js';
 import { compile, PROBE_MAC, type Compiled } from '../pipeline/index.js';
 import { formatDpid } from '../switch/dpid.js';
+import { ClaimLimiter, DEFAULT_CLAIM_LIMITS, type ClaimLimiterOptions } from './claim-limiter.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
+import { ConflictReporter } from './conflicts.js';
 import { DEFAULT_DAMPING, FlapDamper, type DampingOptions } from './damping.js';
 import { newCounters, type FabricCounters, type FabricEvent } from './events.js';
 import { Flights } from './flights.js';
@@ -63,12 +65,16 @@ export interface FabricOptions {
   readonly cacheIdleTimeoutSec: number;
   /** Flap damping. */
   readonly damping: DampingOptions;
+  /** Endpoints one switch port may hold before a new claim there needs the old one verified gone. */
+  readonly maxEndpointsPerPort: number;
+  /** Claims (new endpoints, moves, refused claims) per switch port. */
+  readonly claims: ClaimLimiterOptions;
 }
 
 export const DEFAULT_FABRIC_OPTIONS: FabricOptions = {
   rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, probeMac: PROBE_MAC, activityWindowMs: 1100,
   learnIdleTimeoutSec: 300, maxMacsPerPort: 1024, maxMacsPerSwitch: 16_384, maxHeldPackets: 256, edgeCheckMs: 30_000,
-  correspondentRules: 'eager', cacheIdleTimeoutSec: 300, damping: DEFAULT_DAMPING,
+  correspondentRules: 'eager', cacheIdleTimeoutSec: 300, damping: DEFAULT_DAMPING, maxEndpointsPerPort: 1, claims: DEFAULT_CLAIM_LIMITS,
 };
 
 export interface FabricDeps {
@@ -119,7 +125,8 @@ export class Fabric {
     this.flights = new Flights(options.maxHeldPackets);
     this.persister = new Persister(() => registry.flush(clock.now()), log);
     const persist = () => void this.persister.request();
-    const detector = new MoveDetector(subnets);
+    const detector = new MoveDetector(subnets, { maxEndpointsPerPort: options.maxEndpointsPerPort });
+    const conflicts = new ConflictReporter(log, this.counters, emit);
     this.verifier = new MoveVerifier(switches, outbox, clock, {
       mode: options.verification, probeWindowMs: options.probeWindowMs, probeCount: options.probeCount, probeMac: options.probeMac, activityWindowMs: options.activityWindowMs,
     }, log);
@@ -133,12 +140,12 @@ export class Fabric {
     const mover = new Mover({
       switches, registry, intents, detector, verifier: this.verifier, flights: this.flights, sync: this.sync, forwarding, learner: this.learner, outbox,
       damper: new FlapDamper(options.damping), mapCache: this.mapCache, prestage: this.prestage, migrations: this.migrations,
-      topology: () => this.topology, clock, log, counters: this.counters, emit, persist, onUpdate,
+      topology: () => this.topology, clock, log, counters: this.counters, conflicts, emit, persist, onUpdate,
       redispatch: (held) => this.ingress.handle({ sw: held.sw, dpid: held.sw.dpid, message: held.message }),
     });
     this.ingress = new Ingress({
       registry, detector, verifier: this.verifier, flights: this.flights, forwarding, gateways: this.gateways, mapCache: this.mapCache, mover,
-      clock, log, counters: this.counters, rewrite: options.rewrite, probeMac: options.probeMac.toLowerCase(), emit, persist,
+      clock, log, counters: this.counters, conflicts, limiter: new ClaimLimiter(options.claims), rewrite: options.rewrite, probeMac: options.probeMac.toLowerCase(), emit, persist,
       onGatewayLearned: () => void this.reconcile().catch((e: Error) => log.error('reconcile failed', { error: e.message })),
     });
   }
@@ -218,6 +225,13 @@ export class Fabric {
   /** An intent was withdrawn (its tap left OVSDB, an API delete): what was staged for it goes. */
   async withdraw(eid: string): Promise<void> {
     await this.prestage.cancel(eid, this.clock.now());
+  }
+
+  /** An operator unlocks a subnet's learned gateway (the router was replaced); the next router ARP teaches it again. */
+  async forgetGateway(subnet: string): Promise<boolean> {
+    if (!this.gateways.forget(subnet)) return false;
+    await this.reconcile();
+    return true;
   }
 
   /** Removes a binding (an operator's decision, e.g. a stale VM) and its rules. */

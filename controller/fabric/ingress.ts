@@ -9,7 +9,9 @@ import {
 import type { Mac, PacketIn } from '../openflow/index.js';
 import type { Packet } from '../packet/index.js';
 import { classifyPacketIn } from './classify.js';
+import type { ClaimLimiter } from './claim-limiter.js';
 import type { Clock } from './clock.js';
+import type { ConflictReporter } from './conflicts.js';
 import type { FabricCounters, FabricEvent } from './events.js';
 import type { Flights, Held } from './flights.js';
 import type { Forwarding } from './forwarding.js';
@@ -31,6 +33,8 @@ export interface IngressDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly counters: FabricCounters;
+  readonly conflicts: ConflictReporter;
+  readonly limiter: ClaimLimiter;
   readonly rewrite: boolean;
   readonly probeMac: Mac;
   readonly emit: (event: FabricEvent) => void;
@@ -75,7 +79,11 @@ export class Ingress {
     const { sw, inPort, message } = held;
     const { deps } = this;
     const now = deps.clock.now();
-    if (deps.gateways.observe(sw.dpid, inPort, packet) !== undefined) deps.onGatewayLearned();
+    const gateway = deps.gateways.observe(sw.dpid, inPort, packet);
+    if (gateway?.kind === 'learned') deps.onGatewayLearned();
+    if (gateway?.kind === 'conflict') {
+      return deps.conflicts.report({ eid: gateway.ip, mac: gateway.mac, reason: 'gateway-claim', detail: gateway.detail, dpid: sw.dpid, port: inPort, now });
+    }
     const ip = packet.kind === 'arp' ? packet.arp.spa : packet.kind === 'ipv4' ? packet.ipv4.src : undefined;
     deps.verifier.onActivity(sw.dpid, inPort, packet.eth.src, ip);
     const flight = deps.flights.get(packet.eth.src);
@@ -84,6 +92,10 @@ export class Ingress {
     const sighting = sightingFromPacket(packet, sw.dpid, inPort, now);
     if (sighting === undefined) return deps.forwarding.forward(sw, inPort, packet, message, deps.clock.monotonic());
     const decision = deps.detector.decide(deps.registry.bindings, sighting, deps.mover.evidence(sighting));
+    if (isClaim(decision) && deps.rewrite && !deps.limiter.allow(sw.dpid, inPort, now)) {
+      deps.counters.claimsLimited++;
+      return;
+    }
     this.act(decision, sighting, held, packet);
   }
 
@@ -92,6 +104,12 @@ export class Ingress {
     const { deps } = this;
     const forward = () => deps.forwarding.forward(sw, inPort, packet, message, deps.clock.monotonic());
     switch (decision.kind) {
+      case 'refused':
+        if (!deps.rewrite) return forward();
+        return deps.conflicts.report({ eid: decision.eid, mac: decision.mac, reason: decision.reason, detail: decision.detail, dpid: sw.dpid, port: inPort, now: sighting.now });
+      case 'verify-port':
+        if (!deps.rewrite) return forward();
+        return deps.mover.verifyPort(decision, sighting, held, (next, s, h) => this.act(next, s, h, packet));
       case 'ignore':
         return forward();
       case 'learn-new': {
@@ -119,6 +137,11 @@ export class Ingress {
     }
   }
 
+}
+
+/** Decisions that would create or move a binding, or refuse one: what a port's claim budget pays for. */
+function isClaim(d: MoveDecision): boolean {
+  return d.kind === 'learn-new' || d.kind === 'move' || d.kind === 'pending' || d.kind === 'conflict' || d.kind === 'refused' || d.kind === 'verify-port';
 }
 
 /**

@@ -12,6 +12,7 @@ import { parsePacket } from '../packet/index.js';
 import { planBindingChange } from '../pipeline/index.js';
 import { formatDpid } from '../switch/dpid.js';
 import type { Clock } from './clock.js';
+import type { ConflictReporter } from './conflicts.js';
 import type { FlapDamper } from './damping.js';
 import type { FabricCounters, FabricEvent } from './events.js';
 import type { Flight, Flights, Held } from './flights.js';
@@ -46,6 +47,7 @@ export interface MoverDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly counters: FabricCounters;
+  readonly conflicts: ConflictReporter;
   readonly emit: (event: FabricEvent) => void;
   readonly persist: () => void;
   readonly onUpdate: (result: UpdateResult, dpids: string[]) => void;
@@ -78,15 +80,39 @@ export class Mover {
 
   /** A claim refused: the binding stays; frames from its real place go on, the claimant's are dropped. */
   refuse(binding: Binding, reason: string, detail: string, s: Sighting, flight?: Flight): void {
-    this.deps.counters.conflicts++;
-    this.deps.log.warn('conflicting claim: binding kept', { eid: binding.eid, reason, detail, dpid: formatDpid(s.dpid), port: s.port, mac: s.mac });
-    this.deps.emit({ type: 'CONFLICT', eid: binding.eid, mac: s.mac, reason, detail, dpid: formatDpid(s.dpid), port: s.port, at: s.now });
+    this.deps.conflicts.report({ eid: binding.eid, mac: s.mac, reason, detail, dpid: s.dpid, port: s.port, now: s.now });
     if (flight === undefined) return;
     this.deps.flights.end(flight);
     for (const h of flight.held) {
       if (h.sw.dpid === binding.locator.dpid && h.inPort === binding.locator.port) this.deps.redispatch(h);
       else this.deps.flights.dropped++;
     }
+  }
+
+  /**
+   * A new endpoint at a port that already holds one: it is learned only if that one is gone (its
+   * probe unanswered). Its frames wait meanwhile; refused, they are dropped.
+   */
+  verifyPort(decision: Extract<MoveDecision, { kind: 'verify-port' }>, sighting: Sighting, first: Held, learn: (d: MoveDecision, s: Sighting, h: Held) => void): void {
+    const flight = this.deps.flights.begin(decision.mac, first, this.deps.clock.monotonic());
+    const work = (async () => {
+      const verdict = await this.deps.verifier.verify(decision.check);
+      const later: Sighting = { ...sighting, now: this.deps.clock.now() };
+      const next = this.deps.detector.decide(this.deps.registry.bindings, later, { oldAttachment: verdict });
+      this.deps.flights.end(flight);
+      if (next.kind === 'refused') {
+        this.deps.conflicts.report({ eid: next.eid, mac: next.mac, reason: next.reason, detail: next.detail, dpid: sighting.dpid, port: sighting.port, now: later.now });
+        this.deps.flights.dropped += flight.held.length;
+        return;
+      }
+      const [head, ...rest] = flight.held;
+      if (head !== undefined) learn(next, later, head);
+      for (const h of rest) this.deps.redispatch(h);
+    })();
+    work.catch((error: unknown) => {
+      this.deps.flights.end(flight);
+      this.deps.log.error('port check failed', { eid: decision.eid, error: (error as Error).message });
+    });
   }
 
   private async verifyThenMove(decision: Extract<MoveDecision, { kind: 'pending' }>, sighting: Sighting, flight: Flight): Promise<void> {

@@ -10,6 +10,8 @@ export interface BindingService {
   byId(id: number): Binding | undefined;
   /** The binding whose current locator address is `address` (its EID when at home). */
   byLocatorAddress(address: Ipv4): Binding | undefined;
+  /** The bindings located at a switch port. */
+  atAttachment(dpid: bigint, port: number): Binding[];
   list(): Binding[];
   readonly size: number;
 }
@@ -31,6 +33,7 @@ export class BindingStore implements BindingService {
   private readonly eidByMac = new Map<Mac, Ipv4>();
   private readonly eidById = new Map<number, Ipv4>();
   private readonly eidByLocator = new Map<Ipv4, Ipv4>();
+  private readonly eidsByAttachment = new Map<string, Set<Ipv4>>();
   private next: number;
 
   constructor(init: { readonly bindings?: readonly Binding[]; readonly nextId?: number } = {}) {
@@ -68,6 +71,10 @@ export class BindingStore implements BindingService {
   byLocatorAddress(address: Ipv4): Binding | undefined {
     const eid = this.eidByLocator.get(address);
     return eid === undefined ? undefined : this.byEidMap.get(eid);
+  }
+
+  atAttachment(dpid: bigint, port: number): Binding[] {
+    return [...this.eidsByAttachment.get(attachmentKey(dpid, port)) ?? []].map((eid) => this.byEidMap.get(eid)!);
   }
 
   list(): Binding[] {
@@ -145,6 +152,9 @@ export class BindingStore implements BindingService {
     this.eidByMac.set(b.mac, b.eid);
     this.eidById.set(b.id, b.eid);
     this.eidByLocator.set(b.locator.address, b.eid);
+    const key = attachmentKey(b.locator.dpid, b.locator.port);
+    const set = this.eidsByAttachment.get(key) ?? new Set<Ipv4>();
+    this.eidsByAttachment.set(key, set.add(b.eid));
   }
 
   private unindex(b: Binding): void {
@@ -152,7 +162,15 @@ export class BindingStore implements BindingService {
     this.eidByMac.delete(b.mac);
     this.eidById.delete(b.id);
     this.eidByLocator.delete(b.locator.address);
+    const key = attachmentKey(b.locator.dpid, b.locator.port);
+    const set = this.eidsByAttachment.get(key);
+    set?.delete(b.eid);
+    if (set?.size === 0) this.eidsByAttachment.delete(key);
   }
+}
+
+function attachmentKey(dpid: bigint, port: number): string {
+  return `${dpid}:${port}`;
 }
 
 function sameLocator(a: Locator, b: Locator): boolean {

@@ -54,7 +54,6 @@ export type IgnoreReason =
   | 'unknown-mac'
   /** First sight of an IP outside the switch's subnet with no binding: nobody to move. */
   | 'foreign-unknown'
-  | 'gateway-address'
   | 'locator-address'
   | 'not-a-host-address';
 
@@ -64,7 +63,19 @@ export type MoveDecision =
   | { readonly kind: 'move'; readonly binding: Binding; readonly to: Attachment; readonly locator: LocatorChoice; readonly reason: MoveReason }
   | { readonly kind: 'conflict'; readonly binding: Binding; readonly other?: Binding; readonly reason: ConflictReason; readonly detail: string }
   | { readonly kind: 'pending'; readonly binding: Binding; readonly to: Attachment; readonly locator: LocatorChoice; readonly check: ActivityCheck }
-  | { readonly kind: 'ignore'; readonly reason: IgnoreReason; readonly detail: string };
+  | { readonly kind: 'ignore'; readonly reason: IgnoreReason; readonly detail: string }
+  /** A new claim that is refused although no binding is at stake (yet): it would squat an address. */
+  | { readonly kind: 'refused'; readonly reason: RefusalReason; readonly eid: Ipv4; readonly mac: string; readonly detail: string }
+  /** A new endpoint at a port that already holds one: is that one still there? */
+  | { readonly kind: 'verify-port'; readonly eid: Ipv4; readonly mac: string; readonly at: Attachment; readonly check: ActivityCheck };
+
+export type RefusalReason =
+  /** A host other than the router claims a gateway address. */
+  | 'gateway-claim'
+  /** The EID is reserved for another MAC (a static endpoint of the config). */
+  | 'static-endpoint'
+  /** The port already holds as many endpoints as allowed, and the one there still answers. */
+  | 'port-holds-endpoint';
 
 /** What to find out before deciding: is the endpoint still at its old attachment? */
 export interface ActivityCheck {
@@ -74,8 +85,20 @@ export interface ActivityCheck {
   readonly port: number;
 }
 
+export interface MoveDetectorOptions {
+  /**
+   * Endpoints one switch port may hold. A new claim at a port that holds this many is learned only
+   * when the one there is verified gone (squatting: one port claiming address after address).
+   */
+  readonly maxEndpointsPerPort: number;
+}
+
 export class MoveDetector {
-  constructor(private readonly subnets: SubnetMap) {}
+  private readonly maxEndpointsPerPort: number;
+
+  constructor(private readonly subnets: SubnetMap, options: Partial<MoveDetectorOptions> = {}) {
+    this.maxEndpointsPerPort = options.maxEndpointsPerPort ?? 1;
+  }
 
   decide(bindings: BindingService, s: Sighting, evidence: MoveEvidence = {}): MoveDecision {
     const subnet = this.subnets.ofDpid(s.dpid);
@@ -88,20 +111,29 @@ export class MoveDetector {
     const mismatch = identityConflict(s, byMac, byIp);
     if (mismatch !== undefined) return mismatch;
     const binding = byIp ?? byMac;
-    if (binding === undefined) return this.firstSight(s, subnet);
+    if (binding === undefined) return this.firstSight(s, subnet, bindings, evidence);
     if (sameAttachment(binding.locator, s)) return { kind: 'same-place', binding };
     return this.elsewhere(binding, s, subnet, evidence);
   }
 
-  private firstSight(s: Sighting, subnet: Subnet): MoveDecision {
+  private firstSight(s: Sighting, subnet: Subnet, bindings: BindingService, evidence: MoveEvidence): MoveDecision {
     if (s.ip === undefined) return ignore('unknown-mac', `${s.kind} from ${s.mac}, which no binding has`);
     if (!prefixContains(subnet.prefix, s.ip)) return ignore('foreign-unknown', `${s.ip} is outside ${subnet.name} and has no binding`);
-    if (s.ip === subnet.gateway.ip) return ignore('gateway-address', `${s.mac} claims the gateway address ${s.ip}`);
+    if (s.ip === subnet.gateway.ip) return refuse('gateway-claim', s, `${s.mac} at ${s.dpid.toString(16)}:${s.port} claims the gateway address ${s.ip}`);
     if (this.subnets.poolOf(s.ip) !== undefined) return ignore('locator-address', `${s.ip} is in a locator pool`);
     const range = prefixRange(subnet.prefix);
     const v = ipv4ToInt(s.ip);
     if (subnet.prefix.length <= 30 && (v === range.first || v === range.last)) return ignore('not-a-host-address', `${s.ip} is ${subnet.name}'s network or broadcast address`);
-    return { kind: 'learn-new', eid: s.ip, mac: s.mac, at: { subnet: subnet.name, dpid: s.dpid, port: s.port } };
+    const reserved = subnet.staticEndpoints.get(s.ip);
+    if (reserved !== undefined && reserved !== s.mac) return refuse('static-endpoint', s, `${s.ip} is reserved for ${reserved}, claimed by ${s.mac}`);
+    const at: Attachment = { subnet: subnet.name, dpid: s.dpid, port: s.port };
+    const occupants = bindings.atAttachment(s.dpid, s.port);
+    if (occupants.length >= this.maxEndpointsPerPort && evidence.oldAttachment !== 'silent') {
+      const held = occupants[0]!;
+      if (evidence.oldAttachment === 'active') return refuse('port-holds-endpoint', s, `${s.dpid.toString(16)}:${s.port} holds ${held.eid} (${held.mac}), which still answers`);
+      return { kind: 'verify-port', eid: s.ip, mac: s.mac, at, check: { eid: held.eid, mac: held.mac, dpid: s.dpid, port: s.port } };
+    }
+    return { kind: 'learn-new', eid: s.ip, mac: s.mac, at };
   }
 
   /**
@@ -140,6 +172,10 @@ function identityConflict(s: Sighting, byMac: Binding | undefined, byIp: Binding
     return { kind: 'conflict', binding: byMac, reason: 'mac-bound-to-other-eid', detail: `${s.mac} is bound to ${byMac.eid}, claims ${s.ip}` };
   }
   return undefined;
+}
+
+function refuse(reason: RefusalReason, s: Sighting, detail: string): MoveDecision {
+  return { kind: 'refused', reason, eid: s.ip ?? '0.0.0.0', mac: s.mac, detail };
 }
 
 function ignore(reason: IgnoreReason, detail: string): MoveDecision {

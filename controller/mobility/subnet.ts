@@ -30,6 +30,8 @@ export interface Subnet {
    * Taken from the locator pool (its last address unless configured) and never handed out.
    */
   readonly gatewayAlias: Ipv4;
+  /** Static endpoints: EIDs reserved for one MAC each, which nobody else can claim first. */
+  readonly staticEndpoints: ReadonlyMap<Ipv4, Mac>;
 }
 
 export class SubnetConfigError extends Error {
@@ -63,7 +65,7 @@ type Report = (key: string, message: string) => void;
 
 function parseSubnet(entry: unknown, report: Report): Subnet | undefined {
   if (!isObject(entry)) { report('', 'must be an object'); return undefined; }
-  const known = new Set(['name', 'prefix', 'gateway', 'edges', 'locatorPool', 'gatewayAlias']);
+  const known = new Set(['name', 'prefix', 'gateway', 'edges', 'locatorPool', 'gatewayAlias', 'staticEndpoints']);
   for (const key of Object.keys(entry)) if (!known.has(key)) report(key, 'unknown key');
   const name = typeof entry.name === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(entry.name) ? entry.name : undefined;
   if (name === undefined) report('name', 'must be 1-64 letters, digits, _ . or -');
@@ -74,8 +76,32 @@ function parseSubnet(entry: unknown, report: Report): Subnet | undefined {
   const edges = parseEdges(entry.edges, report);
   const pool = parsePool(entry.locatorPool, okPrefix, gateway?.ip, report);
   const alias = pool === undefined ? undefined : parseGatewayAlias(entry.gatewayAlias, pool, report);
-  if (name === undefined || okPrefix === undefined || gateway === undefined || edges === undefined || pool === undefined || alias === undefined) return undefined;
-  return { name, prefix: okPrefix, gateway, edges, locatorPool: pool, gatewayAlias: alias };
+  const statics = parseStaticEndpoints(entry.staticEndpoints, okPrefix, gateway?.ip, pool, report);
+  if (name === undefined || okPrefix === undefined || gateway === undefined || edges === undefined || pool === undefined || alias === undefined || statics === undefined) return undefined;
+  return { name, prefix: okPrefix, gateway, edges, locatorPool: pool, gatewayAlias: alias, staticEndpoints: statics };
+}
+
+/** [{ eid, mac }]: each EID in the prefix (not the gateway, not in the pool), each MAC an endpoint's, no repeats. */
+function parseStaticEndpoints(raw: unknown, prefix: Prefix | undefined, gateway: Ipv4 | undefined, pool: AddressRange | undefined, report: Report): Map<Ipv4, Mac> | undefined {
+  const out = new Map<Ipv4, Mac>();
+  if (raw === undefined) return out;
+  if (!Array.isArray(raw)) { report('staticEndpoints', 'must be an array of { eid, mac }'); return undefined; }
+  const macs = new Set<Mac>();
+  let ok = true;
+  raw.forEach((e, i) => {
+    const key = `staticEndpoints[${i}]`;
+    const fail = (msg: string) => { report(key, msg); ok = false; };
+    if (!isObject(e) || Object.keys(e).some((k) => k !== 'eid' && k !== 'mac')) return fail('must be an object { eid, mac }');
+    if (!isIpv4(e.eid) || (prefix !== undefined && !prefixContains(prefix, e.eid))) return fail('eid: must be an IPv4 address inside the prefix');
+    if (e.eid === gateway || (pool !== undefined && rangeContains(pool, ipv4ToInt(e.eid)))) return fail('eid: is the gateway or a locator-pool address');
+    if (!isMac(e.mac)) return fail('mac: must be a MAC address');
+    const mac = normalizeMac(e.mac);
+    if ((parseInt(mac.slice(0, 2), 16) & 1) === 1 || mac === '00:00:00:00:00:00') return fail('mac: multicast, broadcast and all-zero MACs identify no endpoint');
+    if (out.has(e.eid) || macs.has(mac)) return fail('eid or mac listed twice');
+    out.set(e.eid, mac);
+    macs.add(mac);
+  });
+  return ok ? out : undefined;
 }
 
 /** Configured inside the pool, or the pool's last address; the pool must keep at least one other. */

@@ -97,6 +97,13 @@ export class FabricLab {
     return lab;
   }
 
+  /** A host plugged into a switch port, and the switch reports the new port (PORT_STATUS add). */
+  plug(name: string, mac: string, cidr: string, gateway: string, at: { dpid: bigint; port: number }): Host {
+    const host = this.net.addHost(name, mac, cidr, gateway, at);
+    this.switches.portStatus(at.dpid, at.port, 'add');
+    return host;
+  }
+
   get binding(): Binding {
     return this.registry.bindings.byEid(VM.eid)!;
   }

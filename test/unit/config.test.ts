@@ -35,7 +35,7 @@ describe('config', () => {
     expect(config.log).to.deep.equal({ level: 'info', format: 'json' });
     expect(config.state.dir).to.equal('./.seamless');
     expect(config.subnets).to.deep.equal(REFERENCE_LAB_SUBNETS);
-    expect(config.mobility).to.deep.equal({ rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, activityWindowMs: 1100, reuseGraceMs: 60000, learnIdleTimeoutSec: 300, correspondentRules: 'eager', cacheIdleTimeoutSec: 300 });
+    expect(config.mobility).to.deep.equal({ rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, activityWindowMs: 1100, reuseGraceMs: 60000, learnIdleTimeoutSec: 300, correspondentRules: 'eager', cacheIdleTimeoutSec: 300, maxEndpointsPerPort: 1, claimsPerSecond: 20, claimBurst: 40, maxMacsPerPort: 1024, maxMacsPerSwitch: 16384, dampMoves: 6, dampWindowMs: 10000, dampSuspendMs: 30000 });
   });
 
   it('turns rewriting off for the baseline from the environment or a flag', () => {

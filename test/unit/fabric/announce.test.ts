@@ -15,8 +15,7 @@ describe('fabric: announcements and IPv6-on hosts', function () {
 
   it('a host whose first frames are IPv6 (MLD, NDP) becomes an endpoint with its first ARP, and its IPv6 is fast-pathed meanwhile', async () => {
     const lab = await FabricLab.create();
-    const h = lab.net.addHost('h6', '02:00:00:00:02:21', '10.0.2.21/24', '10.0.2.1', { dpid: 2n, port: 6 });
-    lab.switches.portStatus(2n, 6, 'add');
+    const h = lab.plug('h6', '02:00:00:00:02:21', '10.0.2.21/24', '10.0.2.1', { dpid: 2n, port: 6 });
     const pins = lab.net.packetIns.length;
     lab.net.inject(h, mld(h.mac));
     await lab.settle();

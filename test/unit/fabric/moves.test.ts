@@ -51,8 +51,7 @@ describe('fabric: moves with the real runtime', function () {
 
   it('hijack: a host that claims the VM\'s MAC and EID elsewhere while the VM answers at home is refused', async () => {
     const lab = await FabricLab.create();
-    const imposter = lab.net.addHost('imposter', VM.mac, `${VM.eid}/24`, '10.0.1.1', { dpid: 2n, port: 5 });
-    lab.switches.portStatus(2n, 5, 'add');
+    const imposter = lab.plug('imposter', VM.mac, `${VM.eid}/24`, '10.0.1.1', { dpid: 2n, port: 5 });
     lab.net.inject(imposter, { eth_src: VM.mac, eth_dst: 'ff:ff:ff:ff:ff:ff', eth_type: 0x0806, arp_op: 1, arp_sha: VM.mac, arp_spa: VM.eid, arp_tha: '00:00:00:00:00:00', arp_tpa: VM.eid });
     await lab.settle();
     expect(lab.binding.locator).to.deep.include({ dpid: 1n, port: 3 });
@@ -65,7 +64,7 @@ describe('fabric: moves with the real runtime', function () {
 
   it('an unknown MAC claiming a bound EID is refused at once', async () => {
     const lab = await FabricLab.create();
-    const squatter = lab.net.addHost('squatter', '02:00:00:00:02:99', `${VM.eid}/24`, '10.0.1.1', { dpid: 2n, port: 5 });
+    const squatter = lab.plug('squatter', '02:00:00:00:02:99', `${VM.eid}/24`, '10.0.1.1', { dpid: 2n, port: 5 });
     lab.net.inject(squatter, { eth_src: squatter.mac, eth_dst: 'ff:ff:ff:ff:ff:ff', eth_type: 0x0806, arp_op: 1, arp_sha: squatter.mac, arp_spa: VM.eid, arp_tha: '00:00:00:00:00:00', arp_tpa: VM.eid });
     await lab.settle();
     expect(lab.events.filter((e) => e.type === 'CONFLICT').map((e) => (e as { reason: string }).reason)).to.deep.equal(['eid-bound-to-other-mac']);
