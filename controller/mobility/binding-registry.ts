@@ -122,10 +122,6 @@ export class BindingRegistry {
     return this.record(event);
   }
 
-  touch(eid: Ipv4, now: number): void {
-    this.store.touch(eid, now);
-  }
-
   /** Everything needed to rebuild this registry (what a compaction writes). */
   state(now: number): PersistedState {
     const released = [...this.pools.values()].flatMap((p) => p.releasedInGrace(now).map((r) => ({ subnet: p.subnet, ...r })));

@@ -39,17 +39,21 @@ export class MigrationIntents {
 
   constructor(private readonly subnets: SubnetMap) {}
 
-  /** Validates and stores (replacing any earlier intent for the EID). */
+  /** Validates and stores (replacing any earlier intent for the EID); expired ones are purged. */
   register(input: IntentInput, now: number): IntentResult {
     const checked = validateIntent(input, this.subnets, now);
-    if (checked.ok) this.byEid.set(checked.intent.eid, checked.intent);
+    if (!checked.ok) return checked;
+    this.purge(now);
+    this.byEid.set(checked.intent.eid, checked.intent);
     return checked;
   }
 
-  /** The live intent for `eid`, if any. */
+  /** The live intent for `eid`, if any (an expired one is forgotten). */
   get(eid: Ipv4, now: number): MigrationIntent | undefined {
     const intent = this.byEid.get(eid);
-    return intent !== undefined && intent.expiresAt > now ? intent : undefined;
+    if (intent === undefined || intent.expiresAt > now) return intent;
+    this.byEid.delete(eid);
+    return undefined;
   }
 
   /** Forgets the intent (once the move it announced happened). */
@@ -59,15 +63,18 @@ export class MigrationIntents {
     return intent;
   }
 
-  /** Drops expired intents and returns them. */
-  expire(now: number): MigrationIntent[] {
-    const gone = [...this.byEid.values()].filter((i) => i.expiresAt <= now);
-    for (const i of gone) this.byEid.delete(i.eid);
-    return gone;
+  list(now: number): MigrationIntent[] {
+    this.purge(now);
+    return [...this.byEid.values()];
   }
 
-  list(now: number): MigrationIntent[] {
-    return [...this.byEid.values()].filter((i) => i.expiresAt > now);
+  /** How many are held (live or not yet purged). */
+  get size(): number {
+    return this.byEid.size;
+  }
+
+  private purge(now: number): void {
+    for (const [eid, i] of this.byEid) if (i.expiresAt <= now) this.byEid.delete(eid);
   }
 }
 

@@ -27,8 +27,11 @@ describe('mobility/migration-intents', () => {
     expect(intents.register({ eid: VM.eid, toDpid: '0000000000000003', expiresAt: 3000 }, 1000).ok).to.equal(true);
     expect(intents.get(VM.eid, 1500)).to.deep.equal({ eid: VM.eid, toDpid: 3n, expiresAt: 3000, source: 'api' });
     expect(intents.get(VM.eid, 3000)).to.equal(undefined);
-    expect(intents.expire(3000).map((i) => i.eid)).to.deep.equal([VM.eid]);
-    expect(intents.list(0)).to.deep.equal([]);
+    expect(intents.size, 'an expired intent is purged when looked up').to.equal(0);
+    intents.register({ eid: VM.eid, expiresAt: 4000 }, 3500);
+    intents.register({ eid: '10.0.1.11', expiresAt: 9000 }, 4500);
+    expect(intents.size, 'and when another is registered').to.equal(1);
+    expect(intents.list(4600).map((i) => i.eid)).to.deep.equal(['10.0.1.11']);
   });
 
   it('takes the port a VM will appear on, with its switch only', () => {
