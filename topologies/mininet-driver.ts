@@ -31,6 +31,11 @@ export interface StartOptions {
   subnets?: number;
   /** Add the external host `ext` (10.0.9.2) behind the router; default true. */
   external?: boolean;
+  /**
+   * The VM: 'mininet' (default) adds the emulated VM host `vm` on s1 port 10; 'none' leaves s1 port
+   * 10 free for a real QEMU guest (topologies/qemu/qemu-vm.ts) attached to bridge(s1).
+   */
+  vm?: 'mininet' | 'none';
   /** OpenFlow versions offered by the switches; default "OpenFlow13". */
   protocols?: string;
   /** Default 60 s. */
@@ -275,6 +280,7 @@ function startParams(options: StartOptions): Record<string, unknown> {
     prefix: options.prefix ?? randomPrefix(),
     subnets: options.subnets ?? 3,
     external: options.external ?? true,
+    vm: options.vm ?? 'mininet',
     protocols: options.protocols ?? 'OpenFlow13',
     plainL2: options.plainL2 ?? false,
     controller: options.controller ?? null,

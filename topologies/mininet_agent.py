@@ -102,7 +102,7 @@ class Agent:
         if not PREFIX_PATTERN.match(self.prefix):
             raise AgentError('prefix must be 0-5 characters [a-z0-9]: %r' % self.prefix)
         topo = build_topology(prefix=self.prefix, subnets=req.get('subnets', 3),
-                              external=req.get('external', True))
+                              external=req.get('external', True), vm=req.get('vm', 'mininet'))
         self._refuse_existing(topo)
         switch = partial(OVSSwitch, datapath='user', failMode='secure',
                          protocols=req.get('protocols', 'OpenFlow13'))

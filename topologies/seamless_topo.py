@@ -13,7 +13,8 @@ Port plan, identical on every edge switch so that rules never depend on where th
 Usable from the command line:
     mn --custom topologies/seamless_topo.py --topo seamless \\
        --controller remote,ip=127.0.0.1,port=6653 --switch ovs,datapath=user,protocols=OpenFlow13
-and importable: `build_topology(prefix='x1', subnets=3)`.
+and importable: `build_topology(prefix='x1', subnets=3)`. With `vm='none'` (`--topo seamless,vm=none`)
+the topology has no VM host and s1 port 10 is left for a real QEMU guest (topologies/qemu/).
 """
 
 from mininet.node import Host
@@ -87,20 +88,28 @@ class VmHost(SeamlessHost):
         return result
 
 
+VM_KINDS = ('mininet', 'none')
+
+
 class SeamlessTopo(Topo):
     """Parameters: prefix (prepended to switch and tap names, so that several instances can share
-    one Open vSwitch), subnets (how many managed subnets, 1..8), external (add `ext` behind the router)."""
+    one Open vSwitch), subnets (how many managed subnets, 1..8), external (add `ext` behind the router),
+    vm ('mininet': the emulated VM host `vm` on s1 port 10; 'none': no VM host, s1 port 10 stays free
+    for a real QEMU guest's tap, see topologies/qemu/)."""
 
-    def build(self, prefix='', subnets=3, external=True):
+    def build(self, prefix='', subnets=3, external=True, vm='mininet'):
         subnets = int(subnets)
         if not 1 <= subnets <= len(LETTERS):
             raise ValueError('subnets must be between 1 and %d' % len(LETTERS))
+        if vm not in VM_KINDS:
+            raise ValueError('vm must be one of %s, not %r' % (', '.join(VM_KINDS), vm))
         router = self.addHost('r', cls=LinuxRouter, ip='10.0.1.1/24')
         for index in range(1, subnets + 1):
             self._add_subnet(prefix, router, index)
         if external:
             self._add_external(router, subnets)
-        self._add_vm(prefix, 'vm', home=1, host_byte=10)
+        if vm == 'mininet':
+            self._add_vm(prefix, 'vm', home=1, host_byte=10)
 
     def _add_subnet(self, prefix, router, index):
         net = subnet_prefix(index)
@@ -127,9 +136,9 @@ class SeamlessTopo(Topo):
                      intfName2=vm_tap_name(prefix, name), addr1=mac_for(home, host_byte))
 
 
-def build_topology(prefix='', subnets=3, external=True):
-    """The reference topology (or a variant with fewer or more subnets)."""
-    return SeamlessTopo(prefix=prefix, subnets=subnets, external=external)
+def build_topology(prefix='', subnets=3, external=True, vm='mininet'):
+    """The reference topology (or a variant with fewer or more subnets, or without the VM host)."""
+    return SeamlessTopo(prefix=prefix, subnets=subnets, external=external, vm=vm)
 
 
 topos = {'seamless': SeamlessTopo}
