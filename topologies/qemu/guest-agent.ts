@@ -5,14 +5,14 @@
  * Requests are lines `<op> <id> <rest>` (the shell command is the rest of the line); answers and
  * events are JSON lines shaped like the Mininet agent's, so a guest command is a HostProcess like a
  * Mininet host's. During a live migration the port moves from the source QEMU's socket to the
- * destination's: requests are held while the VM is in flight, the source's socket is read to its
- * end, and only then is the destination's opened, so that the guest's output stays one ordered stream.
+ * destination's: requests are held while the VM is in flight, what the source's socket still holds
+ * is read, and only then is the destination's opened, so that the guest's output stays one ordered stream.
  */
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { HostProcess, type ProcessExit } from '../host-process.js';
 import type { ClockSample } from './guest-clock.js';
-import { openUnixWhenReady } from './unix-socket.js';
+import { openUnixWhenReady, sleep } from './unix-socket.js';
 
 export type AgentOp = 'spawn' | 'kill' | 'clock';
 
@@ -84,6 +84,9 @@ interface Pending {
 }
 
 const KILL_GRACE_MS = 1000;
+/** How long the old socket must stay silent before the agent moves to the new one, and the most it waits. */
+const SWITCH_QUIET_MS = 50;
+const SWITCH_DRAIN_MAX_MS = 1000;
 
 export class GuestAgent {
   private socket: Socket | undefined;
@@ -95,6 +98,7 @@ export class GuestAgent {
   private holding = false;
   private switching = false;
   private nextId = 1;
+  private lastDataAt = 0;
   private failure: string | undefined;
   private readyWaiter: (() => void) | undefined;
 
@@ -165,17 +169,20 @@ export class GuestAgent {
     for (const line of this.held.splice(0)) this.socket?.write(line);
   }
 
-  /** The VM now runs behind `path`: read the old socket to its end, then open the new one and send what was held. */
+  /**
+   * The VM now runs behind `path`: read what the old socket still holds, then open the new one and
+   * send what was held. The source QEMU is stopped, so it writes nothing new; but a paused QEMU
+   * does not read its chardev either and never notices a close, so "read to the end" is "until the
+   * old socket has been quiet for a moment".
+   */
   async switchTo(path: string, timeoutMs = 10_000): Promise<void> {
     const old = this.socket;
     this.switching = true;
     try {
       if (old && !old.destroyed) {
-        const closed = new Promise<void>((resolve) => old.once('close', () => resolve()));
-        old.end();
-        const timer = setTimeout(() => old.destroy(), 2000);
-        await closed;
-        clearTimeout(timer);
+        const deadline = Date.now() + SWITCH_DRAIN_MAX_MS;
+        while (Date.now() - this.lastDataAt < SWITCH_QUIET_MS && Date.now() < deadline) await sleep(10);
+        old.destroy();
       }
       await this.attach(path, timeoutMs);
     } finally {
@@ -196,7 +203,10 @@ export class GuestAgent {
     });
     this.socket = socket;
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => this.lines.push(chunk).forEach((line) => this.receive(line)));
+    socket.on('data', (chunk: string) => {
+      this.lastDataAt = Date.now();
+      this.lines.push(chunk).forEach((line) => this.receive(line));
+    });
     socket.on('error', () => undefined); // 'close' follows
     socket.on('close', () => {
       if (!this.switching && this.socket === socket) this.fail(`${this.label}: the control socket closed (QEMU gone?)`);

@@ -29,7 +29,6 @@ class FakeGuest {
         this.received.push(l);
         this.onRequest(l, this);
       }));
-      socket.on('end', () => socket.end()); // QEMU closes a chardev whose client went away
       if (greet) socket.write('{"event": "ready", "version": 1}\n');
       connected(socket);
     });
