@@ -3,12 +3,13 @@
 // probes after each move, and the measurements (application gap per stream and migration,
 // reconvergence from the controller, retransmissions and resets per sender).
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topologyFile } from '../agent-channel.js';
 import { MininetDriver, type HostProcess, type MigrationTimes } from '../mininet-driver.js';
 import { ControllerProcess, type LogLine } from './controller-process.js';
+import { mininetVm, qemuLabVm, type LabVm, type VmKind } from './lab-vm.js';
 import { gapAround, type Timeline } from './measure.js';
 
 // The Python tools stay in the source tree (a compiled run finds them there too).
@@ -96,6 +97,8 @@ export interface ScenarioResult {
 export interface RunOptions {
   readonly log?: (text: string) => void;
   readonly verboseController?: boolean;
+  /** The VM: the emulated Mininet host (default) or a real QEMU guest live-migrated over QMP. */
+  readonly vm?: VmKind;
 }
 
 interface Counters { retransSegs: number; outRsts: number; estabResets: number }
@@ -106,17 +109,20 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions = {}):
   const scratch = mkdtempSync(join(tmpdir(), 'seamless-run-'));
   let ctl: ControllerProcess | undefined;
   let net: MininetDriver | undefined;
+  let vm: LabVm | undefined;
   try {
     ctl = await ControllerProcess.start({
       stateDir, args: [...(spec.rewrite ? [] : ['--rewrite', 'false']), ...(spec.controllerArgs ?? [])],
       ...(options.verboseController ? { onLine: (l: LogLine) => say(`[controller] ${l.msg} ${JSON.stringify(l)}`) } : {}),
     });
     say(`${spec.name}: controller pid ${ctl.pid} on OpenFlow port ${ctl.openflowPort}`);
-    net = await MininetDriver.start({ controller: { host: '127.0.0.1', port: ctl.openflowPort } });
+    net = await MininetDriver.start({ controller: { host: '127.0.0.1', port: ctl.openflowPort }, vm: options.vm === 'qemu' ? 'none' : 'mininet' });
     await ctl.waitFor(() => ctl!.find('switch up').length >= 3, 30_000, 'three switches up');
+    vm = options.vm === 'qemu' ? await qemuLabVm(net, { log: say }) : mininetVm(net, VM);
     await warmUp(net, spec.senders);
-    return await measure(spec, net, ctl, scratch, say);
+    return await measure(spec, net, vm, ctl, scratch, say);
   } finally {
+    await vm?.stop().catch(() => undefined);
     await net?.stop().catch(() => undefined);
     await ctl?.stop().catch(() => undefined);
     rmSync(stateDir, { recursive: true, force: true });
@@ -136,16 +142,16 @@ async function warmUp(net: MininetDriver, senders: readonly string[]): Promise<v
   }
 }
 
-async function measure(spec: ScenarioSpec, net: MininetDriver, ctl: ControllerProcess, scratch: string, say: (t: string) => void): Promise<ScenarioResult> {
+async function measure(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, ctl: ControllerProcess, scratch: string, say: (t: string) => void): Promise<ScenarioResult> {
   const startedAt = Date.now();
   // Senders run until told to stop (SIGTERM after the last dwell), then close and wait for the receiver.
   const durationS = 3600;
   const receivers = spec.senders.map((from, i) => {
     const out = join(scratch, `rx-${from}.json`);
-    return { from, out, proc: net.spawn(VM, `${PY} ${STREAM} serve --port ${5001 + i} --out ${out}`) };
+    return { from, out, proc: vm.spawn(vm.streamServeCommand(5001 + i, out)) };
   });
   await Promise.all(receivers.map((r) => r.proc.waitForLine(/listening/)));
-  const servers = await startProbeServers(net, spec);
+  const servers = await startProbeServers(net, vm, spec);
   const stopFile = join(scratch, 'stop-senders');
   const senders = spec.senders.map((from, i) => ({
     from, proc: net.spawn(from, `${PY} ${STREAM} send --host ${VM_EID} --port ${5001 + i} --rate ${spec.rate} --duration ${durationS} --linger 4 --stop-file ${stopFile}`),
@@ -159,7 +165,7 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, ctl: ControllerPr
   for (const [index, move] of spec.moves.entries()) {
     await sleep(spec.dwellMs / 2);
     const before = await countersOf(net, spec.senders);
-    const times = await net.migrate(VM, { toSwitch: move.toSwitch, toPort: move.toPort ?? 10, pauseMs: spec.pauseMs });
+    const times = await vm.migrate(move.toSwitch, move.toPort ?? 10, spec.pauseMs);
     const to = `${move.toSwitch}:${move.toPort ?? 10}`;
     let record: LogLine | undefined;
     if (spec.rewrite) {
@@ -168,7 +174,7 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, ctl: ControllerPr
       controllerMigrations = ctl.find('migration completed').length;
     }
     await sleep(spec.dwellMs / 2);
-    const probes = spec.probes ? await probeAll(net) : [];
+    const probes = spec.probes ? await probeAll(net, vm) : [];
     const after = await countersOf(net, spec.senders);
     const delta = (k: keyof Counters) => Object.fromEntries(spec.senders.map((h) => [h, after[h]![k] - before[h]![k]]));
     raw.push({
@@ -193,7 +199,7 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, ctl: ControllerPr
   await Promise.all(servers.map((p) => p.kill().catch(() => undefined)));
 
   const streams: StreamResult[] = receivers.map((r) => {
-    const rx = readJson(r.out) as { bytes?: number; inOrder?: boolean; error?: string | null; timeline?: Timeline };
+    const rx = vm.streamResult(r.proc, r.out) as { bytes?: number; inOrder?: boolean; error?: string | null; timeline?: Timeline };
     const tx = sent.find((s) => s.from === r.from)?.result ?? {};
     const bytesSent = typeof tx.bytes === 'number' ? tx.bytes : 0;
     const bytesReceived = rx.bytes ?? 0;
@@ -217,23 +223,24 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, ctl: ControllerPr
   };
 }
 
-async function startProbeServers(net: MininetDriver, spec: ScenarioSpec): Promise<HostProcess[]> {
+async function startProbeServers(net: MininetDriver, vm: LabVm, spec: ScenarioSpec): Promise<HostProcess[]> {
   if (!spec.probes) return [];
-  const procs = [net.spawn(VM, `${PY} ${PROBE} tcp-server --port 6001`), net.spawn(VM, `${PY} ${PROBE} udp-server --port 6002`)];
+  const procs = [vm.spawn(vm.probeServerCommand('tcp', 6001)), vm.spawn(vm.probeServerCommand('udp', 6002))];
   for (const host of Object.keys(CORRESPONDENTS)) procs.push(net.spawn(host, `${PY} ${PROBE} udp-server --port 6002`));
   await Promise.all(procs.map((p) => p.waitForLine(/listening/)));
   return procs;
 }
 
 /** New TCP connections, UDP round trips and pings, to the VM from everyone and back. */
-async function probeAll(net: MininetDriver): Promise<ProbeResult[]> {
+async function probeAll(net: MininetDriver, vm: LabVm): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
   const run = async (from: string, to: string, kind: ProbeResult['kind'], command: string): Promise<void> => {
     let r = { code: -1, stdout: '', stderr: '' };
     let attempts = 0;
     while (attempts < 3 && r.code !== 0) {
       attempts++;
-      r = await net.cmd(from, command, { timeoutMs: 8_000 }).catch((e: Error) => ({ code: -1, stdout: e.message, stderr: '' }));
+      const cmd = from === VM ? vm.cmd(command, { timeoutMs: 8_000 }) : net.cmd(from, command, { timeoutMs: 8_000 });
+      r = await cmd.catch((e: Error) => ({ code: -1, stdout: e.message, stderr: '' }));
     }
     results.push({ from, to, kind, ok: r.code === 0, attempts, ...(r.code === 0 ? {} : { detail: (r.stdout + r.stderr).trim().slice(0, 200) }) });
   };
@@ -241,7 +248,7 @@ async function probeAll(net: MininetDriver): Promise<ProbeResult[]> {
     await run(host, VM, 'tcp', `${PY} ${PROBE} tcp --host ${VM_EID} --port 6001`);
     await run(host, VM, 'udp', `${PY} ${PROBE} udp --host ${VM_EID} --port 6002`);
     await run(host, VM, 'ping', `ping -c 3 -i 0.2 -W 2 ${VM_EID}`);
-    await run(VM, host, 'udp', `${PY} ${PROBE} udp --host ${ip} --port 6002`);
+    await run(VM, host, 'udp', vm.probeClientCommand('udp', ip, 6002));
     await run(VM, host, 'ping', `ping -c 3 -i 0.2 -W 2 ${ip}`);
   }
   return results;
@@ -267,14 +274,6 @@ async function finish(proc: HostProcess, timeoutMs: number): Promise<Record<stri
     } catch { /* not JSON */ }
   }
   return {};
-}
-
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    return {};
-  }
 }
 
 function sleep(ms: number): Promise<void> {

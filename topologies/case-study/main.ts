@@ -1,12 +1,15 @@
 // `npm run case-study`: the paper's experiment in Mininet. Runs Seamless and the two baselines
 // in one harness, writes results/case-study-<time>.json and a PNG plot, prints a summary that
-// ends with one JSON line per scenario.
+// ends with one JSON line per scenario. `--vm qemu` runs them with a real QEMU guest (topologies/qemu/)
+// in place of the emulated VM host.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { topologyFile } from '../agent-channel.js';
 import { runScenario, type ScenarioResult } from './experiment.js';
+import { VM_KINDS, type VmKind } from './lab-vm.js';
 import { median, percentile } from './measure.js';
 import { ALL_SCENARIOS } from './scenarios.js';
 
@@ -24,21 +27,33 @@ export function summaryLine(r: ScenarioResult): Record<string, unknown> {
   };
 }
 
+/** `[scenario...] [--verbose] [--vm mininet|qemu]`; a bad flag or value exits 2 with a message. */
+function parseCommandLine(argv: string[]): { only: string[]; verbose: boolean; vm: VmKind } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { verbose: { type: 'boolean' }, vm: { type: 'string' } } });
+    const vm = (values.vm ?? 'mininet') as VmKind;
+    if (!VM_KINDS.includes(vm)) throw new Error(`--vm must be one of ${VM_KINDS.join(', ')}, not ${JSON.stringify(values.vm)}`);
+    return { only: positionals, verbose: values.verbose ?? false, vm };
+  } catch (error) {
+    process.stderr.write(`case study: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
-  const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const verbose = process.argv.includes('--verbose');
+  const { only, verbose, vm } = parseCommandLine(process.argv.slice(2));
   const specs = only.length > 0 ? ALL_SCENARIOS.filter((s) => only.includes(s.name)) : ALL_SCENARIOS;
   const results: ScenarioResult[] = [];
   for (const spec of specs) {
-    process.stdout.write(`\n== ${spec.name}: ${spec.description}\n`);
-    results.push(await runScenario(spec, { log: (t) => process.stdout.write(`   ${t}\n`), verboseController: verbose }));
+    process.stdout.write(`\n== ${spec.name}${vm === 'qemu' ? ' (QEMU VM)' : ''}: ${spec.description}\n`);
+    results.push(await runScenario(spec, { log: (t) => process.stdout.write(`   ${t}\n`), verboseController: verbose, vm }));
   }
   const dir = join(REPO, 'results');
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const jsonPath = join(dir, `case-study-${stamp}.json`);
   const pngPath = join(dir, `case-study-${stamp}.png`);
-  writeFileSync(jsonPath, JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: results }, null, 1));
+  writeFileSync(jsonPath, JSON.stringify({ generatedAt: new Date().toISOString(), vm, scenarios: results }, null, 1));
   const plot = spawnSync('/usr/bin/python3', [topologyFile('case-study/plot.py'), jsonPath, pngPath], { encoding: 'utf8' });
   process.stdout.write('\n== summary\n');
   for (const r of results) {

@@ -83,7 +83,8 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const KILL_GRACE_MS = 1000;
+/** SIGTERM, then SIGKILL after this: a TCG guest may need seconds to write a large result (a stream's timeline). */
+const KILL_GRACE_MS = 5000;
 /** How long the old socket must stay silent before the agent moves to the new one, and the most it waits. */
 const SWITCH_QUIET_MS = 50;
 const SWITCH_DRAIN_MAX_MS = 1000;
@@ -234,7 +235,7 @@ export class GuestAgent {
     if (number === undefined) throw new GuestAgentError(`unknown signal ${signal}`);
     await this.request('kill', `${handle} ${number}`);
     if (signal === 'SIGKILL') return;
-    // Like the Mininet agent: a command that ignores SIGTERM is killed after a grace period.
+    // Like the Mininet agent: a command that ignores SIGTERM is killed after a grace period (longer here).
     const timer = setTimeout(() => {
       if (this.processes.has(handle)) this.request('kill', `${handle} ${constants.signals.SIGKILL}`).catch(() => undefined);
     }, KILL_GRACE_MS);

@@ -1,0 +1,115 @@
+// The VM of a case-study run, whichever it is: the emulated Mininet host `vm`, or a real QEMU guest
+// on the same switch port (s1 port 10) live-migrated over QMP (topologies/qemu/). The experiment
+// runs its tools in the VM, migrates it and reads its stream results through this one shape.
+
+import { readFileSync } from 'node:fs';
+import { topologyFile } from '../agent-channel.js';
+import type { CmdOptions, CmdResult, HostProcess, MigrationTimes, MininetDriver } from '../mininet-driver.js';
+import { onHostClock, probeClientCommand, probeServerCommand, streamServeCommand } from '../qemu/guest-tools.js';
+import { QemuVm, type QemuMigrationTimes } from '../qemu/qemu-vm.js';
+
+const STREAM = topologyFile('case-study/stream.py');
+const PROBE = topologyFile('case-study/probe.py');
+const PY = '/usr/bin/python3';
+
+export type VmKind = 'mininet' | 'qemu';
+export const VM_KINDS: readonly VmKind[] = ['mininet', 'qemu'];
+
+export interface LabVm {
+  readonly kind: VmKind;
+  cmd(command: string, options?: CmdOptions): Promise<CmdResult>;
+  spawn(command: string): HostProcess;
+  /** A TCP stream receiver (stream.py serve) on `port`; `out` is a scratch file it may write its result to. */
+  streamServeCommand(port: number, out: string): string;
+  /** The receiver's "done" result as stream.py writes it (epoch-second times), once it has exited; {} when there is none. */
+  streamResult(receiver: HostProcess, out: string): Record<string, unknown>;
+  probeServerCommand(kind: 'tcp' | 'udp', port: number): string;
+  probeClientCommand(kind: 'tcp' | 'udp', host: string, port: number): string;
+  /** Live-migrate to a switch port; `pauseMs` is the emulation's stop-and-copy (a real QEMU decides its own). */
+  migrate(toSwitch: string, toPort: number, pauseMs: number): Promise<MigrationTimes & { qemu?: QemuMigrationTimes }>;
+  stop(): Promise<void>;
+}
+
+/** The emulated VM: the Mininet host `vm` with Python's stream.py and probe.py. */
+export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
+  return {
+    kind: 'mininet',
+    cmd: (command, options) => net.cmd(name, command, options),
+    spawn: (command) => net.spawn(name, command),
+    streamServeCommand: (port, out) => `${PY} ${STREAM} serve --port ${port} --out ${out}`,
+    streamResult: (_receiver, out) => readJson(out),
+    probeServerCommand: (kind, port) => `${PY} ${PROBE} ${kind}-server --port ${port}`,
+    probeClientCommand: (kind, host, port) => `${PY} ${PROBE} ${kind} --host ${host} --port ${port}`,
+    migrate: (toSwitch, toPort, pauseMs) => net.migrate(name, { toSwitch, toPort, pauseMs }),
+    stop: async () => undefined, // the network's stop ends it
+  };
+}
+
+export interface QemuLabVmOptions {
+  /** The VM's EID, MAC and gateway; default the reference lab's (10.0.1.10, 02:00:00:00:01:0a, 10.0.1.1). */
+  readonly address?: string;
+  readonly mac?: string;
+  readonly gateway?: string;
+  /** Where it boots; default s1 port 10. */
+  readonly homeSwitch?: string;
+  readonly homePort?: number;
+  /** Passed to every migration (QemuMigrateOptions). */
+  readonly leadMs?: number;
+  readonly lingerMs?: number;
+  readonly downtimeLimitMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** A real QEMU guest on the running Mininet lab's bridges (start the lab with `vm: 'none'`). */
+export async function qemuLabVm(net: MininetDriver, options: QemuLabVmOptions = {}): Promise<LabVm> {
+  const homeSwitch = options.homeSwitch ?? 's1';
+  const vm = await QemuVm.boot({
+    network: { mac: options.mac ?? '02:00:00:00:01:0a', address: options.address ?? '10.0.1.10/24', gateway: options.gateway ?? '10.0.1.1' },
+    bridge: net.bridge(homeSwitch),
+    port: options.homePort ?? 10,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const logical = (bridge: string) => Object.entries(net.topology.switches).find(([, s]) => s.bridge === bridge)?.[0] ?? bridge;
+  return {
+    kind: 'qemu',
+    cmd: (command, cmdOptions) => vm.cmd(command, cmdOptions),
+    spawn: (command) => vm.spawn(command),
+    streamServeCommand: (port) => streamServeCommand(port),
+    streamResult: (receiver) => {
+      const done = [...receiver.stdout].reverse().find((line) => line.includes('"done"'));
+      return done ? (onHostClock(JSON.parse(done) as Record<string, unknown>, vm.clock) as unknown as Record<string, unknown>) : {};
+    },
+    probeServerCommand: (kind, port) => probeServerCommand(kind, port),
+    probeClientCommand: (kind, host, port) => probeClientCommand(kind, host, port),
+    migrate: async (toSwitch, toPort) => {
+      const { times } = await vm.migrate({
+        toBridge: net.bridge(toSwitch), toPort,
+        ...(options.leadMs !== undefined ? { leadMs: options.leadMs } : {}),
+        ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+        ...(options.downtimeLimitMs !== undefined ? { downtimeLimitMs: options.downtimeLimitMs } : {}),
+      });
+      return {
+        pauseRequestedAt: times.migrateRequestedAt,
+        pausedAt: times.stoppedAt,
+        movedAt: times.destinationPortAddedAt,
+        resumedAt: times.resumedAt,
+        pauseMs: times.resumedAt - times.stoppedAt,
+        requestedPauseMs: options.downtimeLimitMs ?? 300, // QEMU's downtime-limit
+        announcedAt: null, // QEMU announces by itself at the resume; not observed here
+        announcements: [],
+        fromSwitch: logical(times.from.bridge), fromBridge: times.from.bridge, fromPort: times.from.port,
+        toSwitch, toBridge: times.to.bridge, toPort: times.to.port,
+        qemu: times,
+      };
+    },
+    stop: () => vm.stop(),
+  };
+}
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
