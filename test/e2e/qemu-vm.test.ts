@@ -169,7 +169,7 @@ describe('QemuVm: a real QEMU guest live-migrated over QMP (plain L2, no control
 
     let capture: Awaited<ReturnType<typeof captureAnnouncements>> | undefined;
     let destinationRowBeforeMigrate: Awaited<ReturnType<typeof interfaceRow>> = null;
-    const lingerMs = 1500;
+    const lingerMs = 3000;
     const migration: QemuMigration = await vm.migrate({
       toBridge: br2, toPort: 10, lingerMs,
       onDestinationPort: async (destination) => {
@@ -197,6 +197,10 @@ describe('QemuVm: a real QEMU guest live-migrated over QMP (plain L2, no control
     expect(t.stoppedAt).to.be.at.most(t.completedAt);
     expect(t.downtimeMs).to.be.a('number').and.at.least(0).and.below(2000);
     expect(t.totalTimeMs).to.be.at.least(t.downtimeMs);
+    // ... and still up late in the linger.
+    expect(Date.now(), 'migrate() returned too late to check the linger').to.be.below(t.completedAt + lingerMs - 500);
+    await new Promise((resolve) => setTimeout(resolve, t.completedAt + lingerMs - 300 - Date.now()));
+    expect(await interfaceRow(source.tap), 'the source port late in the linger').to.deep.include({ ofport: 10, linkState: 'up' });
 
     // After the resume the destination port carries QEMU's RARP rounds and the guest's own gratuitous ARPs.
     const rarp = `0x8035,3,${VM_MAC},0.0.0.0,${VM_MAC},0.0.0.0`;
