@@ -258,6 +258,20 @@ describe('QemuVm: a real QEMU guest live-migrated over QMP (plain L2, no control
     await run('rm', ['-f', stop]);
   });
 
+  it('keeps the VM running at the source when a migration fails half-way, and removes the destination', async () => {
+    const before = vm.attachment();
+    let destinationTap = '';
+    // A deadline far shorter than any migration: the driver gives up while QEMU is still copying.
+    const failure = await vm.migrate({ toBridge: br1, toPort: 12, leadMs: 0, timeoutMs: 50, onDestinationPort: (d) => void (destinationTap = d.tap) })
+      .catch((e: unknown) => e);
+    expect(String(failure)).to.match(/migration .* failed: .*no the end of the migration within 50 ms/);
+    expect(vm.attachment()).to.deep.equal(before);
+    expect(await interfaceRow(destinationTap)).to.equal(null);
+    expect(existsSync(`/sys/class/net/${destinationTap}`)).to.equal(false);
+    const ping = await vm.cmd(`ping -c 2 -i 0.2 -W 2 ${PEER_IP}`);
+    expect(ping.code, ping.stdout + ping.stderr).to.equal(0);
+  });
+
   it('keeps the VM where it was when the destination port is taken, and leaves no destination behind', async () => {
     const before = vm.attachment();
     const failure = await vm.migrate({ toBridge: br1, toPort: 1 }).catch((e: unknown) => e);

@@ -254,9 +254,11 @@ export class QemuVm {
       this.agent.hold();
       times = await migrate(source.qmp, destination.qmp, port, options);
     } catch (error) {
-      // The VM runs on at the source (QEMU resumes it after a failed migration); the destination goes.
-      this.agent.release();
+      // The VM runs on at the source: QEMU resumes it after a failed migration, and when the source
+      // had finished but the destination never ran, it is resumed here (as libvirt does); the destination goes.
       await this.removeInstance(destination);
+      await resumeIfPaused(source.qmp).catch(() => undefined);
+      this.agent.release();
       throw new Error(`${this.name}: migration ${source.bridge}:${source.port} -> ${options.toBridge}:${options.toPort} failed: ${(error as Error).message}; destination: ${destination.process.stderr()}`);
     }
     this.clockMap.pause(times.stoppedAt, times.resumedAt);
@@ -348,4 +350,21 @@ export class QemuVm {
   private say(line: string): void {
     this.options.log?.(`${this.name}: ${line}`);
   }
+}
+
+/**
+ * After a failed migration: let the source's migration end (it fails once the destination is gone;
+ * cancelled if it lingers), then `cont` the VM if it was left paused (postmigrate: the source had
+ * finished but the destination never ran).
+ */
+async function resumeIfPaused(qmp: QmpClient): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { status } = await qmp.execute<{ status?: string }>('query-migrate');
+    if (status === undefined || ['none', 'completed', 'failed', 'cancelled'].includes(status)) break;
+    if (Date.now() > deadline) await qmp.execute('migrate_cancel');
+    await sleep(50);
+  }
+  const { status } = await qmp.execute<{ status: string }>('query-status');
+  if (status !== 'running') await qmp.execute('cont');
 }
