@@ -46,7 +46,7 @@ export const SCHEMAS: Readonly<Record<string, Schema>> = {
   }),
   Migration: object({
     id: int, eid: ipv4, mac: str, from: ref('Locator'), to: ref('Locator'), version: int, reason: str, trigger: str,
-    detectedAt: num, reconvergenceMs: num, confirmMs: num, rounds: int, flowMods: int, switches: int, failures: arrayOf(str),
+    detectedAt: num, reconvergenceMs: num, confirmMs: num, rounds: int, releaseMs: num, flowMods: int, switches: int, failures: arrayOf(str),
   }),
   Intent: object({ eid: ipv4, toDpid: nullable(dpidText), toSubnet: nullable(str), expiresAt: num }),
   IntentRequest: {

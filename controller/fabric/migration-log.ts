@@ -22,6 +22,8 @@ export interface MigrationRecord {
   readonly confirmMs: number;
   /** Barrier rounds it took (1 when the receive side was staged ahead or unchanged). */
   readonly rounds: number;
+  /** From the VM's first packet at its new switch to its held packets going on (step 2 queued). */
+  readonly releaseMs: number;
   readonly flowMods: number;
   readonly switches: number;
   readonly failures: readonly string[];

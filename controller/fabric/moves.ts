@@ -147,14 +147,15 @@ export class Mover {
     if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
     const { plan, problem } = planBindingChange(previous, binding, this.deps.topology().state());
     if (problem !== undefined) log.warn('rule compilation problem', { problem });
-    const result = await this.deps.sync.apply(plan, () => this.release(binding, flight));
+    let releasedAt = 0;
+    const result = await this.deps.sync.apply(plan, () => { releasedAt = clock.monotonic(); this.release(binding, flight); });
     await this.deps.prestage.settle(binding).catch((e: Error) => result.failures.push(`staged rules: ${e.message}`));
     this.deps.counters.moves++;
     this.deps.onUpdate(result, [...new Set(plan.steps.flatMap((step) => [...step.mods.keys()]))]);
     const record = this.deps.migrations.add({
       eid: binding.eid, mac: binding.mac, from: previous.locator, to: binding.locator, version: binding.version,
       reason: decision.reason, trigger: sighting.kind, detectedAt,
-      reconvergenceMs: clock.monotonic() - flight.startedAt, confirmMs: result.confirmMs, rounds: result.rounds,
+      reconvergenceMs: clock.monotonic() - flight.startedAt, releaseMs: releasedAt - flight.startedAt, confirmMs: result.confirmMs, rounds: result.rounds,
       flowMods: result.flowMods, switches: result.switches, failures: result.failures,
     });
     log.info('migration completed', { ...record, from: locatorText(record.from), to: locatorText(record.to) });

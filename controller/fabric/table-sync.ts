@@ -22,15 +22,23 @@ export interface UpdateResult {
   readonly switches: number;
   /** Barrier rounds steps 1 and 2 took (0, 1 or 2). */
   readonly rounds: number;
-  /** Milliseconds from the start of step 1 to the last barrier reply of step 2 (and afterSend). */
+  /** Milliseconds from the start of step 1 to the last barrier reply of step 2. */
   readonly confirmMs: number;
+  /** Milliseconds from the start of step 1 to afterSend (step 2 queued everywhere). */
+  readonly releaseMs: number;
   /** Resolves when step 3 (cleanup) is done. */
   readonly cleanup: Promise<void>;
   /** Switch-level failures (the update went on elsewhere). */
   readonly failures: string[];
 }
 
-/** Work that must follow a confirmed send side: release a gate, re-inject held packets. */
+/**
+ * Work that must follow the send side: re-inject held packets. It runs once step 2 is *queued* on
+ * every switch, before its barrier replies: a switch applies one connection's messages in order, so a
+ * PACKET_OUT queued after its step-2 FLOW_MODs is translated with them, and what other switches must
+ * hold for such a frame (the receive side) was confirmed in step 1. The frames go a barrier round
+ * earlier; the reconvergence time still counts until every barrier of step 2 is back.
+ */
 export type AfterSend = () => void;
 
 export interface TableSyncOptions {
@@ -66,10 +74,7 @@ export class TableSync {
     this.mirror.set(dpid, applyToInstalled(this.mirror.get(dpid) ?? [], [mod]));
   }
 
-  /**
-   * Brings every switch in `desired` to its desired rules. `afterSend` runs once step 2 is
-   * confirmed (before the grace period), in the update's turn; confirmMs includes it.
-   */
+  /** Brings every switch in `desired` to its desired rules; `afterSend` runs once step 2 is queued. */
   update(desired: ReadonlyMap<string, readonly Rule[]>, afterSend?: AfterSend): Promise<UpdateResult> {
     return this.enqueue(() => planUpdate(this.mirror, onlyConnected(desired, this.switches)), afterSend);
   }
@@ -101,16 +106,18 @@ export class TableSync {
     const failures: string[] = [];
     const [receive, send, cleanupStep] = plan.steps;
     const step1 = await this.runStep(receive, failures);
-    const step2 = await this.runStep(send, failures);
+    const queued = this.runStep(send, failures); // every step-2 message is written when this returns
     try {
       afterSend?.();
     } catch (error) {
       failures.push(`after the send side: ${(error as Error).message}`);
     }
+    const releaseMs = clock.monotonic() - started;
+    const step2 = await queued;
     const confirmMs = clock.monotonic() - started;
     const cleanup = this.scheduleCleanup(cleanupStep, failures);
     const rounds = (step1.sent > 0 ? 1 : 0) + (step2.sent > 0 ? 1 : 0);
-    return { flowMods: step1.sent + step2.sent, switches: new Set([...step1.switches, ...step2.switches]).size, rounds, confirmMs, cleanup, failures };
+    return { flowMods: step1.sent + step2.sent, switches: new Set([...step1.switches, ...step2.switches]).size, rounds, confirmMs, releaseMs, cleanup, failures };
   }
 
   private scheduleCleanup(step: PlanStep, failures: string[]): Promise<void> {
