@@ -79,8 +79,15 @@ export interface MigrateOptions {
   toPort?: number;
   /** Stop-and-copy pause; default 100 ms. */
   pauseMs?: number;
-  /** What the VM sends after resuming; default 'rarp' (QEMU announce_self). */
+  /** What the VM sends after resuming; default 'both': QEMU's RARP rounds (announce_self) and the guest's gratuitous ARP. */
   announce?: Announce;
+  /**
+   * The source's port stays up after the move, as a real hypervisor leaves the paused source's tap
+   * (default true); false = it goes away with the move (a port-down the controller sees at once).
+   */
+  keepSource?: boolean;
+  /** How long after the resume the source's port stays (the source being quit); default 1000 ms. */
+  lingerMs?: number;
   /** QEMU's announce timer: rounds (5), initial (50 ms), step (100 ms): frames at 0, 50, 200, 450, 800 ms. */
   announceRounds?: number;
   announceInitialMs?: number;
@@ -109,6 +116,8 @@ export interface MigrationTimes {
   readonly toSwitch: string;
   readonly toBridge: string;
   readonly toPort: number;
+  /** When the source's port (left up) goes, or absent when it went with the move. */
+  readonly sourceQuitAt?: number;
 }
 
 export interface Attachment {

@@ -88,6 +88,7 @@ class Agent:
         self.root_links = []    # switch-side veth ends in the root namespace
         self.host_shells = []   # Mininet host shell processes (the namespaces live as long as they do)
         self.vms = {}
+        self.sources = {}       # tap -> the paused source's port still lingering (migration.SourcePort)
         self.stopped = False
         self._cleanup_lock = threading.Lock()
         self._migration_lock = threading.Lock()
@@ -133,14 +134,15 @@ class Agent:
     def op_migrate(self, req):
         vm = self._vm(req['vm'])
         plan = {'toBridge': self._bridge(req['toSwitch']), 'toPort': int(req.get('toPort', VM_PORT)),
-                'pauseMs': float(req.get('pauseMs', 100)), 'announce': req.get('announce', 'rarp'),
+                'pauseMs': float(req.get('pauseMs', 100)), 'announce': req.get('announce', 'both'),
+                'keepSource': bool(req.get('keepSource', True)), 'lingerMs': float(req.get('lingerMs', 1000)),
                 'rounds': int(req.get('announceRounds', 5)),
                 'initialMs': float(req.get('announceInitialMs', 50)),
                 'stepMs': float(req.get('announceStepMs', 100))}
         if plan['announce'] not in ('rarp', 'garp', 'both', 'none'):
             raise AgentError('announce must be rarp, garp, both or none')
         with self._migration_lock:
-            times = migration.migrate(self.processes, vm, plan)
+            times = migration.migrate(self.processes, vm, plan, self.sources)
         times['fromSwitch'] = self._logical(times['fromBridge'])
         times['toSwitch'] = self._logical(times['toBridge'])
         return times
@@ -176,6 +178,8 @@ class Agent:
                 return
             self.stopped = True
             self._quietly(self.processes.end_all)
+            for source in list(self.sources.values()):
+                self._quietly(source.remove)
             if self.net is not None:
                 self._quietly(self.net.stop)
             for bridge in self.bridges.values():

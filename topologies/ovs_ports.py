@@ -50,9 +50,13 @@ def ofport(ifname):
     return int(value) if value.lstrip('-').isdigit() else None
 
 
-def move_port(from_bridge, to_bridge, ifname, port):
-    """Detach from one bridge (if any) and attach to another with an OpenFlow port number, atomically."""
+def move_port(from_bridge, to_bridge, ifname, port, stand_in=None):
+    """Detach from one bridge (if any) and attach to another with an OpenFlow port number, atomically.
+    stand_in=(name, port): that interface takes the old place and number, in the same transaction."""
     detach = ['del-port', from_bridge, ifname, '--'] if from_bridge else []
+    if stand_in is not None and from_bridge:
+        name, number = stand_in
+        detach += ['add-port', from_bridge, name, '--', 'set', 'Interface', name, 'ofport_request=%d' % number, '--']
     vsctl(*detach, 'add-port', to_bridge, ifname, '--', 'set', 'Interface', ifname, 'ofport_request=%d' % port)
 
 

@@ -44,35 +44,25 @@ def vm_tap_name(prefix, vm='vm'):
 
 
 class SeamlessHost(Host):
-    """A Mininet host with the quirks of userspace OVS on veth handled.
-
-    TCP through the userspace datapath needs TX checksum offload off (veth hands OVS packets whose
-    checksum is still partial); IPv6 is off so that router solicitations and MLD reports do not add
-    noise to the captures and the flow tables.
+    """A Mininet host as Linux sets one up (IPv6 on: its first frames are NDP and MLD), with one
+    limit of the lab handled: TCP through the userspace datapath needs TX checksum offload off
+    (veth hands OVS packets whose checksum is still partial; docs/architecture.md, known limits).
     """
 
     def config(self, **params):
         result = super().config(**params)
-        commands = ['sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1']
-        commands += ['ethtool -K %s tx off >/dev/null' % intf for intf in self.intfNames() if intf != 'lo']
+        commands = ['ethtool -K %s tx off >/dev/null' % intf for intf in self.intfNames() if intf != 'lo']
         self.cmd('; '.join(commands))
         return result
 
 
 class LinuxRouter(SeamlessHost):
-    """An unmodified Linux router: forwarding on, reverse-path filtering off.
-
-    rp_filter would drop the hairpinned and rewritten flows that the edges produce
-    (a packet may leave on the interface it came in on).
-    """
+    """An unmodified Linux router: forwarding on, every other sysctl at its default (rp_filter,
+    accept_local, send_redirects, IPv6 as the machine has them)."""
 
     def config(self, **params):
         result = super().config(**params)
-        intfs = [intf for intf in self.intfNames() if intf != 'lo']
-        settings = ['net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0',
-                    'net.ipv4.conf.default.rp_filter=0']
-        settings += ['net.ipv4.conf.%s.rp_filter=0' % intf for intf in intfs]
-        self.cmd('sysctl -qw ' + ' '.join(settings))
+        self.cmd('sysctl -qw net.ipv4.ip_forward=1')
         return result
 
 
