@@ -4,9 +4,9 @@ import { RequestTracker } from '../../../controller/switch/requests.js';
 import { OpenFlowError, RequestTimeoutError } from '../../../controller/switch/errors.js';
 import { mergeMultipartBodies } from '../../../controller/switch/multipart.js';
 
-function tracker(timeoutMs = 1000, recentLimit = 4) {
+function tracker(timeoutMs = 1000, recentLimit = 4, multipart = { maxParts: 100, maxBytes: 1 << 20, timeoutMs: 60_000 }) {
   return new RequestTracker({
-    timeoutMs, recentLimit, describeSwitch: () => '00000000000000aa', errorName: (t, c) => `T${t}/C${c}`,
+    timeoutMs, recentLimit, describeSwitch: () => '00000000000000aa', errorName: (t, c) => `T${t}/C${c}`, multipart,
   });
 }
 
