@@ -13,6 +13,7 @@ import type {
 } from '../openflow/types.js';
 import type { Logger } from '../log.js';
 import { formatDpid } from './dpid.js';
+import type { PeerIdentity } from './admission.js';
 import { BatchError, ConnectionClosedError, type MultipartLimitError, type OpenFlowError } from './errors.js';
 import { negotiate, ourHello } from './handshake.js';
 import { Keepalive } from './keepalive.js';
@@ -53,6 +54,8 @@ export interface ConnectionOptions {
 
 /** What a connection shares with its listener. */
 export interface ConnectionContext {
+  /** The peer's address and TLS certificate, as the listener saw them. */
+  readonly identity?: PeerIdentity;
   readonly metrics?: OpenFlowMetrics;
   /** Rate limit of log lines that peers cause. */
   readonly throttle?: LogThrottle;
@@ -176,6 +179,8 @@ export class SwitchConnection {
   /** Ports by number, from PORT_DESC and kept current by PORT_STATUS. */
   get ports(): ReadonlyMap<number, Port> { return this.portTable; }
   get closeReason(): string | undefined { return this.reason; }
+  /** Source address and (over TLS) the verified client certificate. */
+  get identity(): PeerIdentity | undefined { return this.context.identity; }
   /** Bytes accepted for this peer and not yet taken by the kernel. */
   get queuedBytes(): number { return this.writer.queuedBytes; }
 

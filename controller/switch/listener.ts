@@ -155,6 +155,7 @@ export class SwitchListener {
     socket.setNoDelay(true); // we batch writes per tick ourselves; Nagle would only add latency
     const identity = peerIdentity(socket);
     const sw = new SwitchConnection(socket, this.options.connection, this.log, {
+      identity,
       metrics: this.metrics,
       throttle: this.throttle,
       admit: (conn, stage) => this.admit(conn, identity, stage),
