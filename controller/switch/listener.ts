@@ -40,6 +40,8 @@ export class SwitchListener {
   private readonly secure: boolean;
   private readonly connections = new Set<SwitchConnection>();
   private readonly perAddress = new Map<string, number>();
+  /** Raw sockets closed at accept: node's TLS server still reports them as failed handshakes. */
+  private readonly refusedSockets = new WeakSet<Socket>();
   private open = 0;
   private readonly admission: DpidAdmission;
   private readonly throttle: LogThrottle;
@@ -66,6 +68,9 @@ export class SwitchListener {
       const handshakeTimeout = options.connection.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
       this.server = createTlsServer({ ...tls, handshakeTimeout }, (socket) => this.accept(socket));
       this.server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+        // `_parent` (node internal) is the raw socket: one refused at accept is counted once.
+        const raw = (socket as unknown as { _parent?: unknown })._parent;
+        if (raw instanceof Object && this.refusedSockets.has(raw as Socket)) return;
         this.metrics.connectionsRefused.inc({ reason: 'tls' });
         this.throttle.warn(this.log, 'TLS handshake with a peer failed', { remote: `${socket.remoteAddress}:${socket.remotePort}`, error: error.message });
       });
@@ -134,6 +139,7 @@ export class SwitchListener {
     if (refusal !== undefined) {
       this.metrics.connectionsRefused.inc({ reason: refusal });
       this.throttle.warn(this.log, 'connection refused: too many connections', { remote: address, reason: refusal, open: this.open, fromAddress, maxTotal, maxPerAddress });
+      this.refusedSockets.add(socket);
       socket.destroy();
       return false;
     }

@@ -145,6 +145,21 @@ describe('integration: OpenFlow over TLS with Open vSwitch (ovs-pki certificates
     expect(listener.list()).to.have.length(0);
   });
 
+  it('refuses sockets past maxConnections before the TLS handshake, counting each once', async () => {
+    const { listener, registry, port } = await tlsListener({ maxConnections: 1 });
+    const first = await tlsFake(port, 0xc1n, sw1);
+    await waitFor(() => registry.get(0xc1n), { what: 'the first switch in MAIN' });
+    const second = connect({ host: '127.0.0.1', port });
+    let closed = false;
+    second.on('close', () => { closed = true; });
+    second.on('error', () => { closed = true; });
+    await waitUntil(() => closed, { what: 'the second socket to be refused' });
+    const m = listener.metrics;
+    expect(await m.total(m.connectionsRefused, { reason: 'max_connections' })).to.equal(1);
+    expect(await m.total(m.connectionsRefused, { reason: 'tls' })).to.equal(0);
+    first.destroy();
+  });
+
   it('holds a dpid to the certificate the config pins it to (fingerprint or CN)', async () => {
     const cn = new X509Certificate(readFileSync(sw1.cert)).subject.split('\n').find((l) => l.startsWith('CN='))!.slice(3);
     for (const pin of [fingerprint(sw1.cert), cn, `sha256:${createHash('sha256').update(new X509Certificate(readFileSync(sw1.cert)).raw).digest('hex')}`]) {
