@@ -200,7 +200,8 @@ export class RequestTracker {
       if (elapsed >= timeoutMs) return this.failLimit(entry, 'time', timeoutMs);
       // A long reply is progress, not silence: restart the clock on every part, within the total.
       clearTimeout(entry.timer);
-      entry.timer = this.startTimer(entry.request, Math.min(this.options.timeoutMs, timeoutMs - elapsed));
+      const left = timeoutMs - elapsed;
+      entry.timer = left < this.options.timeoutMs ? this.startTimer(entry.request, left, 'total') : this.startTimer(entry.request, this.options.timeoutMs);
       return true;
     }
     this.settle(reply.xid, entry);
@@ -224,12 +225,13 @@ export class RequestTracker {
     return true;
   }
 
-  private startTimer(request: RequestWithReply, ms: number): NodeJS.Timeout {
+  /** `total`: this timer is the reply's total deadline, not the silence timeout. */
+  private startTimer(request: RequestWithReply, ms: number, kind: 'silence' | 'total' = 'silence'): NodeJS.Timeout {
     return setTimeout(() => {
       const entry = this.waiting.get(request.xid);
       if (entry === undefined) return;
       // A reply still coming in when its total time is up failed a bound, not the switch's silence.
-      if (entry.parts.length > 0 && this.now() - entry.startedAt >= entry.limits.timeoutMs) {
+      if (kind === 'total') {
         this.failLimit(entry, 'time', entry.limits.timeoutMs);
         return;
       }
