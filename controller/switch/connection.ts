@@ -17,7 +17,8 @@ import type { PeerIdentity } from './admission.js';
 import { BatchError, ConnectionClosedError, type MultipartLimitError, type OpenFlowError } from './errors.js';
 import { negotiate, ourHello } from './handshake.js';
 import { Keepalive } from './keepalive.js';
-import { OPENFLOW_LIMIT_DEFAULTS as DEFAULTS } from './limits.js';
+import { EarlyMessages } from './early-messages.js';
+import { OPENFLOW_LIMIT_DEFAULTS as DEFAULTS, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './limits.js';
 import { OpenFlowMetrics } from './metrics.js';
 import { peerText, safeDesc, safePort, safePortStatus } from './peer-text.js';
 import { applyPortStatus, portTableFrom } from './ports.js';
@@ -25,32 +26,10 @@ import { expectsReply, RequestTracker, type BatchState, type MultipartLimits, ty
 import { LogThrottle } from './throttle.js';
 import { FrameWriter } from './writer.js';
 
+export type { ConnectionOptions } from './limits.js';
+
 export const ConnectionState = { HANDSHAKE: 'HANDSHAKE', CONFIG: 'CONFIG', MAIN: 'MAIN', DEAD: 'DEAD' } as const;
 export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
-
-/** Timers and bounds of one connection; the optional ones default to OPENFLOW_LIMIT_DEFAULTS. */
-export interface ConnectionOptions {
-  readonly echoIntervalMs: number;
-  readonly echoTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  /** Bytes queued for a switch in MAIN that does not read before we close it. */
-  readonly maxQueuedBytes?: number;
-  /** Fire-and-forget messages remembered for error attribution. Default 4096. */
-  readonly recentXidLimit?: number;
-  /** Asynchronous messages held during CONFIG and delivered on MAIN: count and bytes. */
-  readonly maxEarlyMessages?: number;
-  readonly maxEarlyBytes?: number;
-  /** A peer not in MAIN this long after start() is closed. */
-  readonly handshakeTimeoutMs?: number;
-  /** Output queue bound before MAIN. */
-  readonly handshakeMaxQueuedBytes?: number;
-  /** Bytes of one multipart reply during the handshake (PORT_DESC, DESC). */
-  readonly handshakeMultipartMaxBytes?: number;
-  /** Bounds of one multipart reply in MAIN. */
-  readonly multipartMaxParts?: number;
-  readonly multipartMaxBytes?: number;
-  readonly multipartTimeoutMs?: number;
-}
 
 /** What a connection shares with its listener. */
 export interface ConnectionContext {
@@ -102,8 +81,8 @@ export class SwitchConnection {
   private readonly writer: FrameWriter;
   private readonly tracker: RequestTracker;
   private readonly keepalive: Keepalive;
-  private readonly earlyMessages: OfpMessage[] = [];
-  private earlyBytes = 0;
+  private readonly early: EarlyMessages;
+  private readonly options: ResolvedConnectionOptions;
   private readonly metrics: OpenFlowMetrics;
   private readonly throttle: LogThrottle;
   private handshakeDeadline: NodeJS.Timeout | undefined;
@@ -121,11 +100,13 @@ export class SwitchConnection {
 
   constructor(
     private readonly socket: Duplex & { remoteAddress?: string; remotePort?: number },
-    private readonly options: ConnectionOptions,
+    options: ConnectionOptions,
     log: Logger,
     private readonly context: ConnectionContext = {},
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.options = resolveConnectionOptions(options);
+    this.early = new EarlyMessages(this.options.maxEarlyMessages, this.options.maxEarlyBytes);
     this.log = log.child({ conn: this.id, remote: this.remote });
     this.metrics = context.metrics ?? new OpenFlowMetrics();
     this.throttle = context.throttle ?? new LogThrottle({ linesPerWindow: DEFAULTS.logLinesPerMinute, windowMs: 60_000 });
@@ -133,20 +114,20 @@ export class SwitchConnection {
     this.messages$ = this.messageSubject.asObservable();
     this.errors$ = this.errorSubject.asObservable();
     this.closed = new Promise((resolve) => { this.markClosed = resolve; });
-    this.writer = new FrameWriter(socket, { maxQueuedBytes: options.handshakeMaxQueuedBytes ?? DEFAULTS.handshakeMaxQueuedBytes }, (queued) => {
+    this.writer = new FrameWriter(socket, { maxQueuedBytes: this.options.handshakeMaxQueuedBytes }, (queued) => {
       this.metrics.outputOverflows.inc({ dpid: this.dpidLabel });
       this.throttle.warn(this.log, 'peer does not read its output, closing', { dpid: this.dpidText, queued, state: this.state });
       this.close(`peer does not read: ${queued} bytes queued`, { abort: true });
     });
     this.tracker = new RequestTracker({
       timeoutMs: options.requestTimeoutMs,
-      recentLimit: options.recentXidLimit ?? 4096,
+      recentLimit: this.options.recentXidLimit,
       describeSwitch: () => this.dpidText,
       errorName,
       multipart: {
-        maxParts: options.multipartMaxParts ?? DEFAULTS.multipartMaxParts,
-        maxBytes: options.multipartMaxBytes ?? DEFAULTS.multipartMaxBytes,
-        timeoutMs: options.multipartTimeoutMs ?? DEFAULTS.multipartTimeoutMs,
+        maxParts: this.options.multipartMaxParts,
+        maxBytes: this.options.multipartMaxBytes,
+        timeoutMs: this.options.multipartTimeoutMs,
       },
       onLimit: (error) => this.onMultipartLimit(error),
     });
@@ -199,7 +180,7 @@ export class SwitchConnection {
     socket.on('close', () => this.close('connection closed by peer'));
     socket.on('end', () => this.close('connection closed by peer'));
     this.keepalive.start();
-    const handshakeMs = this.options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
+    const handshakeMs = this.options.handshakeTimeoutMs;
     this.handshakeDeadline = setTimeout(() => this.onHandshakeTimeout(handshakeMs), handshakeMs);
     this.handshakeDeadline.unref();
     this.log.debug('switch connected');
@@ -452,17 +433,10 @@ export class SwitchConnection {
   private deliver(message: OfpMessage, size: number): void {
     if (this.state === ConnectionState.MAIN) return this.messageSubject.next(message);
     if (this.state !== ConnectionState.CONFIG) return;
-    const maxCount = this.options.maxEarlyMessages ?? DEFAULTS.maxEarlyMessages;
-    const maxBytes = this.options.maxEarlyBytes ?? DEFAULTS.maxEarlyBytes;
-    if (this.earlyMessages.length >= maxCount || this.earlyBytes + size > maxBytes) {
-      this.metrics.earlyMessagesDropped.inc({ dpid: '' });
-      this.throttle.warn(this.log, 'message before MAIN dropped (bound reached)', {
-        dpid: this.dpidText, type: message.type, held: this.earlyMessages.length, heldBytes: this.earlyBytes, maxCount, maxBytes,
-      });
-      return;
-    }
-    this.earlyMessages.push(message);
-    this.earlyBytes += size;
+    if (this.early.hold(message, size)) return;
+    this.metrics.earlyMessagesDropped.inc({ dpid: '' });
+    const { count, heldBytes, maxCount, maxBytes } = this.early;
+    this.throttle.warn(this.log, 'message before MAIN dropped (bound reached)', { dpid: this.dpidText, type: message.type, held: count, heldBytes, maxCount, maxBytes });
   }
 
   private onMultipartLimit(error: MultipartLimitError): void {
@@ -498,9 +472,9 @@ export class SwitchConnection {
       this.send({ type: 'SET_CONFIG', flags: OFPC_FRAG_NORMAL, missSendLen: OFPCML_NO_BUFFER });
       // A peer that has not proven anything yet gets the small handshake bound on its replies.
       const handshakeLimits: MultipartLimits = {
-        maxParts: this.options.multipartMaxParts ?? DEFAULTS.multipartMaxParts,
-        maxBytes: this.options.handshakeMultipartMaxBytes ?? DEFAULTS.handshakeMultipartMaxBytes,
-        timeoutMs: this.options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+        maxParts: this.options.multipartMaxParts,
+        maxBytes: this.options.handshakeMultipartMaxBytes,
+        timeoutMs: this.options.handshakeTimeoutMs,
       };
       const [ports, desc] = await Promise.all([
         this.portDesc(handshakeLimits),
@@ -513,12 +487,10 @@ export class SwitchConnection {
       if (this.state !== ConnectionState.CONFIG || this.refused('main')) return;
       this.log.debug('configured', { ports: ports.length, sw: this.descBody?.swDesc });
       clearTimeout(this.handshakeDeadline);
-      this.writer.setLimit(this.options.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes);
+      this.writer.setLimit(this.options.maxQueuedBytes);
       this.admitted = true;
       this.setState(ConnectionState.MAIN);
-      const early = this.earlyMessages.splice(0);
-      this.earlyBytes = 0;
-      for (const message of early) this.messageSubject.next(message);
+      for (const message of this.early.release()) this.messageSubject.next(message);
     } catch (error) {
       if (this.state !== ConnectionState.DEAD) this.close(`handshake failed: ${(error as Error).message}`);
     }
