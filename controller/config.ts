@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { resolveOvsdbTargets } from './ovsdb/target.js';
+import { OPENFLOW_LIMIT_DEFAULTS as OF_LIMITS } from './switch/limits.js';
 
 export interface Config {
   readonly openflow: {
@@ -18,6 +19,32 @@ export interface Config {
     readonly echoTimeoutMs: number;
     /** Reject a request (barrier, multipart, ...) without reply after this long. */
     readonly requestTimeoutMs: number;
+    // ---- bounds against hostile or broken peers, TLS, datapath admission (docs/security.md) ----
+    /** A peer not in MAIN this long after it connected is closed. */
+    readonly handshakeTimeoutMs: number;
+    /** Open sockets in total, and per source address. */
+    readonly maxConnections: number;
+    readonly maxConnectionsPerAddress: number;
+    /** Output held for a switch in MAIN that does not read, and for a peer still in the handshake. */
+    readonly maxQueuedBytes: number;
+    readonly handshakeMaxQueuedBytes: number;
+    /** Bytes of one multipart reply during the handshake (PORT_DESC). */
+    readonly handshakeMultipartMaxBytes: number;
+    /** Asynchronous messages held before MAIN, by count and bytes. */
+    readonly maxEarlyMessages: number;
+    readonly maxEarlyBytes: number;
+    /** Bounds of one multipart reply in MAIN. */
+    readonly multipart: { readonly maxParts: number; readonly maxBytes: number; readonly timeoutMs: number };
+    /** Log lines per kind of peer event per minute (every event is counted). */
+    readonly logLinesPerMinute: number;
+    /** A second connection for a dpid that is up: refused (keep-established) or wins (replace). */
+    readonly duplicateDpid: 'keep-established' | 'replace';
+    /** Trust-on-first-use pinning of a dpid to its first address or certificate. */
+    readonly pinning: 'none' | 'address' | 'certificate';
+    /** Static pins: a dpid may only connect from `address` and/or with `certificate` (CN, SAN or SHA-256 fingerprint). */
+    readonly pins: readonly { readonly dpid: string; readonly address?: string; readonly certificate?: string }[];
+    /** PEM files; all three = OpenFlow over TLS with required client certificates; none = plain TCP. */
+    readonly tls: { readonly key: string | null; readonly cert: string | null; readonly ca: string | null };
   };
   readonly http: {
     readonly host: string;
@@ -116,6 +143,31 @@ convict.addFormats({
   },
 });
 
+// Formats of the openflow.* bounds, TLS files and pins.
+convict.addFormats({
+  'seamless-count': {
+    validate(value: unknown) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new Error('must be a positive integer');
+    },
+    coerce: digits,
+  },
+  'seamless-dpid-pins': {
+    validate(value: unknown) {
+      if (!Array.isArray(value)) throw new Error('must be an array of { dpid, address?, certificate? }');
+      for (const [i, pin] of value.entries()) {
+        const where = `pin ${i}`;
+        if (pin === null || typeof pin !== 'object' || Array.isArray(pin)) throw new Error(`${where}: must be an object`);
+        const { dpid, address, certificate, ...rest } = pin as Record<string, unknown>;
+        if (Object.keys(rest).length > 0) throw new Error(`${where}: unknown key ${Object.keys(rest)[0]}`);
+        if (typeof dpid !== 'string' || !/^(0x)?[0-9a-fA-F:]{1,23}$/.test(dpid)) throw new Error(`${where}: dpid must be hex text such as "0000000000000001"`);
+        if (address === undefined && certificate === undefined) throw new Error(`${where}: needs an address or a certificate`);
+        if (address !== undefined && (typeof address !== 'string' || address === '')) throw new Error(`${where}: address must be an IP address`);
+        if (certificate !== undefined && (typeof certificate !== 'string' || certificate === '')) throw new Error(`${where}: certificate must be a CN, a SAN value or a SHA-256 fingerprint`);
+      }
+    },
+  },
+});
+
 /**
  * The embedded default: the reference topology of topologies/seamless_topo.py (three subnets,
  * one edge switch each with the router on port 2), so `npm start` drives the case-study lab.
@@ -136,6 +188,29 @@ function schema(stdoutIsTTY: boolean) {
       echoIntervalMs: { doc: 'Idle time before we send ECHO_REQUEST', format: 'seamless-ms', default: 5000, env: 'SEAMLESS_ECHO_INTERVAL_MS', arg: 'echo-interval-ms' },
       echoTimeoutMs: { doc: 'Close a switch silent for this long', format: 'seamless-ms', default: 15000, env: 'SEAMLESS_ECHO_TIMEOUT_MS', arg: 'echo-timeout-ms' },
       requestTimeoutMs: { doc: 'Timeout of one request to a switch', format: 'seamless-ms', default: 10000, env: 'SEAMLESS_REQUEST_TIMEOUT_MS', arg: 'request-timeout-ms' },
+      // ---- bounds against hostile or broken peers, TLS, datapath admission (docs/security.md) ----
+      handshakeTimeoutMs: { doc: 'Close a peer not in MAIN this long after it connected', format: 'seamless-ms', default: OF_LIMITS.handshakeTimeoutMs, env: 'SEAMLESS_OPENFLOW_HANDSHAKE_TIMEOUT_MS', arg: 'openflow-handshake-timeout-ms' },
+      maxConnections: { doc: 'Open OpenFlow sockets in total', format: 'seamless-count', default: OF_LIMITS.maxConnections, env: 'SEAMLESS_OPENFLOW_MAX_CONNECTIONS', arg: 'openflow-max-connections' },
+      maxConnectionsPerAddress: { doc: 'Open OpenFlow sockets per source address', format: 'seamless-count', default: OF_LIMITS.maxConnectionsPerAddress, env: 'SEAMLESS_OPENFLOW_MAX_CONNECTIONS_PER_ADDRESS', arg: 'openflow-max-connections-per-address' },
+      maxQueuedBytes: { doc: 'Output bytes held for a switch in MAIN that does not read', format: 'seamless-count', default: OF_LIMITS.maxQueuedBytes, env: 'SEAMLESS_OPENFLOW_MAX_QUEUED_BYTES', arg: 'openflow-max-queued-bytes' },
+      handshakeMaxQueuedBytes: { doc: 'Output bytes held for a peer before MAIN', format: 'seamless-count', default: OF_LIMITS.handshakeMaxQueuedBytes, env: 'SEAMLESS_OPENFLOW_HANDSHAKE_MAX_QUEUED_BYTES', arg: 'openflow-handshake-max-queued-bytes' },
+      handshakeMultipartMaxBytes: { doc: 'Bytes of one multipart reply (PORT_DESC) before MAIN', format: 'seamless-count', default: OF_LIMITS.handshakeMultipartMaxBytes, env: 'SEAMLESS_OPENFLOW_HANDSHAKE_MULTIPART_MAX_BYTES', arg: 'openflow-handshake-multipart-max-bytes' },
+      maxEarlyMessages: { doc: 'Asynchronous messages held before MAIN', format: 'seamless-count', default: OF_LIMITS.maxEarlyMessages, env: 'SEAMLESS_OPENFLOW_MAX_EARLY_MESSAGES', arg: 'openflow-max-early-messages' },
+      maxEarlyBytes: { doc: 'Bytes of asynchronous messages held before MAIN', format: 'seamless-count', default: OF_LIMITS.maxEarlyBytes, env: 'SEAMLESS_OPENFLOW_MAX_EARLY_BYTES', arg: 'openflow-max-early-bytes' },
+      multipart: {
+        maxParts: { doc: 'Parts of one multipart reply', format: 'seamless-count', default: OF_LIMITS.multipartMaxParts, env: 'SEAMLESS_OPENFLOW_MULTIPART_MAX_PARTS', arg: 'openflow-multipart-max-parts' },
+        maxBytes: { doc: 'Bytes of one multipart reply', format: 'seamless-count', default: OF_LIMITS.multipartMaxBytes, env: 'SEAMLESS_OPENFLOW_MULTIPART_MAX_BYTES', arg: 'openflow-multipart-max-bytes' },
+        timeoutMs: { doc: 'Total time of one multipart reply', format: 'seamless-ms', default: OF_LIMITS.multipartTimeoutMs, env: 'SEAMLESS_OPENFLOW_MULTIPART_TIMEOUT_MS', arg: 'openflow-multipart-timeout-ms' },
+      },
+      logLinesPerMinute: { doc: 'Log lines per kind of peer event per minute (all are counted)', format: 'seamless-count', default: OF_LIMITS.logLinesPerMinute, env: 'SEAMLESS_OPENFLOW_LOG_LINES_PER_MINUTE', arg: 'openflow-log-lines-per-minute' },
+      duplicateDpid: { doc: 'A second connection for a connected dpid: keep-established (refuse it) or replace', format: ['keep-established', 'replace'], default: 'keep-established', env: 'SEAMLESS_OPENFLOW_DUPLICATE_DPID', arg: 'openflow-duplicate-dpid' },
+      pinning: { doc: 'Pin each dpid to the address or certificate it first connected with: none, address or certificate', format: ['none', 'address', 'certificate'], default: 'none', env: 'SEAMLESS_OPENFLOW_PINNING', arg: 'openflow-pinning' },
+      pins: { doc: 'Static pins [{ dpid, address?, certificate? }] (config file)', format: 'seamless-dpid-pins', default: [] as unknown[] },
+      tls: {
+        key: { doc: 'PEM private key of the OpenFlow TLS listener', format: 'seamless-path', default: null as string | null, nullable: true, env: 'SEAMLESS_OPENFLOW_TLS_KEY', arg: 'openflow-tls-key' },
+        cert: { doc: 'PEM certificate of the OpenFlow TLS listener', format: 'seamless-path', default: null as string | null, nullable: true, env: 'SEAMLESS_OPENFLOW_TLS_CERT', arg: 'openflow-tls-cert' },
+        ca: { doc: 'PEM CA certificate(s) that switch certificates must be signed by', format: 'seamless-path', default: null as string | null, nullable: true, env: 'SEAMLESS_OPENFLOW_TLS_CA', arg: 'openflow-tls-ca' },
+      },
     },
     http: {
       host: { doc: 'HTTP API listen address', format: 'seamless-host', default: '127.0.0.1', env: 'SEAMLESS_HTTP_HOST', arg: 'http-host' },

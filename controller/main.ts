@@ -29,14 +29,31 @@ export interface Controller {
 /** Starts the controller's services; used by main() and by tests that want a whole controller. */
 export async function startController(config: Config, log: Logger): Promise<Controller> {
   const switches = new SwitchRegistry(log.child({ component: 'switches' }));
+  const of = config.openflow;
   const listener = new SwitchListener({
-    host: config.openflow.host,
-    port: config.openflow.port,
+    host: of.host,
+    port: of.port,
     connection: {
-      echoIntervalMs: config.openflow.echoIntervalMs,
-      echoTimeoutMs: config.openflow.echoTimeoutMs,
-      requestTimeoutMs: config.openflow.requestTimeoutMs,
+      echoIntervalMs: of.echoIntervalMs,
+      echoTimeoutMs: of.echoTimeoutMs,
+      requestTimeoutMs: of.requestTimeoutMs,
+      handshakeTimeoutMs: of.handshakeTimeoutMs,
+      maxQueuedBytes: of.maxQueuedBytes,
+      handshakeMaxQueuedBytes: of.handshakeMaxQueuedBytes,
+      handshakeMultipartMaxBytes: of.handshakeMultipartMaxBytes,
+      maxEarlyMessages: of.maxEarlyMessages,
+      maxEarlyBytes: of.maxEarlyBytes,
+      multipartMaxParts: of.multipart.maxParts,
+      multipartMaxBytes: of.multipart.maxBytes,
+      multipartTimeoutMs: of.multipart.timeoutMs,
     },
+    maxConnections: of.maxConnections,
+    maxConnectionsPerAddress: of.maxConnectionsPerAddress,
+    logLinesPerMinute: of.logLinesPerMinute,
+    duplicateDpid: of.duplicateDpid,
+    pinning: of.pinning,
+    pins: of.pins,
+    tls: of.tls,
   }, switches, log.child({ component: 'openflow' }));
 
   switches.switchUp$.subscribe((sw) => log.info('switch up', { dpid: sw.dpidText, remote: sw.remote, ports: sw.ports.size }));

@@ -13,26 +13,36 @@ import type {
 } from '../openflow/types.js';
 import type { Logger } from '../log.js';
 import { formatDpid } from './dpid.js';
-import { BatchError, ConnectionClosedError, type OpenFlowError } from './errors.js';
+import type { PeerIdentity } from './admission.js';
+import { BatchError, ConnectionClosedError, type MultipartLimitError, type OpenFlowError } from './errors.js';
 import { negotiate, ourHello } from './handshake.js';
 import { Keepalive } from './keepalive.js';
+import { EarlyMessages } from './early-messages.js';
+import { OPENFLOW_LIMIT_DEFAULTS as DEFAULTS, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './limits.js';
+import { OpenFlowMetrics } from './metrics.js';
+import { peerText, safeDesc, safePort, safePortStatus } from './peer-text.js';
 import { applyPortStatus, portTableFrom } from './ports.js';
-import { expectsReply, RequestTracker, type BatchState, type ReplyFor, type RequestWithReply } from './requests.js';
+import { expectsReply, RequestTracker, type BatchState, type MultipartLimits, type ReplyFor, type RequestWithReply } from './requests.js';
+import { LogThrottle } from './throttle.js';
 import { FrameWriter } from './writer.js';
+
+export type { ConnectionOptions } from './limits.js';
 
 export const ConnectionState = { HANDSHAKE: 'HANDSHAKE', CONFIG: 'CONFIG', MAIN: 'MAIN', DEAD: 'DEAD' } as const;
 export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
 
-export interface ConnectionOptions {
-  readonly echoIntervalMs: number;
-  readonly echoTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  /** Bytes queued for a peer that does not read before we close it. Default 32 MiB. */
-  readonly maxQueuedBytes?: number;
-  /** Fire-and-forget messages remembered for error attribution. Default 4096. */
-  readonly recentXidLimit?: number;
-  /** Asynchronous messages held during CONFIG and delivered on MAIN. Default 1024. */
-  readonly maxEarlyMessages?: number;
+/** What a connection shares with its listener. */
+export interface ConnectionContext {
+  /** The peer's address and TLS certificate, as the listener saw them. */
+  readonly identity?: PeerIdentity;
+  readonly metrics?: OpenFlowMetrics;
+  /** Rate limit of log lines that peers cause. */
+  readonly throttle?: LogThrottle;
+  /**
+   * Asked once the datapath id is known and again right before MAIN: a reason to refuse this
+   * switch (duplicate dpid, pin mismatch), or undefined to let it in.
+   */
+  readonly admit?: (sw: SwitchConnection, stage: 'features' | 'main') => string | undefined;
 }
 
 /** A message as callers hand it to us: the connection assigns the xid. */
@@ -44,6 +54,8 @@ export type FlowStatsFilter = Partial<FlowStatsRequestBody>;
 const ASYNC_TYPES: ReadonlySet<OfpMessage['type']> = new Set(['PACKET_IN', 'PORT_STATUS', 'FLOW_REMOVED', 'EXPERIMENTER', 'UNKNOWN']);
 /** The spec asks for at most this much of an offending message in OFPT_ERROR data. */
 const ERROR_DATA_LEN = 64;
+/** What we keep of the data of an ERROR a switch sends (it quotes at least 64 bytes of our message). */
+const KEPT_ERROR_DATA_LEN = 256;
 /** After an orderly close, how long we wait for the peer before tearing the socket down. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -69,7 +81,13 @@ export class SwitchConnection {
   private readonly writer: FrameWriter;
   private readonly tracker: RequestTracker;
   private readonly keepalive: Keepalive;
-  private readonly earlyMessages: OfpMessage[] = [];
+  private readonly early: EarlyMessages;
+  private readonly options: ResolvedConnectionOptions;
+  private readonly metrics: OpenFlowMetrics;
+  private readonly throttle: LogThrottle;
+  private handshakeDeadline: NodeJS.Timeout | undefined;
+  /** Set once the switch reached MAIN: only admitted switches name a metric label. */
+  private admitted = false;
   private log: Logger;
   private helloReceived = false;
   private featuresReply: FeaturesReply | undefined;
@@ -80,20 +98,38 @@ export class SwitchConnection {
   private reason: string | undefined;
   private markClosed!: (reason: string) => void;
 
-  constructor(private readonly socket: Duplex & { remoteAddress?: string; remotePort?: number }, private readonly options: ConnectionOptions, log: Logger) {
+  constructor(
+    private readonly socket: Duplex & { remoteAddress?: string; remotePort?: number },
+    options: ConnectionOptions,
+    log: Logger,
+    private readonly context: ConnectionContext = {},
+  ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.options = resolveConnectionOptions(options);
+    this.early = new EarlyMessages(this.options.maxEarlyMessages, this.options.maxEarlyBytes);
     this.log = log.child({ conn: this.id, remote: this.remote });
+    this.metrics = context.metrics ?? new OpenFlowMetrics();
+    this.throttle = context.throttle ?? new LogThrottle({ linesPerWindow: DEFAULTS.logLinesPerMinute, windowMs: 60_000 });
     this.state$ = this.stateSubject.asObservable();
     this.messages$ = this.messageSubject.asObservable();
     this.errors$ = this.errorSubject.asObservable();
     this.closed = new Promise((resolve) => { this.markClosed = resolve; });
-    this.writer = new FrameWriter(socket, { maxQueuedBytes: options.maxQueuedBytes ?? 32 << 20 }, (queued) =>
-      this.close(`peer does not read: ${queued} bytes queued`, { abort: true }));
+    this.writer = new FrameWriter(socket, { maxQueuedBytes: this.options.handshakeMaxQueuedBytes }, (queued) => {
+      this.metrics.outputOverflows.inc({ dpid: this.dpidLabel });
+      this.throttle.warn(this.log, 'peer does not read its output, closing', { dpid: this.dpidText, queued, state: this.state });
+      this.close(`peer does not read: ${queued} bytes queued`, { abort: true });
+    });
     this.tracker = new RequestTracker({
       timeoutMs: options.requestTimeoutMs,
-      recentLimit: options.recentXidLimit ?? 4096,
+      recentLimit: this.options.recentXidLimit,
       describeSwitch: () => this.dpidText,
       errorName,
+      multipart: {
+        maxParts: this.options.multipartMaxParts,
+        maxBytes: this.options.multipartMaxBytes,
+        timeoutMs: this.options.multipartTimeoutMs,
+      },
+      onLimit: (error) => this.onMultipartLimit(error),
     });
     this.keepalive = new Keepalive({ intervalMs: options.echoIntervalMs, timeoutMs: options.echoTimeoutMs }, {
       canProbe: () => this.helloReceived,
@@ -124,6 +160,15 @@ export class SwitchConnection {
   /** Ports by number, from PORT_DESC and kept current by PORT_STATUS. */
   get ports(): ReadonlyMap<number, Port> { return this.portTable; }
   get closeReason(): string | undefined { return this.reason; }
+  /** Source address and (over TLS) the verified client certificate. */
+  get identity(): PeerIdentity | undefined { return this.context.identity; }
+  /** Bytes accepted for this peer and not yet taken by the kernel. */
+  get queuedBytes(): number { return this.writer.queuedBytes; }
+
+  /** The dpid label of this connection's metrics ('' until the switch is admitted). */
+  private get dpidLabel(): string {
+    return this.metrics.dpidLabel(this.admitted ? this.dpidText : undefined);
+  }
 
   // ---- lifecycle --------------------------------------------------------------------------
 
@@ -135,6 +180,9 @@ export class SwitchConnection {
     socket.on('close', () => this.close('connection closed by peer'));
     socket.on('end', () => this.close('connection closed by peer'));
     this.keepalive.start();
+    const handshakeMs = this.options.handshakeTimeoutMs;
+    this.handshakeDeadline = setTimeout(() => this.onHandshakeTimeout(handshakeMs), handshakeMs);
+    this.handshakeDeadline.unref();
     this.log.debug('switch connected');
     this.writeMessage(ourHello(this.tracker.nextXid()));
   }
@@ -147,6 +195,7 @@ export class SwitchConnection {
     if (this.state === ConnectionState.DEAD) return;
     this.reason = reason;
     this.keepalive.stop();
+    clearTimeout(this.handshakeDeadline);
     if (abort) {
       this.writer.stop();
       this.socket.destroy();
@@ -168,14 +217,15 @@ export class SwitchConnection {
   // ---- sending ----------------------------------------------------------------------------
 
   /**
-   * Sends without waiting; a later ERROR for it appears on errors$ with the message. Returns the xid.
-   * Throws ConnectionClosedError when DEAD, and the codec's error for an unencodable message.
+   * Sends without waiting; a later ERROR for it appears on errors$ with the message. Returns the
+   * xid, or false when the connection is DEAD (nothing is sent: safe to call at any time). Throws
+   * only the codec's error for an unencodable message (a bug of the caller), synchronously.
    */
-  send(message: Outgoing): number {
+  send(message: Outgoing): number | false {
+    if (this.state === ConnectionState.DEAD) return false;
     // The hot path (a packet-out and two flow-mods per packet-in): no copy of the message; the
     // xid is written into the encoded header.
     const xid = this.tracker.nextXid();
-    if (this.state === ConnectionState.DEAD) throw new ConnectionClosedError(this.dpidText, this.reason ?? 'closed', { ...message, xid } as OfpMessage);
     const frame = encodeMessage(message as OfpMessage);
     frame.writeUInt32BE(xid, 4);
     // A PACKET_OUT's data is a view into a received socket chunk: remembering it would pin that
@@ -187,8 +237,12 @@ export class SwitchConnection {
     return xid;
   }
 
-  /** Sends a request and resolves with its (reassembled) reply; rejects on ERROR, timeout or close. */
-  request<M extends Outgoing<RequestWithReply>>(message: M): Promise<ReplyFor[M['type']]> {
+  /**
+   * Sends a request and resolves with its (reassembled) reply. Rejects with OpenFlowError,
+   * RequestTimeoutError, MultipartLimitError, or ConnectionClosedError (also when called on a
+   * DEAD connection, or when it dies mid-flight); never throws.
+   */
+  request<M extends Outgoing<RequestWithReply>>(message: M, limits?: MultipartLimits): Promise<ReplyFor[M['type']]> {
     const full = this.withXid<OfpMessage>(message as Outgoing);
     if (!expectsReply(full)) return Promise.reject(new TypeError(`${full.type} has no reply; use send() or sendBatch()`));
     if (this.state === ConnectionState.DEAD) {
@@ -200,7 +254,7 @@ export class SwitchConnection {
     } catch (error) {
       return Promise.reject(error);
     }
-    const reply = this.tracker.expect(full);
+    const reply = this.tracker.expect(full, limits);
     this.writer.write(frame);
     return reply as Promise<ReplyFor[M['type']]>;
   }
@@ -215,8 +269,8 @@ export class SwitchConnection {
     return reply.body.kind === 'FLOW' ? [...reply.body.flows] : [];
   }
 
-  async portDesc(): Promise<Port[]> {
-    const reply = await this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'PORT_DESC' } });
+  async portDesc(limits?: MultipartLimits): Promise<Port[]> {
+    const reply = await this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'PORT_DESC' } }, limits);
     return reply.body.kind === 'PORT_DESC' ? [...reply.body.ports] : [];
   }
 
@@ -232,6 +286,7 @@ export class SwitchConnection {
    */
   async sendBatch(messages: readonly Outgoing[]): Promise<void> {
     if (this.state === ConnectionState.DEAD) throw new ConnectionClosedError(this.dpidText, this.reason ?? 'closed');
+    if (messages.length === 0) return this.barrier();
     const batch: BatchState = { errors: [] };
     const sent = messages.map((m) => this.withXid(m));
     const frames = sent.map((m) => encodeMessage(m)); // an unencodable message fails the batch before anything is sent
@@ -263,7 +318,7 @@ export class SwitchConnection {
     try {
       work();
     } catch (error) {
-      this.log.error('internal error while handling switch input', { error });
+      this.throttle.error(this.log, 'internal error while handling switch input', { error });
       this.close(`internal error: ${(error as Error).message}`, { abort: true });
     }
   }
@@ -277,7 +332,8 @@ export class SwitchConnection {
       this.onFrame(frame);
     }
     if (error !== undefined) {
-      this.log.warn('framing lost, closing', { dpid: this.dpidText, reason: error });
+      this.metrics.undecodableMessages.inc({ dpid: this.dpidLabel });
+      this.throttle.warn(this.log, 'framing lost, closing', { dpid: this.dpidText, reason: error });
       this.close(error, { abort: true });
     }
   }
@@ -291,16 +347,18 @@ export class SwitchConnection {
       }
       return this.onBadMessage(frame, result.error);
     }
-    this.onMessage(result.message);
+    this.onMessage(result.message, frame.length);
   }
 
   private onBadMessage(frame: Buffer, error: { reason: string; xid?: number; ofpError?: { errorType: number; code: number } }): void {
+    // Every one is counted; a sample is logged (a peer can send thousands a second).
+    this.metrics.undecodableMessages.inc({ dpid: this.dpidLabel });
     const fields = { dpid: this.dpidText, reason: error.reason, bytes: frame.subarray(0, ERROR_DATA_LEN).toString('hex') };
     if (!this.helloReceived) {
-      this.log.warn('undecodable message before HELLO', fields);
+      this.throttle.warn(this.log, 'undecodable message before HELLO', fields);
       return this.failHello(`expected HELLO, got an undecodable message: ${error.reason}`, frame[0] ?? 0);
     }
-    this.log.warn('undecodable message from switch', fields);
+    this.throttle.warn(this.log, 'undecodable message from switch', fields);
     if (error.ofpError === undefined) return;
     this.writeMessage({
       type: 'ERROR',
@@ -311,7 +369,7 @@ export class SwitchConnection {
     });
   }
 
-  private onMessage(message: OfpMessage): void {
+  private onMessage(message: OfpMessage, size: number): void {
     if (!this.helloReceived) {
       if (message.type === 'HELLO') return this.onHello(message);
       return this.failHello(`expected HELLO, got ${message.type}`, 0);
@@ -323,16 +381,18 @@ export class SwitchConnection {
         return this.writeMessage({ type: 'ECHO_REPLY', xid: message.xid, data: message.data });
       case 'ERROR':
         return this.onError(message);
-      case 'PORT_STATUS':
-        this.portTable = applyPortStatus(this.portTable, message);
-        this.statusesAfterPortDesc?.push(message);
-        return this.deliver(message);
+      case 'PORT_STATUS': {
+        const status = safePortStatus(message);
+        this.portTable = applyPortStatus(this.portTable, status);
+        this.statusesAfterPortDesc?.push(status);
+        return this.deliver(status, size);
+      }
     }
-    if (this.tracker.onReply(message)) {
+    if (this.tracker.onReply(message, size)) {
       if (this.state === ConnectionState.CONFIG && isLastPortDescPart(message)) this.statusesAfterPortDesc = [];
       return;
     }
-    if (ASYNC_TYPES.has(message.type)) return this.deliver(message);
+    if (ASYNC_TYPES.has(message.type)) return this.deliver(message, size);
     if (message.type !== 'ECHO_REPLY') this.log.debug('unexpected message ignored', { dpid: this.dpidText, type: message.type, xid: message.xid });
   }
 
@@ -346,7 +406,7 @@ export class SwitchConnection {
 
   /** OFPET_HELLO_FAILED with a readable reason, then close (spec 7.5.1). */
   private failHello(reason: string, peerVersion: number): void {
-    this.log.warn('handshake failed', { reason });
+    this.throttle.warn(this.log, 'handshake failed', { reason });
     const frame = encodeMessage({
       type: 'ERROR', xid: 0, errorType: OFPET_HELLO_FAILED, code: OFPHFC_INCOMPATIBLE, data: Buffer.from(reason, 'ascii'),
     });
@@ -356,21 +416,47 @@ export class SwitchConnection {
     this.close(`handshake failed: ${reason}`);
   }
 
-  private onError(message: ErrorMsg): void {
-    if (message.errorType === OFPET_HELLO_FAILED) {
-      return this.close(`switch refused the handshake: ${errorName(message.errorType, message.code)} ${Buffer.from(message.data).toString('latin1')}`);
+  private onError(received: ErrorMsg): void {
+    if (received.errorType === OFPET_HELLO_FAILED) {
+      return this.close(`switch refused the handshake: ${errorName(received.errorType, received.code)} ${peerText(received.data)}`);
     }
+    // Errors travel on in events: keep a bounded copy of their data, not a view of the socket chunk.
+    const message = { ...received, data: Uint8Array.from(received.data.subarray(0, KEPT_ERROR_DATA_LEN)) };
     const outcome = this.tracker.onError(message);
     if (outcome.kind !== 'unsolicited') return;
-    this.log.warn('switch reported an error', { dpid: this.dpidText, error: outcome.error.errorName, xid: message.xid, request: outcome.error.request?.type });
+    this.metrics.unsolicitedErrors.inc({ dpid: this.dpidLabel });
+    this.throttle.warn(this.log, 'switch reported an error', { dpid: this.dpidText, error: outcome.error.errorName, xid: message.xid, request: outcome.error.request?.type });
     this.errorSubject.next(outcome.error);
   }
 
-  /** Applications see asynchronous messages from MAIN on; those of CONFIG wait (bounded). */
-  private deliver(message: OfpMessage): void {
+  /** Applications see asynchronous messages from MAIN on; those of CONFIG wait (bounded in count and bytes). */
+  private deliver(message: OfpMessage, size: number): void {
     if (this.state === ConnectionState.MAIN) return this.messageSubject.next(message);
     if (this.state !== ConnectionState.CONFIG) return;
-    if (this.earlyMessages.length < (this.options.maxEarlyMessages ?? 1024)) this.earlyMessages.push(message);
+    if (this.early.hold(message, size)) return;
+    this.metrics.earlyMessagesDropped.inc({ dpid: '' });
+    const { count, heldBytes, maxCount, maxBytes } = this.early;
+    this.throttle.warn(this.log, 'message before MAIN dropped (bound reached)', { dpid: this.dpidText, type: message.type, held: count, heldBytes, maxCount, maxBytes });
+  }
+
+  private onMultipartLimit(error: MultipartLimitError): void {
+    this.metrics.multipartLimits.inc({ dpid: this.dpidLabel, limit: error.limit });
+    this.throttle.warn(this.log, 'multipart reply passed a bound, request failed', { dpid: this.dpidText, error: error.message });
+  }
+
+  private onHandshakeTimeout(ms: number): void {
+    if (this.state === ConnectionState.MAIN || this.state === ConnectionState.DEAD) return;
+    this.metrics.handshakeTimeouts.inc({ state: this.state });
+    this.throttle.info(this.log, 'peer did not finish the handshake in time, closing', { dpid: this.dpidText, state: this.state, ms });
+    this.close(`handshake timeout: not in MAIN after ${ms} ms (state ${this.state})`, { abort: true });
+  }
+
+  /** A refusal from the listener (duplicate dpid, pin mismatch) ends the handshake. */
+  private refused(stage: 'features' | 'main'): boolean {
+    const reason = this.context.admit?.(this, stage);
+    if (reason === undefined) return false;
+    this.close(`refused: ${reason}`);
+    return true;
   }
 
   // ---- handshake and configuration ------------------------------------------------------------
@@ -380,21 +466,31 @@ export class SwitchConnection {
       this.featuresReply = await this.request({ type: 'FEATURES_REQUEST' });
       this.log = this.log.child({ dpid: this.dpidText });
       if (this.featuresReply.auxiliaryId !== 0) throw new Error(`auxiliary connections are not supported (id ${this.featuresReply.auxiliaryId})`);
+      if (this.isDead() || this.refused('features')) return;
       this.setState(ConnectionState.CONFIG);
       // No buffering on the switch: packet-ins carry the whole frame.
       this.send({ type: 'SET_CONFIG', flags: OFPC_FRAG_NORMAL, missSendLen: OFPCML_NO_BUFFER });
+      // A peer that has not proven anything yet gets the small handshake bound on its replies.
+      const handshakeLimits: MultipartLimits = {
+        maxParts: this.options.multipartMaxParts,
+        maxBytes: this.options.handshakeMultipartMaxBytes,
+        timeoutMs: this.options.handshakeTimeoutMs,
+      };
       const [ports, desc] = await Promise.all([
-        this.portDesc(),
-        this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'DESC' } }),
+        this.portDesc(handshakeLimits),
+        this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'DESC' } }, handshakeLimits),
       ]);
       // The snapshot is applied after the messages that followed it were handled: replay those.
-      this.portTable = portTableFrom(ports, this.statusesAfterPortDesc);
+      this.portTable = portTableFrom(ports.map(safePort), this.statusesAfterPortDesc);
       this.statusesAfterPortDesc = undefined;
-      if (desc.body.kind === 'DESC') this.descBody = desc.body.desc;
-      if (this.state !== ConnectionState.CONFIG) return;
+      if (desc.body.kind === 'DESC') this.descBody = safeDesc(desc.body.desc);
+      if (this.state !== ConnectionState.CONFIG || this.refused('main')) return;
       this.log.debug('configured', { ports: ports.length, sw: this.descBody?.swDesc });
+      clearTimeout(this.handshakeDeadline);
+      this.writer.setLimit(this.options.maxQueuedBytes);
+      this.admitted = true;
       this.setState(ConnectionState.MAIN);
-      for (const message of this.earlyMessages.splice(0)) this.messageSubject.next(message);
+      for (const message of this.early.release()) this.messageSubject.next(message);
     } catch (error) {
       if (this.state !== ConnectionState.DEAD) this.close(`handshake failed: ${(error as Error).message}`);
     }

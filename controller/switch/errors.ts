@@ -52,3 +52,22 @@ export class BatchError extends Error {
     super(`switch ${dpid} rejected ${errors.length} message(s) of a batch${first ? `, first: ${first.message}` : ''}`);
   }
 }
+
+/**
+ * A multipart reply passed a bound (parts, bytes, or total time) before its last part: the request
+ * fails, the rest of the reply is ignored. A switch that never ends a reply cannot exhaust memory.
+ */
+export class MultipartLimitError extends Error {
+  override readonly name = 'MultipartLimitError';
+  constructor(
+    readonly request: OfpMessage,
+    readonly dpid: string,
+    readonly limit: 'parts' | 'bytes' | 'time',
+    readonly bound: number,
+    readonly received: { readonly parts: number; readonly bytes: number; readonly ms: number },
+  ) {
+    const unit = limit === 'time' ? ' ms' : limit === 'bytes' ? ' bytes' : ' parts';
+    super(`switch ${dpid}: multipart reply to ${request.type} xid ${request.xid} passed the bound of ${bound}${unit} `
+      + `(${received.parts} parts, ${received.bytes} bytes in ${Math.round(received.ms)} ms, not finished)`);
+  }
+}

@@ -1,12 +1,21 @@
 // The switches in MAIN, by datapath id, and the streams applications subscribe to. One Subject
 // per source (lifecycle, messages, errors); the per-type streams are derived from them.
 
+import type { Registry } from 'prom-client';
 import { filter, Subject, type Observable } from 'rxjs';
 import type { FlowRemoved, OfpMessage, PacketIn, PortStatus } from '../openflow/types.js';
 import type { Logger } from '../log.js';
 import { ConnectionState, type SwitchConnection } from './connection.js';
 import { parseDpid } from './dpid.js';
 import type { OpenFlowError } from './errors.js';
+import { OpenFlowMetrics } from './metrics.js';
+
+export interface SwitchRegistryOptions {
+  /** The prom-client registry the seamless_openflow_* counters join; default: a private one. */
+  readonly metrics?: Registry;
+  /** Distinct dpid label values in those counters before the rest count as 'other'. Default 1024. */
+  readonly maxDpidLabels?: number;
+}
 
 /** A message from a switch, with the switch it came from. */
 export interface SwitchMessage<M extends OfpMessage = OfpMessage> {
@@ -33,6 +42,8 @@ export class SwitchRegistry {
   readonly portStatus$: Observable<SwitchMessage<PortStatus>>;
   readonly flowRemoved$: Observable<SwitchMessage<FlowRemoved>>;
   readonly errors$: Observable<SwitchErrorEvent>;
+  /** Counters of the OpenFlow side: refusals, bounds that bit, undecodable messages, ... */
+  readonly metrics: OpenFlowMetrics;
 
   private readonly up = new Subject<SwitchConnection>();
   private readonly down = new Subject<SwitchConnection>();
@@ -40,7 +51,8 @@ export class SwitchRegistry {
   private readonly errors = new Subject<SwitchErrorEvent>();
   private readonly byDpid = new Map<bigint, SwitchConnection>();
 
-  constructor(private readonly log: Logger) {
+  constructor(private readonly log: Logger, options: SwitchRegistryOptions = {}) {
+    this.metrics = new OpenFlowMetrics({ registry: options.metrics, maxDpidLabels: options.maxDpidLabels });
     this.switchUp$ = this.up.asObservable();
     this.switchDown$ = this.down.asObservable();
     this.messages$ = this.messages.asObservable();
@@ -78,7 +90,7 @@ export class SwitchRegistry {
   private onUp(sw: SwitchConnection): void {
     const previous = this.byDpid.get(sw.dpid);
     if (previous !== undefined && previous !== sw) {
-      // The switch reconnected before we noticed the old connection die: the new one wins.
+      // Only under the 'replace' policy (the listener refuses duplicates otherwise): the new one wins.
       this.log.info('switch reconnected, closing its previous connection', { dpid: sw.dpidText, previous: previous.remote });
       previous.close('replaced by a new connection from the same datapath');
     }

@@ -8,7 +8,8 @@ import type {
   RoleReply, RoleRequest,
 } from '../openflow/types.js';
 import { OFPMPF_REPLY_MORE } from '../openflow/constants.js';
-import { OpenFlowError, RequestTimeoutError } from './errors.js';
+import { MultipartLimitError, OpenFlowError, RequestTimeoutError } from './errors.js';
+import { performance } from 'node:perf_hooks';
 import { mergeMultipartBodies, samePartKind } from './multipart.js';
 
 
@@ -45,8 +46,18 @@ interface Waiting {
   readonly request: RequestWithReply;
   readonly resolve: (reply: ReplyMessage) => void;
   readonly reject: (error: Error) => void;
+  readonly limits: MultipartLimits;
+  readonly startedAt: number;
   timer: NodeJS.Timeout;
   parts: MultipartReplyBody[];
+  bytes: number;
+}
+
+/** Bounds on one multipart reply: parts, wire bytes, and total time from the request. */
+export interface MultipartLimits {
+  readonly maxParts: number;
+  readonly maxBytes: number;
+  readonly timeoutMs: number;
 }
 
 export interface RequestTrackerOptions {
@@ -57,6 +68,11 @@ export interface RequestTrackerOptions {
   readonly describeSwitch: () => string;
   /** Readable spec name of an error type/code. */
   readonly errorName: (errorType: number, code: number) => string;
+  /** Default bounds of a multipart reply (a request may bring its own). */
+  readonly multipart: MultipartLimits;
+  /** Told when a bound fails a request (to count and log it). */
+  readonly onLimit?: (error: MultipartLimitError) => void;
+  readonly now?: () => number;
 }
 
 /** What became of an incoming ERROR. */
@@ -91,17 +107,24 @@ export class RequestTracker {
   }
 
   /** Registers a request (already carrying its xid); the promise settles on its reply. */
-  expect<M extends RequestWithReply>(request: M): Promise<ReplyFor[M['type']]> {
+  expect<M extends RequestWithReply>(request: M, limits: MultipartLimits = this.options.multipart): Promise<ReplyFor[M['type']]> {
     return new Promise((resolve, reject) => {
       const entry: Waiting = {
         request,
         resolve: resolve as (reply: ReplyMessage) => void,
         reject,
-        timer: this.startTimer(request),
+        limits,
+        startedAt: this.now(),
+        timer: this.startTimer(request, this.options.timeoutMs),
         parts: [],
+        bytes: 0,
       };
       this.waiting.set(request.xid, entry);
     });
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? performance.now();
   }
 
   /** Remembers a fire-and-forget message for error attribution; the oldest are forgotten first. */
@@ -127,11 +150,11 @@ export class RequestTracker {
     for (const m of messages) this.batchMembers.delete(m.xid);
   }
 
-  /** Consumes a reply to a waiting request; false when nobody waits for it. */
-  onReply(reply: OfpMessage): boolean {
+  /** Consumes a reply (of `size` bytes on the wire) to a waiting request; false when nobody waits for it. */
+  onReply(reply: OfpMessage, size = 0): boolean {
     const entry = this.waiting.get(reply.xid);
     if (entry === undefined || REPLY_TYPE[entry.request.type] !== reply.type) return false;
-    if (reply.type === 'MULTIPART_REPLY') return this.onMultipartPart(reply, entry);
+    if (reply.type === 'MULTIPART_REPLY') return this.onMultipartPart(reply, size, entry);
     this.settle(reply.xid, entry);
     entry.resolve(reply as ReplyMessage);
     return true;
@@ -165,13 +188,20 @@ export class RequestTracker {
     this.batchMembers.clear();
   }
 
-  private onMultipartPart(reply: MultipartReply, entry: Waiting): boolean {
+  private onMultipartPart(reply: MultipartReply, size: number, entry: Waiting): boolean {
     if (!samePartKind(entry.parts, reply.body)) return false;
     entry.parts.push(reply.body);
+    entry.bytes += size;
+    const { maxParts, maxBytes, timeoutMs } = entry.limits;
+    if (entry.bytes > maxBytes) return this.failLimit(entry, 'bytes', maxBytes);
     if ((reply.flags & OFPMPF_REPLY_MORE) !== 0) {
-      // A long reply is progress, not silence: restart the clock on every part.
+      const elapsed = this.now() - entry.startedAt;
+      if (entry.parts.length >= maxParts) return this.failLimit(entry, 'parts', maxParts);
+      if (elapsed >= timeoutMs) return this.failLimit(entry, 'time', timeoutMs);
+      // A long reply is progress, not silence: restart the clock on every part, within the total.
       clearTimeout(entry.timer);
-      entry.timer = this.startTimer(entry.request);
+      const left = timeoutMs - elapsed;
+      entry.timer = left < this.options.timeoutMs ? this.startTimer(entry.request, left, 'total') : this.startTimer(entry.request, this.options.timeoutMs);
       return true;
     }
     this.settle(reply.xid, entry);
@@ -184,14 +214,30 @@ export class RequestTracker {
     this.waiting.delete(xid);
   }
 
-  private startTimer(request: RequestWithReply): NodeJS.Timeout {
-    const { timeoutMs } = this.options;
+  /** Fails a reply that passed a bound; its later parts find nobody waiting and are ignored. */
+  private failLimit(entry: Waiting, limit: MultipartLimitError['limit'], bound: number): true {
+    this.settle(entry.request.xid, entry);
+    const error = new MultipartLimitError(entry.request, this.options.describeSwitch(), limit, bound,
+      { parts: entry.parts.length, bytes: entry.bytes, ms: this.now() - entry.startedAt });
+    entry.parts = [];
+    this.options.onLimit?.(error);
+    entry.reject(error);
+    return true;
+  }
+
+  /** `total`: this timer is the reply's total deadline, not the silence timeout. */
+  private startTimer(request: RequestWithReply, ms: number, kind: 'silence' | 'total' = 'silence'): NodeJS.Timeout {
     return setTimeout(() => {
       const entry = this.waiting.get(request.xid);
       if (entry === undefined) return;
+      // A reply still coming in when its total time is up failed a bound, not the switch's silence.
+      if (kind === 'total') {
+        this.failLimit(entry, 'time', entry.limits.timeoutMs);
+        return;
+      }
       this.waiting.delete(request.xid);
-      entry.reject(new RequestTimeoutError(request, this.options.describeSwitch(), timeoutMs));
-    }, timeoutMs);
+      entry.reject(new RequestTimeoutError(request, this.options.describeSwitch(), this.options.timeoutMs));
+    }, ms);
   }
 
   private openFlowError(reply: ErrorMsg, request: OfpMessage | undefined): OpenFlowError {

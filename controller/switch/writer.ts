@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 
 export interface FrameWriterOptions {
   /** Bytes we hold for a slow reader (our queue plus the socket's buffer) before giving up on it. */
-  readonly maxQueuedBytes: number;
+  maxQueuedBytes: number;
 }
 
 export class FrameWriter {
@@ -16,12 +16,14 @@ export class FrameWriter {
   private waitingForDrain = false;
   private overflowed = false;
   private stopped = false;
+  private readonly options: FrameWriterOptions;
 
   constructor(
     private readonly socket: Writable,
-    private readonly options: FrameWriterOptions,
+    options: Readonly<FrameWriterOptions>,
     private readonly onOverflow: (queuedBytes: number) => void,
   ) {
+    this.options = { ...options };
     socket.on('drain', () => {
       this.waitingForDrain = false;
       this.flush();
@@ -42,6 +44,11 @@ export class FrameWriter {
       this.flushScheduled = true;
       process.nextTick(() => this.flush());
     }
+  }
+
+  /** Changes the bound (a peer that finished its handshake earns a larger one). */
+  setLimit(maxQueuedBytes: number): void {
+    this.options.maxQueuedBytes = maxQueuedBytes;
   }
 
   /** Hands everything queued to the socket now (before an orderly close). */

@@ -28,7 +28,7 @@ describe('config', () => {
 
   it('has documented defaults', () => {
     const config = loadConfig([], {}, { stdoutIsTTY: false });
-    expect(config.openflow).to.deep.equal({
+    expect(config.openflow).to.deep.include({ // the bounds of issue 9: test/unit/switch/openflow-config.test.ts
       host: '0.0.0.0', port: 6653, echoIntervalMs: 5000, echoTimeoutMs: 15000, requestTimeoutMs: 10000,
     });
     expect(config.http).to.deep.equal({ host: '127.0.0.1', port: 8080, token: null });

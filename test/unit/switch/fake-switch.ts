@@ -2,6 +2,7 @@
 // handshake like Open vSwitch, records what it receives, and can misbehave on request.
 
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions as TlsConnectOptions } from 'node:tls';
 import {
   decodeMessage, encodeMessage, Framer, OFPMPF_REPLY_MORE,
   type Desc, type MultipartReplyBody, type OfpMessage, type Port,
@@ -21,6 +22,14 @@ export interface FakeSwitchOptions {
   readonly mute?: boolean;
   /** Custom answer to a request; return undefined to use the default, [] for no answer. */
   readonly answer?: (message: OfpMessage) => (OfpMessage | Buffer)[] | undefined;
+  /** Our DESC reply. */
+  readonly desc?: Desc;
+  /** Source address to connect from (127.0.0.2 is another loopback address). */
+  readonly localAddress?: string;
+  /** Connect over TLS with these options (key, cert, ca, ...). */
+  readonly tls?: TlsConnectOptions;
+  /** Destroy the socket right after receiving this many messages. */
+  readonly dieAfter?: number;
 }
 
 export const DESC: Desc = { mfrDesc: 'Fake', hwDesc: 'fake switch', swDesc: '0.1', serialNum: 'none', dpDesc: 'fake' };
@@ -48,8 +57,12 @@ export class FakeSwitch {
   }
 
   static async connect(port: number, options: FakeSwitchOptions = {}): Promise<FakeSwitch> {
-    const socket = connect({ port, host: '127.0.0.1' });
-    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+    const socket = options.tls !== undefined
+      // tls.connect hands net options such as localAddress on to the TCP socket.
+      ? connectTls({ port, host: '127.0.0.1', ...options.tls, ...({ localAddress: options.localAddress } as TlsConnectOptions) })
+      : connect({ port, host: '127.0.0.1', localAddress: options.localAddress });
+    const ready = options.tls !== undefined ? 'secureConnect' : 'connect';
+    await new Promise<void>((resolve, reject) => { socket.once(ready, resolve); socket.once('error', reject); });
     const fake = new FakeSwitch(socket, options);
     if (!options.mute) fake.send(options.hello ?? { type: 'HELLO', xid: 1, version: 4, elements: [{ type: 'VERSIONBITMAP', versions: [4] }] });
     return fake;
@@ -87,6 +100,10 @@ export class FakeSwitch {
       const result = decodeMessage(asOf13);
       if (!result.ok) throw new Error(`fake switch got an undecodable frame: ${result.error.reason}`);
       this.received.push(result.message);
+      if (this.options.dieAfter !== undefined && this.received.length >= this.options.dieAfter) {
+        this.destroy();
+        return;
+      }
       if (!this.options.mute) this.reply(result.message);
     }
   }
@@ -121,7 +138,7 @@ export class FakeSwitch {
         if (!this.options.splitPortDesc) return [part({ kind: 'PORT_DESC', ports })];
         return ports.map((p, i) => part({ kind: 'PORT_DESC', ports: [p] }, i < ports.length - 1));
       case 'DESC':
-        return [part({ kind: 'DESC', desc: DESC })];
+        return [part({ kind: 'DESC', desc: this.options.desc ?? DESC })];
       case 'FLOW':
         return [part({ kind: 'FLOW', flows: [] })];
       case 'TABLE':

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import type { ErrorMsg, FlowStats, MultipartReply, OfpMessage, Port } from '../../../controller/openflow/types.js';
 import { RequestTracker } from '../../../controller/switch/requests.js';
-import { OpenFlowError, RequestTimeoutError } from '../../../controller/switch/errors.js';
+import { MultipartLimitError, OpenFlowError, RequestTimeoutError } from '../../../controller/switch/errors.js';
 import { mergeMultipartBodies } from '../../../controller/switch/multipart.js';
 
-function tracker(timeoutMs = 1000, recentLimit = 4) {
+function tracker(timeoutMs = 1000, recentLimit = 4, multipart = { maxParts: 100, maxBytes: 1 << 20, timeoutMs: 60_000 }) {
   return new RequestTracker({
-    timeoutMs, recentLimit, describeSwitch: () => '00000000000000aa', errorName: (t, c) => `T${t}/C${c}`,
+    timeoutMs, recentLimit, describeSwitch: () => '00000000000000aa', errorName: (t, c) => `T${t}/C${c}`, multipart,
   });
 }
 
@@ -94,6 +94,37 @@ describe('switch/requests', () => {
     t.onReply(flowPart(2, false, 2n));
     const reply = await slow;
     expect(reply.body.kind === 'FLOW' && reply.body.flows.length).to.be.greaterThan(2);
+  });
+
+  it('fails a multipart reply past its part, byte or total-time bound, and ignores the rest of it', async () => {
+    const limits = { maxParts: 3, maxBytes: 1000, timeoutMs: 60 };
+    const failed: string[] = [];
+    let now = 0;
+    const t = new RequestTracker({
+      timeoutMs: 1000, recentLimit: 4, describeSwitch: () => 'aa', errorName: () => '', multipart: limits, now: () => now,
+      onLimit: (e) => failed.push(e.limit),
+    });
+    const request = (xid: number) => t.expect({ type: 'MULTIPART_REQUEST', xid, flags: 0, body: { kind: 'FLOW' } } as never).then(() => null, (e: unknown) => e);
+    const parts = request(1);
+    for (let i = 0; i < 3; i++) t.onReply(flowPart(1, true, 1n), 100);
+    expect(await parts).to.be.instanceOf(MultipartLimitError).and.include({ limit: 'parts', bound: 3 });
+    expect(t.onReply(flowPart(1, false, 1n), 100)).to.equal(false); // the rest finds nobody waiting
+    const bytes = request(2);
+    t.onReply(flowPart(2, true, 1n), 600);
+    t.onReply(flowPart(2, false, 1n), 600); // even a last part may not carry a reply past the bound
+    expect(await bytes).to.include({ limit: 'bytes', bound: 1000 });
+    const slowParts = request(3);
+    t.onReply(flowPart(3, true, 1n), 10);
+    now = 61;
+    t.onReply(flowPart(3, true, 1n), 10);
+    expect(await slowParts).to.include({ limit: 'time' });
+    // Parts that stop coming once the total time is up: the total deadline fires, not the silence timeout.
+    now = 0;
+    const stalled = request(4);
+    t.onReply(flowPart(4, true, 1n), 10);
+    now = 1000;
+    expect(await stalled).to.be.instanceOf(MultipartLimitError).and.include({ limit: 'time' });
+    expect(failed).to.deep.equal(['parts', 'bytes', 'time', 'time']);
   });
 
   it('fails everything still waiting when the connection dies', async () => {
