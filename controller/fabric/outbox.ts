@@ -29,18 +29,22 @@ export class Outbox {
 
   constructor(private readonly log: Logger) {}
 
-  /** Sends without waiting (learned rules, packet-outs). False when the switch is gone. */
+  /** Sends without waiting (learned rules, packet-outs). False when the switch is gone (its messages are counted as dropped). */
   send(sw: FabricSwitch, messages: readonly Outgoing[]): boolean {
     if (messages.length === 0) return true;
     this.count(sw, messages);
+    let sent = 0;
     try {
-      for (const m of messages) sw.send(m);
-      return true;
+      for (const m of messages) {
+        if (sw.send(m) === false) break;
+        sent++;
+      }
     } catch (error) {
-      this.counters.dropped += messages.length;
-      this.log.debug('switch gone, messages dropped', { dpid: sw.dpidText, messages: messages.length, error: (error as Error).message });
-      return false;
+      this.log.debug('switch refused a message', { dpid: sw.dpidText, error: (error as Error).message });
     }
+    if (sent === messages.length) return true;
+    this.counters.dropped += messages.length - sent;
+    return false;
   }
 
   /** Sends the FLOW_MODs and a barrier; resolves when the switch confirmed them all. */

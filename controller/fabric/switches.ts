@@ -10,8 +10,8 @@ export interface FabricSwitch {
   readonly dpid: bigint;
   readonly dpidText: string;
   readonly ports: ReadonlyMap<number, Port>;
-  /** Queues a message; throws when the connection is closed. */
-  send(message: Outgoing): unknown;
+  /** Queues a message; false when the connection is closed (then nothing was sent). */
+  send(message: Outgoing): number | false;
   /** Sends the messages and a barrier; resolves when the barrier reply arrives. */
   sendBatch(messages: readonly Outgoing[]): Promise<void>;
   flowStats(filter?: FlowStatsFilter): Promise<FlowStats[]>;

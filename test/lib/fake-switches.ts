@@ -44,8 +44,8 @@ export class FakeSwitch implements FabricSwitch {
     return this.net.switches.get(this.dpid)!;
   }
 
-  send(message: Outgoing): number {
-    if (this.closed) throw new ConnectionClosedError(this.dpidText, 'closed');
+  send(message: Outgoing): number | false {
+    if (this.closed) return false;
     this.received.push(message);
     if (message.type === 'FLOW_MOD') this.table.apply(message as FlowMod);
     else if (message.type === 'PACKET_OUT') this.packetOut(message.inPort, message.actions, message.data);
