@@ -174,7 +174,7 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
 
     // The VM runs Linux's defaults (IPv6 on): count only its announcements, not its NDP/MLD.
     const heard = await capture(net, 'cnB', 'cnB-eth0', 'ether src 02:00:00:00:01:0a and (arp or rarp)');
-    const times = await net.migrate('vm', { toSwitch: 's2', announce: 'both', announceRounds: 2 });
+    const times = await net.migrate('vm', { toSwitch: 's2', announce: 'both', announceRounds: 2, lingerMs: 4000 });
     expect(times).to.include({ fromSwitch: 's1', toSwitch: 's2', toPort: 10 });
     expect(times.announcements.map((a) => a.kind)).to.deep.equal(['rarp', 'garp', 'rarp', 'garp']);
     // The VM now floods into subnet B: cnB hears both kinds, a GARP being a request with spa = tpa = EID.
@@ -190,9 +190,9 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     expect(await net.ofctl('s2', 'show')).to.match(/ 10\(\w+vm-tap\)/);
     expect(await net.ofctl('s1', 'show')).to.not.match(/vm-tap/);
     // The source's port stays up after the move, as a hypervisor leaves a paused source's tap, then goes.
-    expect(await net.ofctl('s1', 'show')).to.match(/ 10\(\w+vm-src\)/);
+    expect(await net.ofctl('s1', 'show')).to.match(new RegExp(` ${times.fromPort}\\(\\w+vm-src\\)`));
     expect(times.sourceQuitAt).to.be.a('number');
-    await waitUntil(async () => !/vm-src/.test(await net.ofctl('s1', 'show')), { timeoutMs: 5000, what: 'the source port to go after its linger' });
+    await waitUntil(async () => !/vm-src/.test(await net.ofctl('s1', 'show')), { timeoutMs: 8000, what: 'the source port to go after its linger' });
     expect(await net.attachment('vm')).to.deep.equal({ tap, switch: 's2', bridge: net.bridge('s2'), port: 10 });
     expect(await net.check('vm', 'ip -br addr show vm-eth0')).to.equal(addrBefore);
     expect(await net.check('vm', 'ip route')).to.equal(routesBefore);
