@@ -190,7 +190,8 @@ export class FileBindingRepository implements BindingRepository {
   private async writePending(upTo: number): Promise<void> {
     if (this.broken !== undefined) throw new Error(`binding journal unusable since a failed write (${this.broken.message}); restart the controller to recover`);
     const count = this.pending.findIndex((r) => r.seq > upTo);
-    const batch = count === -1 ? this.pending : this.pending.slice(0, count);
+    // A copy: records appended while this write is in flight must stay pending, not be counted as written.
+    const batch = this.pending.slice(0, count === -1 ? this.pending.length : count);
     if (batch.length === 0) return;
     const fh = this.requireOpen();
     const text = batch.map((r) => r.text).join('');

@@ -8,7 +8,7 @@ import type { Clock } from '../../controller/fabric/clock.js';
 import { Fabric, type FabricEvent, type FabricOptions } from '../../controller/fabric/index.js';
 import { createLogger, type Logger } from '../../controller/log.js';
 import {
-  BindingRegistry, MemoryBindingRepository, MigrationIntents, SubnetMap, type Binding, type Subnet,
+  BindingRegistry, MemoryBindingRepository, MigrationIntents, SubnetMap, type Binding, type BindingRepository, type Subnet,
 } from '../../controller/mobility/index.js';
 import { classifyCookie } from '../../controller/pipeline/index.js';
 import { caseStudySubnets, VM } from '../unit/mobility/fixtures.js';
@@ -33,6 +33,8 @@ export interface LabOptions {
   readonly subnets?: Subnet[];
   /** Learn the VM at home first (default true). */
   readonly learnVm?: boolean;
+  /** The binding store (default: in memory). */
+  readonly repository?: BindingRepository;
 }
 
 export class FabricLab {
@@ -83,7 +85,7 @@ export class FabricLab {
   /** The lab with its switches connected and synchronised, and the VM learned at home (s1 port 3). */
   static async create(options: LabOptions = {}): Promise<FabricLab> {
     const lab = new FabricLab(options.subnets ?? caseStudySubnets());
-    const { registry } = await BindingRegistry.open(lab.map, new MemoryBindingRepository(), { reuseGraceMs: 60_000 });
+    const { registry } = await BindingRegistry.open(lab.map, options.repository ?? new MemoryBindingRepository(), { reuseGraceMs: 60_000 });
     lab.registry = registry;
     lab.fabric = new Fabric({ switches: lab.switches, subnets: lab.map, registry, intents: lab.intents, log: lab.log, clock: lab.clock, options: options.fabric ?? {} });
     lab.fabric.events$.subscribe((e) => lab.events.push(e));

@@ -62,6 +62,10 @@ export interface MigrationResult {
   readonly times: MigrationTimes;
   /** From the controller's 'migration completed' line; null when it reported none (baselines). */
   readonly reconvergenceMs: number | null;
+  /** From the VM's first packet at its new switch to its held packets going on. */
+  readonly releaseMs: number | null;
+  /** Why the controller accepted the move: intent, old-port-down, old-attachment-silent. */
+  readonly reason: string | null;
   readonly flowMods: number | null;
   /** Longest pause in delivered bytes per stream around this migration (ms). */
   readonly gapMs: Readonly<Record<string, number | null>>;
@@ -92,6 +96,8 @@ export interface ScenarioResult {
   readonly survived: boolean;
   readonly resets: number;
   readonly probesFailed: number;
+  /** Claims the controller refused during the run (from its log: a lower bound, the log is rate-limited). */
+  readonly conflicts: number;
 }
 
 export interface RunOptions {
@@ -180,6 +186,8 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, ctl: C
     raw.push({
       index: index + 1, from, to, times,
       reconvergenceMs: typeof record?.reconvergenceMs === 'number' ? record.reconvergenceMs : null,
+      releaseMs: typeof record?.releaseMs === 'number' ? record.releaseMs : null,
+      reason: typeof record?.reason === 'string' ? record.reason : null,
       flowMods: typeof record?.flowMods === 'number' ? record.flowMods : null,
       retransmissions: delta('retransSegs'),
       resets: Object.fromEntries(spec.senders.map((h) => [h, after[h]!.outRsts - before[h]!.outRsts + after[h]!.estabResets - before[h]!.estabResets])),
@@ -220,6 +228,7 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, ctl: C
     name: spec.name, description: spec.description, rewrite: spec.rewrite, startedAt, migrations, streams,
     survived: streams.every((s) => s.survived), resets,
     probesFailed: migrations.reduce((n, m) => n + m.probes.filter((p) => !p.ok).length, 0),
+    conflicts: ctl.find('conflicting claim: refused').length,
   };
 }
 

@@ -214,3 +214,27 @@ describe('mobility/repository', () => {
     await reopened.close();
   });
 });
+
+describe('mobility/file-repository: appends during a write', () => {
+  it('keeps a record appended while a flush is writing, and writes it with the next flush (found by the e2e restart: a gap in the journal)', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'seamless-append-race-'));
+    const repo = new FileBindingRepository({ dir });
+    await repo.load();
+    const flushes: Promise<void>[] = [];
+    for (let i = 1; i <= 40; i++) {
+      const eid = `10.0.1.${i + 20}`;
+      const mac = `02:00:00:00:01:${(i + 20).toString(16).padStart(2, '0')}`;
+      repo.append({ type: 'BINDING_ADDED', binding: { id: i, eid, mac, homeSubnet: 'A', locator: { subnet: 'A', dpid: 1n, port: i, address: eid }, version: 1, lastSeen: 0, createdAt: 0 }, at: i });
+      flushes.push(repo.flush());
+      await new Promise((resolve) => setImmediate(resolve)); // the write is in flight when the next record comes
+    }
+    await Promise.all(flushes);
+    await repo.close();
+    const again = new FileBindingRepository({ dir });
+    expect((await again.load()).bindings).to.have.length(40);
+    await again.close();
+  });
+});
