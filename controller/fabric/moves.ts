@@ -144,8 +144,9 @@ export class Mover {
       this.deps.emit({ type: 'ENDPOINT_SUSPENDED', eid: binding.eid, mac: binding.mac, until, at: sighting.now });
     }
     this.forgetLearned(previous);
-    if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
+    // Planned with the map-cache as it is: the previous version's cached correspondent rules must go too.
     const { plan, problem } = planBindingChange(previous, binding, this.deps.topology().state());
+    if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
     if (problem !== undefined) log.warn('rule compilation problem', { problem });
     let releasedAt = 0;
     const result = await this.deps.sync.apply(plan, () => { releasedAt = clock.monotonic(); this.release(binding, flight); });

@@ -30,6 +30,18 @@ describe('fabric: on-demand correspondent rules (map-cache)', function () {
     lab.stop();
   });
 
+  it('the VM comes home after conversations filled the cache elsewhere: those rules go too, and everyone reaches it', async () => {
+    const lab = await moved();
+    expect(await lab.allExchanges('fill')).to.deep.equal([]);
+    expect(correspondentSrc(lab, 3n)).to.have.length(1);
+    await lab.migrate({ dpid: 1n, port: 3 });
+    await lab.settle();
+    await lab.advance(600);
+    expect(lab.perBindingFlows(), 'no rule of the trip is left, cached ones included').to.deep.equal([]);
+    expect(await lab.allExchanges('home')).to.deep.equal([]);
+    lab.stop();
+  });
+
   it('a rule the switch idled out takes the edge out of the cache (its other rule goes too); the next conversation fills it again', async () => {
     const lab = await moved();
     expect(await lab.allExchanges('fill')).to.deep.equal([]);
