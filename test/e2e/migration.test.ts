@@ -168,7 +168,7 @@ describe('e2e: cross-subnet live migration (Mininet case study)', function () {
     });
 
     it('a second host claiming the VM\'s EID or MAC while the VM is active at home is a conflict: the binding stays', async () => {
-      const conflictsBefore = ctl!.find('conflicting claim: binding kept').length;
+      const conflictsBefore = ctl!.find('conflicting claim: refused').length;
       const movesBefore = ctl!.find('migration completed').length;
       const keepBusy = net!.spawn(VM, 'ping -i 0.05 10.0.1.20');
       try {
@@ -176,12 +176,12 @@ describe('e2e: cross-subnet live migration (Mininet case study)', function () {
         // gratuitous ARP claiming the VM's IP.
         await net!.check('cnB', `${PY} ${ANNOUNCE} --iface cnB-eth0 --mac 02:00:00:00:01:0a --mode rarp --rounds 2`);
         await net!.check('cnB', `${PY} ${ANNOUNCE} --iface cnB-eth0 --mac 02:00:00:00:02:99 --ip ${VM_EID} --mode garp --rounds 2`);
-        const reasonsNow = () => new Set(ctl!.find('conflicting claim: binding kept').slice(conflictsBefore).map((l) => l.reason));
+        const reasonsNow = () => new Set(ctl!.find('conflicting claim: refused').slice(conflictsBefore).map((l) => l.reason));
         await ctl!.waitFor(() => reasonsNow().has('old-attachment-active') && reasonsNow().has('eid-bound-to-other-mac'), 10_000, 'both conflicts logged');
       } finally {
         await keepBusy.kill().catch(() => undefined);
       }
-      const reasons = ctl!.find('conflicting claim: binding kept').slice(conflictsBefore).map((l) => l.reason);
+      const reasons = ctl!.find('conflicting claim: refused').slice(conflictsBefore).map((l) => l.reason);
       expect(reasons).to.include('old-attachment-active');
       expect(reasons).to.include('eid-bound-to-other-mac');
       expect(ctl!.find('migration completed').length, 'no move happened').to.equal(movesBefore);
