@@ -1,12 +1,16 @@
 // The controller's configuration: one convict schema. Load order, later wins:
 // defaults < JSON config file (--config PATH or SEAMLESS_CONFIG) < environment < command-line flags.
-// Anything invalid or unknown stops start-up with a ConfigError naming the key.
+// Flags are read by node:util.parseArgs in strict mode (unknown options and stray words are
+// errors); --help is generated from the schema's docs. Anything invalid or unknown stops
+// start-up with a ConfigError naming the key.
 
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import convict from 'convict';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { resolveOvsdbTargets } from './ovsdb/target.js';
 import { OPENFLOW_LIMIT_DEFAULTS as OF_LIMITS } from './switch/limits.js';
+import { packageVersion } from './version.js';
 
 export interface Config {
   readonly openflow: {
@@ -49,8 +53,22 @@ export interface Config {
   readonly http: {
     readonly host: string;
     readonly port: number;
-    /** Bearer token for mutating API calls; null means none required. */
+    /** Bearer token every endpoint but /api/health (and /metrics, see metricsPublic) requires; null = none. */
     readonly token: string | null;
+    /** /metrics without the token. */
+    readonly metricsPublic: boolean;
+    /** Host names the API answers to besides IP literals and localhost ("*" = any: behind a proxy that checks). */
+    readonly allowedHosts: readonly string[];
+    /** Event-stream clients at most; more get 503. */
+    readonly sseMaxClients: number;
+    /** An event-stream client with more unwritten bytes than this is dropped. */
+    readonly sseMaxBufferedBytes: number;
+    /** Whole request (headers and body) received within this long, or 408. */
+    readonly requestTimeoutMs: number;
+    /** Request headers received within this long, or 408. */
+    readonly headersTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this long. */
+    readonly keepAliveTimeoutMs: number;
   };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   readonly state: { readonly dir: string };
@@ -104,8 +122,26 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-// Named formats with strict coercion: "7000x" from an env var or a flag must fail, not become 7000.
+// ---- formats ---------------------------------------------------------------------------------
+// Named formats with strict coercion: "7000x" from an env var or a flag must fail, not become 7000,
+// and "banana" is no boolean.
+
 const digits = (value: unknown): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+function integerIn(min: number, max: number, what: string) {
+  return {
+    validate(value: unknown) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new Error(`must be ${what} (${min}-${max})`);
+    },
+    coerce: digits,
+  };
+}
+
+/** setTimeout's limit: a longer delay fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** OpenFlow idle and hard timeouts are 16-bit seconds on the wire. */
+const MAX_FLOW_TIMEOUT_SEC = 0xffff;
+const HOST_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
 convict.addFormats({
   'seamless-host': {
@@ -125,22 +161,31 @@ convict.addFormats({
       }
     },
   },
-  'seamless-port': {
+  'seamless-boolean': {
     validate(value: unknown) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) {
-        throw new Error('must be a TCP port number (0-65535)');
+      if (typeof value !== 'boolean') throw new Error(`must be true or false, got ${JSON.stringify(value)}`);
+    },
+    coerce: (value: unknown) => (value === 'true' ? true : value === 'false' ? false : value),
+  },
+  'seamless-token': {
+    validate(value: unknown) {
+      if (value === '') throw new Error('must not be empty: leave it unset for no token, or give one (an empty token would let everybody in)');
+      if (typeof value !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(value)) throw new Error('must be printable ASCII without spaces (at most 4096 characters)');
+    },
+  },
+  'seamless-host-list': {
+    validate(value: unknown) {
+      if (!Array.isArray(value)) throw new Error('must be a list of host names');
+      for (const name of value) {
+        if (typeof name !== 'string' || (name !== '*' && !HOST_NAME.test(name))) throw new Error(`not a host name: ${JSON.stringify(name)}`);
       }
     },
-    coerce: digits,
+    coerce: (value: unknown) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : value),
   },
-  'seamless-ms': {
-    validate(value: unknown) {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-        throw new Error('must be a positive integer (milliseconds)');
-      }
-    },
-    coerce: digits,
-  },
+  'seamless-port': integerIn(0, 65535, 'a TCP port number'),
+  'seamless-ms': integerIn(1, MAX_TIMER_MS, 'a positive integer (milliseconds)'),
+  'seamless-flow-timeout-sec': integerIn(1, MAX_FLOW_TIMEOUT_SEC, 'seconds that fit an OpenFlow timeout'),
+  'seamless-bytes': integerIn(1024, 2 ** 30, 'a byte count'),
 });
 
 // Formats of the openflow.* bounds, TLS files and pins.
@@ -167,6 +212,8 @@ convict.addFormats({
     },
   },
 });
+
+// ---- schema ----------------------------------------------------------------------------------
 
 /**
  * The embedded default: the reference topology of topologies/seamless_topo.py (three subnets,
@@ -214,27 +261,34 @@ function schema(stdoutIsTTY: boolean) {
     },
     http: {
       host: { doc: 'HTTP API listen address', format: 'seamless-host', default: '127.0.0.1', env: 'SEAMLESS_HTTP_HOST', arg: 'http-host' },
-      port: { doc: 'HTTP API listen port', format: 'seamless-port', default: 8080, env: 'SEAMLESS_HTTP_PORT', arg: 'http-port' },
-      token: { doc: 'Bearer token required by mutating API calls', format: String, default: null as string | null, nullable: true, sensitive: true, env: 'SEAMLESS_HTTP_TOKEN', arg: 'http-token' },
+      port: { doc: 'HTTP API listen port (0 = any free port)', format: 'seamless-port', default: 8080, env: 'SEAMLESS_HTTP_PORT', arg: 'http-port' },
+      token: { doc: 'Bearer token every API call needs (except /api/health and a public /metrics); unset = none', format: 'seamless-token', default: null as string | null, nullable: true, sensitive: true, env: 'SEAMLESS_HTTP_TOKEN', arg: 'http-token' },
+      metricsPublic: { doc: 'Serve /metrics without the token', format: 'seamless-boolean', default: true, env: 'SEAMLESS_METRICS_PUBLIC', arg: 'metrics-public' },
+      allowedHosts: { doc: 'Host names (comma-separated) the API answers to besides IP addresses and localhost; * = any', format: 'seamless-host-list', default: [] as string[], env: 'SEAMLESS_HTTP_ALLOWED_HOSTS', arg: 'http-allowed-hosts' },
+      sseMaxClients: { doc: 'Event-stream clients at most (more get 503)', format: 'seamless-count', default: 100, env: 'SEAMLESS_SSE_MAX_CLIENTS', arg: 'sse-max-clients' },
+      sseMaxBufferedBytes: { doc: 'Drop an event-stream client with more unwritten bytes than this', format: 'seamless-bytes', default: 1024 * 1024, env: 'SEAMLESS_SSE_MAX_BUFFERED_BYTES', arg: 'sse-max-buffered-bytes' },
+      requestTimeoutMs: { doc: 'Time to receive a whole request', format: 'seamless-ms', default: 30000, env: 'SEAMLESS_HTTP_REQUEST_TIMEOUT_MS', arg: 'http-request-timeout-ms' },
+      headersTimeoutMs: { doc: 'Time to receive the request headers', format: 'seamless-ms', default: 10000, env: 'SEAMLESS_HTTP_HEADERS_TIMEOUT_MS', arg: 'http-headers-timeout-ms' },
+      keepAliveTimeoutMs: { doc: 'Idle keep-alive connections are closed after this long', format: 'seamless-ms', default: 5000, env: 'SEAMLESS_HTTP_KEEP_ALIVE_TIMEOUT_MS', arg: 'http-keep-alive-timeout-ms' },
     },
     log: {
       level: { doc: `One of ${LOG_LEVELS.join(', ')}`, format: [...LOG_LEVELS], default: 'info', env: 'SEAMLESS_LOG_LEVEL', arg: 'log-level' },
-      format: { doc: 'json or pretty', format: ['json', 'pretty'], default: stdoutIsTTY ? 'pretty' : 'json', env: 'SEAMLESS_LOG_FORMAT', arg: 'log-format' },
+      format: { doc: 'json or pretty (default: pretty on a terminal)', format: ['json', 'pretty'], default: stdoutIsTTY ? 'pretty' : 'json', env: 'SEAMLESS_LOG_FORMAT', arg: 'log-format' },
     },
     state: {
       dir: { doc: 'Directory for persistent state', format: 'seamless-path', default: './.seamless', env: 'SEAMLESS_STATE_DIR', arg: 'state-dir' },
     },
     mobility: {
-      rewrite: { doc: 'Rewrite headers for moved endpoints (false = plain L2 learning baseline)', format: Boolean, default: true, env: 'SEAMLESS_REWRITE', arg: 'rewrite' },
+      rewrite: { doc: 'Rewrite headers for moved endpoints (false = plain L2 learning baseline)', format: 'seamless-boolean', default: true, env: 'SEAMLESS_REWRITE', arg: 'rewrite' },
       graceMs: { doc: 'How long receive-side rules outlive a move', format: 'seamless-ms', default: 500, env: 'SEAMLESS_GRACE_MS', arg: 'grace-ms' },
       verification: { doc: 'How a move without a port-down or an intent is verified: arp-probe (probe the old port, tens of ms) or flow-counters (sample its rule counters, ~1 s)', format: ['arp-probe', 'flow-counters'], default: 'arp-probe', env: 'SEAMLESS_VERIFICATION', arg: 'verification' },
       probeWindowMs: { doc: 'How long an answer to the ARP probes of an old attachment may take', format: 'seamless-ms', default: 40, env: 'SEAMLESS_PROBE_WINDOW_MS', arg: 'probe-window-ms' },
       probeCount: { doc: 'ARP probes sent per verification', format: 'seamless-ms', default: 2, env: 'SEAMLESS_PROBE_COUNT', arg: 'probe-count' },
       activityWindowMs: { doc: 'Counter sampling window of the flow-counters verification', format: 'seamless-ms', default: 1100, env: 'SEAMLESS_ACTIVITY_WINDOW_MS', arg: 'activity-window-ms' },
       reuseGraceMs: { doc: 'Rest time of a released locator address before reuse', format: 'seamless-ms', default: 60000, env: 'SEAMLESS_REUSE_GRACE_MS', arg: 'reuse-grace-ms' },
-      learnIdleTimeoutSec: { doc: 'Idle timeout (s) of learned L2 rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', arg: 'learn-idle-timeout-sec' },
+      learnIdleTimeoutSec: { doc: 'Idle timeout (s) of learned L2 rules', format: 'seamless-flow-timeout-sec', default: 300, env: 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', arg: 'learn-idle-timeout-sec' },
       correspondentRules: { doc: 'eager (every edge) or on-demand (edges with live conversations, idle timeout)', format: ['eager', 'on-demand'], default: 'eager', env: 'SEAMLESS_CORRESPONDENT_RULES', arg: 'correspondent-rules' },
-      cacheIdleTimeoutSec: { doc: 'Idle timeout (s) of on-demand correspondent rules', format: 'seamless-ms', default: 300, env: 'SEAMLESS_CACHE_IDLE_TIMEOUT_SEC', arg: 'cache-idle-timeout-sec' },
+      cacheIdleTimeoutSec: { doc: 'Idle timeout (s) of on-demand correspondent rules', format: 'seamless-flow-timeout-sec', default: 300, env: 'SEAMLESS_CACHE_IDLE_TIMEOUT_SEC', arg: 'cache-idle-timeout-sec' },
       maxEndpointsPerPort: { doc: 'Endpoints one switch port may hold; a further claim there is learned only when the one there no longer answers', format: 'seamless-ms', default: 1, env: 'SEAMLESS_MAX_ENDPOINTS_PER_PORT', arg: 'max-endpoints-per-port' },
       claimsPerSecond: { doc: 'Claims (new endpoints, moves, conflicts) per switch port per second, sustained', format: 'seamless-ms', default: 20, env: 'SEAMLESS_CLAIMS_PER_SECOND', arg: 'claims-per-second' },
       claimBurst: { doc: 'Claims per switch port in a burst', format: 'seamless-ms', default: 40, env: 'SEAMLESS_CLAIM_BURST', arg: 'claim-burst' },
@@ -258,41 +312,123 @@ function schema(stdoutIsTTY: boolean) {
   };
 }
 
-/** The flags a user may pass: every `arg` of the schema, plus --config. */
-function knownFlags(def: object): Set<string> {
-  const flags = new Set(['config']);
-  const walk = (node: object): void => {
-    for (const value of Object.values(node)) {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
-      if ('arg' in value && typeof value.arg === 'string') flags.add(value.arg);
-      else if (!('default' in value)) walk(value);
-    }
-  };
-  walk(def);
-  return flags;
+// ---- the command line ------------------------------------------------------------------------
+
+/** One setting of the schema, as --help shows it and the flag parser maps it. */
+interface Setting {
+  readonly path: string;
+  readonly doc: string;
+  readonly arg: string | undefined;
+  readonly env: string | undefined;
+  readonly default: unknown;
+  readonly boolean: boolean;
+  readonly sensitive: boolean;
 }
 
-/** Rejects typos such as --openflow-prot, which convict would silently ignore. */
-function checkFlags(argv: readonly string[], flags: Set<string>): void {
-  for (const word of argv) {
-    if (!word.startsWith('--')) continue;
-    const name = word.slice(2).split('=')[0] ?? '';
-    if (!flags.has(name)) throw new ConfigError(`unknown option --${name} (known: ${[...flags].map((f) => '--' + f).join(' ')})`);
-  }
+function settings(def: object, prefix = ''): Setting[] {
+  return Object.entries(def).flatMap(([key, node]): Setting[] => {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return [];
+    if (!('default' in node)) return settings(node, path);
+    const field = (name: string): unknown => (node as Record<string, unknown>)[name];
+    const text = (name: string) => (typeof field(name) === 'string' ? (field(name) as string) : undefined);
+    return [{
+      path, doc: text('doc') ?? '', arg: text('arg'), env: text('env'), default: field('default'),
+      boolean: field('format') === 'seamless-boolean', sensitive: field('sensitive') === true,
+    }];
+  });
 }
 
-function configPath(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+/** `--x` alone, `--x true|false` and `--no-x` of a boolean setting, all as `--x=value`. */
+function normaliseBooleans(argv: readonly string[], booleans: ReadonlySet<string>): string[] {
+  const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const word = argv[i] ?? '';
-    if (word === '--config') {
-      const path = argv[i + 1];
-      if (path === undefined || path.startsWith('--')) throw new ConfigError('--config needs a file path');
-      return path;
-    }
-    if (word.startsWith('--config=')) return word.slice('--config='.length);
+    const word = argv[i]!;
+    if (word === '--') { out.push(...argv.slice(i)); break; }
+    const name = word.startsWith('--') ? word.slice(2) : '';
+    if (name.startsWith('no-') && booleans.has(name.slice(3))) out.push(`--${name.slice(3)}=false`);
+    else if (booleans.has(name)) {
+      const next = argv[i + 1];
+      if (next === 'true' || next === 'false') { out.push(`--${name}=${next}`); i++; } else out.push(`--${name}=true`);
+    } else out.push(word);
   }
-  return env.SEAMLESS_CONFIG || undefined;
+  return out;
 }
+
+type Flags = { help: boolean; version: boolean; config: string | undefined; values: Map<Setting, string> };
+
+function parseFlags(argv: readonly string[], all: readonly Setting[]): Flags {
+  const byArg = new Map(all.filter((s) => s.arg !== undefined).map((s) => [s.arg!, s]));
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, config: { type: 'string' },
+  };
+  for (const arg of byArg.keys()) options[arg] = { type: 'string' };
+  const booleans = new Set(all.filter((s) => s.boolean && s.arg !== undefined).map((s) => s.arg!));
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: normaliseBooleans(argv, booleans), options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new ConfigError(argumentProblem(error as Error & { code?: string }, byArg));
+  }
+  const values = new Map<Setting, string>();
+  for (const [arg, setting] of byArg) {
+    const value = parsed.values[arg];
+    if (typeof value === 'string') values.set(setting, value);
+  }
+  const config = parsed.values.config;
+  if (config === '') throw new ConfigError('--config needs a file path');
+  return { help: parsed.values.help === true, version: parsed.values.version === true, config: typeof config === 'string' ? config : undefined, values };
+}
+
+function argumentProblem(error: Error & { code?: string }, byArg: ReadonlyMap<string, Setting>): string {
+  const quoted = /'([^']*)'/.exec(error.message)?.[1] ?? '';
+  const option = quoted.split(' ')[0] ?? '';
+  const setting = byArg.get(option.replace(/^-+/, ''));
+  const named = setting === undefined ? option : `${option} (${setting.path})`;
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return `unknown option ${option} (see --help)`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': return `unexpected argument ${JSON.stringify(quoted)}: options start with -- (see --help)`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (error.message.includes('ambiguous')) return `${named} needs a value; for a value starting with "-" write ${option}=VALUE`;
+      if (option === '--config') return '--config needs a file path';
+      return error.message.includes('missing') ? `${named} needs a value` : `${named}: ${error.message}`;
+    default: return error.message;
+  }
+}
+
+/** The --help text: every setting with its flag, environment variable and default. */
+export function helpText(stdoutIsTTY = false): string {
+  const shown = (s: Setting) => (s.sensitive ? (s.default === null ? 'unset' : '(hidden)') : s.default === null ? 'unset' : JSON.stringify(s.default));
+  const lines = [
+    `seamless ${packageVersion()}: an OpenFlow 1.3 controller that moves VMs between IP subnets without breaking their connections`,
+    '',
+    'Usage: seamless [options]',
+    '',
+    'Settings come from, later winning: defaults < a JSON file (--config PATH or SEAMLESS_CONFIG) < environment < flags.',
+    'Boolean flags: --name, --name=true|false, --no-name.',
+    '',
+    `  ${'-h, --help'.padEnd(42)} print this help and exit`,
+    `  ${'--version'.padEnd(42)} print the version and exit`,
+    `  ${'--config PATH'.padEnd(42)} a JSON configuration file (env SEAMLESS_CONFIG)`,
+  ];
+  let group = '';
+  for (const s of settings(schema(stdoutIsTTY))) {
+    const top = s.path.split('.')[0]!;
+    if (top !== group) lines.push('', `${top}:`);
+    group = top;
+    const flag = s.arg === undefined ? '(config file only)' : s.boolean ? `--${s.arg}, --no-${s.arg}` : `--${s.arg} VALUE`;
+    lines.push(`  ${flag.padEnd(42)} ${s.path}`);
+    lines.push(`      ${s.doc}`);
+    lines.push(`      ${s.env === undefined ? '' : `env ${s.env}; `}default ${s.path === 'subnets' ? 'the reference lab (A, B, C on dpids 1, 2, 3)' : shown(s)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function versionText(): string {
+  return `seamless ${packageVersion()}\n`;
+}
+
+// ---- loading ---------------------------------------------------------------------------------
 
 function checkSubnets(subnets: readonly unknown[], validate: LoadOptions['validateSubnets']): void {
   if (validate === undefined) return;
@@ -333,28 +469,56 @@ export interface LoadOptions {
   readonly validateSubnets?: (subnets: readonly unknown[]) => void;
 }
 
+/** What the command line asks for: run with this configuration, or print help or the version. */
+export type CommandLine =
+  | { readonly kind: 'run'; readonly config: Config }
+  | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'version'; readonly text: string };
+
 /**
- * Builds the configuration from defaults, the config file, `env` and `argv` (flags only, e.g.
- * process.argv.slice(2)). Throws ConfigError with a message naming the offending key.
+ * Reads the command line (`argv` = flags only, e.g. process.argv.slice(2)) and, unless it asks
+ * for help or the version, builds the configuration from defaults, the config file, `env` and
+ * the flags. Throws ConfigError with a message naming the offending key or option.
  */
+export function readCommandLine(
+  argv: readonly string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadOptions = {},
+): CommandLine {
+  const stdoutIsTTY = options.stdoutIsTTY ?? Boolean(process.stdout.isTTY);
+  const def = schema(stdoutIsTTY);
+  const flags = parseFlags(argv, settings(def));
+  if (flags.help) return { kind: 'help', text: helpText(stdoutIsTTY) };
+  if (flags.version) return { kind: 'version', text: versionText() };
+  const path = flags.config ?? (env.SEAMLESS_CONFIG || undefined);
+  let current = '';
+  try {
+    const conf = convict(def, { args: [], env: { ...env } });
+    if (path !== undefined) conf.load(readConfigFile(path));
+    // Flags last: convict re-applies the environment after every load.
+    for (const [setting, value] of flags.values) {
+      current = `--${setting.arg} (${setting.path}): `;
+      conf.set(setting.path, value);
+    }
+    current = '';
+    conf.validate({ allowed: 'strict' });
+    const config = conf.getProperties() as Config;
+    checkSubnets(config.subnets, options.validateSubnets);
+    return { kind: 'run', config };
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const where = path === undefined ? '' : ` (config file ${path})`;
+    throw new ConfigError(`invalid configuration${where}: ${current}${(error as Error).message}`);
+  }
+}
+
+/** The configuration only (tests, tools): --help and --version are errors here. */
 export function loadConfig(
   argv: readonly string[] = process.argv.slice(2),
   env: NodeJS.ProcessEnv = process.env,
   options: LoadOptions = {},
 ): Config {
-  const def = schema(options.stdoutIsTTY ?? Boolean(process.stdout.isTTY));
-  checkFlags(argv, knownFlags(def));
-  const path = configPath(argv, env);
-  try {
-    const conf = convict(def, { args: [...argv], env: { ...env } });
-    if (path !== undefined) conf.load(readConfigFile(path));
-    conf.validate({ allowed: 'strict' });
-    const config = conf.getProperties() as Config;
-    checkSubnets(config.subnets, options.validateSubnets);
-    return config;
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const where = path === undefined ? '' : ` (config file ${path})`;
-    throw new ConfigError(`invalid configuration${where}: ${(error as Error).message}`);
-  }
+  const line = readCommandLine(argv, env, options);
+  if (line.kind !== 'run') throw new ConfigError(`--${line.kind} asks for no configuration`);
+  return line.config;
 }

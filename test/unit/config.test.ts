@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig, REFERENCE_LAB_SUBNETS } from '../../controller/config.js';
+import { ConfigError, helpText, loadConfig, readCommandLine, REFERENCE_LAB_SUBNETS } from '../../controller/config.js';
 import { parseSubnets } from '../../controller/mobility/index.js';
 
 describe('config', () => {
@@ -31,7 +32,10 @@ describe('config', () => {
     expect(config.openflow).to.deep.include({ // the bounds of issue 9: test/unit/switch/openflow-config.test.ts
       host: '0.0.0.0', port: 6653, echoIntervalMs: 5000, echoTimeoutMs: 15000, requestTimeoutMs: 10000,
     });
-    expect(config.http).to.deep.equal({ host: '127.0.0.1', port: 8080, token: null });
+    expect(config.http).to.deep.equal({
+      host: '127.0.0.1', port: 8080, token: null, metricsPublic: true, allowedHosts: [], sseMaxClients: 100, sseMaxBufferedBytes: 1048576,
+      requestTimeoutMs: 30000, headersTimeoutMs: 10000, keepAliveTimeoutMs: 5000,
+    });
     expect(config.log).to.deep.equal({ level: 'info', format: 'json' });
     expect(config.state.dir).to.equal('./.seamless');
     expect(config.subnets).to.deep.equal(REFERENCE_LAB_SUBNETS);
@@ -39,8 +43,73 @@ describe('config', () => {
   });
 
   it('turns rewriting off for the baseline from the environment or a flag', () => {
-    expect(loadConfig([], { SEAMLESS_REWRITE: 'false' }, { stdoutIsTTY: false }).mobility.rewrite).to.equal(false);
-    expect(loadConfig(['--rewrite', 'false'], {}, { stdoutIsTTY: false }).mobility.rewrite).to.equal(false);
+    const rewrite = (argv: string[], env: NodeJS.ProcessEnv = {}) => loadConfig(argv, env, { stdoutIsTTY: false }).mobility.rewrite;
+    expect(rewrite([], { SEAMLESS_REWRITE: 'false' })).to.equal(false);
+    expect(rewrite(['--rewrite', 'false'])).to.equal(false);
+    expect(rewrite(['--rewrite=false'])).to.equal(false);
+    expect(rewrite(['--no-rewrite'])).to.equal(false);
+    expect(rewrite(['--rewrite'], { SEAMLESS_REWRITE: 'false' })).to.equal(true);
+    expect(rewrite(['--rewrite', '--state-dir', '/tmp/x'])).to.equal(true);
+    expect(rewrite(['--rewrite=true'], { SEAMLESS_REWRITE: 'false' })).to.equal(true);
+  });
+
+  it('has a real boolean format: anything but true or false is an error', () => {
+    expect(failure(['--rewrite=banana']).message).to.match(/mobility\.rewrite: must be true or false/);
+    expect(failure([], { SEAMLESS_REWRITE: 'banana' }).message).to.contain('mobility.rewrite');
+    expect(failure([], { SEAMLESS_REWRITE: '' }).message).to.contain('mobility.rewrite');
+    expect(failure(['--config', file('bool.json', { mobility: { rewrite: 'yes' } })]).message).to.contain('mobility.rewrite');
+    expect(failure(['--metrics-public=0']).message).to.contain('http.metricsPublic');
+  });
+
+  it('bounds values by what the wire and the timers can carry', () => {
+    expect(loadConfig(['--learn-idle-timeout-sec', '65535'], {}, { stdoutIsTTY: false }).mobility.learnIdleTimeoutSec).to.equal(65535);
+    expect(failure(['--learn-idle-timeout-sec', '65536']).message).to.match(/mobility\.learnIdleTimeoutSec: .*1-65535/);
+    expect(failure([], { SEAMLESS_CACHE_IDLE_TIMEOUT_SEC: '70000' }).message).to.contain('mobility.cacheIdleTimeoutSec');
+    expect(failure(['--learn-idle-timeout-sec', '0']).message).to.contain('mobility.learnIdleTimeoutSec');
+    expect(failure(['--grace-ms', String(2 ** 31)]).message).to.contain('mobility.graceMs'); // setTimeout would fire at once
+    expect(failure(['--sse-max-clients', '0']).message).to.contain('http.sseMaxClients');
+  });
+
+  it('refuses an empty token: it would match a missing header', () => {
+    expect(failure([], { SEAMLESS_HTTP_TOKEN: '' }).message).to.match(/http\.token: must not be empty/);
+    expect(failure(['--http-token=']).message).to.contain('http.token');
+    expect(failure(['--config', file('empty-token.json', { http: { token: '' } })]).message).to.contain('http.token');
+    expect(failure(['--http-token', 'has space']).message).to.contain('http.token');
+    expect(loadConfig([], {}, { stdoutIsTTY: false }).http.token).to.equal(null);
+  });
+
+  it('reads the allowed host names as a comma-separated list and checks them', () => {
+    expect(loadConfig([], { SEAMLESS_HTTP_ALLOWED_HOSTS: 'ctl.lab.example, *.ops.example' }, { stdoutIsTTY: false }).http.allowedHosts)
+      .to.deep.equal(['ctl.lab.example', '*.ops.example']);
+    expect(failure(['--http-allowed-hosts', 'a b']).message).to.contain('http.allowedHosts');
+  });
+
+  it('answers --help, -h and --version instead of configuring', () => {
+    for (const argv of [['--help'], ['-h'], ['--state-dir', '/x', '--help']]) expect(readCommandLine(argv, {}).kind, argv.join(' ')).to.equal('help');
+    const version = readCommandLine(['--version'], {});
+    expect(version.kind === 'version' && version.text).to.match(/^seamless \d+\.\d+\.\d+\n$/);
+    expect(() => loadConfig(['--help'], {})).to.throw(ConfigError);
+  });
+
+  it('generates --help from the schema: every flag, its key, environment variable and default', () => {
+    const text = helpText();
+    for (const [flag, key, env, dflt] of [
+      ['--openflow-port VALUE', 'openflow.port', 'SEAMLESS_OPENFLOW_PORT', 'default 6653'],
+      ['--http-token VALUE', 'http.token', 'SEAMLESS_HTTP_TOKEN', 'default unset'],
+      ['--rewrite, --no-rewrite', 'mobility.rewrite', 'SEAMLESS_REWRITE', 'default true'],
+      ['--learn-idle-timeout-sec VALUE', 'mobility.learnIdleTimeoutSec', 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', 'default 300'],
+      ['(config file only)', 'subnets', 'the reference lab', 'default the reference lab'],
+    ]) {
+      expect(text).to.contain(flag).and.to.contain(key).and.to.contain(env!).and.to.contain(dflt!);
+    }
+    const flags = text.match(/--[a-z][a-z-]+/g) ?? [];
+    expect(new Set(flags).size).to.be.greaterThan(25);
+  });
+
+  it('rejects stray words and single-dash options', () => {
+    expect(failure(['start']).message).to.match(/unexpected argument "start"/);
+    expect(failure(['--http-port', '80', '81']).message).to.contain('"81"');
+    expect(failure(['-x']).message).to.contain('unknown option -x');
   });
 
   it('embeds the reference lab as the default subnets, valid for the mobility module', () => {
@@ -89,7 +158,7 @@ describe('config', () => {
 
   it('rejects bad values from flags and files', () => {
     expect(failure(['--log-level', 'loud']).message).to.contain('log.level');
-    expect(failure(['--echo-timeout-ms', '-5']).message).to.contain('openflow.echoTimeoutMs');
+    expect(failure(['--http-port', '0x10']).message).to.contain('http.port');
     expect(failure(['--config', file('bad.json', { http: { port: 'eighty' } })]).message).to.contain('http.port');
     expect(failure(['--config', file('bad-subnets.json', { subnets: { A: 1 } })]).message).to.contain('subnets');
   });
@@ -108,13 +177,49 @@ describe('config', () => {
     expect(error.message).to.contain('openflow.prot');
   });
 
-  it('rejects unknown flags', () => {
-    expect(failure(['--openflow-prot', '7000']).message).to.contain('--openflow-prot');
+  it('rejects unknown flags and flags without their value', () => {
+    expect(failure(['--openflow-prot', '7000']).message).to.contain('unknown option --openflow-prot');
+    expect(failure(['--http-port']).message).to.match(/--http-port \(http\.port\) needs a value/);
+    expect(failure(['--echo-timeout-ms', '-5']).message).to.contain('--echo-timeout-ms=VALUE');
+    expect(failure(['--echo-timeout-ms=-5']).message).to.contain('openflow.echoTimeoutMs');
   });
 
   it('reports unreadable and malformed config files', () => {
     expect(failure(['--config', join(dir, 'missing.json')]).message).to.contain('cannot read config file');
     expect(failure(['--config', file('broken.json', '{ "http": ')]).message).to.contain('not valid JSON');
     expect(failure(['--config']).message).to.contain('--config needs a file path');
+  });
+
+  describe('the seamless command', function () {
+    this.timeout(120_000);
+    /** Runs controller/main.ts with these arguments; resolves with its exit status and output. */
+    function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+      return new Promise((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'controller/main.ts', ...argv], {
+          env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+        child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 50_000); // a controller that started by mistake
+        child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+      });
+    }
+
+    it('exits 0 for --help and --version, 2 with a message for what it cannot use', async () => {
+      // Two at a time: each run loads the whole controller (a few seconds on a busy machine).
+      const [help, version] = await Promise.all([run(['--help']), run(['--version'])]);
+      const [stray, emptyToken] = await Promise.all([run(['start']), run([], { SEAMLESS_HTTP_TOKEN: '' })]);
+      expect(help.code, help.stderr).to.equal(0);
+      expect(help.stdout).to.contain('Usage: seamless [options]').and.to.contain('SEAMLESS_HTTP_TOKEN');
+      expect(version.code).to.equal(0);
+      expect(version.stdout).to.match(/^seamless \d+\.\d+\.\d+\n$/);
+      for (const [result, text] of [[stray, 'unexpected argument "start"'], [emptyToken, 'http.token: must not be empty']] as const) {
+        expect(result.code, result.stderr).to.equal(2);
+        expect(result.stderr).to.match(/^seamless: /).and.to.contain(text).and.to.contain("Try 'seamless --help'");
+        expect(result.stdout).to.equal('');
+      }
+    });
   });
 });
