@@ -1,11 +1,13 @@
 // Composition root: the only place that wires the controller together.
-// Configuration errors exit with status 2; SIGINT/SIGTERM shut down cleanly.
+// --help and --version exit 0; configuration errors exit with status 2; SIGINT/SIGTERM shut down
+// cleanly, with the buffered log lines flushed.
 
 import { pathToFileURL } from 'node:url';
 import { config as rxjsConfig } from 'rxjs';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, readCommandLine, type CommandLine, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { startApiServer } from './api/index.js';
+import { createMetricsRegistry, type MetricsRegistry } from './metrics.js';
+import { registerControllerMetrics, startApiServer } from './api/index.js';
 import { Fabric, HypervisorSignals } from './fabric/index.js';
 import { formatOvsdbTarget, resolveOvsdbTargets, VmAttachmentWatcher } from './ovsdb/index.js';
 import { existsSync } from 'node:fs';
@@ -23,11 +25,19 @@ export interface Controller {
   readonly fabric: Fabric;
   /** Where the HTTP API and dashboard listen (the real port when configured with 0). */
   readonly http: { readonly host: string; readonly port: number };
+  /** The Prometheus registry every layer registers its metrics on (/metrics renders it). */
+  readonly metrics: MetricsRegistry;
   stop(): Promise<void>;
 }
 
+export interface ControllerOptions {
+  /** A registry to use instead of a new one (with process and runtime metrics). */
+  readonly metrics?: MetricsRegistry;
+}
+
 /** Starts the controller's services; used by main() and by tests that want a whole controller. */
-export async function startController(config: Config, log: Logger): Promise<Controller> {
+export async function startController(config: Config, log: Logger, options: ControllerOptions = {}): Promise<Controller> {
+  const metrics = options.metrics ?? createMetricsRegistry();
   const switches = new SwitchRegistry(log.child({ component: 'switches' }));
   const of = config.openflow;
   const listener = new SwitchListener({
@@ -95,17 +105,25 @@ export async function startController(config: Config, log: Logger): Promise<Cont
   fabric.start();
   const watchers = watchHypervisors(config, { bindings: registry.bindings, subnets, intents, fabric, log });
 
+  // Until the fabric and the switch layer register their own metrics, their counters are read here.
+  const stopMetrics = registerControllerMetrics(metrics, { fabric, switches, intents });
+
   await ports.release();
   await listener.listen();
+  const { http } = config;
   const api = await startApiServer({ switches, subnets, registry, intents, fabric }, {
-    host: config.http.host, port: config.http.port, token: config.http.token, log,
+    host: http.host, port: http.port, token: http.token, log, metrics,
+    metricsPublic: http.metricsPublic, allowedHosts: http.allowedHosts,
+    sseMaxClients: http.sseMaxClients, sseMaxBufferedBytes: http.sseMaxBufferedBytes,
+    requestTimeoutMs: http.requestTimeoutMs, headersTimeoutMs: http.headersTimeoutMs, keepAliveTimeoutMs: http.keepAliveTimeoutMs,
   });
   log.info('controller listening', { openflow: listener.address(), rewrite: config.mobility.rewrite, subnets: subnets.subnets.map((s) => s.name) });
   return {
-    config, switches, listener, subnets, registry, intents, fabric, http: api.address,
+    config, switches, listener, subnets, registry, intents, fabric, http: api.address, metrics,
     async stop() {
       for (const w of watchers) w.stop();
       await api.close();
+      stopMetrics();
       await listener.close();
       fabric.stop();
       await registry.flush(Date.now()).catch(() => undefined);
@@ -135,15 +153,21 @@ function watchHypervisors(
 }
 
 async function main(): Promise<void> {
-  let config: Config;
+  let line: CommandLine;
   try {
-    config = loadConfig(process.argv.slice(2), process.env, { validateSubnets: (raw) => void parseSubnets(raw) });
+    line = readCommandLine(process.argv.slice(2), process.env, { validateSubnets: (raw) => void parseSubnets(raw) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`seamless: ${error.message}\n`);
+    process.stderr.write(`seamless: ${error.message}\nTry 'seamless --help'.\n`);
     process.exit(2);
   }
+  if (line.kind !== 'run') {
+    process.stdout.write(line.text);
+    return;
+  }
+  const { config } = line;
   const log = createLogger({ level: config.log.level, format: config.log.format });
+  process.on('exit', () => log.flush());
   // A throwing subscriber must not take every switch down with it.
   rxjsConfig.onUnhandledError = (error) => log.error('unhandled error in a subscriber', { error });
 

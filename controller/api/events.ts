@@ -1,6 +1,6 @@
 // Live events for the API's server-sent-events stream. Domain events (fabric, switches) become
 // small JSON payloads with a sequence id; a bounded history lets a client that reconnects with
-// Last-Event-ID receive what it missed.
+// Last-Event-ID receive what it missed. The stream itself (clients, back-pressure) is sse.ts.
 
 import { merge, type Observable, type Subscription } from 'rxjs';
 import type { FabricEvent } from '../fabric/index.js';
@@ -20,11 +20,6 @@ export type ApiEvent =
   | { readonly type: 'endpoint-suspended'; readonly eid: string; readonly mac: string; readonly until: number; readonly at: number }
   | { readonly type: 'move-staged'; readonly eid: string; readonly dpid: string; readonly port: number; readonly locator: string; readonly at: number };
 
-export const API_EVENT_TYPES: readonly ApiEvent['type'][] = [
-  'switch-up', 'switch-down', 'switch-error', 'binding-added', 'binding-moved', 'binding-removed',
-  'migration-completed', 'conflict', 'rules-updated', 'migration-failed', 'endpoint-suspended', 'move-staged',
-];
-
 /** Pure: one fabric event as the API shows it. */
 export function fabricEventView(e: FabricEvent): ApiEvent {
   switch (e.type) {
@@ -43,10 +38,12 @@ export function fabricEventView(e: FabricEvent): ApiEvent {
 export interface SequencedEvent {
   readonly id: number;
   readonly event: ApiEvent;
+  /** The event as one SSE frame, built once and shared by every client that is sent it. */
+  readonly frame: string;
 }
 
 /** One SSE frame: `id`, `event` and one `data` line of JSON. */
-export function sseFrame({ id, event }: SequencedEvent): string {
+export function sseFrame({ id, event }: { readonly id: number; readonly event: ApiEvent }): string {
   return `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
@@ -67,7 +64,8 @@ export class EventHub {
   }
 
   publish(event: ApiEvent): SequencedEvent {
-    const sequenced = { id: this.nextId++, event };
+    const id = this.nextId++;
+    const sequenced = { id, event, frame: sseFrame({ id, event }) };
     this.history.push(sequenced);
     if (this.history.length > this.capacity) this.history.shift();
     for (const l of this.listeners) l(sequenced);

@@ -1,6 +1,7 @@
-// The northbound API: REST + server-sent events + metrics, and the dashboard's files.
-export { startApiServer, type ApiServer, type ApiServerOptions } from './server.js';
+// The northbound API: REST + server-sent events + metrics, the dashboard's files and its login.
+export { buildApiServer, startApiServer, type ApiApp, type ApiServer, type ApiServerOptions } from './server.js';
 export { apiRoutes, type ApiDeps } from './routes.js';
-export { openApiDocument, SCHEMAS, resolveSchema } from './openapi.js';
-export { validate, type Schema } from './json-schema.js';
+export { COMPONENTS as SCHEMAS, IntentRequest } from './schemas.js';
+export { validate } from './validation.js';
+export { registerControllerMetrics } from './metrics.js';
 export type { ApiEvent } from './events.js';

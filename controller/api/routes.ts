@@ -1,13 +1,14 @@
-// The endpoints: each handler reads domain state through ApiDeps and returns a view
-// (views.ts). Validation failures, unknown names and conflicts leave as ApiErrors.
+// The endpoints: each declares its schemas once (validation, handler types and the OpenAPI
+// operation come from them) and reads domain state through ApiDeps, answering with a view
+// (views.ts). Unknown names and conflicts leave as ApiErrors.
 
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type TSchema } from 'typebox';
 import type { Fabric } from '../fabric/fabric.js';
 import type { BindingRegistry, MigrationIntents, SubnetMap } from '../mobility/index.js';
-import { isIpv4 } from '../packet/address.js';
 import { formatDpid, parseDpid, type SwitchConnection, type SwitchRegistry } from '../switch/index.js';
-import { validate } from './json-schema.js';
-import { openApiDocument, resolveSchema, SCHEMAS } from './openapi.js';
-import { ApiError, badRequest, conflict, notFound, Router, type JsonReply, type RequestContext } from './router.js';
+import { ApiError, conflict, ERROR_TEXT, notFound } from './errors.js';
+import { componentRef, DpidParams, EidParams, FlowsQuery, IntentRequest, TablesQuery, type ComponentName } from './schemas.js';
 import {
   bindingView, bindingViews, flowViews, intentView, migrationView, subnetView, switchView, tableViews, type SwitchView,
 } from './views.js';
@@ -24,13 +25,23 @@ export interface RouteOptions {
   readonly version: string;
   readonly startedAt: number;
   readonly now?: () => number;
+  /** The OpenAPI document, generated from the routes once they are all registered. */
+  readonly openApi: () => unknown;
 }
 
 export const DEFAULT_INTENT_TTL_MS = 30_000;
 
-const ok = (body: unknown, status = 200): JsonReply => ({ status, body });
+/** Responses of one operation: the success model and the error statuses it may answer with. */
+export function responses(ok: Record<number, TSchema>, ...errors: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = { ...ok };
+  for (const status of [...errors, 500]) out[status] = Type.Ref('Error', { description: ERROR_TEXT[status] ?? 'Error' });
+  return out;
+}
 
-export function apiRoutes(deps: ApiDeps, options: RouteOptions): Router {
+const model = (name: ComponentName, description = 'OK') => Type.Ref(name, { description });
+const listOf = (name: ComponentName, description = 'OK') => Type.Array(componentRef(name), { description });
+
+export function apiRoutes(deps: ApiDeps, options: RouteOptions): FastifyPluginAsyncTypebox {
   const now = options.now ?? Date.now;
   const { switches, subnets, registry, intents, fabric } = deps;
 
@@ -40,23 +51,12 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): Router {
     uplinkPorts: subnets.edge(sw.dpid)?.uplinkPorts ?? [],
   });
 
-  const switchOf = (ctx: RequestContext): SwitchConnection => {
-    const raw = ctx.params.dpid ?? '';
-    let dpid: bigint;
-    try {
-      dpid = parseDpid(raw);
-    } catch {
-      throw badRequest(`not a datapath id: ${JSON.stringify(raw)} (use 16 hex digits, 0x..., or aa:bb:..)`);
-    }
+  /** The connected switch (the schema has checked the spelling of the id already). */
+  const connected = (text: string): SwitchConnection => {
+    const dpid = parseDpid(text);
     const sw = switches.get(dpid);
     if (sw === undefined) throw notFound(`no switch ${formatDpid(dpid)} is connected`);
     return sw;
-  };
-
-  const eidOf = (ctx: RequestContext): string => {
-    const eid = ctx.params.eid ?? '';
-    if (!isIpv4(eid)) throw badRequest(`not an IPv4 address: ${JSON.stringify(eid)}`);
-    return eid;
   };
 
   const fromSwitch = async <T>(sw: SwitchConnection, read: () => Promise<T>): Promise<T> => {
@@ -67,42 +67,82 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): Router {
     }
   };
 
-  return new Router()
-    .add('GET', '/api/health', () => ok({
-      status: 'ok', uptimeSec: (now() - options.startedAt) / 1000, switches: switches.list().length, bindings: fabric.bindings.list().length,
-    }))
-    .add('GET', '/api/version', () => ok({ name: 'seamless', version: options.version, openflow: '1.3', node: process.version }))
-    .add('GET', '/api/openapi.json', () => ok(openApiDocument(options.version)))
-    .add('GET', '/api/switches', () => ok(switches.list().sort((a, b) => (a.dpid < b.dpid ? -1 : 1)).map(describe)))
-    .add('GET', '/api/switches/:dpid', (ctx) => ok(describe(switchOf(ctx))))
-    .add('GET', '/api/switches/:dpid/flows', async (ctx) => {
-      const sw = switchOf(ctx);
-      const table = ctx.query.get('table');
-      if (table !== null && !(/^\d{1,3}$/.test(table) && Number(table) <= 254)) throw badRequest('table: must be a table number (0-254)');
-      const flows = await fromSwitch(sw, () => sw.flowStats(table === null ? {} : { tableId: Number(table) }));
-      return ok(flowViews(flows, (id) => fabric.bindings.byId(id)?.eid));
-    })
-    .add('GET', '/api/switches/:dpid/tables', async (ctx) => {
-      const sw = switchOf(ctx);
+  return async (app) => {
+    app.get('/api/health', {
+      config: { public: true },
+      schema: { operationId: 'getHealth', tags: ['controller'], summary: 'Liveness and a short summary (no token needed)', security: [], response: responses({ 200: model('Health') }) },
+    }, async () => ({
+      status: 'ok' as const, uptimeSec: (now() - options.startedAt) / 1000, switches: switches.list().length, bindings: fabric.bindings.list().length,
+    }));
+
+    app.get('/api/version', {
+      schema: { operationId: 'getVersion', tags: ['controller'], summary: 'Controller version', response: responses({ 200: model('Version') }, 401) },
+    }, async () => ({ name: 'seamless', version: options.version, openflow: '1.3', node: process.version }));
+
+    app.get('/api/openapi.json', {
+      schema: { operationId: 'getOpenApi', tags: ['controller'], summary: 'This document (OpenAPI 3.1)', response: responses({ 200: Type.Object({}, { additionalProperties: true, description: 'OpenAPI 3.1 document' }) }, 401) },
+    }, async () => options.openApi());
+
+    app.get('/api/switches', {
+      schema: { operationId: 'listSwitches', tags: ['switches'], summary: 'Connected switches with ports, subnet and router port', response: responses({ 200: listOf('Switch') }, 401) },
+    }, async () => switches.list().sort((a, b) => (a.dpid < b.dpid ? -1 : 1)).map(describe));
+
+    app.get('/api/switches/:dpid', {
+      schema: { operationId: 'getSwitch', tags: ['switches'], summary: 'One switch', params: DpidParams, response: responses({ 200: model('Switch') }, 400, 401, 404) },
+    }, async (request) => describe(connected(request.params.dpid)));
+
+    app.get('/api/switches/:dpid/flows', {
+      schema: {
+        operationId: 'listFlows', tags: ['switches'], summary: 'Flow table read live from the switch (multipart flow stats), in ovs-ofctl notation',
+        params: DpidParams, querystring: FlowsQuery, response: responses({ 200: listOf('Flow') }, 400, 401, 404, 502),
+      },
+    }, async (request) => {
+      const sw = connected(request.params.dpid);
+      const { table } = request.query;
+      const flows = await fromSwitch(sw, () => sw.flowStats(table === undefined ? {} : { tableId: table }));
+      return flowViews(flows, (id) => fabric.bindings.byId(id)?.eid);
+    });
+
+    app.get('/api/switches/:dpid/tables', {
+      schema: {
+        operationId: 'listTables', tags: ['switches'], summary: 'Table stats read live from the switch (tables in use; ?all=1 for every table)',
+        params: DpidParams, querystring: TablesQuery, response: responses({ 200: listOf('Table') }, 400, 401, 404, 502),
+      },
+    }, async (request) => {
+      const sw = connected(request.params.dpid);
       const tables = await fromSwitch(sw, () => sw.tableStats());
-      return ok(tableViews(tables, { all: ctx.query.get('all') === '1' }));
-    })
-    .add('GET', '/api/bindings', () => ok(bindingViews(fabric.bindings.list())))
-    .add('GET', '/api/bindings/:eid', (ctx) => {
-      const eid = eidOf(ctx);
-      const b = fabric.bindings.byEid(eid);
-      if (b === undefined) throw notFound(`no binding for ${eid}`);
-      return ok(bindingView(b));
-    })
-    .add('DELETE', '/api/bindings/:eid', async (ctx) => {
-      const eid = eidOf(ctx);
+      return tableViews(tables, { all: request.query.all === '1' });
+    });
+
+    app.get('/api/bindings', {
+      schema: { operationId: 'listBindings', tags: ['bindings'], summary: 'Every binding (EID -> locator)', response: responses({ 200: listOf('Binding') }, 401) },
+    }, async () => bindingViews(fabric.bindings.list()));
+
+    app.get('/api/bindings/:eid', {
+      schema: { operationId: 'getBinding', tags: ['bindings'], summary: 'One binding', params: EidParams, response: responses({ 200: model('Binding') }, 400, 401, 404) },
+    }, async (request) => {
+      const b = fabric.bindings.byEid(request.params.eid);
+      if (b === undefined) throw notFound(`no binding for ${request.params.eid}`);
+      return bindingView(b);
+    });
+
+    app.delete('/api/bindings/:eid', {
+      schema: {
+        operationId: 'deleteBinding', tags: ['bindings'], summary: 'Remove a stale binding and its rules',
+        params: EidParams, response: responses({ 200: model('Binding', 'The removed binding') }, 400, 401, 404, 409),
+      },
+    }, async (request) => {
+      const { eid } = request.params;
       if (fabric.bindings.byEid(eid) === undefined) throw notFound(`no binding for ${eid}`);
       if (intents.get(eid, now()) !== undefined) throw conflict(`${eid} has a live migration intent: it is migrating; retry when the intent has expired or the move is done`);
       const removed = await fabric.removeBinding(eid);
       if (removed === undefined) throw notFound(`no binding for ${eid}`);
-      return ok(bindingView(removed));
-    })
-    .add('GET', '/api/subnets', () => ok(subnets.subnets.map((s) => {
+      return bindingView(removed);
+    });
+
+    app.get('/api/subnets', {
+      schema: { operationId: 'listSubnets', tags: ['subnets'], summary: 'Managed subnets with edges, gateway and locator pool usage', response: responses({ 200: listOf('Subnet') }, 401) },
+    }, async () => subnets.subnets.map((s) => {
       const pool = registry.pool(s.name);
       return subnetView(s, {
         gatewayMac: fabric.gatewayMac(s.name),
@@ -110,18 +150,28 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): Router {
         connected: (dpid) => switches.get(dpid) !== undefined,
         pool: { size: pool?.size ?? 0, used: pool?.inUseCount ?? 0, available: pool?.available(now()) ?? 0 },
       });
-    })))
-    .add('GET', '/api/migrations', () => ok(fabric.migrations.list().map(migrationView)))
-    .add('GET', '/api/intents', () => ok(intents.list(now()).map(intentView)))
-    .add('POST', '/api/intents', async (ctx) => {
-      const body = await ctx.body();
-      const problems = validate(body, SCHEMAS.IntentRequest!, resolveSchema);
-      if (problems.length > 0) throw badRequest(problems.join('; '));
-      const input = body as { eid: string; toDpid?: string | number; toSubnet?: string; ttlMs?: number };
+    }));
+
+    app.get('/api/migrations', {
+      schema: { operationId: 'listMigrations', tags: ['migrations'], summary: 'Completed migrations, oldest first', response: responses({ 200: listOf('Migration') }, 401) },
+    }, async () => fabric.migrations.list().map(migrationView));
+
+    app.get('/api/intents', {
+      schema: { operationId: 'listIntents', tags: ['migrations'], summary: 'Live migration intents', response: responses({ 200: listOf('Intent') }, 401) },
+    }, async () => intents.list(now()).map(intentView));
+
+    app.post('/api/intents', {
+      schema: {
+        operationId: 'createIntent', tags: ['migrations'], summary: 'Announce that a VM is about to move',
+        body: IntentRequest, response: responses({ 201: model('Intent', 'Registered') }, 400, 401, 404, 409, 413, 415),
+      },
+    }, async (request, reply) => {
+      const input = request.body;
       if (fabric.bindings.byEid(input.eid) === undefined) throw notFound(`no binding for ${input.eid}: the controller has not seen this VM`);
       const t = now();
       const result = intents.register({ eid: input.eid, toDpid: input.toDpid, toSubnet: input.toSubnet, expiresAt: t + (input.ttlMs ?? DEFAULT_INTENT_TTL_MS) }, t);
       if (!result.ok) throw conflict(result.error);
-      return ok(intentView(result.intent), 201);
+      return reply.code(201).send(intentView(result.intent));
     });
+  };
 }

@@ -1,0 +1,110 @@
+// The API's JSON schemas, declared once with TypeBox: requests are validated against them (ajv,
+// strict), handlers get their TypeScript types from them (the Fastify type provider), and the
+// OpenAPI document is generated from them (@fastify/swagger). Response models are shared
+// components (`$id`), referenced by name from the routes.
+
+import { Type, type Static, type TSchema } from 'typebox';
+
+/** Integers beyond this lose precision in JSON numbers: every integer schema is bounded by it. */
+export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+const count = () => Type.Integer({ minimum: 0, maximum: MAX_SAFE });
+const int = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum });
+const str = () => Type.String();
+const num = () => Type.Number();
+const bool = () => Type.Boolean();
+const ipv4 = (description?: string) => Type.String({ format: 'ipv4', ...(description === undefined ? {} : { description }) });
+const dpidText = () => Type.String({ pattern: '^[0-9a-f]{16}$', description: 'Datapath id, 16 hex digits' });
+const nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/** The shared models, by `$id`. */
+export type ComponentName = 'Error' | 'Health' | 'Version' | 'Port' | 'Switch' | 'Flow' | 'Table' | 'Locator' | 'Binding' | 'Subnet' | 'Migration' | 'Intent';
+const ref = (name: ComponentName) => Type.Ref(name);
+const closed = <P extends Parameters<typeof Type.Object>[0]>(properties: P, description?: string) =>
+  Type.Object(properties, { additionalProperties: false, ...(description === undefined ? {} : { description }) });
+
+// ---- components (responses) --------------------------------------------------------------------
+
+const Error_ = Type.Object({
+  error: Type.String({ description: 'Machine-readable code: bad_request, unauthorized, not_found, ...' }),
+  message: str(),
+  requestId: Type.Optional(Type.String({ description: 'Set on 500: the id under which the error was logged' })),
+}, { $id: 'Error', additionalProperties: false });
+
+const Health = Type.Object({
+  status: Type.Literal('ok'), uptimeSec: num(), switches: count(), bindings: count(),
+}, { $id: 'Health', additionalProperties: false });
+
+const Version = Type.Object({ name: str(), version: str(), openflow: str(), node: str() }, { $id: 'Version', additionalProperties: false });
+
+const Port = Type.Object({
+  portNo: count(), name: str(), hwAddr: str(), up: bool(), linkDown: bool(), adminDown: bool(), currSpeedKbps: count(),
+}, { $id: 'Port', additionalProperties: false });
+
+const Switch = Type.Object({
+  dpid: dpidText(), remote: str(), state: str(), tables: nullable(count()),
+  desc: nullable(closed({ manufacturer: str(), hardware: str(), software: str(), datapath: str() })),
+  subnet: nullable(str()), routerPort: nullable(count()), uplinkPorts: Type.Array(count()), ports: Type.Array(ref('Port')),
+}, { $id: 'Switch', additionalProperties: false });
+
+const Flow = Type.Object({
+  table: count(), priority: count(), cookie: str(),
+  kind: Type.Union([Type.Literal('binding'), Type.Literal('base'), Type.Literal('learner'), Type.Literal('foreign')]),
+  binding: nullable(str()), match: str(), instructions: str(), idleTimeout: count(), hardTimeout: count(),
+  packets: count(), bytes: count(), durationSec: num(), text: Type.String({ description: 'The line ovs-ofctl -O OpenFlow13 dump-flows prints' }),
+}, { $id: 'Flow', additionalProperties: false });
+
+const Table = Type.Object({ table: count(), active: count(), lookups: count(), matched: count() }, { $id: 'Table', additionalProperties: false });
+
+const Locator = Type.Object({ subnet: str(), dpid: dpidText(), port: count(), address: ipv4() }, { $id: 'Locator', additionalProperties: false });
+
+const Binding = Type.Object({
+  id: count(), eid: ipv4(), mac: str(), homeSubnet: str(), locator: ref('Locator'), version: count(), lastSeen: num(), createdAt: num(),
+  away: Type.Boolean({ description: 'Outside its home subnet: its traffic is being rewritten' }),
+}, { $id: 'Binding', additionalProperties: false });
+
+const Subnet = Type.Object({
+  name: str(), prefix: str(), gateway: closed({ ip: ipv4(), mac: nullable(str()) }),
+  edges: Type.Array(closed({ dpid: dpidText(), routerPort: nullable(count()), uplinkPorts: Type.Array(count()), connected: bool() })),
+  pool: closed({ range: str(), size: count(), used: count(), available: count() }),
+}, { $id: 'Subnet', additionalProperties: false });
+
+const Migration = Type.Object({
+  id: count(), eid: ipv4(), mac: str(), from: ref('Locator'), to: ref('Locator'), version: count(), reason: str(), trigger: str(),
+  detectedAt: num(), reconvergenceMs: num(), confirmMs: num(),
+  rounds: Type.Integer({ minimum: 0, maximum: MAX_SAFE, description: 'Barrier rounds the move took (1 when its receive side was staged ahead)' }), releaseMs: Type.Number({ description: 'From the first packet to the held frames released' }), flowMods: count(), switches: count(), failures: Type.Array(str()),
+}, { $id: 'Migration', additionalProperties: false });
+
+const Intent = Type.Object({
+  eid: ipv4(), toDpid: nullable(dpidText()), toSubnet: nullable(str()), expiresAt: num(),
+}, { $id: 'Intent', additionalProperties: false });
+
+/** Every shared model, by name (the OpenAPI document's components.schemas). */
+export const COMPONENTS: Readonly<Record<ComponentName, TSchema>> = { Error: Error_, Health, Version, Port, Switch, Flow, Table, Locator, Binding, Subnet, Migration, Intent };
+export const componentRef = ref;
+
+// ---- requests ----------------------------------------------------------------------------------
+
+export const DPID_FORMAT = 'dpid';
+/** What a datapath id may look like in a path or a body: hex (16 digits at most, 0x optional) or aa:bb:..:hh. */
+export const DPID_PATTERN = '^((0x)?[0-9a-fA-F]{1,16}|([0-9a-fA-F]{2}:){7}[0-9a-fA-F]{2})$';
+
+export const IntentRequest = closed({
+  eid: ipv4('The VM about to move'),
+  toDpid: Type.Optional(Type.Union([
+    Type.String({ format: DPID_FORMAT }),
+    Type.Integer({ minimum: 0, maximum: MAX_SAFE }),
+  ], { description: 'Target edge switch: hex datapath id, or a number (up to 2^53-1; use the hex form above that)' })),
+  toSubnet: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Target subnet name' })),
+  ttlMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000, description: 'How long the intent lives (default 30000)' })),
+}, 'A migration intent');
+export type IntentRequest = Static<typeof IntentRequest>;
+
+export const DpidParams = closed({ dpid: Type.String({ format: DPID_FORMAT, description: 'Datapath id (hex, 0x..., or colon form)' }) });
+export const EidParams = closed({ eid: ipv4('Endpoint IPv4 address') });
+export const FlowsQuery = closed({ table: Type.Optional(int(0, 254)) });
+export const TablesQuery = closed({ all: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')], { description: '1 = every table, also unused ones' })) });
+export const EventsQuery = closed({ lastEventId: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SAFE, description: 'Resume after this event id (as Last-Event-ID)' })) });
+export const EventsHeaders = Type.Object({
+  'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'Resume after this event id (EventSource sends it)' })),
+});
+export const LoginForm = closed({ token: Type.String({ minLength: 1, maxLength: 4096 }) });
