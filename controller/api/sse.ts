@@ -1,9 +1,10 @@
 // The server-sent-events stream, written by hand: no library does back-pressure the way a
-// controller under attack needs it. Each event's frame is built once and shared by every client;
-// a client whose socket is full gets its frames queued (references, not copies) and written on
-// 'drain'; one with more unwritten bytes than the bound is dropped and counted, so a client that
-// never reads costs at most that bound. Clients beyond the cap are refused (503) before anything
-// is written.
+// controller under attack needs it. Each event's frame is built once; the events of one tick of
+// the event loop go out together, as one write per client, the same string for all. A client
+// whose socket is full gets its writes queued (references, not copies) and written on 'drain';
+// one with more unwritten bytes than the bound is dropped and counted, so a client that never
+// reads costs at most that bound. Clients beyond the cap are refused (503) before anything is
+// written.
 
 import type { ServerResponse } from 'node:http';
 import { RateLimitedLog, type Logger } from '../log.js';
@@ -19,8 +20,9 @@ export interface EventStreamOptions {
   readonly log: Logger;
 }
 
+/** Bytes ready for the wire: encoded once, the same Buffer written to every client. */
 interface Frame {
-  readonly text: string;
+  readonly data: Buffer;
   readonly bytes: number;
 }
 
@@ -46,7 +48,7 @@ class Client {
       if (this.unwritten > this.maxBufferedBytes) this.onOverflow(this);
       return;
     }
-    if (!this.res.write(frame.text)) {
+    if (!this.res.write(frame.data)) {
       this.blocked = true;
       if (this.unwritten > this.maxBufferedBytes) this.onOverflow(this);
     }
@@ -58,19 +60,25 @@ class Client {
     while (written < this.queue.length && !this.blocked && !this.res.destroyed) {
       const frame = this.queue[written++]!;
       this.queuedBytes -= frame.bytes;
-      if (!this.res.write(frame.text)) this.blocked = true;
+      if (!this.res.write(frame.data)) this.blocked = true;
     }
     this.queue.splice(0, written);
   }
 }
 
-const frameOf = (text: string): Frame => ({ text, bytes: Buffer.byteLength(text) });
+const frameOf = (text: string): Frame => {
+  const data = Buffer.from(text);
+  return { data, bytes: data.length };
+};
 
 export class EventStream {
   private readonly clients = new Set<Client>();
   private readonly stopListening: () => void;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly warn: RateLimitedLog;
+  /** Frames published in this tick, sent together at its end. */
+  private pending: string[] = [];
+  private flushScheduled = false;
   /** Clients dropped for falling behind, since start. */
   dropped = 0;
   /** Clients refused because the cap was reached, since start. */
@@ -107,16 +115,18 @@ export class EventStream {
    * in the history (or a comment naming the current id), then live events until either side closes.
    */
   open(res: ServerResponse, remote: string, lastId: number | undefined): void {
+    this.flushPending(); // what is pending is in the history too: send it to the others before this one joins
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     const client = new Client(res, remote, this.options.maxBufferedBytes, (c) => this.drop(c));
     this.clients.add(client);
     res.on('close', () => this.clients.delete(client));
     client.send(frameOf('retry: 2000\n\n'));
     if (lastId === undefined) client.send(frameOf(`: connected, last event id ${this.hub.lastId}\n\n`));
-    else for (const e of this.hub.since(lastId)) client.send({ text: e.frame, bytes: Buffer.byteLength(e.frame) });
+    else client.send(frameOf(this.hub.since(lastId).map((e) => e.frame).join('')));
   }
 
   close(): void {
+    this.pending = [];
     clearInterval(this.heartbeat);
     this.stopListening();
     for (const c of this.clients) c.res.destroy();
@@ -126,7 +136,18 @@ export class EventStream {
   private broadcast(e: SequencedEvent): void {
     this.published++;
     if (this.clients.size === 0) return;
-    const frame = { text: e.frame, bytes: Buffer.byteLength(e.frame) };
+    this.pending.push(e.frame);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushPending());
+    }
+  }
+
+  private flushPending(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const frame = frameOf(this.pending.join(''));
+    this.pending = [];
     for (const c of this.clients) c.send(frame);
   }
 
