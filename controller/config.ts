@@ -5,8 +5,8 @@
 // start-up with a ConfigError naming the key.
 
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import convict from 'convict';
+import { BOOLEAN_FORMAT, parseFlags, usage } from './command-line.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { resolveOvsdbTargets } from './ovsdb/target.js';
 import { OPENFLOW_LIMIT_DEFAULTS as OF_LIMITS } from './switch/limits.js';
@@ -161,7 +161,7 @@ convict.addFormats({
       }
     },
   },
-  'seamless-boolean': {
+  [BOOLEAN_FORMAT]: {
     validate(value: unknown) {
       if (typeof value !== 'boolean') throw new Error(`must be true or false, got ${JSON.stringify(value)}`);
     },
@@ -263,7 +263,7 @@ function schema(stdoutIsTTY: boolean) {
       host: { doc: 'HTTP API listen address', format: 'seamless-host', default: '127.0.0.1', env: 'SEAMLESS_HTTP_HOST', arg: 'http-host' },
       port: { doc: 'HTTP API listen port (0 = any free port)', format: 'seamless-port', default: 8080, env: 'SEAMLESS_HTTP_PORT', arg: 'http-port' },
       token: { doc: 'Bearer token every API call needs (except /api/health and a public /metrics); unset = none', format: 'seamless-token', default: null as string | null, nullable: true, sensitive: true, env: 'SEAMLESS_HTTP_TOKEN', arg: 'http-token' },
-      metricsPublic: { doc: 'Serve /metrics without the token', format: 'seamless-boolean', default: true, env: 'SEAMLESS_METRICS_PUBLIC', arg: 'metrics-public' },
+      metricsPublic: { doc: 'Serve /metrics without the token', format: BOOLEAN_FORMAT, default: true, env: 'SEAMLESS_METRICS_PUBLIC', arg: 'metrics-public' },
       allowedHosts: { doc: 'Host names (comma-separated) the API answers to besides IP addresses and localhost; * = any', format: 'seamless-host-list', default: [] as string[], env: 'SEAMLESS_HTTP_ALLOWED_HOSTS', arg: 'http-allowed-hosts' },
       sseMaxClients: { doc: 'Event-stream clients at most (more get 503)', format: 'seamless-count', default: 100, env: 'SEAMLESS_SSE_MAX_CLIENTS', arg: 'sse-max-clients' },
       sseMaxBufferedBytes: { doc: 'Drop an event-stream client with more unwritten bytes than this', format: 'seamless-bytes', default: 1024 * 1024, env: 'SEAMLESS_SSE_MAX_BUFFERED_BYTES', arg: 'sse-max-buffered-bytes' },
@@ -279,7 +279,7 @@ function schema(stdoutIsTTY: boolean) {
       dir: { doc: 'Directory for persistent state', format: 'seamless-path', default: './.seamless', env: 'SEAMLESS_STATE_DIR', arg: 'state-dir' },
     },
     mobility: {
-      rewrite: { doc: 'Rewrite headers for moved endpoints (false = plain L2 learning baseline)', format: 'seamless-boolean', default: true, env: 'SEAMLESS_REWRITE', arg: 'rewrite' },
+      rewrite: { doc: 'Rewrite headers for moved endpoints (false = plain L2 learning baseline)', format: BOOLEAN_FORMAT, default: true, env: 'SEAMLESS_REWRITE', arg: 'rewrite' },
       graceMs: { doc: 'How long receive-side rules outlive a move', format: 'seamless-ms', default: 500, env: 'SEAMLESS_GRACE_MS', arg: 'grace-ms' },
       verification: { doc: 'How a move without a port-down or an intent is verified: arp-probe (probe the old port, tens of ms) or flow-counters (sample its rule counters, ~1 s)', format: ['arp-probe', 'flow-counters'], default: 'arp-probe', env: 'SEAMLESS_VERIFICATION', arg: 'verification' },
       probeWindowMs: { doc: 'How long an answer to the ARP probes of an old attachment may take', format: 'seamless-ms', default: 40, env: 'SEAMLESS_PROBE_WINDOW_MS', arg: 'probe-window-ms' },
@@ -312,116 +312,9 @@ function schema(stdoutIsTTY: boolean) {
   };
 }
 
-// ---- the command line ------------------------------------------------------------------------
-
-/** One setting of the schema, as --help shows it and the flag parser maps it. */
-interface Setting {
-  readonly path: string;
-  readonly doc: string;
-  readonly arg: string | undefined;
-  readonly env: string | undefined;
-  readonly default: unknown;
-  readonly boolean: boolean;
-  readonly sensitive: boolean;
-}
-
-function settings(def: object, prefix = ''): Setting[] {
-  return Object.entries(def).flatMap(([key, node]): Setting[] => {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    if (node === null || typeof node !== 'object' || Array.isArray(node)) return [];
-    if (!('default' in node)) return settings(node, path);
-    const field = (name: string): unknown => (node as Record<string, unknown>)[name];
-    const text = (name: string) => (typeof field(name) === 'string' ? (field(name) as string) : undefined);
-    return [{
-      path, doc: text('doc') ?? '', arg: text('arg'), env: text('env'), default: field('default'),
-      boolean: field('format') === 'seamless-boolean', sensitive: field('sensitive') === true,
-    }];
-  });
-}
-
-/** `--x` alone, `--x true|false` and `--no-x` of a boolean setting, all as `--x=value`. */
-function normaliseBooleans(argv: readonly string[], booleans: ReadonlySet<string>): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (word === '--') { out.push(...argv.slice(i)); break; }
-    const name = word.startsWith('--') ? word.slice(2) : '';
-    if (name.startsWith('no-') && booleans.has(name.slice(3))) out.push(`--${name.slice(3)}=false`);
-    else if (booleans.has(name)) {
-      const next = argv[i + 1];
-      if (next === 'true' || next === 'false') { out.push(`--${name}=${next}`); i++; } else out.push(`--${name}=true`);
-    } else out.push(word);
-  }
-  return out;
-}
-
-type Flags = { help: boolean; version: boolean; config: string | undefined; values: Map<Setting, string> };
-
-function parseFlags(argv: readonly string[], all: readonly Setting[]): Flags {
-  const byArg = new Map(all.filter((s) => s.arg !== undefined).map((s) => [s.arg!, s]));
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
-    help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, config: { type: 'string' },
-  };
-  for (const arg of byArg.keys()) options[arg] = { type: 'string' };
-  const booleans = new Set(all.filter((s) => s.boolean && s.arg !== undefined).map((s) => s.arg!));
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: normaliseBooleans(argv, booleans), options, strict: true, allowPositionals: false });
-  } catch (error) {
-    throw new ConfigError(argumentProblem(error as Error & { code?: string }, byArg));
-  }
-  const values = new Map<Setting, string>();
-  for (const [arg, setting] of byArg) {
-    const value = parsed.values[arg];
-    if (typeof value === 'string') values.set(setting, value);
-  }
-  const config = parsed.values.config;
-  if (config === '') throw new ConfigError('--config needs a file path');
-  return { help: parsed.values.help === true, version: parsed.values.version === true, config: typeof config === 'string' ? config : undefined, values };
-}
-
-function argumentProblem(error: Error & { code?: string }, byArg: ReadonlyMap<string, Setting>): string {
-  const quoted = /'([^']*)'/.exec(error.message)?.[1] ?? '';
-  const option = quoted.split(' ')[0] ?? '';
-  const setting = byArg.get(option.replace(/^-+/, ''));
-  const named = setting === undefined ? option : `${option} (${setting.path})`;
-  switch (error.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return `unknown option ${option} (see --help)`;
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': return `unexpected argument ${JSON.stringify(quoted)}: options start with -- (see --help)`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      if (error.message.includes('ambiguous')) return `${named} needs a value; for a value starting with "-" write ${option}=VALUE`;
-      if (option === '--config') return '--config needs a file path';
-      return error.message.includes('missing') ? `${named} needs a value` : `${named}: ${error.message}`;
-    default: return error.message;
-  }
-}
-
 /** The --help text: every setting with its flag, environment variable and default. */
 export function helpText(stdoutIsTTY = false): string {
-  const shown = (s: Setting) => (s.sensitive ? (s.default === null ? 'unset' : '(hidden)') : s.default === null ? 'unset' : JSON.stringify(s.default));
-  const lines = [
-    `seamless ${packageVersion()}: an OpenFlow 1.3 controller that moves VMs between IP subnets without breaking their connections`,
-    '',
-    'Usage: seamless [options]',
-    '',
-    'Settings come from, later winning: defaults < a JSON file (--config PATH or SEAMLESS_CONFIG) < environment < flags.',
-    'Boolean flags: --name, --name=true|false, --no-name.',
-    '',
-    `  ${'-h, --help'.padEnd(42)} print this help and exit`,
-    `  ${'--version'.padEnd(42)} print the version and exit`,
-    `  ${'--config PATH'.padEnd(42)} a JSON configuration file (env SEAMLESS_CONFIG)`,
-  ];
-  let group = '';
-  for (const s of settings(schema(stdoutIsTTY))) {
-    const top = s.path.split('.')[0]!;
-    if (top !== group) lines.push('', `${top}:`);
-    group = top;
-    const flag = s.arg === undefined ? '(config file only)' : s.boolean ? `--${s.arg}, --no-${s.arg}` : `--${s.arg} VALUE`;
-    lines.push(`  ${flag.padEnd(42)} ${s.path}`);
-    lines.push(`      ${s.doc}`);
-    lines.push(`      ${s.env === undefined ? '' : `env ${s.env}; `}default ${s.path === 'subnets' ? 'the reference lab (A, B, C on dpids 1, 2, 3)' : shown(s)}`);
-  }
-  return lines.join('\n') + '\n';
+  return usage(`seamless ${packageVersion()}: an OpenFlow 1.3 controller that moves VMs between IP subnets without breaking their connections`, schema(stdoutIsTTY));
 }
 
 export function versionText(): string {
@@ -487,7 +380,12 @@ export function readCommandLine(
 ): CommandLine {
   const stdoutIsTTY = options.stdoutIsTTY ?? Boolean(process.stdout.isTTY);
   const def = schema(stdoutIsTTY);
-  const flags = parseFlags(argv, settings(def));
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(argv, def);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   if (flags.help) return { kind: 'help', text: helpText(stdoutIsTTY) };
   if (flags.version) return { kind: 'version', text: versionText() };
   const path = flags.config ?? (env.SEAMLESS_CONFIG || undefined);

@@ -3,6 +3,8 @@
 // codes; anything unexpected is logged with the request id and answered with a generic 500 that
 // names that id, never with the error's own message.
 
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log.js';
 import { describeErrors } from './validation.js';
@@ -20,7 +22,7 @@ export const conflict = (message: string) => new ApiError(409, 'conflict', messa
 /** The error codes by status (docs/api.md lists them). */
 export const ERROR_CODES: Readonly<Record<number, string>> = {
   400: 'bad_request', 401: 'unauthorized', 404: 'not_found', 405: 'method_not_allowed', 408: 'request_timeout',
-  409: 'conflict', 413: 'payload_too_large', 415: 'unsupported_media_type', 421: 'misdirected_request',
+  409: 'conflict', 413: 'payload_too_large', 431: 'headers_too_large', 415: 'unsupported_media_type', 421: 'misdirected_request',
   500: 'internal', 502: 'switch_unavailable', 503: 'service_unavailable',
 };
 
@@ -74,4 +76,20 @@ function frameworkError(error: FastifyError): { status: number; message: string 
   const status = error.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500 && ERROR_CODES[status] !== undefined) return { status, message: ERROR_TEXT[status] ?? 'bad request' };
   return undefined;
+}
+
+/**
+ * What Node's parser rejects before a request exists (a malformed request line, headers too large,
+ * the header or request timeout): answered in the same JSON shape, then the connection is closed.
+ */
+export function clientErrorResponse(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request did not arrive in time']
+    : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'request headers too large']
+      : [400, 'malformed HTTP request'];
+  const body = JSON.stringify({ error: ERROR_CODES[status], message });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }

@@ -22,7 +22,7 @@ import { peerText, type Logger } from '../log.js';
 import { formatDpid } from '../switch/dpid.js';
 import { packageVersion } from '../version.js';
 import { accessGuard, SESSION_COOKIE } from './access.js';
-import { badRequest, installErrorHandler, sendError } from './errors.js';
+import { badRequest, clientErrorResponse, installErrorHandler, sendError } from './errors.js';
 import { EventHub, fabricEventView, type ApiEvent } from './events.js';
 import { loginRoutes, needsLogin } from './login.js';
 import { httpRequestDuration, registerEventStreamMetrics } from './metrics.js';
@@ -95,6 +95,7 @@ export async function buildApiServer(deps: ApiDeps, options: ApiServerOptions): 
     genReqId: () => randomUUID(),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    clientErrorHandler: clientErrorResponse,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
   installErrorHandler(app, log);

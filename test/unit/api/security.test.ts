@@ -131,6 +131,8 @@ describe('api security (issues 9 and 10): each test failed on the node:http serv
     await start({ token: null, headersTimeoutMs: 500 });
     const socket = connect(server.address.port, '127.0.0.1');
     let closed = false;
+    let answer = '';
+    socket.on('data', (d: Buffer) => { answer += d.toString(); });
     socket.on('close', () => { closed = true; });
     socket.on('error', () => undefined);
     socket.write('GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
@@ -141,6 +143,22 @@ describe('api security (issues 9 and 10): each test failed on the node:http serv
       clearInterval(trickle);
       socket.destroy();
     }
+    expect(answer).to.match(/^HTTP\/1\.1 408 /);
+    expect(answer).to.contain('"error":"request_timeout"');
+  });
+
+  it('a request Node cannot parse gets the JSON error shape too, then the connection closes', async () => {
+    await start({ token: null });
+    const socket = connect(server.address.port, '127.0.0.1');
+    let answer = '';
+    let closed = false;
+    socket.on('data', (d: Buffer) => { answer += d.toString(); });
+    socket.on('close', () => { closed = true; });
+    socket.on('error', () => undefined);
+    socket.write('GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n');
+    await waitUntil(() => closed, { what: 'the server to answer and close' });
+    expect(answer).to.match(/^HTTP\/1\.1 400 /);
+    expect(answer.split('\r\n\r\n')[1]).to.equal('{"error":"bad_request","message":"malformed HTTP request"}');
   });
 
   it('event-stream clients are capped: the one beyond gets 503 (issue 9 row 3)', async () => {
