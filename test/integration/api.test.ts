@@ -296,7 +296,7 @@ describe('integration: HTTP API (in-process controller, real OVS)', function () 
     expect(value('seamless_switches_connected')).to.equal(1);
     expect(labelled('seamless_packet_ins_total', `dpid="${DPID}"`)).to.be.greaterThan(0);
     expect(labelled('seamless_switch_ports', `dpid="${DPID}",state="up"`)).to.be.greaterThan(0);
-    expect(value('seamless_flow_mods_total')).to.be.greaterThan(0);
+    expect(labelled('seamless_flow_mods_total', `dpid="${DPID}"`)).to.be.greaterThan(0);
     expect(value('seamless_bindings')).to.equal(0);
     expect(value('seamless_bindings_away')).to.equal(0);
     expect(value('seamless_moves_total')).to.equal(0);

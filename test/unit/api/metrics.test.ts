@@ -85,12 +85,16 @@ describe('metrics: a scrape of a whole controller', function () {
     expect(value(`seamless_switch_ports{dpid="${DPID}",state="up"}`)).to.equal(2);
     expect(value(`seamless_switch_bindings{dpid="${DPID}"}`)).to.equal(1);
     expect(value('seamless_malformed_frames_total')).to.equal(1);
-    expect(value('seamless_flow_mods_total')).to.be.greaterThan(0);
+    expect(value(`seamless_flow_mods_total{dpid="${DPID}"}`)).to.be.greaterThan(0);
+    expect(value('seamless_packet_outs_total')).to.be.a('number').and.not.NaN;
     expect(value('seamless_switches_connected')).to.equal(1);
     expect(value('seamless_bindings')).to.equal(1);
     for (const [name, type] of [
       ['seamless_switches_connected', 'gauge'], ['seamless_switch_ports', 'gauge'], ['seamless_packet_ins_total', 'counter'],
       ['seamless_switch_errors_total', 'counter'], ['seamless_flow_mods_total', 'counter'], ['seamless_malformed_frames_total', 'counter'],
+      ['seamless_packet_outs_total', 'counter'], ['seamless_reinjected_packets_total', 'counter'], ['seamless_arp_probes_total', 'counter'],
+      ['seamless_messages_dropped_total', 'counter'], ['seamless_looped_frames_total', 'counter'], ['seamless_failed_moves_total', 'counter'],
+      ['seamless_staged_moves_total', 'counter'], ['seamless_claims_limited_total', 'counter'],
       ['seamless_moves_total', 'counter'], ['seamless_conflicts_total', 'counter'], ['seamless_bindings', 'gauge'], ['seamless_bindings_away', 'gauge'],
       ['seamless_switch_bindings', 'gauge'], ['seamless_intents', 'gauge'], ['seamless_reconvergence_seconds', 'histogram'],
       ['seamless_http_request_duration_seconds', 'histogram'], ['seamless_sse_clients', 'gauge'], ['seamless_sse_clients_dropped_total', 'counter'],
@@ -111,7 +115,7 @@ describe('metrics: a scrape of a whole controller', function () {
     fake.destroy();
     await waitUntil(() => controller.switches.get(1n) === undefined, { what: 'the switch to be gone' });
     const page = await scrape();
-    expect(page).to.not.match(/^seamless_(packet_ins_total|switch_errors_total|switch_ports)\{dpid="0000000000000001"/m);
+    expect(page).to.not.match(/^seamless_(packet_ins_total|switch_errors_total|switch_ports|flow_mods_total)\{dpid="0000000000000001"/m);
     expect(promtool(page).status).to.equal(0);
   });
 });
