@@ -38,7 +38,7 @@ export interface ControllerOptions {
 /** Starts the controller's services; used by main() and by tests that want a whole controller. */
 export async function startController(config: Config, log: Logger, options: ControllerOptions = {}): Promise<Controller> {
   const metrics = options.metrics ?? createMetricsRegistry();
-  const switches = new SwitchRegistry(log.child({ component: 'switches' }));
+  const switches = new SwitchRegistry(log.child({ component: 'switches' }), { metrics });
   const of = config.openflow;
   const listener = new SwitchListener({
     host: of.host,

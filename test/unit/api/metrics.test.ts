@@ -104,6 +104,12 @@ describe('metrics: a scrape of a whole controller', function () {
     }
   });
 
+  it('shows the metrics the switch layer registers itself on the same registry', async () => {
+    const page = await scrape();
+    expect(page).to.match(/^seamless_openflow_connections 1$/m);
+    expect(page).to.contain('# TYPE seamless_openflow_connections_refused_total counter');
+  });
+
   it('times HTTP requests by route pattern, not by raw path', async () => {
     await fetch(`${base}/api/bindings/10.0.1.10`, { headers: { authorization: 'Bearer metrics-test' } });
     const page = await scrape();
