@@ -3,6 +3,7 @@
 // cleanly, with the buffered log lines flushed.
 
 import { pathToFileURL } from 'node:url';
+import { Counter } from 'prom-client';
 import { config as rxjsConfig } from 'rxjs';
 import { ConfigError, readCommandLine, type CommandLine, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -145,10 +146,39 @@ function watchHypervisors(
   });
   return targets.map((target) => {
     const watcher = new VmAttachmentWatcher({ target, log });
-    watcher.attachments$.subscribe((a) => void signals.onAttachment(a));
+    watcher.attachments$.subscribe((a) => { signals.onAttachment(a).catch((e: Error) => log.error('hypervisor signal not handled', { error: e.message })); });
     watcher.start();
     log.info('watching hypervisor taps', { ovsdb: formatOvsdbTarget(target) });
     return watcher;
+  });
+}
+
+/**
+ * The policy for the unexpected (a bug: every async path has an owner, so none of this should
+ * happen). A rejected promise nobody handled, or a throwing rxjs subscriber, is logged with its
+ * stack and counted, and the controller keeps serving: the work it belonged to failed, the state
+ * did not change half-way. An exception that escaped synchronous code may have left state half
+ * changed: it is logged and the process exits (1), to restart from the durable store.
+ */
+function guardProcess(log: Logger, metrics: MetricsRegistry): void {
+  const unexpected = new Counter({
+    name: 'seamless_unexpected_errors_total', help: 'Bugs caught by the process policy: unhandled rejections, subscriber errors, uncaught exceptions',
+    labelNames: ['kind'], registers: [metrics],
+  });
+  const describe = (error: unknown) => (error instanceof Error ? { error: error.message, stack: error.stack } : { error: String(error) });
+  process.on('unhandledRejection', (reason) => {
+    unexpected.inc({ kind: 'rejection' });
+    log.error('unhandled rejection (a bug); the controller keeps serving', describe(reason));
+  });
+  rxjsConfig.onUnhandledError = (error) => {
+    unexpected.inc({ kind: 'subscriber' });
+    log.error('unhandled error in a subscriber (a bug); the controller keeps serving', describe(error));
+  };
+  process.on('uncaughtException', (error) => {
+    unexpected.inc({ kind: 'exception' });
+    log.fatal('uncaught exception: state may be half changed, exiting to restart from the store', describe(error));
+    log.flush();
+    process.exit(1);
   });
 }
 
@@ -168,10 +198,10 @@ async function main(): Promise<void> {
   const { config } = line;
   const log = createLogger({ level: config.log.level, format: config.log.format });
   process.on('exit', () => log.flush());
-  // A throwing subscriber must not take every switch down with it.
-  rxjsConfig.onUnhandledError = (error) => log.error('unhandled error in a subscriber', { error });
+  const metrics = createMetricsRegistry();
+  guardProcess(log, metrics);
 
-  const controller = await startController(config, log);
+  const controller = await startController(config, log, { metrics });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -124,7 +124,7 @@ export class Fabric {
     this.gateways = new Gateways(subnets);
     this.flights = new Flights(options.maxHeldPackets);
     this.persister = new Persister(() => registry.flush(clock.now()), log);
-    const persist = () => void this.persister.request();
+    const persist = () => { this.persister.request().catch((e: Error) => log.error('could not persist bindings', { error: e.message })); };
     const detector = new MoveDetector(subnets, { maxEndpointsPerPort: options.maxEndpointsPerPort });
     const conflicts = new ConflictReporter(log, this.counters, emit);
     this.verifier = new MoveVerifier(switches, outbox, clock, {
@@ -153,7 +153,7 @@ export class Fabric {
   start(): void {
     const { switches } = this.deps;
     this.subscriptions.push(
-      switches.switchUp$.subscribe((sw) => void this.onSwitchUp(sw)),
+      switches.switchUp$.subscribe((sw) => { this.onSwitchUp(sw).catch((e: Error) => this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: e.message })); }),
       switches.switchDown$.subscribe((sw) => this.onSwitchDown(sw)),
       switches.packetIn$.subscribe((event) => this.guard('packet-in', () => this.ingress.handle(event))),
       switches.portStatus$.subscribe((event) => this.guard('port-status', () => this.onPortStatus(event))),
@@ -242,7 +242,7 @@ export class Fabric {
     if (event === undefined) return undefined;
     this.mapCache.forget(event.binding.id);
     this.events.next(event);
-    void this.persister.request();
+    this.persister.request().catch((e: Error) => this.log.error('could not persist bindings', { error: e.message }));
     const { dpid } = event.binding.locator;
     const sw = this.deps.switches.get(dpid);
     if (sw !== undefined) this.outbox.send(sw, this.learner.forget(dpid, event.binding.mac));

@@ -70,7 +70,9 @@ export class Prestager {
     const { plan } = planBindingChange(binding, next, this.deps.topology().state());
     const receive = plan.steps[0];
     const dpids = [...receive.mods.keys()];
-    const timer = clock.setTimeout(() => void this.cancel(intent.eid, clock.now()), Math.max(0, intent.expiresAt - now));
+    const timer = clock.setTimeout(() => {
+      this.cancel(intent.eid, clock.now()).catch((e: Error) => this.deps.log.error('could not withdraw a staged move', { eid: intent.eid, error: e.message }));
+    }, Math.max(0, intent.expiresAt - now));
     timer.unref?.();
     this.staged.set(intent.eid, { intent, next, dpids, timer });
     const result = await this.deps.sync.apply({ steps: [receive, EMPTY_STEP('send'), EMPTY_STEP('cleanup')] });

@@ -79,7 +79,7 @@ export class VmAttachmentWatcher {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    void this.connect();
+    this.reconnect();
   }
 
   stop(): void {
@@ -101,6 +101,11 @@ export class VmAttachmentWatcher {
   byMac(mac: string): AttachmentRecord[] {
     const wanted = normaliseMac(mac);
     return this.attachments().filter((a) => a.mac === wanted);
+  }
+
+  /** connect() with an owner for its failures (it handles its own; anything else is a bug, logged). */
+  private reconnect(): void {
+    this.connect().catch((e: Error) => this.log.error('ovsdb watcher failed', { error: e.message }));
   }
 
   private async connect(): Promise<void> {
@@ -203,7 +208,7 @@ export class VmAttachmentWatcher {
     const line = this.failures === 1 ? this.log.warn : this.log.debug;
     line.call(this.log, 'ovsdb unavailable, retrying', { error: reason.message, retryInMs: delayMs, attempt: this.failures });
     this.state.next('disconnected');
-    this.retryTimer = setTimeout(() => void this.connect(), delayMs);
+    this.retryTimer = setTimeout(() => this.reconnect(), delayMs);
     this.retryTimer.unref();
   }
 }

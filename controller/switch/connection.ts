@@ -401,7 +401,7 @@ export class SwitchConnection {
     if (!result.ok) return this.failHello(result.reason, hello.version);
     this.helloReceived = true;
     this.log.debug('hello received', { version: hello.version });
-    void this.configure();
+    this.configure().catch((e: Error) => this.close(`handshake failed: ${e.message}`));
   }
 
   /** OFPET_HELLO_FAILED with a readable reason, then close (spec 7.5.1). */

@@ -167,7 +167,7 @@ export class SwitchListener {
       admit: (conn, stage) => this.admit(conn, identity, stage),
     });
     this.connections.add(sw);
-    void sw.closed.then(() => this.connections.delete(sw));
+    sw.closed.then(() => this.connections.delete(sw), () => this.connections.delete(sw));
     try {
       this.registry.attach(sw);
       sw.start();

@@ -93,6 +93,11 @@ export class ControllerProcess {
     return this.child.pid;
   }
 
+  /** The exit code once the process ended (null: still running, or ended by a signal). */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
   /** Resolves with the first log line (from the start) that satisfies `predicate`. */
   waitFor(predicate: (line: LogLine) => boolean, timeoutMs: number, what: string, from = 0): Promise<LogLine> {
     return new Promise((resolve, reject) => {
@@ -107,7 +112,7 @@ export class ControllerProcess {
       const wake = (): void => void check();
       const cleanup = (): void => { clearTimeout(timer); this.waiters.delete(wake); };
       this.waiters.add(wake);
-      void this.exited.then((code) => { if (this.waiters.has(wake)) { cleanup(); reject(new Error(`controller exited (${code}) while waiting for ${what}`)); } });
+      this.exited.then((code) => { if (this.waiters.has(wake)) { cleanup(); reject(new Error(`controller exited (${code}) while waiting for ${what}`)); } }, () => undefined);
       check();
     });
   }

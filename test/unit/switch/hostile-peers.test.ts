@@ -362,7 +362,7 @@ describe('switch: hostile peers (bounds, admission, peer text, mid-flight deaths
             const work = [
               sw.barrier(), sw.flowStats(), sw.sendBatch([flowMod({ cookie: 1n }), flowMod({ cookie: 2n })]), sw.portDesc(), sw.tableStats(),
             ];
-            void Promise.allSettled(work).then((r) => settled.push(...r));
+            Promise.allSettled(work).then((r) => settled.push(...r), () => undefined);
           });
           const f = await fake({
             dpid: BigInt(100 + k),
