@@ -5,6 +5,8 @@
 // start-up with a ConfigError naming the key.
 
 import { readFileSync } from 'node:fs';
+import { DEFAULT_FABRIC_OPTIONS as F } from './fabric/options.js';
+import { DEFAULT_REUSE_GRACE_MS } from './mobility/binding-registry.js';
 import convict from 'convict';
 import { BOOLEAN_FORMAT, parseFlags, usage } from './command-line.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
@@ -280,23 +282,23 @@ function schema(stdoutIsTTY: boolean) {
     },
     mobility: {
       rewrite: { doc: 'Rewrite headers for moved endpoints (false = plain L2 learning baseline)', format: BOOLEAN_FORMAT, default: true, env: 'SEAMLESS_REWRITE', arg: 'rewrite' },
-      graceMs: { doc: 'How long receive-side rules outlive a move', format: 'seamless-ms', default: 500, env: 'SEAMLESS_GRACE_MS', arg: 'grace-ms' },
-      verification: { doc: 'How a move without a port-down or an intent is verified: arp-probe (probe the old port, tens of ms) or flow-counters (sample its rule counters, ~1 s)', format: ['arp-probe', 'flow-counters'], default: 'arp-probe', env: 'SEAMLESS_VERIFICATION', arg: 'verification' },
-      probeWindowMs: { doc: 'How long an answer to the ARP probes of an old attachment may take', format: 'seamless-ms', default: 40, env: 'SEAMLESS_PROBE_WINDOW_MS', arg: 'probe-window-ms' },
-      probeCount: { doc: 'ARP probes sent per verification', format: 'seamless-ms', default: 2, env: 'SEAMLESS_PROBE_COUNT', arg: 'probe-count' },
-      activityWindowMs: { doc: 'Counter sampling window of the flow-counters verification', format: 'seamless-ms', default: 1100, env: 'SEAMLESS_ACTIVITY_WINDOW_MS', arg: 'activity-window-ms' },
-      reuseGraceMs: { doc: 'Rest time of a released locator address before reuse', format: 'seamless-ms', default: 60000, env: 'SEAMLESS_REUSE_GRACE_MS', arg: 'reuse-grace-ms' },
-      learnIdleTimeoutSec: { doc: 'Idle timeout (s) of learned L2 rules', format: 'seamless-flow-timeout-sec', default: 300, env: 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', arg: 'learn-idle-timeout-sec' },
-      correspondentRules: { doc: 'eager (every edge) or on-demand (edges with live conversations, idle timeout)', format: ['eager', 'on-demand'], default: 'eager', env: 'SEAMLESS_CORRESPONDENT_RULES', arg: 'correspondent-rules' },
-      cacheIdleTimeoutSec: { doc: 'Idle timeout (s) of on-demand correspondent rules', format: 'seamless-flow-timeout-sec', default: 300, env: 'SEAMLESS_CACHE_IDLE_TIMEOUT_SEC', arg: 'cache-idle-timeout-sec' },
-      maxEndpointsPerPort: { doc: 'Endpoints one switch port may hold; a further claim there is learned only when the one there no longer answers', format: 'seamless-ms', default: 1, env: 'SEAMLESS_MAX_ENDPOINTS_PER_PORT', arg: 'max-endpoints-per-port' },
-      claimsPerSecond: { doc: 'Claims (new endpoints, moves, conflicts) per switch port per second, sustained', format: 'seamless-ms', default: 20, env: 'SEAMLESS_CLAIMS_PER_SECOND', arg: 'claims-per-second' },
-      claimBurst: { doc: 'Claims per switch port in a burst', format: 'seamless-ms', default: 40, env: 'SEAMLESS_CLAIM_BURST', arg: 'claim-burst' },
-      maxMacsPerPort: { doc: 'MACs the L2 learner keeps behind one switch port', format: 'seamless-ms', default: 1024, env: 'SEAMLESS_MAX_MACS_PER_PORT', arg: 'max-macs-per-port' },
-      maxMacsPerSwitch: { doc: 'MACs the L2 learner keeps per switch', format: 'seamless-ms', default: 16384, env: 'SEAMLESS_MAX_MACS_PER_SWITCH', arg: 'max-macs-per-switch' },
-      dampMoves: { doc: 'Flap damping: moves within dampWindowMs that suspend an endpoint', format: 'seamless-ms', default: 6, env: 'SEAMLESS_DAMP_MOVES', arg: 'damp-moves' },
-      dampWindowMs: { doc: 'Flap damping window', format: 'seamless-ms', default: 10000, env: 'SEAMLESS_DAMP_WINDOW_MS', arg: 'damp-window-ms' },
-      dampSuspendMs: { doc: 'How long a flapping endpoint\'s claims are refused', format: 'seamless-ms', default: 30000, env: 'SEAMLESS_DAMP_SUSPEND_MS', arg: 'damp-suspend-ms' },
+      graceMs: { doc: 'How long receive-side rules outlive a move', format: 'seamless-ms', default: F.graceMs, env: 'SEAMLESS_GRACE_MS', arg: 'grace-ms' },
+      verification: { doc: 'How a move without a port-down or an intent is verified: arp-probe (probe the old port, tens of ms) or flow-counters (sample its rule counters, ~1 s)', format: ['arp-probe', 'flow-counters'], default: F.verification, env: 'SEAMLESS_VERIFICATION', arg: 'verification' },
+      probeWindowMs: { doc: 'How long an answer to the ARP probes of an old attachment may take', format: 'seamless-ms', default: F.probeWindowMs, env: 'SEAMLESS_PROBE_WINDOW_MS', arg: 'probe-window-ms' },
+      probeCount: { doc: 'ARP probes sent per verification', format: 'seamless-count', default: F.probeCount, env: 'SEAMLESS_PROBE_COUNT', arg: 'probe-count' },
+      activityWindowMs: { doc: 'Counter sampling window of the flow-counters verification', format: 'seamless-ms', default: F.activityWindowMs, env: 'SEAMLESS_ACTIVITY_WINDOW_MS', arg: 'activity-window-ms' },
+      reuseGraceMs: { doc: 'Rest time of a released locator address before reuse', format: 'seamless-ms', default: DEFAULT_REUSE_GRACE_MS, env: 'SEAMLESS_REUSE_GRACE_MS', arg: 'reuse-grace-ms' },
+      learnIdleTimeoutSec: { doc: 'Idle timeout (s) of learned L2 rules', format: 'seamless-flow-timeout-sec', default: F.learnIdleTimeoutSec, env: 'SEAMLESS_LEARN_IDLE_TIMEOUT_SEC', arg: 'learn-idle-timeout-sec' },
+      correspondentRules: { doc: 'eager (every edge) or on-demand (edges with live conversations, idle timeout)', format: ['eager', 'on-demand'], default: F.correspondentRules, env: 'SEAMLESS_CORRESPONDENT_RULES', arg: 'correspondent-rules' },
+      cacheIdleTimeoutSec: { doc: 'Idle timeout (s) of on-demand correspondent rules', format: 'seamless-flow-timeout-sec', default: F.cacheIdleTimeoutSec, env: 'SEAMLESS_CACHE_IDLE_TIMEOUT_SEC', arg: 'cache-idle-timeout-sec' },
+      maxEndpointsPerPort: { doc: 'Endpoints one switch port may hold; a further claim there is learned only when the one there no longer answers', format: 'seamless-count', default: F.maxEndpointsPerPort, env: 'SEAMLESS_MAX_ENDPOINTS_PER_PORT', arg: 'max-endpoints-per-port' },
+      claimsPerSecond: { doc: 'Claims (new endpoints, moves, conflicts) per switch port per second, sustained', format: 'seamless-count', default: F.claims.ratePerSec, env: 'SEAMLESS_CLAIMS_PER_SECOND', arg: 'claims-per-second' },
+      claimBurst: { doc: 'Claims per switch port in a burst', format: 'seamless-count', default: F.claims.burst, env: 'SEAMLESS_CLAIM_BURST', arg: 'claim-burst' },
+      maxMacsPerPort: { doc: 'MACs the L2 learner keeps behind one switch port', format: 'seamless-count', default: F.maxMacsPerPort, env: 'SEAMLESS_MAX_MACS_PER_PORT', arg: 'max-macs-per-port' },
+      maxMacsPerSwitch: { doc: 'MACs the L2 learner keeps per switch', format: 'seamless-count', default: F.maxMacsPerSwitch, env: 'SEAMLESS_MAX_MACS_PER_SWITCH', arg: 'max-macs-per-switch' },
+      dampMoves: { doc: 'Flap damping: moves within dampWindowMs that suspend an endpoint', format: 'seamless-count', default: F.damping.maxMoves, env: 'SEAMLESS_DAMP_MOVES', arg: 'damp-moves' },
+      dampWindowMs: { doc: 'Flap damping window', format: 'seamless-ms', default: F.damping.windowMs, env: 'SEAMLESS_DAMP_WINDOW_MS', arg: 'damp-window-ms' },
+      dampSuspendMs: { doc: 'How long a flapping endpoint\'s claims are refused', format: 'seamless-ms', default: F.damping.suspendMs, env: 'SEAMLESS_DAMP_SUSPEND_MS', arg: 'damp-suspend-ms' },
     },
     hypervisor: {
       ovsdb: {

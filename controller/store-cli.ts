@@ -9,7 +9,7 @@
 
 import { pathToFileURL } from 'node:url';
 import {
-  migrateV1Store, readStore, readV1Store, StateDirLock, StoreCorruptError, StoreFormatError, type StoreImage,
+  isAway, migrateV1Store, readStore, readV1Store, StateDirLock, StoreCorruptError, StoreFormatError, type StoreImage,
 } from './mobility/index.js';
 
 export interface CliResult {
@@ -53,7 +53,7 @@ function describe(image: StoreImage): string[] {
     `  store     ${image.storeId} (format v2)`,
     `  snapshot  ${snapshot.file}: ${n(snapshot.bindings)} bindings, ${n(snapshot.released)} released addresses, covers up to seq ${n(snapshot.lastSeq)} (${n(snapshot.bytes)} bytes)`,
     `  journal   ${journal.file}: ${journal.records === 0 ? 'no records' : `seq ${n(journal.follows + 1)}..${n(journal.lastSeq)}`} (${n(journal.records)} records, ${n(journal.applied)} after the snapshot, ${n(journal.goodBytes)} bytes)`,
-    `  state     ${n(state.bindings.length)} bindings (${n(state.bindings.filter((b) => b.locator.subnet !== b.homeSubnet).length)} away from home), next id ${n(state.nextBindingId)}, ${n(state.released.length)} released addresses, last seq ${n(journal.lastSeq)}`,
+    `  state     ${n(state.bindings.length)} bindings (${n(state.bindings.filter(isAway).length)} away from home), next id ${n(state.nextBindingId)}, ${n(state.released.length)} released addresses, last seq ${n(journal.lastSeq)}`,
   ];
   if (journal.torn !== undefined) lines.push(`  warning   torn last record at line ${journal.torn.line} (${journal.torn.bytes} bytes, a crash during an append): the controller drops it on its next start`);
   if (journal.fromTemp) lines.push('  warning   the journal is still under its temporary name (a crash while the store was created): the controller finishes the rename on its next start');

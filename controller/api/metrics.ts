@@ -8,7 +8,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { filter, type Subscription } from 'rxjs';
 import type { Fabric } from '../fabric/fabric.js';
-import type { MigrationIntents } from '../mobility/index.js';
+import { isAway, type MigrationIntents } from '../mobility/index.js';
 import { OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from '../openflow/constants.js';
 import { formatDpid, type SwitchRegistry } from '../switch/index.js';
 import type { EventStream } from './sse.js';
@@ -148,7 +148,7 @@ export function registerControllerMetrics(registry: Registry, deps: ControllerMe
   counterFrom(registry, 'seamless_conflicts_total', 'Conflicting claims refused.', () => fabric.counters.conflicts);
   gaugeFrom(registry, 'seamless_bindings', 'Bindings (endpoints known).', () => fabric.bindings.list().length);
   gaugeFrom(registry, 'seamless_bindings_away', 'Bindings outside their home subnet (their traffic is rewritten).',
-    () => fabric.bindings.list().filter((b) => b.locator.subnet !== b.homeSubnet).length);
+    () => fabric.bindings.list().filter(isAway).length);
   fresh(registry, 'seamless_switch_bindings', () => new Gauge({
     name: 'seamless_switch_bindings', help: 'Bindings located at each switch.', labelNames: ['dpid'] as const, registers: [registry],
     collect() {

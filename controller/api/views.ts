@@ -3,7 +3,7 @@
 // response is plain JSON.
 
 import type { Binding, Locator, MigrationIntent, Subnet } from '../mobility/index.js';
-import { formatPrefix } from '../mobility/index.js';
+import { formatPrefix, isAway } from '../mobility/index.js';
 import { intToIpv4 } from '../packet/address.js';
 import { OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from '../openflow/constants.js';
 import { formatFlowStats, formatInstructions, formatMatch } from '../openflow/ofctl-format.js';
@@ -160,7 +160,7 @@ export interface BindingView {
 export function bindingView(b: Binding): BindingView {
   return {
     id: b.id, eid: b.eid, mac: b.mac, homeSubnet: b.homeSubnet, locator: locatorView(b.locator),
-    version: b.version, lastSeen: b.lastSeen, createdAt: b.createdAt, away: b.locator.subnet !== b.homeSubnet,
+    version: b.version, lastSeen: b.lastSeen, createdAt: b.createdAt, away: isAway(b),
   };
 }
 

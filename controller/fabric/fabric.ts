@@ -9,12 +9,12 @@ import {
   MoveDetector, type Binding, type BindingRegistry, type BindingService, type MigrationIntent, type MigrationIntents, type SubnetMap,
 } from '../mobility/index.js';
 import type { FlowRemoved, Mac, PortStatus } from '../openflow/index.js';
-import { compile, PROBE_MAC, type Compiled } from '../pipeline/index.js';
+import { compile, type Compiled } from '../pipeline/index.js';
 import { formatDpid } from '../switch/dpid.js';
-import { ClaimLimiter, DEFAULT_CLAIM_LIMITS, type ClaimLimiterOptions } from './claim-limiter.js';
+import { ClaimLimiter } from './claim-limiter.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
 import { ConflictReporter } from './conflicts.js';
-import { DEFAULT_DAMPING, FlapDamper, type DampingOptions } from './damping.js';
+import { FlapDamper } from './damping.js';
 import { newCounters, type FabricCounters, type FabricEvent } from './events.js';
 import { Flights } from './flights.js';
 import { Forwarding } from './forwarding.js';
@@ -30,52 +30,8 @@ import { Prestager } from './prestage.js';
 import type { FabricMessage, FabricSwitch, FabricSwitches } from './switches.js';
 import { TableSync, type UpdateResult } from './table-sync.js';
 import { TopologyView, type TopologyState } from './topology.js';
-import { isPortDown, MoveVerifier, type VerificationMode } from './verify.js';
-
-export interface FabricOptions {
-  /** false = baseline: plain L2 learning, bindings are learned but nothing is rewritten. */
-  readonly rewrite: boolean;
-  /** How long receive-side rules outlive a move (in-flight packets, cached datapath flows). */
-  readonly graceMs: number;
-  /** How a claim without other evidence is verified: ARP probes of the old attachment, or flow counters. */
-  readonly verification: VerificationMode;
-  /** How long an answer to the ARP probes may take. */
-  readonly probeWindowMs: number;
-  /** ARP probes sent per check. */
-  readonly probeCount: number;
-  /** Source MAC of the probes. */
-  readonly probeMac: Mac;
-  /**
-   * Counter sampling window of the flow-counters check. Open vSwitch pushes datapath counters to
-   * OpenFlow rules about every 500 ms (revalidators), so a shorter window would see a busy VM as silent.
-   */
-  readonly activityWindowMs: number;
-  /** Idle timeout of learned L2 rules, seconds. */
-  readonly learnIdleTimeoutSec: number;
-  /** Learner bounds (MAC flooding). */
-  readonly maxMacsPerPort: number;
-  readonly maxMacsPerSwitch: number;
-  /** Frames held per endpoint while its move is decided and applied. */
-  readonly maxHeldPackets: number;
-  /** After this long, configured edges that never connected are reported. */
-  readonly edgeCheckMs: number;
-  /** Correspondent rules at every edge (eager) or only where conversations are seen (on-demand). */
-  readonly correspondentRules: 'eager' | 'on-demand';
-  /** Idle timeout of on-demand correspondent rules, seconds. */
-  readonly cacheIdleTimeoutSec: number;
-  /** Flap damping. */
-  readonly damping: DampingOptions;
-  /** Endpoints one switch port may hold before a new claim there needs the old one verified gone. */
-  readonly maxEndpointsPerPort: number;
-  /** Claims (new endpoints, moves, refused claims) per switch port. */
-  readonly claims: ClaimLimiterOptions;
-}
-
-export const DEFAULT_FABRIC_OPTIONS: FabricOptions = {
-  rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, probeMac: PROBE_MAC, activityWindowMs: 1100,
-  learnIdleTimeoutSec: 300, maxMacsPerPort: 1024, maxMacsPerSwitch: 16_384, maxHeldPackets: 256, edgeCheckMs: 30_000,
-  correspondentRules: 'eager', cacheIdleTimeoutSec: 300, damping: DEFAULT_DAMPING, maxEndpointsPerPort: 1, claims: DEFAULT_CLAIM_LIMITS,
-};
+import { DEFAULT_FABRIC_OPTIONS, type FabricOptions } from './options.js';
+import { isPortDown, MoveVerifier } from './verify.js';
 
 export interface FabricDeps {
   readonly switches: FabricSwitches;

@@ -1,5 +1,6 @@
 // The runtime that keeps switches' tables in step with bindings, and the learning switch.
-export { Fabric, DEFAULT_FABRIC_OPTIONS, type FabricDeps, type FabricOptions } from './fabric.js';
+export { Fabric, type FabricDeps } from './fabric.js';
+export { DEFAULT_CACHE_IDLE_TIMEOUT_SEC, DEFAULT_FABRIC_OPTIONS, type FabricOptions } from './options.js';
 export type { FabricCounters, FabricEvent } from './events.js';
 export { systemClock, type Clock, type Timer } from './clock.js';
 export type { FabricMessage, FabricSwitch, FabricSwitches } from './switches.js';

@@ -11,7 +11,7 @@ import {
   flowMod, OFPFC_DELETE_STRICT, OFPG_ANY, OFPP_ANY, type FlowMod, type FlowStats, type Mac, type Match,
 } from '../openflow/index.js';
 import {
-  COOKIE_LEARNER, COOKIE_TAG_MASK, forgetLearned, LEARNER_PRIORITY, learnedDestination, learnedSource, learnedSourceIpv6, TABLE_INGRESS,
+  COOKIE_LEARNER, COOKIE_TAG_MASK, DEFAULT_LEARN_IDLE_TIMEOUT_SEC, forgetLearned, LEARNER_PRIORITY, learnedDestination, learnedSource, learnedSourceIpv6, TABLE_INGRESS,
 } from '../pipeline/index.js';
 
 export type LearnScope = 'full' | 'ipv6';
@@ -40,7 +40,7 @@ export interface L2LearnerOptions {
   readonly maxMacsPerSwitch: number;
 }
 
-export const DEFAULT_LEARNER_OPTIONS: L2LearnerOptions = { idleTimeoutSec: 300, resendAfterMs: 1000, maxMacsPerPort: 1024, maxMacsPerSwitch: 16_384 };
+export const DEFAULT_LEARNER_OPTIONS: L2LearnerOptions = { idleTimeoutSec: DEFAULT_LEARN_IDLE_TIMEOUT_SEC, resendAfterMs: 1000, maxMacsPerPort: 1024, maxMacsPerSwitch: 16_384 };
 
 interface Entry {
   port: number;

@@ -1,7 +1,7 @@
 // The rules one moved binding needs (design: "Per moved binding"), grouped by switch.
 // b = (e, m, H, N, ns, np, L) with N != H; nothing at all when the binding is at home.
 
-import type { Binding } from '../mobility/binding.js';
+import { isAway, type Binding } from '../mobility/binding.js';
 import type { Subnet } from '../mobility/subnet.js';
 import {
   applyActions, gotoTable, nxRegMove, OFPFF_SEND_FLOW_REM, OFPP_CONTROLLER, OFPP_IN_PORT, outputPort, setField,
@@ -36,7 +36,7 @@ export interface BindingContext {
 /** Per-binding rules keyed by dpid, or a reason why the binding gets none. */
 export function bindingRules(b: Binding, ctx: BindingContext): Map<bigint, Rule[]> | string {
   const out = new Map<bigint, Rule[]>();
-  if (b.locator.subnet === b.homeSubnet) return out;
+  if (!isAway(b)) return out;
   const home = ctx.subnets.find((s) => s.name === b.homeSubnet);
   const gwMacH = ctx.gatewayMac(b.homeSubnet);
   const gwMacN = ctx.gatewayMac(b.locator.subnet);

@@ -8,7 +8,8 @@ import {
 import { COOKIE_LEARNER, COOKIE_TAG_MASK } from './cookie.js';
 import { LEARNER_PRIORITY, TABLE_INGRESS, TABLE_L2_FORWARD, TABLE_SRC_REWRITE } from './tables.js';
 
-export const DEFAULT_LEARNER_IDLE_TIMEOUT_S = 60;
+/** Idle timeout of learned rules unless configured (mobility.learnIdleTimeoutSec): a silent host is forgotten. */
+export const DEFAULT_LEARN_IDLE_TIMEOUT_SEC = 300;
 
 /** One learner FLOW_MOD; written as a literal (this runs once or twice per packet-in). */
 function learnerMod(command: number, tableId: number, match: FlowMod['match'], instructions: FlowMod['instructions'], idleTimeout: number, cookieMask: bigint, flags = 0): FlowMod {
@@ -22,7 +23,7 @@ function learnerMod(command: number, tableId: number, match: FlowMod['match'], i
  * Table 0: frames from `mac` on `port` enter the pipeline. The switch reports the rule's idle
  * timeout (FLOW_REMOVED), so the learner forgets a host when the switch does.
  */
-export function learnedSource(port: number, mac: Mac, idleTimeout = DEFAULT_LEARNER_IDLE_TIMEOUT_S): FlowMod {
+export function learnedSource(port: number, mac: Mac, idleTimeout = DEFAULT_LEARN_IDLE_TIMEOUT_SEC): FlowMod {
   return learnerMod(OFPFC_ADD, TABLE_INGRESS, { in_port: port, eth_src: mac.toLowerCase() }, [gotoTable(TABLE_SRC_REWRITE)], idleTimeout, 0n, OFPFF_SEND_FLOW_REM);
 }
 
@@ -31,12 +32,12 @@ export function learnedSource(port: number, mac: Mac, idleTimeout = DEFAULT_LEAR
  * endpoint yet (Linux's first frames at link-up are NDP and MLD): its ARP and IPv4 must still
  * reach the controller, which learns its binding from them.
  */
-export function learnedSourceIpv6(port: number, mac: Mac, idleTimeout = DEFAULT_LEARNER_IDLE_TIMEOUT_S): FlowMod {
+export function learnedSourceIpv6(port: number, mac: Mac, idleTimeout = DEFAULT_LEARN_IDLE_TIMEOUT_SEC): FlowMod {
   return learnerMod(OFPFC_ADD, TABLE_INGRESS, { in_port: port, eth_src: mac.toLowerCase(), eth_type: 0x86dd }, [gotoTable(TABLE_SRC_REWRITE)], idleTimeout, 0n, OFPFF_SEND_FLOW_REM);
 }
 
 /** Table 3: frames for `mac` leave through `port`. */
-export function learnedDestination(mac: Mac, port: number, idleTimeout = DEFAULT_LEARNER_IDLE_TIMEOUT_S): FlowMod {
+export function learnedDestination(mac: Mac, port: number, idleTimeout = DEFAULT_LEARN_IDLE_TIMEOUT_SEC): FlowMod {
   return learnerMod(OFPFC_ADD, TABLE_L2_FORWARD, { eth_dst: mac.toLowerCase() }, [applyActions(outputPort(port))], idleTimeout, 0n);
 }
 
