@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { bindingCookie, COOKIE_LEARNER, forgetLearned, learnedDestination, learnedSource, toFlowMod, type Rule } from '../../../controller/pipeline/index.js';
+import { bindingCookie, COOKIE_LEARNER, DEFAULT_LEARN_IDLE_TIMEOUT_SEC, forgetLearned, learnedDestination, learnedSource, toFlowMod, type Rule } from '../../../controller/pipeline/index.js';
 import { gotoTable } from '../../../controller/openflow/index.js';
 import { FakeFlowTable } from '../../lib/fake-flow-table.js';
 
@@ -9,7 +9,7 @@ const OTHER = '02:00:00:00:01:14';
 describe('pipeline/learner-rules', () => {
   it('builds learned sources (table 0 -> 1) and destinations (table 3) under the learner cookie', () => {
     const src = learnedSource(3, '02:00:00:00:01:0A');
-    expect([src.tableId, src.priority, src.cookie, src.idleTimeout]).to.deep.equal([0, 100, COOKIE_LEARNER, 60]);
+    expect([src.tableId, src.priority, src.cookie, src.idleTimeout]).to.deep.equal([0, 100, COOKIE_LEARNER, DEFAULT_LEARN_IDLE_TIMEOUT_SEC]);
     expect(src.match).to.deep.equal({ in_port: 3, eth_src: M });
     expect(src.instructions).to.deep.equal([gotoTable(1)]);
     const dst = learnedDestination(M, 3, 10);
