@@ -8,13 +8,15 @@ import { config as rxjsConfig } from 'rxjs';
 import { ConfigError, readCommandLine, type CommandLine, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry, type MetricsRegistry } from './metrics.js';
-import { registerControllerMetrics, startApiServer } from './api/index.js';
+import { startApiServer } from './api/index.js';
 import { Fabric, HypervisorSignals } from './fabric/index.js';
 import { formatOvsdbTarget, resolveOvsdbTargets, VmAttachmentWatcher } from './ovsdb/index.js';
 import { existsSync } from 'node:fs';
 import { BindingRegistry, FileBindingRepository, MigrationIntents, parseSubnets, SubnetMap, type BindingService } from './mobility/index.js';
+import { registerBindingMetrics } from './mobility/metrics.js';
 import { reservePorts } from './port-reservation.js';
 import { SwitchListener, SwitchRegistry } from './switch/index.js';
+import { registerSwitchStateMetrics } from './switch/state-metrics.js';
 
 export interface Controller {
   readonly config: Config;
@@ -85,7 +87,7 @@ export async function startController(config: Config, log: Logger, options: Cont
   log.info('bindings loaded', { count: registry.bindings.list().length, stateDir: config.state.dir });
   const intents = new MigrationIntents(subnets);
   const fabric = new Fabric({
-    switches, subnets, registry, intents, log,
+    switches, subnets, registry, intents, log, metrics,
     options: {
       rewrite: config.mobility.rewrite,
       graceMs: config.mobility.graceMs,
@@ -106,8 +108,9 @@ export async function startController(config: Config, log: Logger, options: Cont
   fabric.start();
   const watchers = watchHypervisors(config, { bindings: registry.bindings, subnets, intents, fabric, log });
 
-  // Until the fabric and the switch layer register their own metrics, their counters are read here.
-  const stopMetrics = registerControllerMetrics(metrics, { fabric, switches, intents });
+  // Each layer counts on the shared registry: the runtime (above), the switches, the bindings.
+  const stopMetrics = registerSwitchStateMetrics(metrics, switches);
+  registerBindingMetrics(metrics, registry.bindings, intents);
 
   await ports.release();
   await listener.listen();

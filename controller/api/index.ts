@@ -3,5 +3,4 @@ export { buildApiServer, startApiServer, type ApiApp, type ApiServer, type ApiSe
 export { apiRoutes, type ApiDeps } from './routes.js';
 export { COMPONENTS as SCHEMAS, IntentRequest } from './schemas.js';
 export { validate } from './validation.js';
-export { registerControllerMetrics } from './metrics.js';
 export type { ApiEvent } from './events.js';

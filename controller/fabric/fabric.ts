@@ -3,6 +3,7 @@
 // streams, and offers what the API and main need: the bindings, the desired rules, reconcile,
 // removal, intents. Everything a user may want to watch leaves through events$ and counters.
 
+import type { Registry } from 'prom-client';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import type { Logger } from '../log.js';
 import {
@@ -22,6 +23,7 @@ import { Gateways } from './gateways.js';
 import { Ingress } from './ingress.js';
 import { L2Learner } from './l2-learner.js';
 import { MapCache } from './map-cache.js';
+import { FabricMetrics } from './metrics.js';
 import { MigrationLog } from './migration-log.js';
 import { Mover } from './moves.js';
 import { Outbox } from './outbox.js';
@@ -41,6 +43,8 @@ export interface FabricDeps {
   readonly log: Logger;
   readonly clock?: Clock;
   readonly options?: Partial<FabricOptions>;
+  /** Where the runtime registers its metrics (default: a registry of its own). */
+  readonly metrics?: Registry;
 }
 
 export class Fabric {
@@ -51,6 +55,7 @@ export class Fabric {
   readonly outbox: Outbox;
   readonly learner: L2Learner;
   readonly flights: Flights;
+  readonly metrics: FabricMetrics;
 
   private readonly events = new Subject<FabricEvent>();
   private readonly clock: Clock;
@@ -76,9 +81,17 @@ export class Fabric {
     const onUpdate = (r: UpdateResult, dpids: string[]) => this.noteUpdate(r.flowMods, dpids);
     const outbox = (this.outbox = new Outbox(log));
     this.learner = new L2Learner({ idleTimeoutSec: options.learnIdleTimeoutSec, resendAfterMs: 1000, maxMacsPerPort: options.maxMacsPerPort, maxMacsPerSwitch: options.maxMacsPerSwitch });
-    this.sync = new TableSync(switches, { graceMs: options.graceMs, log, clock, outbox });
+    this.sync = new TableSync(switches, { graceMs: options.graceMs, log, clock, outbox, onBarrier: (step, ms) => this.metrics.barrierWait.observe({ step }, ms / 1000) });
     this.gateways = new Gateways(subnets);
     this.flights = new Flights(options.maxHeldPackets);
+    this.metrics = new FabricMetrics(deps.metrics, {
+      counters: this.counters, outbox, flights: this.flights, learner: this.learner, connected: () => switches.list().map((sw) => sw.dpidText),
+    });
+    this.events$.subscribe((e) => {
+      if (e.type !== 'MIGRATION_COMPLETED') return;
+      this.metrics.reconvergence.observe(e.migration.reconvergenceMs / 1000);
+      this.metrics.release.observe(e.migration.releaseMs / 1000);
+    });
     this.persister = new Persister(() => registry.flush(clock.now()), log);
     const persist = () => { this.persister.request().catch((e: Error) => log.error('could not persist bindings', { error: e.message })); };
     const detector = new MoveDetector(subnets, { maxEndpointsPerPort: options.maxEndpointsPerPort });
@@ -111,7 +124,11 @@ export class Fabric {
     this.subscriptions.push(
       switches.switchUp$.subscribe((sw) => { this.onSwitchUp(sw).catch((e: Error) => this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: e.message })); }),
       switches.switchDown$.subscribe((sw) => this.onSwitchDown(sw)),
-      switches.packetIn$.subscribe((event) => this.guard('packet-in', () => this.ingress.handle(event))),
+      switches.packetIn$.subscribe((event) => this.guard('packet-in', () => {
+        const started = this.clock.monotonic();
+        this.ingress.handle(event);
+        this.metrics.packetInHandling.observe((this.clock.monotonic() - started) / 1000);
+      })),
       switches.portStatus$.subscribe((event) => this.guard('port-status', () => this.onPortStatus(event))),
       switches.flowRemoved$.subscribe((event) => this.guard('flow-removed', () => this.onFlowRemoved(event))),
     );
@@ -233,6 +250,7 @@ export class Fabric {
 
   private onSwitchDown(sw: FabricSwitch): void {
     this.sync.forget(sw.dpidText);
+    this.outbox.forget(sw.dpidText);
     this.learner.dropSwitch(sw.dpid);
   }
 

@@ -62,6 +62,11 @@ export class Outbox {
     return this.send(sw, [packetOut({ inPort, actions: [setField('metadata', REINJECTED_MARK), outputPort(OFPP_TABLE)], data })]);
   }
 
+  /** A switch left: its per-switch count goes (a dpid a peer invented must not stay). */
+  forget(dpid: string): void {
+    this.flowModsByDpid.delete(dpid);
+  }
+
   /** Sends a frame the controller built (an ARP probe) out of one port. */
   emit(sw: FabricSwitch, port: number, data: Uint8Array): boolean {
     this.counters.probes++;

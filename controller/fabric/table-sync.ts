@@ -47,6 +47,8 @@ export interface TableSyncOptions {
   readonly log: Logger;
   readonly clock: Clock;
   readonly outbox: Outbox;
+  /** Told each switch's barrier round (metrics). */
+  readonly onBarrier?: (step: string, ms: number) => void;
 }
 
 export class TableSync {
@@ -148,8 +150,10 @@ export class TableSync {
       switches.push(dpid);
       // Mirror first: what we sent is what the switch will hold unless it refuses.
       this.mirror.set(dpid, applyToInstalled(this.mirror.get(dpid) ?? [], mods));
+      const started = this.options.clock.monotonic();
       try {
         await this.options.outbox.confirm(sw, mods);
+        this.options.onBarrier?.(step.name, this.options.clock.monotonic() - started);
       } catch (error) {
         const message = `${dpid} ${step.name}: ${(error as Error).message}`;
         failures.push(message);

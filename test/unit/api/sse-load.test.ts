@@ -106,11 +106,11 @@ describe('api under load: 500 event-stream clients that never read, and an event
     expect(sent, 'the storm ran to its end without the memory limit stopping it').to.equal(EVENTS);
     expect(peak - before).to.be.lessThan(RSS_LIMIT_MB);
     expect(after - before).to.be.lessThan(150);
-    // Prompt: issue 9 measured 14 s. Alone on this machine the worst probe takes ~0.3 s (the kernel
-    // filling 500 send buffers); the bounds leave room for a CI machine busy with other work.
-    expect(Number(p(0.5))).to.be.lessThan(50);
-    expect(Number(p(0.95))).to.be.lessThan(1000);
-    expect(sorted[sorted.length - 1]).to.be.lessThan(3000);
+    // Health keeps answering through the storm (issue 9 measured 14 s for one answer). Not a timing
+    // target (those are benchmarks, printed above): alone here the worst probe takes ~0.3 s, and the
+    // bound only has to tell "answers" from "starved" on a machine busy with other work.
+    expect(latencies.length, 'health probes completed during the storm').to.be.greaterThan(3);
+    expect(sorted[sorted.length - 1]).to.be.lessThan(10_000);
     expect(dropped).to.equal(String(CLIENTS));
   });
 });
