@@ -4,7 +4,7 @@
 import type { Mac, PacketIn } from '../openflow/index.js';
 import type { Ipv4 } from '../packet/address.js';
 import { parsePacket, type Packet } from '../packet/index.js';
-import { REINJECTED_MARK, TABLE_SRC_REWRITE } from '../pipeline/index.js';
+import { classifyCookie, REINJECTED_MARK, TABLE_DST_REWRITE, TABLE_L2_FORWARD, TABLE_SRC_REWRITE } from '../pipeline/index.js';
 
 const ARP_REPLY = 2;
 
@@ -18,12 +18,18 @@ export type Classified =
   | { readonly kind: 'probe-reply'; readonly inPort: number; readonly mac: Mac; readonly ip: Ipv4 }
   /** On-demand mode: traffic from the router with a locator source this edge has no rule for. */
   | { readonly kind: 'locator-miss'; readonly inPort: number; readonly source: Ipv4 }
+  /** A frame for a stopping VM, sent by its buffer rule (a binding's rule in table 2 or 3). */
+  | { readonly kind: 'buffered'; readonly inPort: number; readonly bindingId: number }
   | { readonly kind: 'frame'; readonly inPort: number; readonly packet: Packet };
 
 export function classifyPacketIn(message: PacketIn, probeMac: Mac): Classified {
   const inPort = message.match.in_port;
   if (typeof inPort !== 'number') return { kind: 'no-port' };
   if (message.match.metadata === REINJECTED_MARK) return { kind: 'looped', inPort };
+  if (message.tableId === TABLE_DST_REWRITE || message.tableId === TABLE_L2_FORWARD) {
+    const owner = classifyCookie(message.cookie);
+    if (owner.kind === 'binding') return { kind: 'buffered', inPort, bindingId: owner.bindingId };
+  }
   const parsed = parsePacket(message.data);
   if (!parsed.ok) return { kind: 'malformed', inPort, reason: parsed.error.reason };
   const packet = parsed.value;

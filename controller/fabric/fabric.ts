@@ -10,8 +10,9 @@ import {
   MoveDetector, type Binding, type BindingRegistry, type BindingService, type MigrationIntent, type MigrationIntents, type SubnetMap,
 } from '../mobility/index.js';
 import type { FlowRemoved, Mac, PortStatus } from '../openflow/index.js';
-import { compile, type Compiled } from '../pipeline/index.js';
+import { compile, planBindingChange, type Compiled } from '../pipeline/index.js';
 import { formatDpid } from '../switch/dpid.js';
+import { FrameBuffers } from './buffers.js';
 import { ClaimLimiter } from './claim-limiter.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
 import { ConflictReporter } from './conflicts.js';
@@ -56,6 +57,7 @@ export class Fabric {
   readonly learner: L2Learner;
   readonly flights: Flights;
   readonly metrics: FabricMetrics;
+  readonly buffers: FrameBuffers;
 
   private readonly events = new Subject<FabricEvent>();
   private readonly clock: Clock;
@@ -100,7 +102,8 @@ export class Fabric {
       mode: options.verification, probeWindowMs: options.probeWindowMs, probeCount: options.probeCount, probeMac: options.probeMac, activityWindowMs: options.activityWindowMs,
     }, log);
     this.mapCache = new MapCache({ bindings: registry.bindings, sync: this.sync, outbox, topology: () => this.topology, log, onUpdate });
-    this.topology = new TopologyView(switches, subnets, this.gateways, options, (id) => this.mapCache.edgesOf(id));
+    this.buffers = new FrameBuffers(switches, outbox, subnets, clock, options.buffer);
+    this.topology = new TopologyView(switches, subnets, this.gateways, options, (id) => this.mapCache.edgesOf(id), () => this.buffers.stoppingIds());
     this.prestage = new Prestager({
       registry, subnets, sync: this.sync, topology: () => this.topology, clock, log, emit, onUpdate,
       reconcile: (dpids) => this.reconcileSwitches(dpids),
@@ -108,12 +111,12 @@ export class Fabric {
     const forwarding = new Forwarding({ subnets, bindings: registry.bindings, learner: this.learner, outbox, log, rewrite: options.rewrite, routerPort: (dpid) => this.gateways.routerPort(dpid) });
     const mover = new Mover({
       switches, registry, intents, detector, verifier: this.verifier, flights: this.flights, sync: this.sync, forwarding, learner: this.learner, outbox,
-      damper: new FlapDamper(options.damping), mapCache: this.mapCache, prestage: this.prestage, migrations: this.migrations,
-      topology: () => this.topology, clock, log, counters: this.counters, conflicts, emit, persist, onUpdate,
+      damper: new FlapDamper(options.damping), mapCache: this.mapCache, prestage: this.prestage, buffers: this.buffers, migrations: this.migrations,
+      topology: () => this.topology, graceMs: options.graceMs, clock, log, counters: this.counters, conflicts, emit, persist, onUpdate,
       redispatch: (held) => this.ingress.handle({ sw: held.sw, dpid: held.sw.dpid, message: held.message }),
     });
     this.ingress = new Ingress({
-      registry, detector, verifier: this.verifier, flights: this.flights, forwarding, gateways: this.gateways, mapCache: this.mapCache, mover,
+      registry, detector, verifier: this.verifier, flights: this.flights, forwarding, gateways: this.gateways, mapCache: this.mapCache, mover, buffers: this.buffers,
       clock, log, counters: this.counters, conflicts, limiter: new ClaimLimiter(options.claims), rewrite: options.rewrite, probeMac: options.probeMac.toLowerCase(), emit, persist,
       onGatewayLearned: () => void this.reconcile().catch((e: Error) => log.error('reconcile failed', { error: e.message })),
     });
@@ -193,6 +196,35 @@ export class Fabric {
     const staged = await this.prestage.stage(intent, this.clock.now());
     if (staged) this.counters.staged++;
     return staged;
+  }
+
+  /**
+   * The VM of `eid` is stopping (the stop-and-copy of a live migration, as the hypervisor said):
+   * frames for it wait at the controller from now until it shows up elsewhere (loss-free), or go back
+   * to it if it does not within the buffer's time bound. Resolves once the buffer rules are confirmed.
+   */
+  async stopping(eid: string): Promise<boolean> {
+    const binding = this.deps.registry.bindings.byEid(eid);
+    if (binding === undefined || !this.options.rewrite) return false;
+    const before = this.topology.state();
+    if (!this.buffers.start(binding.id, () => this.stopEnded(binding.id))) return true;
+    const { plan } = planBindingChange(binding, binding, before, this.topology.state());
+    const result = await this.sync.apply(plan);
+    this.noteUpdate(result.flowMods, [...plan.steps[0].mods.keys()]);
+    this.log.info('VM stopping: frames for it are buffered', { eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port });
+    return true;
+  }
+
+  /** A stop that no move ended in time: the frames go back to the VM where it is, the buffer rules go. */
+  private stopEnded(bindingId: number): void {
+    const binding = this.deps.registry.bindings.byId(bindingId);
+    if (binding === undefined || !this.buffers.isStopping(bindingId)) return;
+    const before = this.topology.state();
+    const frames = this.buffers.release(bindingId, this.options.graceMs + 1000);
+    const { plan } = planBindingChange(binding, binding, before, this.topology.state());
+    this.sync.apply(plan, undefined, async () => { this.buffers.deliver(binding, frames); })
+      .then((r) => this.noteUpdate(r.flowMods, [binding.locator.dpid.toString(16)]), (e: Error) => this.log.error('could not end a stop', { eid: binding.eid, error: e.message }));
+    this.log.warn('VM stopped but did not move: its buffered frames go back to it', { eid: binding.eid, frames: frames.length });
   }
 
   /** An intent was withdrawn (its tap left OVSDB, an API delete): what was staged for it goes. */

@@ -9,6 +9,7 @@ import {
 import type { Mac, PacketIn } from '../openflow/index.js';
 import type { Packet } from '../packet/index.js';
 import { classifyPacketIn } from './classify.js';
+import type { FrameBuffers } from './buffers.js';
 import type { ClaimLimiter } from './claim-limiter.js';
 import type { Clock } from './clock.js';
 import type { ConflictReporter } from './conflicts.js';
@@ -30,6 +31,7 @@ export interface IngressDeps {
   readonly gateways: Gateways;
   readonly mapCache: MapCache;
   readonly mover: Mover;
+  readonly buffers: FrameBuffers;
   readonly clock: Clock;
   readonly log: Logger;
   readonly counters: FabricCounters;
@@ -66,6 +68,11 @@ export class Ingress {
         return;
       case 'probe-reply':
         return this.deps.verifier.onProbeReply(sw.dpid, c.inPort, c.mac, c.ip);
+      case 'buffered': {
+        const binding = this.deps.registry.bindings.byId(c.bindingId);
+        if (binding !== undefined) this.deps.buffers.onFrame(binding, message.data);
+        return;
+      }
       case 'locator-miss':
         this.deps.mapCache.onMiss(sw, c.inPort, c.source, message).catch((e: Error) => this.deps.log.warn('map-cache fill failed', { dpid: sw.dpidText, error: e.message }));
         return;

@@ -11,6 +11,7 @@ import {
 import { parsePacket } from '../packet/index.js';
 import { planBindingChange } from '../pipeline/index.js';
 import { formatDpid } from '../switch/dpid.js';
+import type { FrameBuffers } from './buffers.js';
 import type { Clock } from './clock.js';
 import type { ConflictReporter } from './conflicts.js';
 import type { FlapDamper } from './damping.js';
@@ -42,8 +43,11 @@ export interface MoverDeps {
   readonly damper: FlapDamper;
   readonly mapCache: MapCache;
   readonly prestage: Prestager;
+  readonly buffers: FrameBuffers;
   readonly migrations: MigrationLog;
   readonly topology: () => TopologyView;
+  /** How long a move's old receive side stays (stragglers to a buffer are delivered that long). */
+  readonly graceMs: number;
   readonly clock: Clock;
   readonly log: Logger;
   readonly counters: FabricCounters;
@@ -145,11 +149,15 @@ export class Mover {
     }
     this.forgetLearned(previous);
     // Planned with the map-cache as it is: the previous version's cached correspondent rules must go too.
-    const { plan, problem } = planBindingChange(previous, binding, this.deps.topology().state());
+    // A stopping VM's buffer ends with the move: its rules are the previous version's only.
+    const before = this.deps.topology().state();
+    const buffered = this.deps.buffers.release(binding.id, this.deps.graceMs + 1000);
+    const { plan, problem } = planBindingChange(previous, binding, before, this.deps.topology().state());
     if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
     if (problem !== undefined) log.warn('rule compilation problem', { problem });
     let releasedAt = 0;
-    const result = await this.deps.sync.apply(plan, () => { releasedAt = clock.monotonic(); this.release(binding, flight); });
+    const result = await this.deps.sync.apply(plan, () => { releasedAt = clock.monotonic(); this.release(binding, flight); },
+      buffered.length === 0 ? undefined : () => this.replay(binding, buffered));
     await this.deps.prestage.settle(binding).catch((e: Error) => result.failures.push(`staged rules: ${e.message}`));
     this.deps.counters.moves++;
     this.deps.onUpdate(result, [...new Set(plan.steps.flatMap((step) => [...step.mods.keys()]))]);
@@ -161,6 +169,16 @@ export class Mover {
     });
     log.info('migration completed', { ...record, from: locatorText(record.from), to: locatorText(record.to) });
     this.deps.emit({ type: 'MIGRATION_COMPLETED', migration: record, at: clock.now() });
+  }
+
+  /**
+   * The frames that waited for the VM during its stop go to it at its new place, in order, before
+   * the send side turns newer traffic there: a barrier on that switch confirms they are out.
+   */
+  private async replay(binding: Binding, frames: readonly Uint8Array[]): Promise<void> {
+    this.deps.buffers.deliver(binding, frames);
+    const sw = this.deps.switches.get(binding.locator.dpid);
+    if (sw !== undefined) await this.deps.outbox.confirm(sw, []);
   }
 
   /**

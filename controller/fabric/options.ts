@@ -2,6 +2,7 @@
 
 import { DEFAULT_LEARN_IDLE_TIMEOUT_SEC, PROBE_MAC } from '../pipeline/index.js';
 import type { Mac } from '../openflow/index.js';
+import { DEFAULT_BUFFER_LIMITS, type BufferLimits } from './buffers.js';
 import { DEFAULT_CLAIM_LIMITS, type ClaimLimiterOptions } from './claim-limiter.js';
 import { DEFAULT_DAMPING, type DampingOptions } from './damping.js';
 import type { VerificationMode } from './verify.js';
@@ -43,6 +44,8 @@ export interface FabricOptions {
   readonly maxEndpointsPerPort: number;
   /** Claims (new endpoints, moves, refused claims) per switch port. */
   readonly claims: ClaimLimiterOptions;
+  /** Loss-free migration: bounds of the buffer a stopping VM's frames wait in. */
+  readonly buffer: BufferLimits;
 }
 
 /** Idle timeout of on-demand correspondent rules unless configured. */
@@ -51,5 +54,5 @@ export const DEFAULT_CACHE_IDLE_TIMEOUT_SEC = 300;
 export const DEFAULT_FABRIC_OPTIONS: FabricOptions = {
   rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, probeMac: PROBE_MAC, activityWindowMs: 1100,
   learnIdleTimeoutSec: DEFAULT_LEARN_IDLE_TIMEOUT_SEC, maxMacsPerPort: 1024, maxMacsPerSwitch: 16_384, maxHeldPackets: 256, edgeCheckMs: 30_000,
-  correspondentRules: 'eager', cacheIdleTimeoutSec: DEFAULT_CACHE_IDLE_TIMEOUT_SEC, damping: DEFAULT_DAMPING, maxEndpointsPerPort: 1, claims: DEFAULT_CLAIM_LIMITS,
+  correspondentRules: 'eager', cacheIdleTimeoutSec: DEFAULT_CACHE_IDLE_TIMEOUT_SEC, damping: DEFAULT_DAMPING, maxEndpointsPerPort: 1, claims: DEFAULT_CLAIM_LIMITS, buffer: DEFAULT_BUFFER_LIMITS,
 };

@@ -41,6 +41,13 @@ export interface UpdateResult {
  */
 export type AfterSend = () => void;
 
+/**
+ * Work between the confirmed receive side and the send side: deliver a stopping VM's buffered
+ * frames at its new place (and wait for that switch's barrier), so that none is overtaken by
+ * traffic the send side turns there.
+ */
+export type BeforeSend = () => Promise<void>;
+
 export interface TableSyncOptions {
   /** Delay before removing receive-side rules that are no longer desired. */
   readonly graceMs: number;
@@ -85,8 +92,8 @@ export class TableSync {
    * Runs a plan made elsewhere (one binding's change, planned incrementally: work proportional to
    * the switches that binding touches, not to every rule of every switch).
    */
-  apply(plan: UpdatePlan, afterSend?: AfterSend): Promise<UpdateResult> {
-    return this.enqueue(() => plan, afterSend);
+  apply(plan: UpdatePlan, afterSend?: AfterSend, beforeSend?: BeforeSend): Promise<UpdateResult> {
+    return this.enqueue(() => plan, afterSend, beforeSend);
   }
 
   /** Stops scheduled cleanups (shutdown). */
@@ -96,18 +103,23 @@ export class TableSync {
     this.cleanupTimers.clear();
   }
 
-  private enqueue(plan: () => UpdatePlan, afterSend?: AfterSend): Promise<UpdateResult> {
-    const run = this.queue.then(() => this.run(plan(), afterSend));
+  private enqueue(plan: () => UpdatePlan, afterSend?: AfterSend, beforeSend?: BeforeSend): Promise<UpdateResult> {
+    const run = this.queue.then(() => this.run(plan(), afterSend, beforeSend));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async run(plan: UpdatePlan, afterSend?: AfterSend): Promise<UpdateResult> {
+  private async run(plan: UpdatePlan, afterSend?: AfterSend, beforeSend?: BeforeSend): Promise<UpdateResult> {
     const { clock } = this.options;
     const started = clock.monotonic();
     const failures: string[] = [];
     const [receive, send, cleanupStep] = plan.steps;
     const step1 = await this.runStep(receive, failures);
+    try {
+      await beforeSend?.();
+    } catch (error) {
+      failures.push(`before the send side: ${(error as Error).message}`);
+    }
     const queued = this.runStep(send, failures); // every step-2 message is written when this returns
     try {
       afterSend?.();

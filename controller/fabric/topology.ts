@@ -26,10 +26,13 @@ export class TopologyView {
     private readonly options: TopologyOptions,
     /** On-demand mode: the edges that hold a binding's correspondent rules (the map-cache). */
     private readonly cachedEdges: (bindingId: number) => ReadonlySet<bigint> | undefined,
+    /** Bindings whose VM is stopping (their frames are buffered). */
+    private readonly stoppingIds: () => ReadonlySet<number> = () => new Set(),
   ) {}
 
-  /** The state now; `edgesOf` overrides the map-cache (to plan a cache change). */
+  /** The state now (a snapshot); `edgesOf` overrides the map-cache (to plan a cache change). */
   state(edgesOf: (bindingId: number) => ReadonlySet<bigint> = (id) => this.cachedEdges(id) ?? NO_EDGES): TopologyState {
+    const stopping = new Set(this.stoppingIds());
     const connected = this.switches.list().map((sw) => sw.dpid);
     const switches: SwitchInfo[] = switchInfos(this.subnets.subnets, connected).map((info) => {
       const learned = this.gateways.learnedRouterPort(info.dpid);
@@ -43,6 +46,7 @@ export class TopologyView {
         ? { mode: 'eager' }
         : { mode: 'on-demand', cached: edgesOf, idleTimeoutSec: this.options.cacheIdleTimeoutSec },
       probeMac: this.options.probeMac,
+      stopping: (id) => stopping.has(id),
     };
   }
 }

@@ -31,12 +31,18 @@ export interface BindingContext {
   readonly gatewayMac: (subnet: string) => Mac | undefined;
   /** Which edges get correspondent rules (default: every managed edge). */
   readonly correspondents?: CorrespondentScope;
+  /** Bindings whose VM is stopping: a buffer rule at its edge sends its frames to the controller. */
+  readonly stopping?: (bindingId: number) => boolean;
 }
 
 /** Per-binding rules keyed by dpid, or a reason why the binding gets none. */
 export function bindingRules(b: Binding, ctx: BindingContext): Map<bigint, Rule[]> | string {
   const out = new Map<bigint, Rule[]>();
-  if (!isAway(b)) return out;
+  const stopping = ctx.stopping?.(b.id) === true && ctx.edges.some((e) => e.dpid === b.locator.dpid);
+  if (!isAway(b)) {
+    if (stopping) out.set(b.locator.dpid, [bufferRule(b, 'bufferAtHome', { eth_dst: b.mac })]);
+    return out;
+  }
   const home = ctx.subnets.find((s) => s.name === b.homeSubnet);
   const gwMacH = ctx.gatewayMac(b.homeSubnet);
   const gwMacN = ctx.gatewayMac(b.locator.subnet);
@@ -51,6 +57,7 @@ export function bindingRules(b: Binding, ctx: BindingContext): Map<bigint, Rule[
   const add = (dpid: bigint, rules: Rule[]): void => { out.set(dpid, [...(out.get(dpid) ?? []), ...rules]); };
 
   if (ctx.edges.some((e) => e.dpid === b.locator.dpid)) add(b.locator.dpid, newEdgeRules(b, home, gwMacH, gwMacN, ctx.subnets, rule));
+  if (stopping) add(b.locator.dpid, [bufferRule(b, 'bufferAway', { eth_type: ETH_TYPE_IPV4, ipv4_dst: b.locator.address })]);
   for (const edge of ctx.edges) {
     if (edge.subnet.name === b.homeSubnet) add(edge.dpid, homeEdgeRules(b, edge, gwMacH, ctx.subnets, rule));
     const gwMacS = ctx.gatewayMac(edge.subnet.name);
@@ -66,6 +73,14 @@ export function bindingRules(b: Binding, ctx: BindingContext): Map<bigint, Rule[
 }
 
 type MakeRule = (kind: RuleKind, match: Match, instructions: Instruction[]) => Rule;
+
+/** While its VM is stopping, what is on its way to it waits at the controller (fabric/buffers.ts). */
+function bufferRule(b: Binding, kind: 'bufferAtHome' | 'bufferAway', match: Match): Rule {
+  return {
+    table: RULE_KINDS[kind].table, priority: RULE_KINDS[kind].priority, phase: RULE_KINDS[kind].phase,
+    match, instructions: [applyActions(outputPort(OFPP_CONTROLLER))], cookie: bindingCookie(b.id, b.version), owner: b.id, kind,
+  };
+}
 
 function newEdgeRules(b: Binding, home: Subnet, gwMacH: Mac, gwMacN: Mac, subnets: readonly Subnet[], rule: MakeRule): Rule[] {
   const { eid: e, mac: m } = b;

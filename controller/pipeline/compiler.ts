@@ -40,6 +40,8 @@ export interface CompileState {
   readonly correspondents?: CorrespondentScope;
   /** Source MAC of the controller's ARP probes (their answers come back to it); default PROBE_MAC. */
   readonly probeMac?: Mac;
+  /** Bindings whose VM is stopping (stop-and-copy): their frames are buffered at the controller. */
+  readonly stopping?: (bindingId: number) => boolean;
 }
 
 /**
@@ -104,6 +106,7 @@ export function bindingContext(state: Omit<CompileState, 'bindings'>, edges: rea
   return {
     subnets: state.subnets, edges, gatewayMac: (name: string) => state.gatewayMacs.get(name),
     ...(state.correspondents === undefined ? {} : { correspondents: state.correspondents }),
+    ...(state.stopping === undefined ? {} : { stopping: state.stopping }),
   };
 }
 

@@ -52,7 +52,7 @@ export const TABLES: readonly TableDecl[] = [
     match: ['in_port', 'eth_type', 'ipv4_src', 'ipv4_dst'],
     set: ['ipv4_src', 'ipv4_dst', 'eth_dst', 'eth_src'],
     next: [TABLE_L2_FORWARD],
-    outputs: ['port', 'in_port'],
+    outputs: ['port', 'in_port', 'controller'],
   },
   {
     id: TABLE_L2_FORWARD,
@@ -61,7 +61,7 @@ export const TABLES: readonly TableDecl[] = [
     match: ['eth_dst'],
     set: [],
     next: [],
-    outputs: ['port', 'flood'],
+    outputs: ['port', 'flood', 'controller'],
   },
 ];
 
@@ -108,6 +108,9 @@ export const RULE_KINDS = {
   eidArpResponder: { table: TABLE_INGRESS, priority: 950, phase: 'receive', summary: 'ARP for the EID at home -> answered with the VM MAC' },
   homeAnchor: { table: TABLE_DST_REWRITE, priority: 250, phase: 'send', summary: 'router traffic for the EID -> dst locator, back to the router' },
   homeAnchorGateway: { table: TABLE_DST_REWRITE, priority: 260, phase: 'send', summary: "the router's own traffic for the EID -> src gateway alias, dst locator, back to the router" },
+  // a VM that is stopping (stop-and-copy): frames for it go to the controller's buffer, not the dead port
+  bufferAtHome: { table: TABLE_L2_FORWARD, priority: 110, phase: 'receive', summary: 'frames for a stopping VM at home -> the controller\'s buffer' },
+  bufferAway: { table: TABLE_DST_REWRITE, priority: 320, phase: 'receive', summary: 'frames for a stopping VM\'s locator -> the controller\'s buffer' },
   // every managed edge (correspondents)
   correspondentSrc: { table: TABLE_SRC_REWRITE, priority: 200, phase: 'receive', summary: 'from the router with src locator -> src EID' },
   correspondentDst: { table: TABLE_DST_REWRITE, priority: 200, phase: 'send', summary: 'dst EID -> locator, to the router' },

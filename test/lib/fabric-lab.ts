@@ -26,6 +26,10 @@ export interface MigrateOptions {
   readonly keepOldPort?: boolean;
   readonly pauseMs?: number;
   readonly announce?: Announce;
+  /** The hypervisor tells the controller the VM is stopping (loss-free migration) before it pauses. */
+  readonly stopping?: boolean;
+  /** Called while the VM is paused and moved (before it resumes). */
+  readonly duringPause?: () => void;
 }
 
 export interface LabOptions {
@@ -148,11 +152,17 @@ export class FabricLab {
    */
   async migrate(to: { dpid: bigint; port: number }, options: MigrateOptions = {}): Promise<void> {
     const { keepOldPort = true, pauseMs = 100, announce = 'both' } = options;
+    if (options.stopping === true) {
+      const stopping = this.fabric.stopping(VM.eid);
+      await this.settle(200, 5);
+      await stopping;
+    }
     this.vm.paused = true;
     const old = this.binding.locator;
     this.net.move(this.vm, to, { keepOldPort });
     if (!keepOldPort) this.switches.portStatus(old.dpid, old.port, 'delete');
     if (to.dpid !== old.dpid || to.port !== old.port) this.switches.portStatus(to.dpid, to.port, 'add');
+    options.duringPause?.();
     await this.advance(pauseMs);
     this.vm.paused = false;
     this.announce(announce);

@@ -112,7 +112,7 @@ export class FakeSwitch implements FabricSwitch {
   private packetOut(inPort: number, actions: readonly { type: string; port?: number; field?: string; value?: unknown }[], data: Uint8Array): void {
     let frame: Headers = decodeFrame(data);
     for (const a of actions) {
-      if (a.type === 'SET_FIELD' && a.field === 'metadata') frame = { ...frame, metadata: a.value as bigint };
+      if (a.type === 'SET_FIELD' && a.field !== undefined) frame = { ...frame, [a.field]: a.value };
       else if (a.type === 'OUTPUT' && a.port === OFPP_TABLE) this.net.throughSwitch(this.dpid, inPort, frame);
       else if (a.type === 'OUTPUT' && a.port !== undefined) {
         const { metadata: _m, ...wire } = frame;
