@@ -43,6 +43,8 @@ export type RegistryChange = MoveDecision | { readonly kind: 'remove'; readonly 
 interface Proposal {
   readonly event: BindingEvent;
   readonly allocated: { readonly subnet: string; readonly address: Ipv4 } | undefined;
+  /** observe() has applied it. */
+  seen: boolean;
 }
 
 export class BindingRegistry {
@@ -243,7 +245,7 @@ export class BindingRegistry {
       const own = this.inFlight.get(change.eid);
       const event = this.observeBinding(change.eid, change.binding, change.modRevision, now, problems);
       if (event === undefined) continue;
-      if (own !== undefined && sameChange(own.event, event)) this.inFlight.delete(change.eid);
+      if (own !== undefined && sameChange(own.event, event)) own.seen = true;
       else events.push(event);
     }
     this.observed = batch.revision;
@@ -260,38 +262,39 @@ export class BindingRegistry {
     const eid = event.binding.eid;
     const expected = event.type === 'BINDING_ADDED' ? 0 : this.revisions.get(eid) ?? 0;
     this.inFlight.set(eid, proposal);
-    let outcome;
+    let committed = false;
     try {
-      outcome = await repository.commit(event, expected);
-    } catch (error) {
-      this.settle(proposal, now);
-      throw error;
-    }
-    if (outcome.ok) {
-      const seen = await this.whenObserved(outcome.revision);
-      if (this.inFlight.get(eid) === proposal) {
-        // Committed, but the feed has not brought it (yet): when it does, it is an event like another replica's.
-        this.inFlight.delete(eid);
-        if (!seen) throw new StoreUnavailableError('commit', new Error(`revision ${outcome.revision} committed but not observed within ${this.observeTimeoutMs} ms`));
+      const outcome = await repository.commit(event, expected);
+      committed = outcome.ok;
+      const reached = await this.whenObserved(outcome.ok ? outcome.revision : outcome.conflict.revision);
+      // Seen: ours, even when the store reports a conflict (a retried request that had gone through).
+      if (proposal.seen || outcome.ok) {
+        committed = true;
+        if (!proposal.seen && !reached) {
+          throw new StoreUnavailableError('commit', new Error(`committed at revision ${outcome.ok ? outcome.revision : '?'} but not observed within ${this.observeTimeoutMs} ms; the change feed will bring it`));
+        }
+        return { status: 'committed', event };
       }
-      return { status: 'committed', event };
+      return { status: 'conflict', conflict: outcome.conflict };
+    } finally {
+      if (this.inFlight.get(eid) === proposal) this.inFlight.delete(eid);
+      // A locator address taken for a change that did not happen goes back (unless a binding holds it now).
+      const a = proposal.allocated;
+      if (!committed && a !== undefined && this.store.byLocatorAddress(a.address) === undefined) this.pools.get(a.subnet)?.release(a.address, now);
     }
-    this.settle(proposal, now);
-    await this.whenObserved(outcome.conflict.revision);
-    return { status: 'conflict', conflict: outcome.conflict };
   }
 
   /** The event a change would make, from the registry as it is; a new locator address is taken from its pool. */
   private propose(change: RegistryChange, now: number): Proposal | undefined {
     if (change.kind === 'remove') {
       const event = this.store.proposeRemove(change.eid, now);
-      return event === undefined ? undefined : { event, allocated: undefined };
+      return event === undefined ? undefined : { event, allocated: undefined, seen: false };
     }
     if (change.kind === 'learn-new') {
       const { eid, mac, at } = change;
       if (!isIdentityMac(mac)) return undefined;
       const event = this.store.proposeAdd({ eid, mac, homeSubnet: at.subnet, dpid: at.dpid, port: at.port }, now);
-      return event === undefined ? undefined : { event, allocated: undefined };
+      return event === undefined ? undefined : { event, allocated: undefined, seen: false };
     }
     if (change.kind !== 'move') return undefined;
     const current = this.store.byEid(change.binding.eid);
@@ -302,14 +305,7 @@ export class BindingRegistry {
     const allocated = address !== current.eid && address !== current.locator.address ? { subnet: to.subnet, address } : undefined;
     const event = this.store.proposeMove(current.eid, { subnet: to.subnet, dpid: to.dpid, port: to.port, address }, now);
     if (event === undefined && allocated !== undefined) this.pools.get(to.subnet)?.release(address, now);
-    return event === undefined ? undefined : { event, allocated };
-  }
-
-  /** A proposal that did not become a fact gives its locator address back, unless a binding holds it now. */
-  private settle(proposal: Proposal, now: number): void {
-    if (this.inFlight.get(proposal.event.binding.eid) === proposal) this.inFlight.delete(proposal.event.binding.eid);
-    const a = proposal.allocated;
-    if (a !== undefined && this.store.byLocatorAddress(a.address) === undefined) this.pools.get(a.subnet)?.release(a.address, now);
+    return event === undefined ? undefined : { event, allocated, seen: false };
   }
 
   /** Resolves true once observe() has reached `revision`, false after observeTimeoutMs. */
