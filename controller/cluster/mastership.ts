@@ -62,7 +62,10 @@ export class Mastership {
   private readonly masters = new Map<bigint, MasterRecord>();
   private readonly replicas = new Set<string>();
   private readonly connectedSwitches = new Set<bigint>();
-  private readonly campaigns = new Map<bigint, NodeJS.Timeout | 'in-flight'>();
+  /** Switches without a master, since when (clock): campaign delays count from there. */
+  private readonly freeSince = new Map<bigint, number>();
+  private readonly timers = new Map<bigint, NodeJS.Timeout>();
+  private readonly inFlight = new Set<bigint>();
   private readonly reported = new Map<bigint, { role: Role; generationId: bigint }>();
   private readonly lastGeneration = new Map<bigint, bigint>();
   /** The create revision of each switch's last master key seen deleted (a late campaign answer must not bring it back). */
@@ -102,7 +105,8 @@ export class Mastership {
   /** A switch left this replica: if it mastered it, the key goes at once so another replica can take over. */
   disconnected(dpid: bigint): void {
     this.connectedSwitches.delete(dpid);
-    this.cancelCampaign(dpid);
+    this.cancelTimer(dpid);
+    this.freeSince.delete(dpid);
     this.reported.delete(dpid);
     const holder = this.masters.get(dpid);
     if (holder !== undefined && holder.lease === this.lease.id) void this.resign(dpid, holder);
@@ -129,7 +133,7 @@ export class Mastership {
   /** Steps down from everything (reported as slave) and lets the lease go, which frees the keys at once. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const dpid of [...this.campaigns.keys()]) this.cancelCampaign(dpid);
+    for (const dpid of [...this.timers.keys()]) this.cancelTimer(dpid);
     this.feed?.unsubscribe();
     await this.lease.stop(true);
     for (const dpid of this.connectedSwitches) this.report(dpid);
@@ -140,37 +144,59 @@ export class Mastership {
     return roleOf(this.masters.get(dpid), { replica: this.replicaId, lease: this.lease.id }, !this.stopped && this.lease.alive(), this.lastGeneration.get(dpid) ?? 0n);
   }
 
-  private report(dpid: bigint, since: number = Date.now()): void {
+  /**
+   * Emits the switch's role if it changed. A master that is a slave now stopped being master
+   * at its lease deadline at the latest (after a SIGSTOP the feed's news can come before the
+   * deadline's timer: the step-down is dated by the deadline all the same).
+   */
+  private report(dpid: bigint, at: number = Date.now()): void {
     if (!this.connectedSwitches.has(dpid)) return;
     const now = this.current(dpid);
     const before = this.reported.get(dpid);
     if (before?.role === now.role && before.generationId === now.generationId) return;
     this.reported.set(dpid, now);
+    const deadline = Date.now() - (this.clock() - this.lease.deadline);
+    const since = before?.role === 'master' && now.role === 'slave' && Number.isFinite(deadline) ? Math.min(at, deadline) : at;
     this.events.next({ dpid, ...now, since });
   }
 
-  /** Decides whether and when to campaign for a switch; reports its role. */
+  /**
+   * Reports the switch's role and decides whether to campaign for it, now or later. The delay
+   * counts from when the switch was first seen without a master and is decided again when it is
+   * due, with what this replica holds then (its campaigns in flight included).
+   */
   private evaluate(dpid: bigint): void {
     this.report(dpid);
-    if (this.stopped || !this.connectedSwitches.has(dpid) || this.masters.has(dpid) || this.campaigns.has(dpid) || !this.lease.alive()) return;
-    const replicas = [...this.replicas];
+    if (this.stopped || !this.connectedSwitches.has(dpid) || this.masters.has(dpid)) {
+      this.cancelTimer(dpid);
+      this.freeSince.delete(dpid);
+      return;
+    }
+    if (this.inFlight.has(dpid) || !this.lease.alive()) return;
+    const now = this.clock();
+    const since = this.freeSince.get(dpid) ?? now;
+    this.freeSince.set(dpid, since);
+    const replicas = Math.max(1, this.replicas.size);
     const mine = [...this.masters.values()].filter((m) => m.lease === this.lease.id).length;
     const delay = campaignDelayMs({
-      rank: rendezvousRank(this.replicaId, replicas, dpid),
-      held: mine + this.campaigns.size,
-      share: fairShare(new Set([...this.masters.keys(), ...this.connectedSwitches]).size, Math.max(1, this.replicas.size)),
-      replicas: Math.max(1, this.replicas.size),
+      rank: rendezvousRank(this.replicaId, [...this.replicas], dpid),
+      held: mine + this.inFlight.size,
+      share: fairShare(new Set([...this.masters.keys(), ...this.connectedSwitches]).size, replicas),
+      replicas,
       stepMs: this.stepMs,
     });
-    this.campaigns.set(dpid, setTimeout(() => void this.campaign(dpid), delay));
+    this.cancelTimer(dpid);
+    const wait = since + delay - now;
+    if (wait <= 0) void this.campaign(dpid);
+    else this.timers.set(dpid, setTimeout(() => { this.timers.delete(dpid); this.evaluate(dpid); }, wait));
   }
 
   private async campaign(dpid: bigint): Promise<void> {
-    this.campaigns.set(dpid, 'in-flight');
+    this.inFlight.add(dpid);
     const lease = this.lease.id;
     let failed = false;
     try {
-      if (this.stopped || !this.connectedSwitches.has(dpid) || this.masters.has(dpid) || lease === undefined || !this.lease.alive()) return;
+      if (lease === undefined) return;
       const key = Buffer.from(this.keys.master(dpid));
       const res = await storeCall('campaign', () => this.client.kv.txn({
         compare: [{ key, target: 'Version', result: 'Equal', version: 0 }],
@@ -188,8 +214,8 @@ export class Mastership {
       failed = true;
       this.log.warn('campaign failed', { dpid: formatDpid(dpid), error: (error as Error).message });
     } finally {
-      this.campaigns.delete(dpid);
-      if (failed && !this.stopped) this.campaigns.set(dpid, setTimeout(() => { this.campaigns.delete(dpid); this.evaluate(dpid); }, RETRY_AFTER_FAILURE_MS));
+      this.inFlight.delete(dpid);
+      if (failed && !this.stopped) this.timers.set(dpid, setTimeout(() => { this.timers.delete(dpid); this.evaluate(dpid); }, RETRY_AFTER_FAILURE_MS));
       else this.evaluate(dpid);
     }
   }
@@ -212,12 +238,9 @@ export class Mastership {
     this.masters.delete(dpid);
   }
 
-  private cancelCampaign(dpid: bigint): void {
-    const c = this.campaigns.get(dpid);
-    if (c !== undefined && c !== 'in-flight') {
-      clearTimeout(c);
-      this.campaigns.delete(dpid);
-    }
+  private cancelTimer(dpid: bigint): void {
+    clearTimeout(this.timers.get(dpid));
+    this.timers.delete(dpid);
   }
 
   private async resign(dpid: bigint, holder: MasterRecord): Promise<void> {
@@ -233,11 +256,9 @@ export class Mastership {
       case 'granted':
         void this.register().catch((error: Error) => this.log.warn('replica registration failed', { error: error.message }));
         break;
-      case 'expired': {
-        const since = Date.now() - (this.clock() - state.deadline);
-        for (const dpid of this.connectedSwitches) this.report(dpid, since);
+      case 'expired':
+        for (const dpid of this.connectedSwitches) this.report(dpid);
         return;
-      }
       case 'lost':
         for (const [dpid, m] of this.masters) if (m.lease === state.lease) this.forget(dpid);
         break;

@@ -53,7 +53,7 @@ export class ReplicaLease {
     return this.leaseId;
   }
 
-  /** Until when (clock) the lease is surely alive. */
+  /** Until when (clock) the lease is (or was, for a lost one) surely alive. */
   get deadline(): number {
     return this.deadlineAt;
   }
@@ -113,8 +113,7 @@ export class ReplicaLease {
       return;
     }
     this.log.warn('lease lost: etcd let it expire', { lease: id });
-    this.leaseId = undefined;
-    this.deadlineAt = Number.NEGATIVE_INFINITY;
+    this.leaseId = undefined; // alive() is false from here; deadlineAt keeps the last deadline (when mastership ended)
     clearTimeout(this.deadlineTimer);
     this.expiredReported = true;
     this.onChange({ kind: 'lost', lease: id });
