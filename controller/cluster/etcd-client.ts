@@ -39,6 +39,11 @@ export function connectEtcd(options: EtcdConnectionOptions): Etcd3 {
   for (const e of options.endpoints) {
     if (!/^https?:\/\/[^/\s]+$/.test(e)) throw new TypeError(`etcd endpoint must look like http://host:port: ${JSON.stringify(e)}`);
   }
+  const tls = options.tls;
+  const secure = options.endpoints.some((e) => e.startsWith('https:'));
+  if (tls?.ca && options.endpoints.some((e) => e.startsWith('http:'))) throw new TypeError('etcd: with a TLS CA, every endpoint must be https://');
+  if (secure && !tls?.ca) throw new TypeError('etcd: https:// endpoints need the CA file (state.etcd.tls.ca)');
+  if (Boolean(tls?.cert) !== Boolean(tls?.key)) throw new TypeError('etcd: a client certificate needs its key, and a key its certificate');
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const config: IOptions = {
     hosts: [...options.endpoints],
@@ -50,7 +55,6 @@ export function connectEtcd(options: EtcdConnectionOptions): Etcd3 {
       global: retry(handleWhen(isRecoverableError), { maxAttempts: 1 }),
     },
   };
-  const tls = options.tls;
   if (tls?.ca) {
     config.credentials = {
       rootCertificate: readFileSync(tls.ca),

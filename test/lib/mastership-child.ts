@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     throw new Error('usage: mastership-child.ts ENDPOINTS PREFIX REPLICA TTL_MS [STEP_MS]');
   }
   const client = connectEtcd({ endpoints: endpoints.split(','), requestTimeoutMs: 300 });
-  const mastership = new Mastership({ client, prefix, replicaId, ttlMs: Number(ttl), stepMs: Number(step ?? 50) });
+  const mastership = new Mastership({ client, prefix, replicaId, ttlMs: Number(ttl), stepMs: Number(step ?? 100) });
   mastership.roles$.subscribe((e) => print({ type: 'role', dpid: formatDpid(e.dpid), role: e.role, generationId: e.generationId.toString(), since: e.since }));
   await mastership.start();
   print({ type: 'ready' });

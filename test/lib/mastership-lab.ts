@@ -58,7 +58,7 @@ export class ReplicaProcess {
     child.stderr!.on('data', (d: Buffer) => { if (process.env.SEAMLESS_TEST_DEBUG) process.stderr.write(`[${id}] ${d}`); });
   }
 
-  static async start(endpoints: readonly string[], prefix: string, id: string, ttlMs: number, stepMs = 50): Promise<ReplicaProcess> {
+  static async start(endpoints: readonly string[], prefix: string, id: string, ttlMs: number, stepMs = 100): Promise<ReplicaProcess> {
     if (!hooked) {
       hooked = true;
       process.on('exit', () => { for (const pid of live) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } });
