@@ -14,6 +14,8 @@ export interface ReplicaOptions {
   readonly requestTimeoutMs?: number;
   readonly livenessMs?: number;
   readonly observeTimeoutMs?: number;
+  readonly reuseGraceMs?: number;
+  readonly onCommit?: (ms: number, outcome: 'committed' | 'conflict' | 'unavailable') => void;
 }
 
 export class SharedReplica {
@@ -30,8 +32,8 @@ export class SharedReplica {
 
   static async open(endpoints: readonly string[], prefix: string, subnets: SubnetMap, options: ReplicaOptions = {}): Promise<SharedReplica> {
     const client = connectEtcd({ endpoints, requestTimeoutMs: options.requestTimeoutMs ?? 1000 });
-    const repository = new EtcdBindingRepository({ client, prefix });
-    const { registry } = await BindingRegistry.open(subnets, repository, { reuseGraceMs: 60_000, observeTimeoutMs: options.observeTimeoutMs ?? 5000 });
+    const repository = new EtcdBindingRepository({ client, prefix, ...(options.onCommit ? { onCommit: options.onCommit } : {}) });
+    const { registry } = await BindingRegistry.open(subnets, repository, { reuseGraceMs: options.reuseGraceMs ?? 60_000, observeTimeoutMs: options.observeTimeoutMs ?? 5000 });
     const replica = new SharedReplica(client, repository, registry);
     replica.subscription = repository.changes(registry.revision, { livenessMs: options.livenessMs ?? 1500, onState: (s) => replica.feedStates.push(s) }).subscribe({
       next: (batch) => replica.foreign.push(...registry.observe(batch, Date.now()).events),
