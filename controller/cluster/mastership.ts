@@ -109,7 +109,7 @@ export class Mastership {
     this.freeSince.delete(dpid);
     this.reported.delete(dpid);
     const holder = this.masters.get(dpid);
-    if (holder !== undefined && holder.lease === this.lease.id) void this.resign(dpid, holder);
+    if (holder !== undefined && holder.lease === this.lease.id) this.resign(dpid, holder).catch((error: Error) => this.log.warn('resign failed', { error: error.message }));
   }
 
   /** The role now (checks the lease deadline at the moment of asking). */
@@ -187,7 +187,7 @@ export class Mastership {
     });
     this.cancelTimer(dpid);
     const wait = since + delay - now;
-    if (wait <= 0) void this.campaign(dpid);
+    if (wait <= 0) this.campaign(dpid).catch((error: Error) => this.log.error('campaign failed unexpectedly', { dpid: formatDpid(dpid), error: error.message }));
     else this.timers.set(dpid, setTimeout(() => { this.timers.delete(dpid); this.evaluate(dpid); }, wait));
   }
 
@@ -254,7 +254,7 @@ export class Mastership {
   private leaseChanged(state: LeaseState): void {
     switch (state.kind) {
       case 'granted':
-        void this.register().catch((error: Error) => this.log.warn('replica registration failed', { error: error.message }));
+        this.register().catch((error: Error) => this.log.warn('replica registration failed', { error: error.message }));
         break;
       case 'expired':
         for (const dpid of this.connectedSwitches) this.report(dpid);
@@ -288,10 +288,21 @@ export class Mastership {
       next: (r) => this.applyRevision(r),
       error: (error: Error) => {
         this.log.warn('cluster feed ended; reading the cluster state again', { error: error.message, compacted: error instanceof FeedCompactedError });
-        if (!this.stopped) setTimeout(() => void this.follow().catch(() => undefined), RETRY_AFTER_FAILURE_MS);
+        this.refollow();
       },
     });
     for (const dpid of this.connectedSwitches) this.evaluate(dpid);
+  }
+
+  /** follow() again after a pause, until it works. */
+  private refollow(): void {
+    if (this.stopped) return;
+    setTimeout(() => {
+      this.follow().catch((error: Error) => {
+        this.log.warn('reading the cluster state failed', { error: error.message });
+        this.refollow();
+      });
+    }, RETRY_AFTER_FAILURE_MS);
   }
 
   private applyRevision(r: WatchedRevision): void {

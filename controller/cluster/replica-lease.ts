@@ -90,7 +90,12 @@ export class ReplicaLease {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => { void this.keepAlive().finally(() => this.schedule()); }, this.timing.keepAliveMs);
+    this.timer = setTimeout(() => {
+      this.keepAlive().then(() => this.schedule(), (error: Error) => {
+        this.log.error('lease keep-alive failed unexpectedly', { error: error.message });
+        this.schedule();
+      });
+    }, this.timing.keepAliveMs);
   }
 
   private async keepAlive(): Promise<void> {

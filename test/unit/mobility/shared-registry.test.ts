@@ -107,7 +107,7 @@ describe('mobility/binding-registry on a shared store', () => {
   /** Runs a commit while feeding the registry, as the runtime's subscription would. */
   async function settle<T>(commit: Promise<T>, ...pumps: (() => unknown)[]): Promise<T> {
     let done = false;
-    void commit.finally(() => { done = true; });
+    commit.then(() => { done = true; }, () => { done = true; });
     while (!done) {
       await new Promise((resolve) => setTimeout(resolve, 1)); // the commit proposes and reaches the store first
       for (const p of pumps) p();
