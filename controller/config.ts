@@ -5,6 +5,7 @@
 // start-up with a ConfigError naming the key.
 
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { DEFAULT_FABRIC_OPTIONS as F } from './fabric/options.js';
 import { DEFAULT_REUSE_GRACE_MS } from './mobility/binding-registry.js';
 import convict from 'convict';
@@ -73,7 +74,24 @@ export interface Config {
     readonly keepAliveTimeoutMs: number;
   };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
-  readonly state: { readonly dir: string };
+  readonly state: {
+    readonly dir: string;
+    /** Where bindings live: 'file' (the state dir, one process) or 'etcd' (shared by replicas). */
+    readonly store: 'file' | 'etcd';
+    readonly etcd: {
+      readonly endpoints: readonly string[];
+      /** Every key Seamless writes starts with it (several deployments can share one etcd). */
+      readonly prefix: string;
+      /** PEM files; null = plain http. */
+      readonly tls: { readonly ca: string | null; readonly cert: string | null; readonly key: string | null };
+    };
+  };
+  readonly cluster: {
+    /** Lease TTL of a replica's mastership (etcd grants whole seconds, at least 1). */
+    readonly leaseTtlMs: number;
+    /** This replica's name among the others (default: hostname-pid). */
+    readonly replicaId: string;
+  };
   readonly mobility: {
     /** false = the "no rewriting" baseline: plain L2 learning only. */
     readonly rewrite: boolean;
@@ -215,6 +233,30 @@ convict.addFormats({
   },
 });
 
+// Formats of the shared store and cluster settings (state.etcd.*, cluster.*; docs/cluster.md).
+convict.addFormats({
+  'seamless-urls': {
+    validate(value: unknown) {
+      if (!Array.isArray(value) || value.length === 0) throw new Error('must be one or more URLs');
+      for (const url of value) {
+        if (typeof url !== 'string' || !/^https?:\/\/[^/\s]+$/.test(url)) throw new Error(`not an http(s)://host:port URL: ${JSON.stringify(url)}`);
+      }
+    },
+    coerce: (value: unknown) => (typeof value === 'string' ? value.split(',').map((u) => u.trim()).filter((u) => u !== '') : value),
+  },
+  'seamless-etcd-prefix': {
+    validate(value: unknown) {
+      if (typeof value !== 'string' || value.length === 0 || value.length > 512) throw new Error('must be a non-empty key prefix');
+    },
+  },
+  'seamless-optional-path': {
+    validate(value: unknown) {
+      if (value !== null && (typeof value !== 'string' || value.trim() === '')) throw new Error('must be a file path or null');
+    },
+  },
+  'seamless-lease-ms': integerIn(1000, MAX_TIMER_MS, 'milliseconds, at least 1000 (etcd leases last whole seconds)'),
+});
+
 // ---- schema ----------------------------------------------------------------------------------
 
 /**
@@ -279,6 +321,20 @@ function schema(stdoutIsTTY: boolean) {
     },
     state: {
       dir: { doc: 'Directory for persistent state', format: 'seamless-path', default: './.seamless', env: 'SEAMLESS_STATE_DIR', arg: 'state-dir' },
+      store: { doc: 'Binding store: file (the state dir, one controller) or etcd (shared by replicas)', format: ['file', 'etcd'], default: 'file', env: 'SEAMLESS_STORE', arg: 'store' },
+      etcd: {
+        endpoints: { doc: 'etcd client URLs, comma-separated in the environment', format: 'seamless-urls', default: ['http://127.0.0.1:2379'] as string[], env: 'SEAMLESS_ETCD_ENDPOINTS', arg: 'etcd-endpoints' },
+        prefix: { doc: 'Prefix of every etcd key Seamless writes', format: 'seamless-etcd-prefix', default: '/seamless/', env: 'SEAMLESS_ETCD_PREFIX', arg: 'etcd-prefix' },
+        tls: {
+          ca: { doc: 'PEM file of the CA of the etcd members (enables TLS; endpoints https://)', format: 'seamless-optional-path', default: null as string | null, nullable: true, env: 'SEAMLESS_ETCD_CA', arg: 'etcd-ca' },
+          cert: { doc: 'PEM client certificate for etcd', format: 'seamless-optional-path', default: null as string | null, nullable: true, env: 'SEAMLESS_ETCD_CERT', arg: 'etcd-cert' },
+          key: { doc: 'PEM private key of the etcd client certificate', format: 'seamless-optional-path', default: null as string | null, nullable: true, sensitive: true, env: 'SEAMLESS_ETCD_KEY', arg: 'etcd-key' },
+        },
+      },
+    },
+    cluster: {
+      leaseTtlMs: { doc: 'Lease TTL of a replica (ms, at least 1000): how long its switches wait for a new master after it dies', format: 'seamless-lease-ms', default: 3000, env: 'SEAMLESS_LEASE_TTL_MS', arg: 'lease-ttl-ms' },
+      replicaId: { doc: 'This replica\'s name in the cluster', format: 'seamless-host', default: `${hostname()}-${process.pid}`, env: 'SEAMLESS_REPLICA_ID', arg: 'replica-id' },
     },
     mobility: {
       rewrite: { doc: 'Rewrite headers for moved endpoints (false = plain L2 learning baseline)', format: BOOLEAN_FORMAT, default: true, env: 'SEAMLESS_REWRITE', arg: 'rewrite' },

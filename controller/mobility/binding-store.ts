@@ -86,6 +86,22 @@ export class BindingStore implements BindingService {
    * Throws TypeError for a MAC that identifies no endpoint (all-zero, multicast, broadcast).
    */
   add(input: NewBinding, now: number): BindingEvent | undefined {
+    return this.commit(this.proposeAdd(input, now));
+  }
+
+  /** Moves a binding to `to`; the version grows. Nothing if unknown or already there. */
+  move(eid: Ipv4, to: Locator, now: number): BindingEvent | undefined {
+    return this.commit(this.proposeMove(eid, to, now));
+  }
+
+  remove(eid: Ipv4, now: number): BindingEvent | undefined {
+    return this.commit(this.proposeRemove(eid, now));
+  }
+
+  // The propose* methods say what add/move/remove would do, changing nothing: a shared store
+  // commits the event first (compare-and-swap) and the registry applies it once it is a fact.
+
+  proposeAdd(input: NewBinding, now: number): BindingEvent | undefined {
     if (!isIdentityMac(normalizeMac(input.mac))) throw new TypeError(`not an endpoint MAC: ${JSON.stringify(input.mac)}`);
     if (this.byEidMap.has(input.eid)) return undefined;
     if (this.next > MAX_BINDING_ID) throw new BindingConflictError(`binding ids exhausted (${MAX_BINDING_ID})`);
@@ -100,27 +116,21 @@ export class BindingStore implements BindingService {
       createdAt: now,
     };
     this.checkFree(binding);
-    this.next++;
-    this.index(binding);
     return { type: 'BINDING_ADDED', binding, at: now };
   }
 
-  /** Moves a binding to `to`; the version grows. Nothing if unknown or already there. */
-  move(eid: Ipv4, to: Locator, now: number): BindingEvent | undefined {
+  proposeMove(eid: Ipv4, to: Locator, now: number): BindingEvent | undefined {
     const previous = this.byEidMap.get(eid);
     if (previous === undefined || sameLocator(previous.locator, to)) return undefined;
     const holder = this.eidByLocator.get(to.address);
     if (holder !== undefined && holder !== eid) throw new BindingConflictError(`locator ${to.address} is held by ${holder}`);
     const binding: Binding = { ...previous, locator: { ...to }, version: previous.version + 1, lastSeen: now };
-    this.unindex(previous);
-    this.index(binding);
     return { type: 'BINDING_MOVED', binding, previous, at: now };
   }
 
-  remove(eid: Ipv4, now: number): BindingEvent | undefined {
+  proposeRemove(eid: Ipv4, now: number): BindingEvent | undefined {
     const previous = this.byEidMap.get(eid);
     if (previous === undefined) return undefined;
-    this.unindex(previous);
     return { type: 'BINDING_REMOVED', binding: previous, previous, at: now };
   }
 
@@ -130,13 +140,21 @@ export class BindingStore implements BindingService {
     if (b !== undefined && now > b.lastSeen) this.byEidMap.set(eid, { ...b, lastSeen: now });
   }
 
-  /** Replays a journaled event (restore); idempotent for events already reflected. */
+  /**
+   * Applies an event that is a fact already: journaled (restore) or committed by a shared store,
+   * here or by another replica. Idempotent for events already reflected.
+   */
   replay(event: BindingEvent): void {
     const b = event.binding;
     const current = this.byEidMap.get(b.eid);
     if (current !== undefined) this.unindex(current);
     if (event.type !== 'BINDING_REMOVED') this.index(b);
     this.next = Math.max(this.next, b.id + 1);
+  }
+
+  private commit(event: BindingEvent | undefined): BindingEvent | undefined {
+    if (event !== undefined) this.replay(event);
+    return event;
   }
 
   private checkFree(b: Binding): void {

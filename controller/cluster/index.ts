@@ -1,0 +1,12 @@
+// Several replicas, one fabric: the binding store shared in etcd, the change feed that keeps
+// every replica's registry current, and switch mastership through etcd leases.
+
+export * from './binding-txn.js';
+export * from './change-feed.js';
+export * from './etcd-binding-repository.js';
+export * from './etcd-client.js';
+export * from './mastership.js';
+export * from './mastership-rules.js';
+export * from './replica-lease.js';
+export * from './store-keys.js';
+export * from './store-values.js';
