@@ -17,6 +17,8 @@ import { registerBindingMetrics } from './mobility/metrics.js';
 import { reservePorts } from './port-reservation.js';
 import { SwitchListener, SwitchRegistry } from './switch/index.js';
 import { registerSwitchStateMetrics } from './switch/state-metrics.js';
+import type { Etcd3 } from 'etcd3';
+import { ClusterReplica, connectEtcd, EtcdBindingRepository } from './cluster/index.js';
 
 export interface Controller {
   readonly config: Config;
@@ -80,14 +82,21 @@ export async function startController(config: Config, log: Logger, options: Cont
     { what: 'OpenFlow', host: config.openflow.host, port: config.openflow.port },
     { what: 'HTTP', host: config.http.host, port: config.http.port },
   ]);
-  const repository = new FileBindingRepository({ dir: config.state.dir, log: log.child({ component: 'store' }) });
-  const { registry, problems } = await BindingRegistry.open(subnets, repository, { reuseGraceMs: config.mobility.reuseGraceMs })
-    .catch(async (error: unknown) => { await ports.release(); throw error; });
+  const cluster = config.state.store === 'etcd' ? openCluster(config, switches, log, metrics) : undefined;
+  const repository = cluster?.repository ?? new FileBindingRepository({ dir: config.state.dir, log: log.child({ component: 'store' }) });
+  const opened = await BindingRegistry.open(subnets, repository, { reuseGraceMs: config.mobility.reuseGraceMs })
+    .catch(async (error: unknown) => { await ports.release(); cluster?.client.close(); throw error; });
+  const { registry, problems } = opened;
   for (const problem of problems) log.warn('persisted binding does not fit the config', { problem });
-  log.info('bindings loaded', { count: registry.bindings.list().length, stateDir: config.state.dir });
+  log.info('bindings loaded', { count: registry.bindings.list().length, ...(cluster === undefined ? { stateDir: config.state.dir } : { store: 'etcd', revision: registry.revision }) });
   const intents = new MigrationIntents(subnets);
+  for (const intent of opened.intents) intents.register({ ...intent }, Date.now(), false);
   const fabric = new Fabric({
     switches, subnets, registry, intents, log, metrics,
+    ...(cluster === undefined ? {} : {
+      roles: cluster.replica, coordination: cluster.replica.coordination,
+      remoteProbe: (check, timeoutMs) => cluster.replica.probes.request(check, timeoutMs),
+    }),
     options: {
       rewrite: config.mobility.rewrite,
       graceMs: config.mobility.graceMs,
@@ -106,6 +115,15 @@ export async function startController(config: Config, log: Logger, options: Cont
     },
   });
   fabric.start();
+  // An intent from the API: staged at once; with a cluster, shared with the other replicas.
+  intents.onRegistered((intent) => {
+    fabric.announce(intent).catch((e: Error) => log.warn('could not stage an intent', { eid: intent.eid, error: e.message }));
+    cluster?.repository.putIntent(intent).catch((e: Error) => log.warn('could not share an intent', { eid: intent.eid, error: e.message }));
+  });
+  if (cluster !== undefined) {
+    await cluster.replica.start(fabric, registry, intents).catch(async (error: unknown) => { await ports.release(); throw error; });
+    log.info('joined the cluster', { replica: config.cluster.replicaId, endpoints: config.state.etcd.endpoints });
+  }
   const watchers = watchHypervisors(config, { bindings: registry.bindings, subnets, intents, fabric, log });
 
   // Each layer counts on the shared registry: the runtime (above), the switches, the bindings.
@@ -129,12 +147,28 @@ export async function startController(config: Config, log: Logger, options: Cont
       await api.close();
       stopMetrics();
       await listener.close();
+      await cluster?.replica.stop();
       fabric.stop();
       await registry.flush(Date.now()).catch(() => undefined);
       await repository.close().catch(() => undefined);
+      cluster?.client.close();
       switches.complete();
     },
   };
+}
+
+/** Several replicas on etcd (state.store = etcd): the shared binding store and this replica's part in the cluster. */
+function openCluster(config: Config, switches: SwitchRegistry, log: Logger, metrics: MetricsRegistry): { client: Etcd3; repository: EtcdBindingRepository; replica: ClusterReplica } {
+  const { etcd } = config.state;
+  const client = connectEtcd({
+    endpoints: etcd.endpoints,
+    ...(etcd.tls.ca === null ? {} : { tls: { ca: etcd.tls.ca, ...(etcd.tls.cert === null ? {} : { cert: etcd.tls.cert }), ...(etcd.tls.key === null ? {} : { key: etcd.tls.key }) } }),
+  });
+  const repository = new EtcdBindingRepository({ client, prefix: etcd.prefix, log: log.child({ component: 'store' }), onCommit: ClusterReplica.commitLatency(metrics) });
+  const replica = new ClusterReplica({
+    client, repository, switches, prefix: etcd.prefix, replicaId: config.cluster.replicaId, leaseTtlMs: config.cluster.leaseTtlMs, log, metrics,
+  });
+  return { client, repository, replica };
 }
 
 /** The OVSDB(s) of the hypervisors: their VM taps announce moves before the VMs resume. */

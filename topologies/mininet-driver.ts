@@ -23,6 +23,8 @@ const run = promisify(execFile);
 export interface StartOptions {
   /** Remote OpenFlow controller; without one, switches (fail_mode secure) drop everything until given flows. */
   controller?: { host: string; port: number };
+  /** Several controllers (the replicas of a cluster): every switch connects to each of them. */
+  controllers?: readonly { host: string; port: number }[];
   /** Install `priority=0,actions=NORMAL` in every switch: plain L2 learning, no controller needed. */
   plainL2?: boolean;
   /** Prefix of bridge and tap names, 0-5 of [a-z0-9]; default: a random one. */
@@ -293,6 +295,7 @@ function startParams(options: StartOptions): Record<string, unknown> {
     protocols: options.protocols ?? 'OpenFlow13',
     plainL2: options.plainL2 ?? false,
     controller: options.controller ?? null,
+    controllers: options.controllers ?? null,
   };
 }
 

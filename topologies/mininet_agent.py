@@ -65,8 +65,8 @@ class ControllerTarget:
 
     protocol = 'tcp'
 
-    def __init__(self, host, port):
-        self.name, self._host, self.port = 'c0', host, port
+    def __init__(self, host, port, name='c0'):
+        self.name, self._host, self.port = name, host, port
 
     def IP(self):
         return self._host
@@ -112,9 +112,10 @@ class Agent:
         self.bridges = {sw[len(self.prefix):]: sw for sw in topo.switches()}
         self.net.build()
         self._record_created()
-        controller = req.get('controller')
-        if controller:
-            self.net.controllers.append(ControllerTarget(controller['host'], int(controller['port'])))
+        # One controller, or several replicas of a cluster: every switch connects to all of them.
+        targets = req.get('controllers') or ([req['controller']] if req.get('controller') else [])
+        for i, target in enumerate(targets):
+            self.net.controllers.append(ControllerTarget(target['host'], int(target['port']), 'c%d' % i))
         self.net.start()
         if req.get('plainL2'):
             for bridge in self.bridges.values():

@@ -10,3 +10,6 @@ export * from './mastership-rules.js';
 export * from './replica-lease.js';
 export * from './store-keys.js';
 export * from './store-values.js';
+export * from './move-acks.js';
+export * from './replica.js';
+export * from './remote-probes.js';

@@ -9,7 +9,8 @@
 // source resumed), the frames go back to where it is.
 
 import type { Binding, SubnetMap } from '../mobility/index.js';
-import { OFPP_CONTROLLER, outputPort, packetOut, setField, type Action, type PacketOut } from '../openflow/index.js';
+import { OFPP_CONTROLLER, OFPP_TABLE, outputPort, packetOut, setField, type Action, type PacketOut } from '../openflow/index.js';
+import { REINJECTED_MARK } from '../pipeline/index.js';
 import { parsePacket } from '../packet/index.js';
 import type { Clock, Timer } from './clock.js';
 import type { Outbox } from './outbox.js';
@@ -26,9 +27,16 @@ export interface BufferLimits {
 
 export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000 };
 
+/** A frame held for a stopping VM, and where it reached its buffer rule. */
+export interface BufferedFrame {
+  readonly data: Uint8Array;
+  readonly dpid: bigint;
+  readonly inPort: number;
+}
+
 interface Buffering {
   readonly mode: 'buffer';
-  readonly frames: Uint8Array[];
+  readonly frames: BufferedFrame[];
   bytes: number;
   readonly timer: Timer;
 }
@@ -81,14 +89,14 @@ export class FrameBuffers {
    * A frame that reached a buffer rule: held while the VM is stopping, else delivered at once to
    * where `binding` is now (a straggler after the move).
    */
-  onFrame(binding: Binding, data: Uint8Array): void {
+  onFrame(binding: Binding, data: Uint8Array, dpid: bigint, inPort: number): void {
     const state = this.byId.get(binding.id);
-    if (state?.mode !== 'buffer') return this.deliver(binding, [data]);
+    if (state?.mode !== 'buffer') return this.deliver(binding, [{ data, dpid, inPort }]);
     if (state.frames.length >= this.limits.maxFrames || state.bytes + data.length > this.limits.maxBytes) {
       this.counters.dropped++;
       return;
     }
-    state.frames.push(Uint8Array.from(data)); // a copy: the packet-in's bytes are a view into a socket chunk
+    state.frames.push({ data: Uint8Array.from(data), dpid, inPort }); // a copy: the packet-in's bytes are a view into a socket chunk
     state.bytes += data.length;
     this.counters.buffered++;
   }
@@ -97,7 +105,7 @@ export class FrameBuffers {
    * The move happened (or the stop ended): the held frames, in order, to deliver; stragglers are
    * delivered at once for `forwardForMs` (until the buffer rules are gone).
    */
-  release(bindingId: number, forwardForMs: number): Uint8Array[] {
+  release(bindingId: number, forwardForMs: number): BufferedFrame[] {
     const state = this.byId.get(bindingId);
     if (state === undefined) return [];
     this.clock.clearTimeout(state.timer);
@@ -126,19 +134,29 @@ export class FrameBuffers {
    * (a locator is written back), a gateway alias as the gateway's address, its MAC; straight out of
    * its port, in order (one connection: the switch keeps them in order).
    */
-  deliver(binding: Binding, frames: readonly Uint8Array[]): void {
+  deliver(binding: Binding, frames: readonly BufferedFrame[]): void {
+    this.send(binding.locator.dpid, frames, (f) => [...this.toEndpoint(binding, f.data), setField('eth_dst', binding.mac), outputPort(binding.locator.port)]);
+  }
+
+  /**
+   * Another replica masters the VM's new switch: the frames go back into the pipeline of the switch
+   * they were held at (this replica's), marked, addressed to the EID; the move's rules there send
+   * them on to the VM's new locator.
+   */
+  redirect(previous: Binding, binding: Binding, frames: readonly BufferedFrame[]): void {
+    this.send(previous.locator.dpid, frames, (f) => [setField('metadata', REINJECTED_MARK), ...this.toEndpoint(binding, f.data), outputPort(OFPP_TABLE)]);
+  }
+
+  private send(dpid: bigint, frames: readonly BufferedFrame[], actionsFor: (f: BufferedFrame) => Action[]): void {
     if (frames.length === 0) return;
-    const sw = this.switches.get(binding.locator.dpid);
-    if (sw === undefined) {
-      this.counters.dropped += frames.length;
-      return;
-    }
-    const messages: PacketOut[] = frames.map((data) => packetOut({ inPort: OFPP_CONTROLLER, actions: this.rewrite(binding, data), data }));
-    if (this.outbox.send(sw, messages)) this.counters.delivered += frames.length;
+    const sw = this.switches.get(dpid);
+    const messages: PacketOut[] = frames.map((f) => packetOut({ inPort: OFPP_CONTROLLER, actions: actionsFor(f), data: f.data }));
+    if (sw !== undefined && this.outbox.send(sw, messages)) this.counters.delivered += frames.length;
     else this.counters.dropped += frames.length;
   }
 
-  private rewrite(binding: Binding, data: Uint8Array): Action[] {
+  /** The VM's own view of a frame: its EID as destination, a gateway alias as the gateway's address. */
+  private toEndpoint(binding: Binding, data: Uint8Array): Action[] {
     const actions: Action[] = [];
     const parsed = parsePacket(data);
     if (parsed.ok && parsed.value.kind === 'ipv4') {
@@ -147,7 +165,6 @@ export class FrameBuffers {
       const aliased = this.subnets.subnets.find((s) => s.gatewayAlias === src);
       if (aliased !== undefined) actions.push(setField('ipv4_src', aliased.gateway.ip));
     }
-    actions.push(setField('eth_dst', binding.mac), outputPort(binding.locator.port));
     return actions;
   }
 

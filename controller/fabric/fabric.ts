@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import type { Logger } from '../log.js';
 import {
-  MoveDetector, type Binding, type BindingRegistry, type BindingService, type MigrationIntent, type MigrationIntents, type SubnetMap,
+  MoveDetector, type ActivityCheck, type Binding, type BindingEvent, type BindingRegistry, type BindingService, type MigrationIntent, type MigrationIntents, type SubnetMap,
 } from '../mobility/index.js';
 import type { FlowRemoved, Mac, PortStatus } from '../openflow/index.js';
 import { compile, planBindingChange, type Compiled } from '../pipeline/index.js';
@@ -25,6 +25,7 @@ import { Ingress } from './ingress.js';
 import { L2Learner } from './l2-learner.js';
 import { MapCache } from './map-cache.js';
 import { FabricMetrics } from './metrics.js';
+import type { MoveCoordination, SwitchRoles } from './roles.js';
 import { MigrationLog } from './migration-log.js';
 import { Mover } from './moves.js';
 import { Outbox } from './outbox.js';
@@ -34,7 +35,7 @@ import type { FabricMessage, FabricSwitch, FabricSwitches } from './switches.js'
 import { TableSync, type UpdateResult } from './table-sync.js';
 import { TopologyView, type TopologyState } from './topology.js';
 import { DEFAULT_FABRIC_OPTIONS, type FabricOptions } from './options.js';
-import { isPortDown, MoveVerifier } from './verify.js';
+import { isPortDown, MoveVerifier, type Verdict } from './verify.js';
 
 export interface FabricDeps {
   readonly switches: FabricSwitches;
@@ -46,6 +47,11 @@ export interface FabricDeps {
   readonly options?: Partial<FabricOptions>;
   /** Where the runtime registers its metrics (default: a registry of its own). */
   readonly metrics?: Registry;
+  /** Several replicas (docs/cluster.md): the switches this one masters, and the agreement on each move. */
+  readonly roles?: SwitchRoles;
+  readonly coordination?: MoveCoordination;
+  /** Several replicas: a probe of a switch another replica masters, run by that replica. */
+  readonly remoteProbe?: (check: ActivityCheck, timeoutMs: number) => Promise<Verdict | undefined>;
 }
 
 export class Fabric {
@@ -67,6 +73,7 @@ export class Fabric {
   private readonly mapCache: MapCache;
   private readonly prestage: Prestager;
   private readonly ingress: Ingress;
+  private readonly mover: Mover;
   private readonly verifier: MoveVerifier;
   private readonly persister: Persister;
   private readonly topology: TopologyView;
@@ -81,7 +88,7 @@ export class Fabric {
     this.events$ = this.events.asObservable();
     const emit = (e: FabricEvent) => this.events.next(e);
     const onUpdate = (r: UpdateResult, dpids: string[]) => this.noteUpdate(r.flowMods, dpids);
-    const outbox = (this.outbox = new Outbox(log));
+    const outbox = (this.outbox = new Outbox(log, deps.roles));
     this.learner = new L2Learner({ idleTimeoutSec: options.learnIdleTimeoutSec, resendAfterMs: 1000, maxMacsPerPort: options.maxMacsPerPort, maxMacsPerSwitch: options.maxMacsPerSwitch });
     this.sync = new TableSync(switches, { graceMs: options.graceMs, log, clock, outbox, onBarrier: (step, ms) => this.metrics.barrierWait.observe({ step }, ms / 1000) });
     this.gateways = new Gateways(subnets);
@@ -100,6 +107,7 @@ export class Fabric {
     const conflicts = new ConflictReporter(log, this.counters, emit);
     this.verifier = new MoveVerifier(switches, outbox, clock, {
       mode: options.verification, probeWindowMs: options.probeWindowMs, probeCount: options.probeCount, probeMac: options.probeMac, activityWindowMs: options.activityWindowMs,
+      ...(deps.remoteProbe === undefined ? {} : { remoteProbe: deps.remoteProbe }),
     }, log);
     this.mapCache = new MapCache({ bindings: registry.bindings, sync: this.sync, outbox, topology: () => this.topology, log, onUpdate });
     this.buffers = new FrameBuffers(switches, outbox, subnets, clock, options.buffer);
@@ -109,12 +117,14 @@ export class Fabric {
       reconcile: (dpids) => this.reconcileSwitches(dpids),
     });
     const forwarding = new Forwarding({ subnets, bindings: registry.bindings, learner: this.learner, outbox, log, rewrite: options.rewrite, routerPort: (dpid) => this.gateways.routerPort(dpid) });
-    const mover = new Mover({
+    const mover = (this.mover = new Mover({
       switches, registry, intents, detector, verifier: this.verifier, flights: this.flights, sync: this.sync, forwarding, learner: this.learner, outbox,
       damper: new FlapDamper(options.damping), mapCache: this.mapCache, prestage: this.prestage, buffers: this.buffers, migrations: this.migrations,
       topology: () => this.topology, graceMs: options.graceMs, clock, log, counters: this.counters, conflicts, emit, persist, onUpdate,
+      ...(deps.coordination === undefined ? {} : { coordination: deps.coordination }), coordinationTimeoutMs: options.coordinationTimeoutMs,
+      onRemoved: (binding) => this.forgetBinding(binding),
       redispatch: (held) => this.ingress.handle({ sw: held.sw, dpid: held.sw.dpid, message: held.message }),
-    });
+    }));
     this.ingress = new Ingress({
       registry, detector, verifier: this.verifier, flights: this.flights, forwarding, gateways: this.gateways, mapCache: this.mapCache, mover, buffers: this.buffers,
       clock, log, counters: this.counters, conflicts, limiter: new ClaimLimiter(options.claims), rewrite: options.rewrite, probeMac: options.probeMac.toLowerCase(), emit, persist,
@@ -243,16 +253,49 @@ export class Fabric {
   async removeBinding(eid: string): Promise<Binding | undefined> {
     const now = this.clock.now();
     await this.prestage.cancel(eid, now);
-    const event = this.deps.registry.remove(eid, now);
-    if (event === undefined) return undefined;
-    this.mapCache.forget(event.binding.id);
-    this.events.next(event);
+    const result = await this.deps.registry.commit({ kind: 'remove', eid }, now);
+    if (result.status !== 'committed') return undefined;
+    this.events.next(result.event);
     this.persister.request().catch((e: Error) => this.log.error('could not persist bindings', { error: e.message }));
-    const { dpid } = event.binding.locator;
+    await this.forgetBinding(result.event.binding);
+    return result.event.binding;
+  }
+
+  /**
+   * Bindings another replica changed (the shared store's feed): the switches this replica masters
+   * follow, in step with the replicas that master the others.
+   */
+  async follow(events: readonly BindingEvent[]): Promise<void> {
+    for (const event of events) {
+      this.events.next(event);
+      await this.mover.follow(event).catch((e: Error) => this.log.error('could not follow a change of another replica', { eid: event.binding.eid, error: e.message }));
+    }
+  }
+
+  /** Verifies an old attachment on a switch this replica masters (another replica asked). */
+  verifyAttachment(check: ActivityCheck): Promise<Verdict> {
+    return this.verifier.verify(check);
+  }
+
+  /** This replica became the master of a switch: its flows are read and brought to the desired state. */
+  async becameMaster(dpid: bigint): Promise<void> {
     const sw = this.deps.switches.get(dpid);
-    if (sw !== undefined) this.outbox.send(sw, this.learner.forget(dpid, event.binding.mac));
+    if (sw !== undefined) await this.onSwitchUp(sw);
+  }
+
+  /** Another replica masters the switch now: this one forgets what it believed the switch holds. */
+  lostMastership(dpid: bigint): void {
+    const sw = this.deps.switches.get(dpid);
+    if (sw !== undefined) this.onSwitchDown(sw);
+  }
+
+  /** A binding is gone: its buffer, cache and learned rules here, and its compiled rules everywhere this replica writes. */
+  private async forgetBinding(binding: Binding): Promise<void> {
+    this.mapCache.forget(binding.id);
+    this.buffers.forget(binding.id);
+    const sw = this.deps.switches.get(binding.locator.dpid);
+    if (sw !== undefined) this.outbox.send(sw, this.learner.forget(sw.dpid, binding.mac));
     await this.reconcile();
-    return event.binding;
   }
 
   // ---- switches ---------------------------------------------------------------------------
@@ -267,6 +310,7 @@ export class Fabric {
   }
 
   private async onSwitchUp(sw: FabricSwitch): Promise<void> {
+    if (!this.outbox.canWrite(sw.dpid)) return; // a slave waits until it masters the switch (becameMaster)
     try {
       const flows = await this.sync.adopt(sw);
       const learned = this.learner.restore(sw.dpid, flows);

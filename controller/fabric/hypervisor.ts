@@ -54,7 +54,8 @@ export class HypervisorSignals {
       if (a.state === 'removed') return await this.onRemoved(a, now);
       const intent = intentForAttachment(a, deps.bindings, deps.subnets, now);
       if (intent === undefined) return;
-      const registered = deps.intents.register(intent, now);
+      // Every replica watches the hypervisors' OVSDB itself: registered here, staged here, not shared.
+      const registered = deps.intents.register(intent, now, false);
       if (!registered.ok) return deps.log.warn('attachment not usable as an intent', { mac: a.mac, error: registered.error });
       this.announced++;
       deps.log.info('VM about to appear (hypervisor tap)', { eid: intent.eid, mac: a.mac, dpid: a.dpid.toString(16), port: a.ofport });

@@ -70,7 +70,7 @@ export class Ingress {
         return this.deps.verifier.onProbeReply(sw.dpid, c.inPort, c.mac, c.ip);
       case 'buffered': {
         const binding = this.deps.registry.bindings.byId(c.bindingId);
-        if (binding !== undefined) this.deps.buffers.onFrame(binding, message.data);
+        if (binding !== undefined) this.deps.buffers.onFrame(binding, message.data, sw.dpid, c.inPort);
         return;
       }
       case 'locator-miss':
@@ -120,6 +120,15 @@ export class Ingress {
       case 'ignore':
         return forward();
       case 'learn-new': {
+        if (deps.registry.shared) {
+          // A shared store decides (another replica may learn it first): the frame goes on meanwhile.
+          deps.registry.commit(decision, sighting.now).then((r) => {
+            if (r.status !== 'committed') return;
+            deps.emit(r.event);
+            deps.log.info('endpoint learned', { eid: decision.eid, mac: decision.mac, dpid: sw.dpidText, port: inPort });
+          }, (e: Error) => deps.log.warn('could not record a new endpoint', { eid: decision.eid, error: e.message }));
+          return forward();
+        }
         const event = deps.registry.apply(decision, sighting.now);
         if (event !== undefined) {
           deps.emit(event);

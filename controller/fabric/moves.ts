@@ -6,12 +6,13 @@
 
 import type { Logger } from '../log.js';
 import {
-  isAway, type Binding, type BindingRegistry, type MigrationIntents, type MoveDecision, type MoveDetector, type MoveEvidence, type Sighting,
+  isAway, type Binding, type BindingEvent, type BindingRegistry, type MigrationIntents, type MoveDecision, type MoveDetector, type MoveEvidence, type Sighting,
 } from '../mobility/index.js';
 import { parsePacket } from '../packet/index.js';
-import { planBindingChange } from '../pipeline/index.js';
+import { planBindingChange, type UpdatePlan } from '../pipeline/index.js';
+import { parseDpid } from '../switch/dpid.js';
 import { formatDpid } from '../switch/dpid.js';
-import type { FrameBuffers } from './buffers.js';
+import type { BufferedFrame, FrameBuffers } from './buffers.js';
 import type { Clock } from './clock.js';
 import type { ConflictReporter } from './conflicts.js';
 import type { FlapDamper } from './damping.js';
@@ -25,6 +26,7 @@ import type { Outbox } from './outbox.js';
 import type { Prestager } from './prestage.js';
 import { isAnnouncement } from './ingress.js';
 import type { FabricSwitches } from './switches.js';
+import type { MoveCoordination } from './roles.js';
 import type { TableSync, UpdateResult } from './table-sync.js';
 import type { TopologyView } from './topology.js';
 import { isPortDown, type MoveVerifier } from './verify.js';
@@ -44,6 +46,11 @@ export interface MoverDeps {
   readonly mapCache: MapCache;
   readonly prestage: Prestager;
   readonly buffers: FrameBuffers;
+  /** Several replicas: the agreement on each move's receive side (absent: this process writes every switch). */
+  readonly coordination?: MoveCoordination;
+  readonly coordinationTimeoutMs: number;
+  /** A binding removed (by another replica): its rules go from the switches this replica masters. */
+  readonly onRemoved: (binding: Binding) => Promise<void>;
   readonly migrations: MigrationLog;
   readonly topology: () => TopologyView;
   /** How long a move's old receive side stays (stragglers to a buffer are delivered that long). */
@@ -127,38 +134,22 @@ export class Mover {
     if (next.kind === 'move') return this.move(next, later, flight);
     if (next.kind === 'conflict') return this.refuse(next.binding, next.reason, next.detail, sighting, flight);
     this.deps.flights.end(flight);
-    this.deps.log.warn('move check ended without a move', { eid: decision.binding.eid, decision: next.kind });
+    this.deps.log.debug('move check ended without a move (another frame or replica settled it)', { eid: decision.binding.eid, decision: next.kind });
     for (const h of flight.held) this.deps.redispatch(h);
   }
 
   private async move(decision: Extract<MoveDecision, { kind: 'move' }>, sighting: Sighting, flight: Flight): Promise<void> {
-    const { registry, intents, clock, log } = this.deps;
+    const { clock, log } = this.deps;
     const previous = decision.binding;
     const detectedAt = clock.now();
-    const event = registry.apply(decision, sighting.now);
-    if (event === undefined || event.type !== 'BINDING_MOVED') throw new Error(`the store refused the move of ${previous.eid}`);
-    // From here the move is a fact (journaled): whatever the switches do, it is recorded as such.
-    intents.consume(previous.eid);
+    const event = await this.commitMove(decision, sighting, flight);
+    if (event === undefined) return;
+    // From here the move is a fact (journaled or committed): whatever the switches do, it is recorded as such.
     this.deps.emit(event);
     this.deps.persist();
     const binding = event.binding;
-    const until = this.deps.damper.recordMove(binding.eid, sighting.now);
-    if (until !== undefined) {
-      log.warn('endpoint moves too often: further claims refused for a while', { eid: binding.eid, mac: binding.mac });
-      this.deps.emit({ type: 'ENDPOINT_SUSPENDED', eid: binding.eid, mac: binding.mac, until, at: sighting.now });
-    }
-    this.forgetLearned(previous);
-    // Planned with the map-cache as it is: the previous version's cached correspondent rules must go too.
-    // A stopping VM's buffer ends with the move: its rules are the previous version's only.
-    const before = this.deps.topology().state();
-    const buffered = this.deps.buffers.release(binding.id, this.deps.graceMs + 1000);
-    const { plan, problem } = planBindingChange(previous, binding, before, this.deps.topology().state());
-    if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
-    if (problem !== undefined) log.warn('rule compilation problem', { problem });
     let releasedAt = 0;
-    const result = await this.deps.sync.apply(plan, () => { releasedAt = clock.monotonic(); this.release(binding, flight); },
-      buffered.length === 0 ? undefined : () => this.replay(binding, buffered));
-    await this.deps.prestage.settle(binding).catch((e: Error) => result.failures.push(`staged rules: ${e.message}`));
+    const { plan, result } = await this.applyMove(event, () => { releasedAt = clock.monotonic(); this.release(binding, flight); });
     this.deps.counters.moves++;
     this.deps.onUpdate(result, [...new Set(plan.steps.flatMap((step) => [...step.mods.keys()]))]);
     const record = this.deps.migrations.add({
@@ -172,10 +163,94 @@ export class Mover {
   }
 
   /**
-   * The frames that waited for the VM during its stop go to it at its new place, in order, before
-   * the send side turns newer traffic there: a barrier on that switch confirms they are out.
+   * Applies the decision to the bindings: at once with this process's own store; with a shared one,
+   * as a compare-and-swap that another replica may win (then the claim is judged again against
+   * what it did, a few times at most). Undefined when there is no move to make after all.
    */
-  private async replay(binding: Binding, frames: readonly Uint8Array[]): Promise<void> {
+  private async commitMove(decision: Extract<MoveDecision, { kind: 'move' }>, sighting: Sighting, flight: Flight): Promise<Extract<BindingEvent, { type: 'BINDING_MOVED' }> | undefined> {
+    const { registry } = this.deps;
+    let current: MoveDecision = decision;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (current.kind !== 'move') break;
+      const result = await registry.commit(current, sighting.now);
+      if (result.status === 'committed' && result.event.type === 'BINDING_MOVED') {
+        this.deps.intents.consume(current.binding.eid);
+        return result.event;
+      }
+      if (result.status !== 'conflict') throw new Error(`the store refused the move of ${current.binding.eid}`);
+      const again: Sighting = { ...sighting, now: this.deps.clock.now() };
+      current = this.deps.detector.decide(registry.bindings, again, this.evidence(again));
+    }
+    this.deps.flights.end(flight);
+    if (current.kind === 'conflict') this.refuse(current.binding, current.reason, current.detail, sighting);
+    else if (current.kind !== 'move') for (const h of flight.held) this.deps.redispatch(h);
+    else throw new Error(`the move of ${current.binding.eid} lost every race for the store`);
+    return undefined;
+  }
+
+  /**
+   * Another replica moved (or removed) a binding: this replica brings the switches it masters to
+   * the new rules, in step with the others (coordination).
+   */
+  async follow(event: BindingEvent): Promise<void> {
+    if (event.type === 'BINDING_ADDED') return;
+    if (event.type === 'BINDING_REMOVED') return this.deps.onRemoved(event.binding);
+    this.deps.damper.recordMove(event.binding.eid, event.at);
+    const { plan, result } = await this.applyMove(event);
+    this.deps.onUpdate(result, [...new Set(plan.steps.flatMap((step) => [...step.mods.keys()]))]);
+  }
+
+  /** What every replica does for a committed move on the switches it masters. */
+  private async applyMove(event: Extract<BindingEvent, { type: 'BINDING_MOVED' }>, afterSend?: () => void): Promise<{ plan: UpdatePlan; result: UpdateResult }> {
+    const { log } = this.deps;
+    const { previous, binding } = event;
+    const until = this.deps.damper.recordMove(binding.eid, event.at);
+    if (until !== undefined) {
+      log.warn('endpoint moves too often: further claims refused for a while', { eid: binding.eid, mac: binding.mac });
+      this.deps.emit({ type: 'ENDPOINT_SUSPENDED', eid: binding.eid, mac: binding.mac, until, at: event.at });
+    }
+    this.forgetLearned(previous);
+    // Planned with the map-cache as it is: the previous version's cached correspondent rules must go too.
+    // A stopping VM's buffer ends with the move: its rules are the previous version's only.
+    const before = this.deps.topology().state();
+    const buffered = this.deps.buffers.release(binding.id, this.deps.graceMs + 1000);
+    const { plan, problem } = planBindingChange(previous, binding, before, this.deps.topology().state());
+    if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
+    if (problem !== undefined) log.warn('rule compilation problem', { problem });
+    const beforeSend = async (): Promise<void> => {
+      await this.coordinate(plan, binding);
+      if (buffered.length > 0) await this.replay(previous, binding, buffered);
+    };
+    const result = await this.deps.sync.apply(plan, afterSend, beforeSend);
+    this.deps.coordination?.done(binding.id, binding.version);
+    await this.deps.prestage.settle(binding).catch((e: Error) => result.failures.push(`staged rules: ${e.message}`));
+    return { plan, result };
+  }
+
+  /**
+   * Several replicas: each confirms the receive side on the switches it masters, and none installs
+   * its send side before every switch of the move has it (make-before-break across replicas). A
+   * replica that does not answer in time is dead: its switches' next master reconciles them.
+   */
+  private async coordinate(plan: UpdatePlan, binding: Binding): Promise<void> {
+    const coordination = this.deps.coordination;
+    if (coordination === undefined) return;
+    const all = [...plan.steps[0].mods.keys()].map((d) => parseDpid(d));
+    const mine = all.filter((d) => this.deps.outbox.canWrite(d));
+    await coordination.confirmReceive(binding.id, binding.version, mine);
+    if (!(await coordination.receiveConfirmed(binding.id, binding.version, all, this.deps.coordinationTimeoutMs))) {
+      this.deps.log.warn('receive side not confirmed by every replica in time; going on', { eid: binding.eid, version: binding.version });
+    }
+  }
+
+  /**
+   * The frames that waited for the VM during its stop go to it at its new place, in order, before
+   * the send side turns newer traffic there: a barrier on that switch confirms they are out. When
+   * another replica masters that switch, they go back into the old switch's pipeline instead, marked,
+   * which the move's rules there send on to the VM (in order among themselves).
+   */
+  private async replay(previous: Binding, binding: Binding, frames: readonly BufferedFrame[]): Promise<void> {
+    if (!this.deps.outbox.canWrite(binding.locator.dpid)) return this.deps.buffers.redirect(previous, binding, frames);
     this.deps.buffers.deliver(binding, frames);
     const sw = this.deps.switches.get(binding.locator.dpid);
     if (sw !== undefined) await this.deps.outbox.confirm(sw, []);

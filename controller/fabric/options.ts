@@ -46,6 +46,8 @@ export interface FabricOptions {
   readonly claims: ClaimLimiterOptions;
   /** Loss-free migration: bounds of the buffer a stopping VM's frames wait in. */
   readonly buffer: BufferLimits;
+  /** Several replicas: how long a move waits for the others to confirm its receive side. */
+  readonly coordinationTimeoutMs: number;
 }
 
 /** Idle timeout of on-demand correspondent rules unless configured. */
@@ -54,5 +56,5 @@ export const DEFAULT_CACHE_IDLE_TIMEOUT_SEC = 300;
 export const DEFAULT_FABRIC_OPTIONS: FabricOptions = {
   rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, probeMac: PROBE_MAC, activityWindowMs: 1100,
   learnIdleTimeoutSec: DEFAULT_LEARN_IDLE_TIMEOUT_SEC, maxMacsPerPort: 1024, maxMacsPerSwitch: 16_384, maxHeldPackets: 256, edgeCheckMs: 30_000,
-  correspondentRules: 'eager', cacheIdleTimeoutSec: DEFAULT_CACHE_IDLE_TIMEOUT_SEC, damping: DEFAULT_DAMPING, maxEndpointsPerPort: 1, claims: DEFAULT_CLAIM_LIMITS, buffer: DEFAULT_BUFFER_LIMITS,
+  correspondentRules: 'eager', cacheIdleTimeoutSec: DEFAULT_CACHE_IDLE_TIMEOUT_SEC, damping: DEFAULT_DAMPING, maxEndpointsPerPort: 1, claims: DEFAULT_CLAIM_LIMITS, buffer: DEFAULT_BUFFER_LIMITS, coordinationTimeoutMs: 1000,
 };

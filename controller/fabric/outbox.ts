@@ -9,6 +9,7 @@ import {
 import type { Logger } from '../log.js';
 import { REINJECTED_MARK } from '../pipeline/index.js';
 import type { Outgoing } from '../switch/index.js';
+import { SOLE_CONTROLLER, type SwitchRoles } from './roles.js';
 import type { FabricSwitch } from './switches.js';
 
 export interface OutboxCounters {
@@ -20,18 +21,29 @@ export interface OutboxCounters {
   probes: number;
   /** Messages not sent because their switch had gone. */
   dropped: number;
+  /** Messages not sent because another replica masters their switch. */
+  notMaster: number;
 }
 
 export class Outbox {
-  readonly counters: OutboxCounters = { flowMods: 0, packetOuts: 0, reinjected: 0, probes: 0, dropped: 0 };
+  readonly counters: OutboxCounters = { flowMods: 0, packetOuts: 0, reinjected: 0, probes: 0, dropped: 0, notMaster: 0 };
   /** FLOW_MODs per switch (dpid text), for labelled metrics. */
   readonly flowModsByDpid = new Map<string, number>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger, private readonly roles: SwitchRoles = SOLE_CONTROLLER) {}
+
+  /** May this replica write to the switch (it masters it)? */
+  canWrite(dpid: bigint): boolean {
+    return this.roles.canWrite(dpid);
+  }
 
   /** Sends without waiting (learned rules, packet-outs). False when the switch is gone (its messages are counted as dropped). */
   send(sw: FabricSwitch, messages: readonly Outgoing[]): boolean {
     if (messages.length === 0) return true;
+    if (!this.roles.canWrite(sw.dpid)) {
+      this.counters.notMaster += messages.length;
+      return false;
+    }
     this.count(sw, messages);
     let sent = 0;
     try {
@@ -49,6 +61,10 @@ export class Outbox {
 
   /** Sends the FLOW_MODs and a barrier; resolves when the switch confirmed them all. */
   confirm(sw: FabricSwitch, mods: readonly FlowMod[]): Promise<void> {
+    if (!this.roles.canWrite(sw.dpid)) {
+      this.counters.notMaster += mods.length;
+      return Promise.reject(new Error(`${sw.dpidText}: another replica masters this switch`));
+    }
     this.count(sw, mods);
     return sw.sendBatch(mods);
   }

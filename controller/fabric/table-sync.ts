@@ -155,7 +155,7 @@ export class TableSync {
     const switches: string[] = [];
     await Promise.all([...step.mods].map(async ([dpid, planned]) => {
       const sw = this.switches.get(dpid);
-      if (sw === undefined) return;
+      if (sw === undefined || !this.options.outbox.canWrite(sw.dpid)) return; // another replica writes it
       const mods = withoutInstalled(planned, this.mirror.get(dpid) ?? []);
       if (mods.length === 0) return;
       sent += mods.length;

@@ -32,6 +32,8 @@ export interface VerifierOptions {
   readonly probeMac: Mac;
   /** Counter sampling window of the flow-counters mode. */
   readonly activityWindowMs: number;
+  /** Several replicas: asks the master of another switch to probe it (undefined: no verdict in time). */
+  readonly remoteProbe?: (check: ActivityCheck, timeoutMs: number) => Promise<Verdict | undefined>;
 }
 
 interface Pending {
@@ -56,8 +58,16 @@ export class MoveVerifier {
   async verify(check: ActivityCheck): Promise<Verdict> {
     const sw = this.switches.get(check.dpid);
     if (sw === undefined || portDown(sw, check.port)) return 'silent';
+    // A probe is written to the old switch, and answered to its master: another replica's switch is
+    // checked by its counters (a read, which any replica may do).
+    const local = this.outbox.canWrite(sw.dpid);
     try {
-      return this.options.mode === 'arp-probe' ? await this.probe(sw, check) : await this.countersMoved(sw, check);
+      if (this.options.mode === 'arp-probe' && local) return await this.probe(sw, check);
+      if (this.options.mode === 'arp-probe' && this.options.remoteProbe !== undefined) {
+        const verdict = await this.options.remoteProbe(check, this.options.probeWindowMs + 250);
+        if (verdict !== undefined) return verdict;
+      }
+      return await this.countersMoved(sw, check);
     } catch (error) {
       this.log.warn('old attachment check failed; treating it as silent', { dpid: sw.dpidText, port: check.port, error: (error as Error).message });
       return 'silent';

@@ -36,15 +36,25 @@ export const MAX_INTENT_LIFETIME_MS = 60 * 60 * 1000;
 
 export class MigrationIntents {
   private readonly byEid = new Map<Ipv4, MigrationIntent>();
+  private readonly listeners: ((intent: MigrationIntent) => void)[] = [];
 
   constructor(private readonly subnets: SubnetMap) {}
 
-  /** Validates and stores (replacing any earlier intent for the EID); expired ones are purged. */
-  register(input: IntentInput, now: number): IntentResult {
+  /** Told every intent registered with `notify` (the runtime stages it; a cluster shares it). */
+  onRegistered(listener: (intent: MigrationIntent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Validates and stores (replacing any earlier intent for the EID); expired ones are purged.
+   * `notify: false` for an intent that comes from the shared store (already shared, already staged where it came from).
+   */
+  register(input: IntentInput, now: number, notify = true): IntentResult {
     const checked = validateIntent(input, this.subnets, now);
     if (!checked.ok) return checked;
     this.purge(now);
     this.byEid.set(checked.intent.eid, checked.intent);
+    if (notify) for (const l of this.listeners) l(checked.intent);
     return checked;
   }
 
