@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import * as OF from '../../../controller/openflow/index.js';
-import type { Action, Instruction, MultipartReplyBody, MultipartRequestBody, OfpMessage, OfpMessageType, OxmName } from '../../../controller/openflow/index.js';
+import type { Action, Instruction, MultipartReplyBody, MultipartRequestBody, OfpMessage, OfpMessageType } from '../../../controller/openflow/index.js';
 import { MASKABLE, oxmValue, regMoveArgs, u16, u32 } from './arbitraries.js';
 import { message } from './message-arbitraries.js';
 
@@ -29,14 +29,14 @@ describe('codec round-trip properties', function () {
   it('decode(encode(m)) deep-equals m, for every message kind', () => {
     fc.assert(fc.property(message, (m) => {
       expect(decoded(OF.encodeMessage(m))).to.deep.equal(m);
-    }), { numRuns: 1500 });
+    }), { numRuns: 1000 });
   });
 
   it('encode(decode(bytes)) gives back the very bytes encode produced', () => {
     fc.assert(fc.property(message, (m) => {
       const bytes = OF.encodeMessage(m);
       expect(OF.encodeMessage(decoded(bytes)).toString('hex')).to.equal(bytes.toString('hex'));
-    }), { numRuns: 1500 });
+    }), { numRuns: 1000 });
   });
 
   it('a Nicira reg move decodes back to the move that was built', () => {
@@ -68,10 +68,11 @@ describe('spellings the encoder accepts decode to the canonical form', () => {
     }), { numRuns: 200 });
   });
 
-  it('IPv6 in any RFC 4291 text decodes to text for the same address, which re-encodes identically', () => {
+  it('IPv6 in any RFC 4291 text, either case, decodes to text for the same address, which re-encodes identically', () => {
     // WHATWG URL parsing is an independent IPv6 parser: both texts must name the same address.
     const address = (text: string) => new URL(`http://[${text}]/`).hostname;
-    fc.assert(fc.property(fc.ipV6(), (text) => {
+    const spelled = fc.tuple(fc.ipV6(), fc.boolean()).map(([t, upper]) => (upper ? t.toUpperCase() : t));
+    fc.assert(fc.property(spelled, (text) => {
       const sent = flowWith([OF.setField('ipv6_dst', text)], { ipv6_src: text });
       const d = decodedFlow(sent);
       const back = d.match.ipv6_src as string;
@@ -172,7 +173,7 @@ function collectKinds(v: unknown, key: string, seen: Set<string>): void {
   if (key === 'message') seen.add(`message ${String(o.type)}`);
   if (key === 'actions') {
     seen.add(`action ${String(o.type)}`);
-    if (o.type === 'SET_FIELD') seen.add(`set_field ${String(o.field as OxmName)}`);
+    if (o.type === 'SET_FIELD') seen.add(`set_field ${String(o.field)}`);
     if (OF.parseNxRegMove(o as Action)) seen.add('action nx reg move');
   }
   if (key === 'instructions') seen.add(`instruction ${String(o.type)}`);
