@@ -1,14 +1,24 @@
-// Framer: a TCP byte stream cut anywhere (every split offset, random chunkings) yields the same
-// whole frames; a header with length < 8 or above the maximum loses framing for good.
+// Framer: a TCP byte stream cut anywhere (every split offset, any chunking) yields the same
+// whole frames, and junk in the stream is cut the same way however it is chunked; a header with length < 8 or above the maximum loses framing for good.
 
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { encodeMessage, Framer } from '../../../controller/openflow/index.js';
-import { between, prng } from './prng.js';
+import { validFrame } from './message-arbitraries.js';
 import { allSamples } from './samples.js';
 import { loadVectors } from './vectors.js';
 
 const messages: Buffer[] = [...loadVectors().map((v) => v.bytes), ...allSamples().map((s) => encodeMessage(s.msg))];
 const hex = (bufs: Buffer[]) => bufs.map((b) => b.toString('hex'));
+
+/** Cut offsets for `chunked`: any number of them, anywhere (taken modulo the stream length). */
+const cuts = fc.array(fc.nat(), { maxLength: 24 });
+
+/** `stream` cut at the given offsets (sorted, repeats and zero-length pieces allowed). */
+function chunked(stream: Buffer, at: readonly number[]): Buffer[] {
+  const offsets = [0, ...at.map((a) => a % (stream.length + 1)).sort((a, b) => a - b), stream.length];
+  return offsets.slice(1).map((end, i) => stream.subarray(offsets[i], end));
+}
 
 function feed(framer: Framer, chunks: Buffer[]): Buffer[] {
   const out: Buffer[] = [];
@@ -38,19 +48,42 @@ describe('Framer', function () {
     expect(splits).to.be.greaterThan(10_000);
   });
 
-  it('cuts a concatenation of every message identically under random chunkings', () => {
-    const stream = Buffer.concat(messages);
-    const rnd = prng(42);
-    for (let round = 0; round < 48; round++) {
-      const maxChunk = [1, 3, 7, 8, 9, 64, 1500, 65536][round % 8] as number;
-      const chunks: Buffer[] = [];
-      for (let off = 0; off < stream.length; ) {
-        const n = Math.min(between(rnd, 1, maxChunk), stream.length - off);
-        chunks.push(stream.subarray(off, off + n));
-        off += n;
+  it('cuts any concatenation of valid frames, chunked anywhere, into the same frames', () => {
+    fc.assert(fc.property(fc.array(validFrame, { minLength: 1, maxLength: 8 }), cuts, (frames, at) => {
+      const stream = Buffer.concat(frames);
+      const framer = new Framer();
+      expect(hex(feed(framer, chunked(stream, at)))).to.deep.equal(hex(frames));
+      expect(framer.buffered).to.equal(0);
+    }), { numRuns: 500 });
+  });
+
+  it('gives the same frames, error and held bytes for any byte stream however it is chunked', () => {
+    // Valid frames mixed with junk: the junk cuts bogus frames or loses framing, the same way
+    // whether the stream comes in one chunk or many.
+    const stream = fc.array(fc.oneof(validFrame, fc.uint8Array({ minLength: 1, maxLength: 12 })), { minLength: 1, maxLength: 6 })
+      .map((parts) => Buffer.concat(parts));
+    const max = fc.option(fc.integer({ min: 8, max: 2048 }), { nil: undefined });
+    const seen = { frames: 0, lost: 0 };
+    fc.assert(fc.property(stream, cuts, max, (bytes, at, maxFrameLength) => {
+      const options = maxFrameLength === undefined ? {} : { maxFrameLength };
+      const whole = new Framer(options);
+      const once = whole.push(bytes);
+      const pieces = new Framer(options);
+      const frames: Buffer[] = [];
+      let error: string | undefined;
+      for (const c of chunked(bytes, at)) {
+        const r = pieces.push(c);
+        frames.push(...r.frames);
+        error ??= r.error;
       }
-      expect(hex(feed(new Framer(), chunks))).to.deep.equal(hex(messages));
-    }
+      expect(hex(frames)).to.deep.equal(hex(once.frames));
+      expect(error).to.equal(once.error);
+      expect(pieces.buffered).to.equal(whole.buffered);
+      seen.frames += once.frames.length;
+      if (once.error) seen.lost++;
+    }), { numRuns: 500 });
+    expect(seen.frames).to.be.greaterThan(0);
+    expect(seen.lost).to.be.greaterThan(0);
   });
 
   it('returns frames lying whole inside a chunk as views, without copying', () => {

@@ -199,19 +199,6 @@ describe('packet', () => {
       }
       expect(failures).to.be.greaterThan(50);
     });
-
-    it('random bytes never throw', () => {
-      let seed = 12345;
-      const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
-      const heads = [0x0800, 0x0806, 0x8035, 0x8100];
-      for (let i = 0; i < 3000; i++) {
-        const bytes = Uint8Array.from({ length: rand() % 90 }, () => rand() & 0xff);
-        // Bias half the samples towards known ethertypes so the inner parsers get exercised.
-        if (i % 2 === 0 && bytes.length >= 14) { const t = heads[i % 4]!; bytes[12] = t >> 8; bytes[13] = t & 0xff; }
-        if (i % 4 === 0 && bytes.length >= 15) bytes[14] = 0x45;
-        expect(() => parsePacket(bytes)).to.not.throw();
-      }
-    });
   });
 });
 
