@@ -158,7 +158,8 @@ function logEvent(e) {
   const switches = switchMap();
   const detail = e.binding ? `${e.binding.eid} @ ${where(e.binding.locator, switches)}`
     : e.migration ? `${e.migration.eid} ${e.migration.reconvergenceMs.toFixed(1)} ms`
-    : e.type === 'port-status' ? `${switchName(switches.get(e.dpid), e.dpid)} port ${e.port.portNo} (${e.port.name}) ${e.reason}: ${e.port.up ? 'up' : `down${e.port.adminDown ? ' (admin)' : ''}${e.port.linkDown ? ' (link)' : ''}`}`
+    : e.type === 'port-status' ? `${switchName(switches.get(e.dpid), e.dpid)} port ${e.port.portNo} (${e.port.name}) ${e.reason === 'delete' ? 'deleted'
+      : `${e.reason}: ${e.port.up ? 'up' : `down${e.port.adminDown ? ' (admin)' : ''}${e.port.linkDown ? ' (link)' : ''}`}`}`
     : e.dpids ? `${e.flowMods} flow-mods on ${e.dpids.length} switches`
     : e.eid ? `${e.eid}${e.reason ? ` ${e.reason}` : ''}${e.error ? ` ${e.error}` : ''}`
     : e.dpid ? `${switchName(switches.get(e.dpid), e.dpid)}${e.error ? ` ${e.error}` : ''}` : '';
