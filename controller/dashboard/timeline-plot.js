@@ -56,7 +56,8 @@ export function planTimeline(timeline, { width = 640, height = 220, format = clo
   to += margin;
   const x = (t) => box.left + ((t - from) / (to - from)) * (box.right - box.left);
 
-  const yTickValues = niceTicks(Math.max(1, ...moves.flatMap((m) => [m.reconvergenceMs, m.releaseMs])));
+  // 10 % of headroom, so that the highest point and its label stay clear of the top edge.
+  const yTickValues = niceTicks(1.1 * Math.max(1, ...moves.flatMap((m) => [m.reconvergenceMs, m.releaseMs])));
   const yMax = yTickValues[yTickValues.length - 1];
   const y = (ms) => box.bottom - (Math.max(0, ms) / yMax) * (box.bottom - box.top);
 

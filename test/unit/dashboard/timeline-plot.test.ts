@@ -43,8 +43,9 @@ describe('dashboard: timeline plot', () => {
       expect(m.x).to.be.within(plot.box.left, plot.box.right);
       expect(m.y).to.be.within(plot.box.top, plot.box.bottom);
     }
-    expect(plot.yTicks.at(-1)!.label).to.equal('40 ms');
-    expect(plot.yTicks.at(-1)!.y).to.be.closeTo(b!.y, 0.001);
+    expect(plot.yTicks.map((t) => t.label)).to.deep.equal(['0 ms', '20 ms', '40 ms', '60 ms']);
+    expect(plot.yTicks[2]!.y, 'the 40 ms move on the 40 ms line').to.be.closeTo(b!.y, 0.001);
+    expect(b!.y - plot.box.top, 'headroom above the highest move').to.be.above(10);
     expect(plot.xTicks.length).to.be.within(3, 7);
     expect(a!.title).to.include('reconvergence 20.0 ms').and.include('released after 8.0 ms').and.include('2 barrier rounds');
   });
