@@ -4,7 +4,11 @@
 
 import { merge, type Observable, type Subscription } from 'rxjs';
 import type { FabricEvent } from '../fabric/index.js';
-import { bindingView, locatorView, migrationView, type BindingView, type LocatorView, type MigrationView } from './views.js';
+import type { PortStatus } from '../openflow/types.js';
+import { formatDpid } from '../switch/dpid.js';
+import {
+  bindingView, locatorView, migrationView, portChange, portView, type BindingView, type LocatorView, type MigrationView, type PortChange, type PortView,
+} from './views.js';
 
 export type ApiEvent =
   | { readonly type: 'switch-up'; readonly dpid: string; readonly remote: string; readonly at: number }
@@ -18,7 +22,13 @@ export type ApiEvent =
   | { readonly type: 'rules-updated'; readonly dpids: readonly string[]; readonly flowMods: number; readonly at: number }
   | { readonly type: 'migration-failed'; readonly eid: string; readonly mac: string; readonly error: string; readonly at: number }
   | { readonly type: 'endpoint-suspended'; readonly eid: string; readonly mac: string; readonly until: number; readonly at: number }
-  | { readonly type: 'move-staged'; readonly eid: string; readonly dpid: string; readonly port: number; readonly locator: string; readonly at: number };
+  | { readonly type: 'move-staged'; readonly eid: string; readonly dpid: string; readonly port: number; readonly locator: string; readonly at: number }
+  | { readonly type: 'port-status'; readonly dpid: string; readonly reason: PortChange; readonly port: PortView; readonly at: number };
+
+/** Pure: a switch's PORT_STATUS as the API shows it (the port as it is after the change). */
+export function portStatusEventView(dpid: bigint, status: Pick<PortStatus, 'reason' | 'port'>, at: number): ApiEvent {
+  return { type: 'port-status', dpid: formatDpid(dpid), reason: portChange(status), port: portView(status.port), at };
+}
 
 /** Pure: one fabric event as the API shows it. */
 export function fabricEventView(e: FabricEvent): ApiEvent {

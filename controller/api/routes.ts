@@ -8,6 +8,9 @@ import type { Fabric } from '../fabric/fabric.js';
 import type { BindingRegistry, MigrationIntents, SubnetMap } from '../mobility/index.js';
 import { formatDpid, parseDpid, type SwitchConnection, type SwitchRegistry } from '../switch/index.js';
 import { ApiError, conflict, ERROR_TEXT, notFound } from './errors.js';
+import type { LiveReads } from './live-reads.js';
+import { portTable } from './port-table.js';
+import type { TimelineMarks } from './timeline.js';
 import { componentRef, DpidParams, EidParams, FlowsQuery, IntentRequest, TablesQuery, type ComponentName } from './schemas.js';
 import {
   bindingView, bindingViews, flowViews, intentView, migrationView, subnetView, switchView, tableViews, type SwitchView,
@@ -27,6 +30,10 @@ export interface RouteOptions {
   readonly now?: () => number;
   /** The OpenAPI document, generated from the routes once they are all registered. */
   readonly openApi: () => unknown;
+  /** Flow and table stats reads shared by every client (live-reads.ts). */
+  readonly liveReads: LiveReads;
+  /** Conflicts, staged and failed moves, suspensions: the timeline's marks. */
+  readonly marks: TimelineMarks;
 }
 
 export const DEFAULT_INTENT_TTL_MS = 30_000;
@@ -45,11 +52,13 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): FastifyPluginAs
   const now = options.now ?? Date.now;
   const { switches, subnets, registry, intents, fabric } = deps;
 
-  const describe = (sw: SwitchConnection): SwitchView => switchView(sw, {
+  const { liveReads, marks } = options;
+  const placeOf = (sw: SwitchConnection) => ({
     subnet: subnets.ofDpid(sw.dpid)?.name ?? null,
     routerPort: fabric.routerPort(sw.dpid) ?? null,
     uplinkPorts: subnets.edge(sw.dpid)?.uplinkPorts ?? [],
   });
+  const describe = (sw: SwitchConnection): SwitchView => switchView(sw, placeOf(sw));
 
   /** The connected switch (the schema has checked the spelling of the id already). */
   const connected = (text: string): SwitchConnection => {
@@ -93,24 +102,37 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): FastifyPluginAs
 
     app.get('/api/switches/:dpid/flows', {
       schema: {
-        operationId: 'listFlows', tags: ['switches'], summary: 'Flow table read live from the switch (multipart flow stats), in ovs-ofctl notation',
+        operationId: 'listFlows', tags: ['switches'],
+        summary: 'Flow table read live from the switch (multipart flow stats), in ovs-ofctl notation; one read per switch is shared by every client for 1 s',
         params: DpidParams, querystring: FlowsQuery, response: responses({ 200: listOf('Flow') }, 400, 401, 404, 502),
       },
     }, async (request) => {
       const sw = connected(request.params.dpid);
       const { table } = request.query;
-      const flows = await fromSwitch(sw, () => sw.flowStats(table === undefined ? {} : { tableId: table }));
-      return flowViews(flows, (id) => fabric.bindings.byId(id)?.eid);
+      const flows = await fromSwitch(sw, () => liveReads.read(sw, 'flow_stats', () => sw.flowStats({})));
+      return flowViews(table === undefined ? flows : flows.filter((f) => f.tableId === table), (id) => fabric.bindings.byId(id)?.eid);
+    });
+
+    app.get('/api/switches/:dpid/ports', {
+      schema: {
+        operationId: 'listPorts', tags: ['switches'],
+        summary: 'The switch\'s ports (kept current by PORT_STATUS) with their role, the endpoints bound to each, and the paused source a migration left behind',
+        params: DpidParams, response: responses({ 200: listOf('PortRow') }, 400, 401, 404),
+      },
+    }, async (request) => {
+      const sw = connected(request.params.dpid);
+      return portTable(sw, placeOf(sw), fabric.bindings.list(), fabric.migrations.list());
     });
 
     app.get('/api/switches/:dpid/tables', {
       schema: {
-        operationId: 'listTables', tags: ['switches'], summary: 'Table stats read live from the switch (tables in use; ?all=1 for every table)',
+        operationId: 'listTables', tags: ['switches'],
+        summary: 'Table stats read live from the switch (tables in use; ?all=1 for every table), with the pipeline\'s table names; shared by every client for 1 s',
         params: DpidParams, querystring: TablesQuery, response: responses({ 200: listOf('Table') }, 400, 401, 404, 502),
       },
     }, async (request) => {
       const sw = connected(request.params.dpid);
-      const tables = await fromSwitch(sw, () => sw.tableStats());
+      const tables = await fromSwitch(sw, () => liveReads.read(sw, 'table_stats', () => sw.tableStats()));
       return tableViews(tables, { all: request.query.all === '1' });
     });
 
@@ -155,6 +177,14 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): FastifyPluginAs
     app.get('/api/migrations', {
       schema: { operationId: 'listMigrations', tags: ['migrations'], summary: 'Completed migrations, oldest first', response: responses({ 200: listOf('Migration') }, 401) },
     }, async () => fabric.migrations.list().map(migrationView));
+
+    app.get('/api/timeline', {
+      schema: {
+        operationId: 'getTimeline', tags: ['migrations'],
+        summary: 'The migration timeline: completed moves (reconvergence, release time, barrier rounds) and the marks around them (conflicts, staged and failed moves, suspensions)',
+        response: responses({ 200: model('Timeline') }, 401),
+      },
+    }, async () => ({ migrations: fabric.migrations.list().map(migrationView), marks: [...marks.list()] }));
 
     app.get('/api/intents', {
       schema: { operationId: 'listIntents', tags: ['migrations'], summary: 'Live migration intents', response: responses({ 200: listOf('Intent') }, 401) },

@@ -17,7 +17,8 @@ const ipv4 = (description?: string) => Type.String({ format: 'ipv4', ...(descrip
 const dpidText = () => Type.String({ pattern: '^[0-9a-f]{16}$', description: 'Datapath id, 16 hex digits' });
 const nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 /** The shared models, by `$id`. */
-export type ComponentName = 'Error' | 'Health' | 'Version' | 'Port' | 'Switch' | 'Flow' | 'Table' | 'Locator' | 'Binding' | 'Subnet' | 'Migration' | 'Intent';
+export type ComponentName = 'Error' | 'Health' | 'Version' | 'Port' | 'PortRow' | 'Switch' | 'Flow' | 'Table' | 'Locator' | 'Binding' | 'Subnet' | 'Migration'
+  | 'TimelineMark' | 'Timeline' | 'Intent';
 const ref = (name: ComponentName) => Type.Ref(name);
 const closed = <P extends Parameters<typeof Type.Object>[0]>(properties: P, description?: string) =>
   Type.Object(properties, { additionalProperties: false, ...(description === undefined ? {} : { description }) });
@@ -36,12 +37,31 @@ const Health = Type.Object({
 
 const Version = Type.Object({ name: str(), version: str(), openflow: str(), node: str() }, { $id: 'Version', additionalProperties: false });
 
-const Port = Type.Object({
-  portNo: count(), name: str(), hwAddr: str(), up: bool(), linkDown: bool(), adminDown: bool(), currSpeedKbps: count(),
-}, { $id: 'Port', additionalProperties: false });
+const portFields = {
+  portNo: count(), name: str(), hwAddr: str(),
+  up: Type.Boolean({ description: 'Link up and not administratively down' }),
+  linkDown: Type.Boolean({ description: 'OFPPS_LINK_DOWN: no carrier (ip link set down on the peer, cable pulled)' }),
+  adminDown: Type.Boolean({ description: 'OFPPC_PORT_DOWN: disabled by an operator (ovs-ofctl mod-port ... down)' }),
+  currSpeedKbps: count(),
+};
+const Port = Type.Object(portFields, { $id: 'Port', additionalProperties: false });
+
+const PortRow = Type.Object({
+  ...portFields,
+  role: Type.Union([Type.Literal('local'), Type.Literal('router'), Type.Literal('uplink'), Type.Literal('access')], {
+    description: 'local = the bridge itself (OFPP_LOCAL); router = the port toward the subnet\'s router; uplink = configured uplink; access = anything else',
+  }),
+  endpoints: Type.Array(closed({ eid: ipv4(), mac: str(), away: bool() }), { description: 'Bindings located at this port now' }),
+  departed: nullable(closed({
+    eid: ipv4(), mac: str(), now: ref('Locator'), at: num(), migration: count(),
+  }, 'The last endpoint that migrated away from this port and has not come back to it (now: where it is bound)')),
+  pausedSource: Type.Boolean({ description: 'Up, nobody bound here, and an endpoint migrated away: the migration\'s paused source still holds the port' }),
+}, { $id: 'PortRow', additionalProperties: false });
 
 const Switch = Type.Object({
-  dpid: dpidText(), remote: str(), state: str(), tables: nullable(count()),
+  dpid: dpidText(),
+  bridge: nullable(Type.String({ description: 'Open vSwitch bridge name: the LOCAL port\'s name, else DESC dp_desc' })),
+  remote: str(), state: str(), tables: nullable(count()),
   desc: nullable(closed({ manufacturer: str(), hardware: str(), software: str(), datapath: str() })),
   subnet: nullable(str()), routerPort: nullable(count()), uplinkPorts: Type.Array(count()), ports: Type.Array(ref('Port')),
 }, { $id: 'Switch', additionalProperties: false });
@@ -51,9 +71,15 @@ const Flow = Type.Object({
   kind: Type.Union([Type.Literal('binding'), Type.Literal('base'), Type.Literal('learner'), Type.Literal('foreign')]),
   binding: nullable(str()), match: str(), instructions: str(), idleTimeout: count(), hardTimeout: count(),
   packets: count(), bytes: count(), durationSec: num(), text: Type.String({ description: 'The line ovs-ofctl -O OpenFlow13 dump-flows prints' }),
+  rule: Type.String({ description: 'The line ovs-ofctl -O OpenFlow13 --no-stats dump-flows prints (no duration, no counters)' }),
 }, { $id: 'Flow', additionalProperties: false });
 
-const Table = Type.Object({ table: count(), active: count(), lookups: count(), matched: count() }, { $id: 'Table', additionalProperties: false });
+const Table = Type.Object({
+  table: count(),
+  name: nullable(Type.String({ description: 'The pipeline\'s name of the table (ingress, src_rewrite, dst_rewrite, l2_forward)' })),
+  purpose: nullable(Type.String({ description: 'What the table is for' })),
+  active: count(), lookups: count(), matched: count(),
+}, { $id: 'Table', additionalProperties: false });
 
 const Locator = Type.Object({ subnet: str(), dpid: dpidText(), port: count(), address: ipv4() }, { $id: 'Locator', additionalProperties: false });
 
@@ -74,12 +100,24 @@ const Migration = Type.Object({
   rounds: Type.Integer({ minimum: 0, maximum: MAX_SAFE, description: 'Barrier rounds the move took (1 when its receive side was staged ahead)' }), releaseMs: Type.Number({ description: 'From the first packet to the held frames released' }), flowMods: count(), switches: count(), failures: Type.Array(str()),
 }, { $id: 'Migration', additionalProperties: false });
 
+const TimelineMark = Type.Object({
+  type: Type.Union([Type.Literal('conflict'), Type.Literal('move-staged'), Type.Literal('migration-failed'), Type.Literal('endpoint-suspended')]),
+  eid: ipv4(), at: num(), detail: str(), dpid: nullable(dpidText()),
+}, { $id: 'TimelineMark', additionalProperties: false });
+
+const Timeline = Type.Object({
+  migrations: Type.Array(ref('Migration'), { description: 'Completed migrations, oldest first' }),
+  marks: Type.Array(ref('TimelineMark'), { description: 'Conflicts refused, moves staged ahead, failed moves, suspensions; oldest first, the last 1000' }),
+}, { $id: 'Timeline', additionalProperties: false });
+
 const Intent = Type.Object({
   eid: ipv4(), toDpid: nullable(dpidText()), toSubnet: nullable(str()), expiresAt: num(),
 }, { $id: 'Intent', additionalProperties: false });
 
 /** Every shared model, by name (the OpenAPI document's components.schemas). */
-export const COMPONENTS: Readonly<Record<ComponentName, TSchema>> = { Error: Error_, Health, Version, Port, Switch, Flow, Table, Locator, Binding, Subnet, Migration, Intent };
+export const COMPONENTS: Readonly<Record<ComponentName, TSchema>> = {
+  Error: Error_, Health, Version, Port, PortRow, Switch, Flow, Table, Locator, Binding, Subnet, Migration, TimelineMark, Timeline, Intent,
+};
 export const componentRef = ref;
 
 // ---- requests ----------------------------------------------------------------------------------

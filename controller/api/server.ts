@@ -15,7 +15,7 @@ import fastifySwagger from '@fastify/swagger';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { map } from 'rxjs';
+import { map, type Subscription } from 'rxjs';
 import sjson from 'secure-json-parse';
 import { Type } from 'typebox';
 import { peerText, type Logger } from '../log.js';
@@ -23,12 +23,14 @@ import { formatDpid } from '../switch/dpid.js';
 import { packageVersion } from '../version.js';
 import { accessGuard, SESSION_COOKIE } from './access.js';
 import { badRequest, clientErrorResponse, installErrorHandler, sendError } from './errors.js';
-import { EventHub, fabricEventView, type ApiEvent } from './events.js';
+import { EventHub, fabricEventView, portStatusEventView, type ApiEvent } from './events.js';
+import { DEFAULT_LIVE_READ_TTL_MS, LiveReads } from './live-reads.js';
 import { loginRoutes, needsLogin } from './login.js';
 import { httpRequestDuration, registerEventStreamMetrics } from './metrics.js';
 import { apiRoutes, responses, type ApiDeps } from './routes.js';
 import { COMPONENTS, EventsHeaders, EventsQuery } from './schemas.js';
 import { EventStream } from './sse.js';
+import { TimelineMarks } from './timeline.js';
 import { validatorCompiler } from './validation.js';
 
 export interface ApiServerOptions {
@@ -50,6 +52,8 @@ export interface ApiServerOptions {
   readonly requestTimeoutMs?: number;
   readonly headersTimeoutMs?: number;
   readonly keepAliveTimeoutMs?: number;
+  /** How long one flow/table stats read of a switch answers every client (default 1000 ms). */
+  readonly liveReadTtlMs?: number;
 }
 
 export interface ApiServer {
@@ -101,6 +105,10 @@ export async function buildApiServer(deps: ApiDeps, options: ApiServerOptions): 
   installErrorHandler(app, log);
 
   const hub = observe(deps);
+  const liveReads = new LiveReads({ ttlMs: options.liveReadTtlMs ?? DEFAULT_LIVE_READ_TTL_MS, metrics });
+  const marks = new TimelineMarks();
+  marks.follow(deps.fabric.events$);
+  const sharing = followLiveReads(deps, liveReads);
   const stream = new EventStream(hub, {
     maxClients: options.sseMaxClients ?? 100, maxBufferedBytes: options.sseMaxBufferedBytes ?? 1024 * 1024,
     heartbeatMs: options.heartbeatMs ?? 15_000, log,
@@ -110,6 +118,8 @@ export async function buildApiServer(deps: ApiDeps, options: ApiServerOptions): 
   const close = async () => {
     stream.close();
     hub.close();
+    marks.close();
+    sharing.unsubscribe();
     await app.close();
   };
 
@@ -148,7 +158,7 @@ export async function buildApiServer(deps: ApiDeps, options: ApiServerOptions): 
       refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     });
 
-    await app.register(apiRoutes(deps, { version: packageVersion(), startedAt: Date.now(), openApi: () => app.swagger() }));
+    await app.register(apiRoutes(deps, { version: packageVersion(), startedAt: Date.now(), openApi: () => app.swagger(), liveReads, marks }));
     await app.register(streamRoutes(stream, metrics, options.metricsPublic ?? true));
     await app.register(loginRoutes({ token: options.token }));
     await serveDashboard(app, options.token);
@@ -182,7 +192,8 @@ function streamRoutes(stream: EventStream, metrics: Registry, metricsPublic: boo
     scope.get('/api/events', {
       schema: {
         operationId: 'streamEvents', tags: ['events'],
-        summary: 'Server-sent events: switch-up, switch-down, switch-error, binding-added, binding-moved, binding-removed, migration-completed, conflict, rules-updated (Last-Event-ID or ?lastEventId= resumes)',
+        summary: 'Server-sent events: switch-up, switch-down, switch-error, port-status, binding-added, binding-moved, binding-removed, migration-completed, '
+          + 'migration-failed, move-staged, endpoint-suspended, conflict, rules-updated (Last-Event-ID or ?lastEventId= resumes)',
         querystring: EventsQuery, headers: EventsHeaders,
         response: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: Type.String() } } }, ...responses({}, 400, 401, 503) },
       },
@@ -218,8 +229,19 @@ function observe(deps: ApiDeps): EventHub {
     switches.switchUp$.pipe(map((sw): ApiEvent => ({ type: 'switch-up', dpid: formatDpid(sw.dpid), remote: sw.remote, at: Date.now() }))),
     switches.switchDown$.pipe(map((sw): ApiEvent => ({ type: 'switch-down', dpid: formatDpid(sw.dpid), reason: sw.closeReason === undefined ? null : peerText(sw.closeReason), at: Date.now() }))),
     switches.errors$.pipe(map(({ dpid, error }): ApiEvent => ({ type: 'switch-error', dpid: formatDpid(dpid), error: error.errorName, request: error.request?.type ?? null, at: Date.now() }))),
+    switches.portStatus$.pipe(map(({ dpid, message }) => portStatusEventView(dpid, message, Date.now()))),
   );
   return hub;
+}
+
+/** Shared reads end when a switch's rules change, and go with the switch. */
+function followLiveReads(deps: ApiDeps, reads: LiveReads): Subscription {
+  const subscription = deps.fabric.events$.subscribe({
+    next: (e) => { if (e.type === 'RULES_UPDATED') for (const dpid of e.dpids) reads.invalidate(dpid); },
+    error: () => undefined,
+  });
+  subscription.add(deps.switches.switchDown$.subscribe((sw) => reads.forget(sw.dpidText)));
+  return subscription;
 }
 
 /** Only JSON bodies (and, in the login route's own scope, its form): anything else is 415. */

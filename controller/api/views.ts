@@ -5,10 +5,11 @@
 import type { Binding, Locator, MigrationIntent, Subnet } from '../mobility/index.js';
 import { formatPrefix, isAway } from '../mobility/index.js';
 import { intToIpv4 } from '../packet/address.js';
-import { OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from '../openflow/constants.js';
+import { OFPP_LOCAL, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from '../openflow/constants.js';
 import { formatFlowStats, formatInstructions, formatMatch } from '../openflow/ofctl-format.js';
-import type { Desc, FlowStats, Port, TableStats } from '../openflow/types.js';
+import type { Desc, FlowStats, Port, PortStatus, TableStats } from '../openflow/types.js';
 import { classifyCookie } from '../pipeline/cookie.js';
+import { tableDecl } from '../pipeline/tables.js';
 import { formatDpid } from '../switch/dpid.js';
 import type { MigrationRecord } from '../fabric/migration-log.js';
 
@@ -62,6 +63,8 @@ export interface SwitchPlace {
 
 export interface SwitchView extends SwitchPlace {
   readonly dpid: string;
+  /** The Open vSwitch bridge name (see bridgeName), or null when the switch does not tell. */
+  readonly bridge: string | null;
   readonly remote: string;
   readonly state: string;
   readonly tables: number | null;
@@ -73,6 +76,7 @@ export function switchView(sw: SwitchLike, place: SwitchPlace): SwitchView {
   const d = sw.desc;
   return {
     dpid: formatDpid(sw.dpid),
+    bridge: bridgeName(sw),
     remote: sw.remote,
     state: sw.state,
     tables: sw.features?.nTables ?? null,
@@ -80,6 +84,26 @@ export function switchView(sw: SwitchLike, place: SwitchPlace): SwitchView {
     ...place,
     ports: [...sw.ports.values()].sort((a, b) => a.portNo - b.portNo).map(portView),
   };
+}
+
+/**
+ * The name an operator types into ovs-vsctl and ovs-ofctl. Open vSwitch names a bridge's LOCAL
+ * port after the bridge, always; DESC's dp_desc is free text (`other_config:dp-desc`, which
+ * Mininet sets to the switch name; "None" when unset), so it is only the fallback.
+ */
+export function bridgeName(sw: Pick<SwitchLike, 'ports' | 'desc'>): string | null {
+  const local = sw.ports.get(OFPP_LOCAL)?.name;
+  if (local !== undefined && local !== '') return local;
+  const described = sw.desc?.dpDesc.trim();
+  return described === undefined || described === '' || described === 'None' ? null : described;
+}
+
+/** PORT_STATUS reasons by name. */
+export type PortChange = 'add' | 'delete' | 'modify';
+const PORT_CHANGES: readonly PortChange[] = ['add', 'delete', 'modify'];
+
+export function portChange(status: Pick<PortStatus, 'reason'>): PortChange {
+  return PORT_CHANGES[status.reason] ?? 'modify';
 }
 
 // ---- flows ------------------------------------------------------------------------------------
@@ -102,6 +126,8 @@ export interface FlowView {
   readonly durationSec: number;
   /** The line `ovs-ofctl -O OpenFlow13 dump-flows` prints for this rule. */
   readonly text: string;
+  /** The same without duration and counters, as `ovs-ofctl --no-stats dump-flows` prints it: it changes only when the rule does. */
+  readonly rule: string;
 }
 
 /** `eidOf` names the binding behind a binding cookie (by binding id). */
@@ -121,6 +147,7 @@ export function flowView(fs: FlowStats, eidOf: (bindingId: number) => string | u
     bytes: Number(fs.byteCount),
     durationSec: fs.durationSec + fs.durationNsec / 1e9,
     text: formatFlowStats(fs),
+    rule: formatFlowStats(fs, { showStats: false }),
   };
 }
 
@@ -131,6 +158,9 @@ export function flowViews(flows: readonly FlowStats[], eidOf: (bindingId: number
 
 export interface TableView {
   readonly table: number;
+  /** The pipeline's name and purpose of the table (null for a table the pipeline does not declare). */
+  readonly name: string | null;
+  readonly purpose: string | null;
   readonly active: number;
   readonly lookups: number;
   readonly matched: number;
@@ -139,7 +169,10 @@ export interface TableView {
 export function tableViews(tables: readonly TableStats[], { all = false } = {}): TableView[] {
   return tables
     .filter((t) => all || t.activeCount > 0 || t.lookupCount > 0n)
-    .map((t) => ({ table: t.tableId, active: t.activeCount, lookups: Number(t.lookupCount), matched: Number(t.matchedCount) }));
+    .map((t) => {
+      const decl = tableDecl(t.tableId);
+      return { table: t.tableId, name: decl?.name ?? null, purpose: decl?.purpose ?? null, active: t.activeCount, lookups: Number(t.lookupCount), matched: Number(t.matchedCount) };
+    });
 }
 
 // ---- bindings, subnets, migrations, intents ---------------------------------------------------

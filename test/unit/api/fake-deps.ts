@@ -8,7 +8,7 @@ import { MigrationLog } from '../../../controller/fabric/index.js';
 import type { ApiDeps } from '../../../controller/api/index.js';
 import { BindingStore, MigrationIntents, parseSubnets, SubnetMap, type Binding } from '../../../controller/mobility/index.js';
 import type { SwitchConnection, SwitchErrorEvent, SwitchMessage, SwitchRegistry } from '../../../controller/switch/index.js';
-import type { PacketIn } from '../../../controller/openflow/types.js';
+import type { PacketIn, PortStatus } from '../../../controller/openflow/types.js';
 import { REFERENCE_LAB_SUBNETS } from '../../../controller/config.js';
 
 export const VM = { eid: '10.0.1.10', mac: '02:00:00:00:01:0a' } as const;
@@ -18,6 +18,7 @@ export interface FakeDeps extends ApiDeps {
   readonly switchDown: Subject<SwitchConnection>;
   readonly switchErrors: Subject<SwitchErrorEvent>;
   readonly packetIns: Subject<SwitchMessage<PacketIn>>;
+  readonly portStatuses: Subject<SwitchMessage<PortStatus>>;
   readonly fabricEvents: Subject<FabricEvent>;
   readonly store: BindingStore;
   readonly connected: Map<bigint, SwitchConnection>;
@@ -35,6 +36,7 @@ export function fakeDeps(): FakeDeps {
   const switchDown = new Subject<SwitchConnection>();
   const switchErrors = new Subject<SwitchErrorEvent>();
   const packetIns = new Subject<SwitchMessage<PacketIn>>();
+  const portStatuses = new Subject<SwitchMessage<PortStatus>>();
   const fabricEvents = new Subject<FabricEvent>();
   const connected = new Map<bigint, SwitchConnection>();
   const counters = { packetIns: 0, malformedFrames: 0, flowMods: 0, moves: 0, conflicts: 0 };
@@ -58,6 +60,7 @@ export function fakeDeps(): FakeDeps {
     switchDown$: switchDown.asObservable(),
     errors$: switchErrors.asObservable(),
     packetIn$: packetIns.asObservable(),
+    portStatus$: portStatuses.asObservable(),
     get: (dpid: bigint | string) => connected.get(typeof dpid === 'bigint' ? dpid : BigInt(`0x${dpid}`)),
     list: () => [...connected.values()],
   } as unknown as SwitchRegistry;
@@ -65,7 +68,7 @@ export function fakeDeps(): FakeDeps {
   const registry = { pool: () => undefined } as unknown as ApiDeps['registry'];
   return {
     switches, subnets, registry, intents, fabric,
-    switchUp, switchDown, switchErrors, packetIns, fabricEvents, store, connected, counters,
+    switchUp, switchDown, switchErrors, packetIns, portStatuses, fabricEvents, store, connected, counters,
     failReads: (message) => { failure = message; },
   };
 }

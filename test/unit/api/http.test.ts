@@ -250,7 +250,8 @@ describe('api over Fastify (inject)', () => {
       expect(doc.openapi).to.equal('3.1.0');
       expect(Object.keys(doc.paths).sort()).to.deep.equal([
         '/api/bindings', '/api/bindings/{eid}', '/api/events', '/api/health', '/api/intents', '/api/migrations', '/api/openapi.json',
-        '/api/subnets', '/api/switches', '/api/switches/{dpid}', '/api/switches/{dpid}/flows', '/api/switches/{dpid}/tables', '/api/version', '/metrics',
+        '/api/subnets', '/api/switches', '/api/switches/{dpid}', '/api/switches/{dpid}/flows', '/api/switches/{dpid}/ports', '/api/switches/{dpid}/tables',
+        '/api/timeline', '/api/version', '/metrics',
       ]);
       const ids = new Set<string>();
       for (const [path, ops] of Object.entries(doc.paths)) {
@@ -264,7 +265,7 @@ describe('api over Fastify (inject)', () => {
           if (op.security === undefined) expect(op.responses, where).to.have.property('401');
         }
       }
-      expect(ids.size).to.equal(16);
+      expect(ids.size).to.equal(18);
       expect(doc.paths['/api/intents']!.post!.responses).to.include.keys('400', '401', '404', '409', '413', '415');
       expect(doc.paths['/api/health']!.get!.security).to.deep.equal([]);
     });

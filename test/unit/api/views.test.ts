@@ -3,12 +3,14 @@
 import { expect } from 'chai';
 import { SCHEMAS, validate } from '../../../controller/api/index.js';
 import {
-  bindingView, bindingViews, flowView, flowViews, intentView, migrationView, portView, subnetView, switchView, tableViews,
+  bindingView, bindingViews, bridgeName, flowView, flowViews, intentView, migrationView, portView, subnetView, switchView, tableViews,
 } from '../../../controller/api/views.js';
-import { fabricEventView, sseFrame } from '../../../controller/api/events.js';
+import { fabricEventView, portStatusEventView, sseFrame } from '../../../controller/api/events.js';
+import { timelineMark, TimelineMarks } from '../../../controller/api/timeline.js';
+import { tableDecl } from '../../../controller/pipeline/tables.js';
 import { parseSubnets, type Binding } from '../../../controller/mobility/index.js';
 import { applyActions, gotoTable, setField } from '../../../controller/openflow/build.js';
-import { OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from '../../../controller/openflow/constants.js';
+import { OFPP_LOCAL, OFPPC_PORT_DOWN, OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY, OFPPS_LINK_DOWN } from '../../../controller/openflow/constants.js';
 import type { FlowStats, Port } from '../../../controller/openflow/types.js';
 import { bindingCookie, COOKIE_BASE, COOKIE_LEARNER } from '../../../controller/pipeline/cookie.js';
 
@@ -45,6 +47,8 @@ describe('api views', () => {
       expect(v.instructions).to.equal('set_field:10.0.2.200->ip_dst,goto_table:2');
       expect(v.text).to.equal('cookie=0x700000002, duration=3.500s, table=1, n_packets=5, n_bytes=420, priority=200,ip,nw_dst=10.0.1.10 actions=set_field:10.0.2.200->ip_dst,goto_table:2');
       expect(v.durationSec).to.equal(3.5);
+      // What ovs-ofctl --no-stats dump-flows prints: it does not change while the rule does not.
+      expect(v.rule).to.equal('cookie=0x700000002, table=1, priority=200,ip,nw_dst=10.0.1.10 actions=set_field:10.0.2.200->ip_dst,goto_table:2');
       conforms(v, SCHEMAS.Flow);
     });
 
@@ -69,8 +73,16 @@ describe('api views', () => {
       { tableId: 0, activeCount: 3, lookupCount: 10n, matchedCount: 9n },
       { tableId: 1, activeCount: 0, lookupCount: 0n, matchedCount: 0n },
     ];
-    expect(tableViews(stats)).to.deep.equal([{ table: 0, active: 3, lookups: 10, matched: 9 }]);
+    expect(tableViews(stats)).to.deep.equal([{ table: 0, name: 'ingress', purpose: tableDecl(0)!.purpose, active: 3, lookups: 10, matched: 9 }]);
     expect(tableViews(stats, { all: true })).to.have.length(2);
+  });
+
+  it('tableViews names each table as the pipeline declares it; a table it does not declare has no name', () => {
+    const stats = [0, 1, 2, 3, 7].map((tableId) => ({ tableId, activeCount: 1, lookupCount: 0n, matchedCount: 0n }));
+    const views = tableViews(stats);
+    expect(views.map((v) => v.name)).to.deep.equal(['ingress', 'src_rewrite', 'dst_rewrite', 'l2_forward', null]);
+    expect(views[2]!.purpose).to.match(/EID -> locator/);
+    for (const v of views) conforms(v, SCHEMAS.Table);
   });
 
   it('portView and switchView: port states, dpid text, place in the topology', () => {
@@ -83,9 +95,18 @@ describe('api views', () => {
       ports: new Map([[2, port(2)], [1, port(1)]]),
     };
     const v = switchView(sw, { subnet: 'A', routerPort: 2, uplinkPorts: [] });
-    expect(v).to.deep.include({ dpid: '00000000000000ab', subnet: 'A', routerPort: 2, tables: 254 });
+    expect(v).to.deep.include({ dpid: '00000000000000ab', bridge: 'br0', subnet: 'A', routerPort: 2, tables: 254 });
     expect(v.ports.map((p) => p.portNo)).to.deep.equal([1, 2]);
     conforms(v, SCHEMAS.Switch);
+  });
+
+  it('bridgeName: the LOCAL port\'s name (OVS names it after the bridge), else a dp_desc that says something', () => {
+    const desc = (dpDesc: string) => ({ mfrDesc: 'Nicira, Inc.', hwDesc: 'Open vSwitch', swDesc: '3.1.0', serialNum: 'None', dpDesc });
+    const local = { ...port(OFPP_LOCAL), name: 'x1s1' };
+    expect(bridgeName({ ports: new Map([[OFPP_LOCAL, local]]), desc: desc('rack 4 leaf') })).to.equal('x1s1');
+    expect(bridgeName({ ports: new Map([[1, port(1)]]), desc: desc('x1s2') })).to.equal('x1s2');
+    expect(bridgeName({ ports: new Map([[1, port(1)]]), desc: desc('None') })).to.equal(null);
+    expect(bridgeName({ ports: new Map(), desc: undefined })).to.equal(null);
   });
 
   it('bindingView marks a binding away from home; bindingViews sorts by address', () => {
@@ -125,5 +146,30 @@ describe('api views', () => {
     expect(moved.type === 'binding-moved' && moved.from.subnet).to.equal('A');
     expect(fabricEventView({ type: 'RULES_UPDATED', dpids: ['0000000000000001'], flowMods: 4, at: 1 }).type).to.equal('rules-updated');
     expect(sseFrame({ id: 9, event: moved })).to.match(/^id: 9\nevent: binding-moved\ndata: \{.*\}\n\n$/);
+  });
+
+  it('a PORT_STATUS becomes a port-status event with the port as it is now', () => {
+    const down = portStatusEventView(1n, { reason: OFPPR_MODIFY, port: port(3, OFPPS_LINK_DOWN) }, 7);
+    expect(down).to.deep.equal({ type: 'port-status', dpid: '0000000000000001', reason: 'modify', port: portView(port(3, OFPPS_LINK_DOWN)), at: 7 });
+    expect(portStatusEventView(1n, { reason: OFPPR_ADD, port: port(4) }, 7)).to.include({ reason: 'add' });
+    expect(portStatusEventView(1n, { reason: OFPPR_DELETE, port: port(4) }, 7)).to.include({ reason: 'delete' });
+    expect(portStatusEventView(1n, { reason: 9, port: port(4) }, 7)).to.include({ reason: 'modify' });
+  });
+
+  it('fabric events that are no moves become timeline marks; the rest leave none', () => {
+    const conflict = timelineMark({ type: 'CONFLICT', eid: '10.0.1.10', mac: home.mac, reason: 'eid-bound-to-other-mac', detail: 'claimed by 02:00:00:00:02:99', dpid: '0000000000000002', port: 1, at: 5 });
+    expect(conflict).to.deep.equal({ type: 'conflict', eid: '10.0.1.10', at: 5, detail: 'eid-bound-to-other-mac: claimed by 02:00:00:00:02:99', dpid: '0000000000000002' });
+    conforms(conflict, SCHEMAS.TimelineMark);
+    const staged = timelineMark({ type: 'MOVE_STAGED', eid: '10.0.1.10', dpid: '0000000000000002', port: 10, locator: '10.0.2.200', at: 6 });
+    expect(staged).to.include({ type: 'move-staged', dpid: '0000000000000002' });
+    conforms(staged, SCHEMAS.TimelineMark);
+    conforms(timelineMark({ type: 'MIGRATION_FAILED', eid: '10.0.1.10', mac: home.mac, error: 'pool exhausted', at: 7 }), SCHEMAS.TimelineMark);
+    conforms(timelineMark({ type: 'ENDPOINT_SUSPENDED', eid: '10.0.1.10', mac: home.mac, until: 9, at: 8 }), SCHEMAS.TimelineMark);
+    expect(timelineMark({ type: 'RULES_UPDATED', dpids: [], flowMods: 1, at: 1 })).to.equal(undefined);
+    expect(timelineMark({ type: 'BINDING_ADDED', binding: home, at: 1 })).to.equal(undefined);
+
+    const marks = new TimelineMarks(2);
+    for (const at of [1, 2, 3]) marks.add({ ...conflict!, at });
+    expect(marks.list().map((m) => m.at), 'bounded, oldest dropped').to.deep.equal([2, 3]);
   });
 });
