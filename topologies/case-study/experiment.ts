@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topologyFile } from '../agent-channel.js';
-import { MininetDriver, type HostProcess, type MigrationTimes } from '../mininet-driver.js';
+import { MininetDriver, type HostProcess } from '../mininet-driver.js';
 import { ControllerProcess, type LogLine } from './controller-process.js';
-import { mininetVm, qemuLabVm, type LabVm, type VmKind } from './lab-vm.js';
+import { mininetVm, qemuLabVm, type LabMigrationTimes, type LabVm, type QemuLabVmOptions, type VmKind } from './lab-vm.js';
 import { gapAround, type Timeline } from './measure.js';
 
 // The Python tools stay in the source tree (a compiled run finds them there too).
@@ -24,6 +24,8 @@ export const CORRESPONDENTS: Readonly<Record<string, string>> = { cnA: '10.0.1.2
 export interface MoveSpec {
   readonly toSwitch: string;
   readonly toPort?: number;
+  /** How long the paused source keeps its port up after this move; default the VM's own (1000 ms). */
+  readonly lingerMs?: number;
 }
 
 export interface ScenarioSpec {
@@ -59,14 +61,23 @@ export interface MigrationResult {
   readonly index: number;
   readonly from: string;
   readonly to: string;
-  readonly times: MigrationTimes;
+  readonly times: LabMigrationTimes;
   /** From the controller's 'migration completed' line; null when it reported none (baselines). */
   readonly reconvergenceMs: number | null;
   /** From the VM's first packet at its new switch to its held packets going on. */
   readonly releaseMs: number | null;
+  /** The confirmed rule update alone (steps 1 and 2), and the barrier rounds it took. */
+  readonly confirmMs: number | null;
+  readonly rounds: number | null;
   /** Why the controller accepted the move: intent, old-port-down, old-attachment-silent. */
   readonly reason: string | null;
+  /** The frame that revealed the move (rarp, garp, arp, ipv4, ipv6...). */
+  readonly trigger: string | null;
+  /** When the controller decided the move (epoch ms, its clock: this machine's). */
+  readonly detectedAt: number | null;
   readonly flowMods: number | null;
+  /** 'migration completed' records the controller logged during this move (1 for one clean move). */
+  readonly controllerRecords: number;
   /** Longest pause in delivered bytes per stream around this migration (ms). */
   readonly gapMs: Readonly<Record<string, number | null>>;
   readonly retransmissions: Readonly<Record<string, number>>;
@@ -107,37 +118,76 @@ export interface RunOptions {
   readonly vm?: VmKind;
 }
 
+export interface LabOptions extends RunOptions {
+  /**
+   * 'seamless': the controller as a child process (with `controllerArgs`); 'none': no controller,
+   * every switch Open vSwitch's own L2 learning switch (actions=NORMAL), what users have today.
+   */
+  readonly controller: 'seamless' | 'none';
+  readonly controllerArgs?: readonly string[];
+  /** Extra settings of the QEMU VM (linger, lead, downtime limit). */
+  readonly qemu?: Omit<QemuLabVmOptions, 'log'>;
+}
+
+/** A running lab: the controller (unless none), the reference Mininet network and the VM on s1 port 10. */
+export interface Lab {
+  readonly ctl: ControllerProcess | undefined;
+  readonly net: MininetDriver;
+  readonly vm: LabVm;
+  /** A scratch directory the lab removes when it stops. */
+  readonly scratch: string;
+  stop(): Promise<void>;
+}
+
 interface Counters { retransSegs: number; outRsts: number; estabResets: number }
 
 export async function runScenario(spec: ScenarioSpec, options: RunOptions = {}): Promise<ScenarioResult> {
+  const say = options.log ?? (() => undefined);
+  const lab = await startLab({ ...options, controller: 'seamless', controllerArgs: [...(spec.rewrite ? [] : ['--rewrite', 'false']), ...(spec.controllerArgs ?? [])] });
+  try {
+    say(`${spec.name}: controller pid ${lab.ctl!.pid} on OpenFlow port ${lab.ctl!.openflowPort}`);
+    await warmUp(lab.net, spec.senders);
+    return await runMoves(spec, lab, say);
+  } finally {
+    await lab.stop();
+  }
+}
+
+/** Start the controller (unless none), the reference network and the VM; everything is removed again on failure and by stop(). */
+export async function startLab(options: LabOptions): Promise<Lab> {
   const say = options.log ?? (() => undefined);
   const stateDir = mkdtempSync(join(tmpdir(), 'seamless-state-'));
   const scratch = mkdtempSync(join(tmpdir(), 'seamless-run-'));
   let ctl: ControllerProcess | undefined;
   let net: MininetDriver | undefined;
   let vm: LabVm | undefined;
-  try {
-    ctl = await ControllerProcess.start({
-      stateDir, args: [...(spec.rewrite ? [] : ['--rewrite', 'false']), ...(spec.controllerArgs ?? [])],
-      ...(options.verboseController ? { onLine: (l: LogLine) => say(`[controller] ${l.msg} ${JSON.stringify(l)}`) } : {}),
-    });
-    say(`${spec.name}: controller pid ${ctl.pid} on OpenFlow port ${ctl.openflowPort}`);
-    net = await MininetDriver.start({ controller: { host: '127.0.0.1', port: ctl.openflowPort }, vm: options.vm === 'qemu' ? 'none' : 'mininet' });
-    await ctl.waitFor(() => ctl!.find('switch up').length >= 3, 30_000, 'three switches up');
-    vm = options.vm === 'qemu' ? await qemuLabVm(net, { log: say }) : mininetVm(net, VM);
-    await warmUp(net, spec.senders);
-    return await measure(spec, net, vm, ctl, scratch, say);
-  } finally {
+  const stop = async (): Promise<void> => {
     await vm?.stop().catch(() => undefined);
     await net?.stop().catch(() => undefined);
     await ctl?.stop().catch(() => undefined);
     rmSync(stateDir, { recursive: true, force: true });
     rmSync(scratch, { recursive: true, force: true });
+  };
+  try {
+    if (options.controller === 'seamless') {
+      ctl = await ControllerProcess.start({
+        stateDir, args: options.controllerArgs ?? [],
+        ...(options.verboseController ? { onLine: (l: LogLine) => say(`[controller] ${l.msg} ${JSON.stringify(l)}`) } : {}),
+      });
+    }
+    const vmKind = options.vm === 'qemu' ? 'none' : 'mininet';
+    net = await MininetDriver.start(ctl ? { controller: { host: '127.0.0.1', port: ctl.openflowPort }, vm: vmKind } : { plainL2: true, vm: vmKind });
+    if (ctl) await ctl.waitFor(() => ctl!.find('switch up').length >= 3, 30_000, 'three switches up');
+    vm = options.vm === 'qemu' ? await qemuLabVm(net, { ...options.qemu, log: say }) : mininetVm(net, VM);
+    return { ctl, net, vm, scratch, stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 
 /** Every correspondent reaches the VM once, so that bindings and ARP caches exist before we measure. */
-async function warmUp(net: MininetDriver, senders: readonly string[]): Promise<void> {
+export async function warmUp(net: MininetDriver, senders: readonly string[]): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (const host of new Set([...senders, ...Object.keys(CORRESPONDENTS)])) {
     for (;;) {
@@ -148,8 +198,15 @@ async function warmUp(net: MininetDriver, senders: readonly string[]): Promise<v
   }
 }
 
-async function measure(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, ctl: ControllerProcess, scratch: string, say: (t: string) => void): Promise<ScenarioResult> {
+/**
+ * The measured part of a scenario on a running lab: streams into the VM, the moves, probes after
+ * each, then the streams' results. Can run several times on one lab (the VM starts where it is).
+ */
+export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) => void = () => undefined): Promise<ScenarioResult> {
+  const { net, vm, ctl } = lab;
+  const scratch = mkdtempSync(join(lab.scratch, 'moves-'));
   const startedAt = Date.now();
+  const conflictsBefore = ctl?.find('conflicting claim: refused').length ?? 0;
   // Senders run until told to stop (SIGTERM after the last dwell), then close and wait for the receiver.
   const durationS = 3600;
   const receivers = spec.senders.map((from, i) => {
@@ -166,36 +223,35 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, ctl: C
   say(`${spec.name}: ${senders.length} streams of ${spec.rate / 1e6} MB/s running`);
 
   const raw: Array<Omit<MigrationResult, 'gapMs'>> = [];
-  let controllerMigrations = ctl.find('migration completed').length;
-  let from = 's1:10';
+  let from = await whereIs(vm, net);
   for (const [index, move] of spec.moves.entries()) {
     await sleep(spec.dwellMs / 2);
     const before = await countersOf(net, spec.senders);
-    const times = await vm.migrate(move.toSwitch, move.toPort ?? 10, spec.pauseMs);
-    const to = `${move.toSwitch}:${move.toPort ?? 10}`;
-    let record: LogLine | undefined;
-    if (spec.rewrite) {
-      record = await ctl.waitFor(() => ctl.find('migration completed').length > controllerMigrations, 5_000, `migration ${index + 1} to complete`)
-        .then(() => ctl.find('migration completed')[controllerMigrations]).catch(() => undefined);
-      controllerMigrations = ctl.find('migration completed').length;
-    }
+    const mark = ctl?.lines.length ?? 0;
+    const toPort = move.toPort ?? 10;
+    const times = await vm.migrate({ toSwitch: move.toSwitch, toPort, pauseMs: spec.pauseMs, ...(move.lingerMs !== undefined ? { lingerMs: move.lingerMs } : {}) });
+    const to = `${move.toSwitch}:${toPort}`;
+    const record = ctl && spec.rewrite ? await completedMove(ctl, mark, net.topology.switches[move.toSwitch]?.dpid ?? '', toPort) : undefined;
     await sleep(spec.dwellMs / 2);
     const probes = spec.probes ? await probeAll(net, vm) : [];
     const after = await countersOf(net, spec.senders);
     const delta = (k: keyof Counters) => Object.fromEntries(spec.senders.map((h) => [h, after[h]![k] - before[h]![k]]));
+    const num = (v: unknown) => (typeof v === 'number' ? v : null);
     raw.push({
       index: index + 1, from, to, times,
-      reconvergenceMs: typeof record?.reconvergenceMs === 'number' ? record.reconvergenceMs : null,
-      releaseMs: typeof record?.releaseMs === 'number' ? record.releaseMs : null,
+      reconvergenceMs: num(record?.reconvergenceMs), releaseMs: num(record?.releaseMs), confirmMs: num(record?.confirmMs), rounds: num(record?.rounds),
       reason: typeof record?.reason === 'string' ? record.reason : null,
-      flowMods: typeof record?.flowMods === 'number' ? record.flowMods : null,
+      trigger: typeof record?.trigger === 'string' ? record.trigger : null,
+      detectedAt: num(record?.detectedAt), flowMods: num(record?.flowMods),
+      controllerRecords: ctl ? ctl.lines.slice(mark).filter((l) => l.msg === 'migration completed').length : 0,
       retransmissions: delta('retransSegs'),
       resets: Object.fromEntries(spec.senders.map((h) => [h, after[h]!.outRsts - before[h]!.outRsts + after[h]!.estabResets - before[h]!.estabResets])),
       probes,
     });
     const failed = probes.filter((p) => !p.ok);
     const retried = probes.filter((p) => p.ok && p.attempts > 1).length;
-    say(`${spec.name}: move ${index + 1} ${from} -> ${to}: pause ${times.pauseMs.toFixed(0)} ms, announce +${times.announcedAt === null ? '-' : (times.announcedAt - times.resumedAt).toFixed(0)} ms, reconvergence ${record?.reconvergenceMs ?? '-'} ms, probes ${probes.length - failed.length}/${probes.length} ok${retried > 0 ? ` (${retried} after a retry)` : ''}${failed.length ? ' (failed: ' + failed.map((p) => `${p.kind} ${p.from}->${p.to}`).join(', ') + ')' : ''}`);
+    const downtime = times.qemu ? `, QEMU downtime ${times.qemu.downtimeMs} ms` : '';
+    say(`${spec.name}: move ${index + 1} ${from} -> ${to}: pause ${times.pauseMs.toFixed(0)} ms${downtime}, announce +${times.announcedAt === null ? '-' : (times.announcedAt - times.resumedAt).toFixed(0)} ms, reconvergence ${record?.reconvergenceMs ?? '-'} ms${record ? ` (${String(record.reason)})` : ''}, probes ${probes.length - failed.length}/${probes.length} ok${retried > 0 ? ` (${retried} after a retry)` : ''}${failed.length ? ' (failed: ' + failed.map((p) => `${p.kind} ${p.from}->${p.to}`).join(', ') + ')' : ''}`);
     from = to;
   }
 
@@ -228,8 +284,27 @@ async function measure(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, ctl: C
     name: spec.name, description: spec.description, rewrite: spec.rewrite, startedAt, migrations, streams,
     survived: streams.every((s) => s.survived), resets,
     probesFailed: migrations.reduce((n, m) => n + m.probes.filter((p) => !p.ok).length, 0),
-    conflicts: ctl.find('conflicting claim: refused').length,
+    conflicts: (ctl?.find('conflicting claim: refused').length ?? 0) - conflictsBefore,
   };
+}
+
+/** The controller's record of a move to (dpid, port) logged after line `mark`; undefined when none came within `timeoutMs`. */
+export async function completedMove(ctl: ControllerProcess, mark: number, dpid: string, port: number, timeoutMs = 5_000): Promise<LogLine | undefined> {
+  const wanted = (l: LogLine) => l.msg === 'migration completed' && typeof l.to === 'string' && sameAttachment(l.to, dpid, port);
+  return ctl.waitFor(wanted, timeoutMs, `a move to ${dpid}:${port}`, mark).catch(() => undefined);
+}
+
+/** A locator text `A/0000000000000001:10/10.0.1.10` names switch `dpid` (hex) and `port`. */
+function sameAttachment(locator: string, dpid: string, port: number): boolean {
+  const m = /\/([0-9a-f]+):(\d+)\//i.exec(locator);
+  return m !== null && dpid !== '' && BigInt(`0x${m[1]}`) === BigInt(`0x${dpid}`) && Number(m[2]) === port;
+}
+
+/** Where the VM is now, as `s1:10`. */
+async function whereIs(vm: LabVm, net: MininetDriver): Promise<string> {
+  const a = await vm.attachment();
+  const name = Object.entries(net.topology.switches).find(([, s]) => s.bridge === a.bridge)?.[0] ?? a.bridge ?? '?';
+  return `${name}:${a.port}`;
 }
 
 async function startProbeServers(net: MininetDriver, vm: LabVm, spec: ScenarioSpec): Promise<HostProcess[]> {
@@ -241,7 +316,7 @@ async function startProbeServers(net: MininetDriver, vm: LabVm, spec: ScenarioSp
 }
 
 /** New TCP connections, UDP round trips and pings, to the VM from everyone and back. */
-async function probeAll(net: MininetDriver, vm: LabVm): Promise<ProbeResult[]> {
+export async function probeAll(net: MininetDriver, vm: LabVm): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
   const run = async (from: string, to: string, kind: ProbeResult['kind'], command: string): Promise<void> => {
     let r = { code: -1, stdout: '', stderr: '' };

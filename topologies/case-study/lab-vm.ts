@@ -15,6 +15,18 @@ const PY = '/usr/bin/python3';
 export type VmKind = 'mininet' | 'qemu';
 export const VM_KINDS: readonly VmKind[] = ['mininet', 'qemu'];
 
+/** One live migration of the lab's VM. */
+export interface LabMove {
+  readonly toSwitch: string;
+  readonly toPort: number;
+  /** The emulation's stop-and-copy (a real QEMU decides its own). */
+  readonly pauseMs: number;
+  /** How long the paused source keeps its port up after the move; default each VM's own (1000 ms). */
+  readonly lingerMs?: number;
+}
+
+export type LabMigrationTimes = MigrationTimes & { readonly qemu?: QemuMigrationTimes };
+
 export interface LabVm {
   readonly kind: VmKind;
   cmd(command: string, options?: CmdOptions): Promise<CmdResult>;
@@ -25,13 +37,17 @@ export interface LabVm {
   streamResult(receiver: HostProcess, out: string): Record<string, unknown>;
   probeServerCommand(kind: 'tcp' | 'udp', port: number): string;
   probeClientCommand(kind: 'tcp' | 'udp', host: string, port: number): string;
-  /** Live-migrate to a switch port; `pauseMs` is the emulation's stop-and-copy (a real QEMU decides its own). */
-  migrate(toSwitch: string, toPort: number, pauseMs: number): Promise<MigrationTimes & { qemu?: QemuMigrationTimes }>;
+  migrate(move: LabMove): Promise<LabMigrationTimes>;
+  /** The bridge and OpenFlow port the VM is attached to now. */
+  attachment(): Promise<{ readonly bridge: string | null; readonly port: number | null }>;
+  /** Resolves when no paused source lingers any more (every old port is gone). */
+  settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** The emulated VM: the Mininet host `vm` with Python's stream.py and probe.py. */
 export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
+  let lastSourceQuitAt = 0;
   return {
     kind: 'mininet',
     cmd: (command, options) => net.cmd(name, command, options),
@@ -40,7 +56,13 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
     streamResult: (_receiver, out) => readJson(out),
     probeServerCommand: (kind, port) => `${PY} ${PROBE} ${kind}-server --port ${port}`,
     probeClientCommand: (kind, host, port) => `${PY} ${PROBE} ${kind} --host ${host} --port ${port}`,
-    migrate: (toSwitch, toPort, pauseMs) => net.migrate(name, { toSwitch, toPort, pauseMs }),
+    migrate: async ({ toSwitch, toPort, pauseMs, lingerMs }) => {
+      const times = await net.migrate(name, { toSwitch, toPort, pauseMs, ...(lingerMs !== undefined ? { lingerMs } : {}) });
+      lastSourceQuitAt = Math.max(lastSourceQuitAt, times.sourceQuitAt ?? 0);
+      return times;
+    },
+    attachment: () => net.attachment(name),
+    settled: () => sleepMs(lastSourceQuitAt - Date.now()),
     stop: async () => undefined, // the network's stop ends it
   };
 }
@@ -81,11 +103,11 @@ export async function qemuLabVm(net: MininetDriver, options: QemuLabVmOptions = 
     },
     probeServerCommand: (kind, port) => probeServerCommand(kind, port),
     probeClientCommand: (kind, host, port) => probeClientCommand(kind, host, port),
-    migrate: async (toSwitch, toPort) => {
+    migrate: async ({ toSwitch, toPort, lingerMs = options.lingerMs }) => {
       const { times } = await vm.migrate({
         toBridge: net.bridge(toSwitch), toPort,
         ...(options.leadMs !== undefined ? { leadMs: options.leadMs } : {}),
-        ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+        ...(lingerMs !== undefined ? { lingerMs } : {}),
         ...(options.downtimeLimitMs !== undefined ? { downtimeLimitMs: options.downtimeLimitMs } : {}),
       });
       return {
@@ -102,8 +124,14 @@ export async function qemuLabVm(net: MininetDriver, options: QemuLabVmOptions = 
         qemu: times,
       };
     },
+    attachment: async () => vm.attachment(),
+    settled: async () => { await vm.settled(); },
     stop: () => vm.stop(),
   };
+}
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 function readJson(path: string): Record<string, unknown> {

@@ -2,9 +2,10 @@
 """Reachability probes run inside Mininet hosts: new TCP connections and UDP round trips.
 
   probe.py tcp-server --port P [--count N]     echo one line per connection, N connections then exit
-  probe.py tcp --host H --port P               connect, send a line, expect it echoed
+  probe.py tcp --host H --port P [--source A]  connect, send a line, expect it echoed
   probe.py udp-server --port P [--count N]     echo datagrams
-  probe.py udp --host H --port P               send a datagram, expect the echo (3 tries)
+  probe.py udp --host H --port P [--source A]  send a datagram, expect the echo (3 tries)
+--source binds the client to one of the host's addresses first (a router speaking from each of its own).
 Each client prints one JSON line {ok, rttMs, peer, error} and exits 0 when ok.
 """
 import argparse, json, socket, sys, time
@@ -38,7 +39,8 @@ def udp_server(a):
 def tcp_client(a):
     t0 = time.time()
     try:
-        s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+        s = socket.create_connection((a.host, a.port), timeout=a.timeout,
+                                     source_address=(a.source, 0) if a.source else None)
         s.settimeout(a.timeout)
         msg = b'seamless-probe %f\n' % t0
         s.sendall(msg)
@@ -59,6 +61,8 @@ def tcp_client(a):
 
 def udp_client(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(a.timeout / 3)
+    if a.source:
+        s.bind((a.source, 0))
     msg = b'seamless-udp %f' % time.time()
     for _ in range(3):
         t0 = time.time()
@@ -75,7 +79,7 @@ def udp_client(a):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('mode', choices=['tcp-server', 'udp-server', 'tcp', 'udp'])
-    p.add_argument('--host'); p.add_argument('--port', type=int, default=6001)
+    p.add_argument('--host'); p.add_argument('--port', type=int, default=6001); p.add_argument('--source')
     p.add_argument('--count', type=int, default=1000); p.add_argument('--timeout', type=float, default=3)
     a = p.parse_args()
     if a.mode == 'tcp-server':
