@@ -1,14 +1,17 @@
 // `npm run bench`: every benchmark in one run, figures printed, JSON written to results/.
 //   npx tsx bench/run.ts [--only codec,controllers,scale,migration] [--runs 5] [--migrations 50]
+//   npm run bench -- hypervisors [bench/hypervisors.ts options]     (sections may be named as words)
 // Controllers run pinned to core 0, this process (the switch emulator) to core 1. The Mininet
-// migration part runs last, never next to the throughput measurements.
+// migration part runs last, never next to the throughput measurements. The real-QEMU part
+// (hypervisors, ~15-20 min) runs only when asked for, under the lab lock:
+//   flock /tmp/seamless-lab.lock npm run bench -- hypervisors
 
 import { spawnSync } from 'node:child_process';
-import { cpus, loadavg, totalmem } from 'node:os';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchController, printFigures, type PeerFigures } from './controllers.js';
+import { loadAverage, machine } from './machine.js';
 import { pinSelf, type PeerName } from './peers.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,17 +21,14 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 
-const ONLY = new Set(arg('only', 'codec,controllers,scale,migration').split(','));
+const SECTIONS = ['codec', 'controllers', 'scale', 'migration', 'hypervisors'];
+const NAMED = process.argv.slice(2).filter((a) => SECTIONS.includes(a));
+const ONLY = new Set(NAMED.length > 0 ? NAMED : arg('only', 'codec,controllers,scale,migration').split(','));
 const RUNS = Number(arg('runs', '5'));
 const RUN_MS = Number(arg('ms', '3000'));
 const MIGRATIONS = Number(arg('migrations', '50'));
 const SCALE_SWITCHES = arg('scale-switches', '100,1000').split(',').map(Number);
 const SCALE_MODES = arg('scale-modes', 'eager,on-demand').split(',') as Array<'eager' | 'on-demand'>;
-
-function machine() {
-  const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';
-  return { nproc: cpus().length, cpu: model, memoryGiB: Math.round(totalmem() / 2 ** 30 * 10) / 10, node: process.version, kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim() };
-}
 
 async function controllers(): Promise<Record<string, unknown>> {
   console.log(`\n== controllers: 16 emulated switches, window 64 (throughput) / 1 (latency), median of ${RUNS} runs x ${RUN_MS} ms`);
@@ -70,7 +70,7 @@ function codec(): Record<string, unknown> {
 
 /** Other work shares this machine: each section records the load average it started under. */
 function load(section: string, out: Record<string, unknown>): void {
-  const l = loadavg().map((x) => Math.round(x * 100) / 100);
+  const l = loadAverage();
   (out.loadAverage as Record<string, number[]>)[section] = l;
   console.log(`  (load average before ${section}: ${l.join(' ')})`);
 }
@@ -102,6 +102,18 @@ async function main(): Promise<void> {
     const gapRatio = seamless!.gapMs.median !== null && l2!.gapMs.median ? seamless!.gapMs.median / l2!.gapMs.median : null;
     console.log(`  cross-subnet gap / intra-subnet gap (medians): ${gapRatio?.toFixed(2) ?? '-'} (target <= 1.1); reconvergence p99 target < 10 ms`);
     out.migration = { figures, gapRatio, perMigration: raw.map((r) => r.migrations.map((x) => ({ to: x.to, gapMs: x.gapMs, reconvergenceMs: x.reconvergenceMs, flowMods: x.flowMods }))) };
+  }
+  if (ONLY.has('hypervisors')) {
+    load('hypervisors', out);
+    console.log('\n== real hypervisors: QEMU guests live-migrated in the Mininet lab (issue 8)');
+    spawnSync('taskset', ['-a', '-cp', '0-1', String(process.pid)]); // Mininet and QEMU need both cores
+    const { benchHypervisors, hypervisorOptions, printHypervisors, writeResults } = await import('./hypervisors.js');
+    const options = hypervisorOptions(process.argv.slice(2), false);
+    const { results, targets, loadAverage: loads } = await benchHypervisors({ ...options, log: (t) => console.log(`  ${t}`) });
+    printHypervisors(results, targets, (t) => console.log(t));
+    const file = writeResults({ generatedAt: new Date().toISOString(), machine: m, options, loadAverage: loads, results, targets });
+    console.log(`  hypervisors results: ${file}`);
+    out.hypervisors = { results, targets, loadAverage: loads, file };
   }
   const dir = join(REPO, 'results');
   mkdirSync(dir, { recursive: true });
