@@ -47,13 +47,18 @@ export interface MovesFigures {
   /** One sample per stream and move; a stream that never resumed counts as null (and fails bytesInOrder). */
   readonly gapMs: Stats;
   readonly gapNeverResumed: number;
+  /**
+   * The gap minus the time the VM stood still, per stream and move: what the network and TCP add to
+   * the hypervisor's own pause (QEMU's downtime varies 5-200 ms with the machine's load, whoever switches).
+   */
+  readonly gapBeyondPauseMs: Stats;
   readonly qemuDowntimeMs: Stats;
   readonly pausedMs: Stats;
   readonly detectedAfterResumeMs: Stats | null;
   /** One sample per stream and move: from the VM's resume to the stream's next delivery. */
   readonly deliveredAfterResumeMs: Stats;
-  /** The plain-L2 intra-subnet gap of the same run as the reference (median / median, p99 / p99). */
-  readonly gapRatioToL2: { readonly median: number | null; readonly p99: number | null } | null;
+  /** The plain-L2 intra-subnet gap of the same run as the reference (median / median, p99 / p99, and of the gap beyond the pause). */
+  readonly gapRatioToL2: { readonly median: number | null; readonly p99: number | null; readonly beyondPauseMedian: number | null } | null;
   readonly reconvergenceMs: Stats | null;
   readonly releaseMs: Stats | null;
   readonly confirmMs: Stats | null;
@@ -96,16 +101,17 @@ export function movesFigures(r: ScenarioResult, withController: boolean, conflic
   const allGaps = rows.flatMap((row) => Object.values(row.gapMs));
   const gaps = allGaps.filter((g): g is number => g !== null);
   const gapMs = stats(gaps);
+  const gapBeyondPauseMs = stats(rows.flatMap((row) => Object.values(row.gapMs).filter((g): g is number => g !== null).map((g) => round(g - row.pausedMs))));
   const numbers = (pick: (row: MoveRow) => number | null) => rows.map(pick).filter((v): v is number => v !== null);
   const controllerStats = (pick: (row: MoveRow) => number | null) => (withController ? stats(numbers(pick)) : null);
   return {
     scenario: r.name, description: r.description, moves: rows.length,
-    gapMs, gapNeverResumed: allGaps.length - gaps.length,
+    gapMs, gapNeverResumed: allGaps.length - gaps.length, gapBeyondPauseMs,
     qemuDowntimeMs: stats(numbers((row) => row.qemuDowntimeMs)),
     pausedMs: stats(rows.map((row) => row.pausedMs)),
     detectedAfterResumeMs: controllerStats((row) => row.detectedAfterResumeMs),
     deliveredAfterResumeMs: stats(rows.flatMap((row) => Object.values(row.deliveredAfterResumeMs)).filter((v): v is number => v !== null)),
-    gapRatioToL2: l2 === null ? null : { median: ratio(gapMs.median, l2.gapMs.median), p99: ratio(gapMs.p99, l2.gapMs.p99) },
+    gapRatioToL2: l2 === null ? null : { median: ratio(gapMs.median, l2.gapMs.median), p99: ratio(gapMs.p99, l2.gapMs.p99), beyondPauseMedian: ratio(gapBeyondPauseMs.median, l2.gapBeyondPauseMs.median) },
     reconvergenceMs: controllerStats((row) => row.reconvergenceMs),
     releaseMs: controllerStats((row) => row.releaseMs),
     confirmMs: controllerStats((row) => row.confirmMs),
