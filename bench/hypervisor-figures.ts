@@ -28,6 +28,13 @@ export interface MoveRow {
   readonly detectedAfterResumeMs: number | null;
   /** Per stream: its first delivery after the VM resumed, from the resume (where the rest of the gap goes). */
   readonly deliveredAfterResumeMs: Readonly<Record<string, number | null>>;
+  /**
+   * Per stream: where its longest stall (the gap) began, from the resume. Near or below 0: the
+   * migration's own outage; well after it: a later stall in the same window (probes, the source leaving).
+   */
+  readonly stallStartAfterResumeMs: Readonly<Record<string, number | null>>;
+  /** The paused source was quit this long after the resume (its port went away then); null for the emulated VM. */
+  readonly sourceQuitAfterResumeMs: number | null;
   readonly reason: string | null;
   readonly trigger: string | null;
   readonly reconvergenceMs: number | null;
@@ -57,6 +64,8 @@ export interface MovesFigures {
   readonly detectedAfterResumeMs: Stats | null;
   /** One sample per stream and move: from the VM's resume to the stream's next delivery. */
   readonly deliveredAfterResumeMs: Stats;
+  /** Stream-moves whose longest stall began after the stream had resumed: not the migration's own outage. */
+  readonly laterStalls: number;
   /** The plain-L2 intra-subnet gap of the same run as the reference (median / median, p99 / p99, and of the gap beyond the pause). */
   readonly gapRatioToL2: { readonly median: number | null; readonly p99: number | null; readonly beyondPauseMedian: number | null } | null;
   readonly reconvergenceMs: Stats | null;
@@ -86,6 +95,11 @@ export function moveRows(r: ScenarioResult): MoveRow[] {
       const t = firstDeliveryAfter(s.timeline, m.times.resumedAt, r.migrations[i + 1]?.times.pausedAt ?? Number.POSITIVE_INFINITY);
       return [s.from, t === null ? null : round(t - m.times.resumedAt)];
     })),
+    stallStartAfterResumeMs: Object.fromEntries(r.streams.map((s) => {
+      const stall = longestStall(s.timeline, m.times.pausedAt, r.migrations[i + 1]?.times.pausedAt ?? Number.POSITIVE_INFINITY);
+      return [s.from, stall === null ? null : round(stall.startsAt - m.times.resumedAt)];
+    })),
+    sourceQuitAfterResumeMs: m.times.qemu ? round(m.times.qemu.completedAt + m.times.qemu.lingerMs - m.times.resumedAt) : null,
     reason: m.reason, trigger: m.trigger,
     reconvergenceMs: roundOrNull(m.reconvergenceMs), releaseMs: roundOrNull(m.releaseMs), confirmMs: roundOrNull(m.confirmMs), rounds: m.rounds,
     controllerRecords: m.controllerRecords,
@@ -111,6 +125,7 @@ export function movesFigures(r: ScenarioResult, withController: boolean, conflic
     pausedMs: stats(rows.map((row) => row.pausedMs)),
     detectedAfterResumeMs: controllerStats((row) => row.detectedAfterResumeMs),
     deliveredAfterResumeMs: stats(rows.flatMap((row) => Object.values(row.deliveredAfterResumeMs)).filter((v): v is number => v !== null)),
+    laterStalls: rows.reduce((n, row) => n + Object.entries(row.stallStartAfterResumeMs).filter(([s, at]) => at !== null && (row.deliveredAfterResumeMs[s] ?? Infinity) <= at).length, 0),
     gapRatioToL2: l2 === null ? null : { median: ratio(gapMs.median, l2.gapMs.median), p99: ratio(gapMs.p99, l2.gapMs.p99), beyondPauseMedian: ratio(gapBeyondPauseMs.median, l2.gapBeyondPauseMs.median) },
     reconvergenceMs: controllerStats((row) => row.reconvergenceMs),
     releaseMs: controllerStats((row) => row.releaseMs),
@@ -135,6 +150,23 @@ export function firstDeliveryAfter(timeline: Timeline, fromMs: number, untilMs: 
     if (atMs >= fromMs) return atMs;
   }
   return null;
+}
+
+/**
+ * The longest interval between deliveries from the last one before `fromMs` up to `untilMs` (the
+ * interval measure.ts gapAround reports), with the instant it began (epoch ms); null when nothing came after.
+ */
+export function longestStall(timeline: Timeline, fromMs: number, untilMs: number): { ms: number; startsAt: number } | null {
+  let previous: number | undefined;
+  let best: { ms: number; startsAt: number } | null = null;
+  for (const [t] of timeline) {
+    const atMs = t * 1000;
+    if (atMs < fromMs) { previous = atMs; continue; }
+    if (atMs > untilMs) break;
+    if (previous !== undefined && (best === null || atMs - previous > best.ms)) best = { ms: atMs - previous, startsAt: previous };
+    previous = atMs;
+  }
+  return best;
 }
 
 export function ratio(a: number | null, b: number | null): number | null {

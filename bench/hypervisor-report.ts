@@ -89,8 +89,8 @@ const short = (t: Readonly<Record<string, number>>) => Object.entries(t).map(([k
 export function movesTable(r: HypervisorResults): string[] {
   if (MOVE_SCENARIOS.every((k) => r.moves[k] === undefined)) return [];
   const lines = [
-    row(['scenario', 'moves', 'gap median', 'gap p99', 'gap max', 'gap / plain L2', 'gap beyond the pause, median (/ plain L2)', 'QEMU downtime median (max)', 'streams deliver after resume, median', 'decided after resume, median', 'reconvergence median / p99', 'release median / p99', 'reasons', 'conflicts', 'resets', 'bytes in order', 'probes ok']),
-    row(Array.from({ length: 17 }, (_, i) => (i === 0 || i === 12 ? '---' : '---:'))),
+    row(['scenario', 'moves', 'gap median', 'gap p99', 'gap max', 'gap / plain L2', 'gap beyond the pause, median (/ plain L2)', 'QEMU downtime median (max)', 'streams deliver after resume, median', 'gaps after the outage', 'decided after resume, median', 'reconvergence median / p99', 'release median / p99', 'reasons', 'conflicts', 'resets', 'bytes in order', 'probes ok']),
+    row(Array.from({ length: 18 }, (_, i) => (i === 0 || i === 13 ? '---' : '---:'))),
   ];
   for (const key of MOVE_SCENARIOS) {
     const f = r.moves[key];
@@ -101,6 +101,7 @@ export function movesTable(r: HypervisorResults): string[] {
       `${ms(f.gapBeyondPauseMs.median)} (${key === 'l2' ? '1' : x(f.gapRatioToL2?.beyondPauseMedian)})`,
       `${ms(f.qemuDowntimeMs.median)} (${ms(f.qemuDowntimeMs.max)})`,
       ms(f.deliveredAfterResumeMs.median),
+      `${f.laterStalls}/${f.gapMs.n}`,
       f.detectedAfterResumeMs ? ms(f.detectedAfterResumeMs.median) : 'n/a',
       f.reconvergenceMs ? `${ms(f.reconvergenceMs.median)} / ${ms(f.reconvergenceMs.p99)}` : 'n/a',
       f.releaseMs ? `${ms(f.releaseMs.median)} / ${ms(f.releaseMs.p99)}` : 'n/a',
@@ -117,13 +118,15 @@ export function movesTable(r: HypervisorResults): string[] {
 export function perMoveTable(f: MovesFigures): string[] {
   const streams = [...new Set(f.perMove.flatMap((m) => Object.keys(m.gapMs)))];
   const lines = [
-    row(['move', ...streams.map((s) => `gap ${s}`), 'QEMU downtime', 'paused', 'decided after resume', ...streams.map((s) => `${s} delivers after resume`), 'reason', 'trigger', 'reconvergence', 'release', 'confirm', 'rounds']),
-    row(Array.from({ length: 10 + 2 * streams.length }, (_, i) => (i === 0 ? '---' : '---:'))),
+    row(['move', ...streams.map((s) => `gap ${s}`), 'QEMU downtime', 'paused', 'decided after resume', ...streams.map((s) => `${s} delivers after resume`), ...streams.map((s) => `${s} gap begins after resume`), 'source quit after resume', 'reason', 'trigger', 'reconvergence', 'release', 'confirm', 'rounds']),
+    row(Array.from({ length: 11 + 3 * streams.length }, (_, i) => (i === 0 ? '---' : '---:'))),
   ];
   for (const m of f.perMove) {
     lines.push(row([
       `${m.from} -> ${m.to}`, ...streams.map((s) => ms(m.gapMs[s])), ms(m.qemuDowntimeMs), ms(m.pausedMs), ms(m.detectedAfterResumeMs),
       ...streams.map((s) => ms(m.deliveredAfterResumeMs[s])),
+      ...streams.map((s) => ms(m.stallStartAfterResumeMs[s])),
+      ms(m.sourceQuitAfterResumeMs),
       m.reason ?? '-', m.trigger ?? '-', ms(m.reconvergenceMs), ms(m.releaseMs), ms(m.confirmMs), m.rounds === null ? '-' : String(m.rounds),
     ]));
   }

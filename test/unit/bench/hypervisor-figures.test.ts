@@ -3,7 +3,7 @@
 
 import { expect } from 'chai';
 import { hypervisorOptions } from '../../../bench/hypervisors.js';
-import { firstDeliveryAfter, metricSum, movesFigures, stats } from '../../../bench/hypervisor-figures.js';
+import { firstDeliveryAfter, longestStall, metricSum, movesFigures, stats } from '../../../bench/hypervisor-figures.js';
 import { targets, type HypervisorResults } from '../../../bench/hypervisor-report.js';
 import type { MigrationResult, ScenarioResult, StreamResult } from '../../../topologies/case-study/experiment.js';
 
@@ -56,6 +56,12 @@ describe('bench/hypervisors figures', () => {
     expect(stats([])).to.deep.equal({ n: 0, median: null, p99: null, max: null });
   });
 
+  it('finds the longest stall in a window and when it began', () => {
+    const tl = [[1.0, 1], [1.1, 2], [1.5, 3], [1.6, 4]] as const;
+    expect(longestStall(tl, 1050, 2000)).to.deep.equal({ ms: 400, startsAt: 1100 });
+    expect(longestStall(tl, 1700, 2000)).to.equal(null);
+  });
+
   it('finds a stream\'s first delivery after an instant, within a window', () => {
     const tl = [[1.0, 1], [1.2, 2], [1.5, 3]] as const;
     expect(firstDeliveryAfter(tl, 1100, 2000)).to.equal(1200);
@@ -66,7 +72,8 @@ describe('bench/hypervisors figures', () => {
     const moves = [migration(1, T0 + 2000, T0 + 2050), migration(2, T0 + 6000, T0 + 6040, { reason: 'old-attachment-silent', trigger: 'garp', detectedAt: T0 + 6080 })];
     moves[0] = { ...moves[0]!, gapMs: { cnB: 300, ext: 100 } };
     moves[1] = { ...moves[1]!, gapMs: { cnB: 200, ext: null } };
-    const r = scenario(moves, [stream('cnB', [[T0 + 1995, T0 + 2200], [T0 + 5995, T0 + 6100]]), stream('ext', [[T0 + 1995, T0 + 2100]])]);
+    // ext's worst stall after move 1 comes later, at T0 + 3000 (not the migration's own outage).
+    const r = scenario(moves, [stream('cnB', [[T0 + 1995, T0 + 2200], [T0 + 5995, T0 + 6100]]), stream('ext', [[T0 + 1995, T0 + 2100], [T0 + 3000, T0 + 3500]])]);
     const l2 = movesFigures(scenario(moves, [stream('cnB', [])], 'l2'), false, null, null);
     const f = movesFigures(r, true, 0, { ...l2, gapMs: stats([100, 125, 150]) });
     expect(f.gapMs).to.deep.equal({ n: 3, median: 200, p99: 300, max: 300 });
@@ -78,6 +85,8 @@ describe('bench/hypervisors figures', () => {
     expect(f.perMove[0]!.deliveredAfterResumeMs).to.deep.equal({ cnB: 150, ext: 50 });
     expect(f.perMove[1]!.deliveredAfterResumeMs).to.deep.equal({ cnB: 60, ext: 0 });
     expect(f.perMove.map((m) => m.detectedAfterResumeMs)).to.deep.equal([3, 40]);
+    expect(f.perMove[0]!.stallStartAfterResumeMs).to.deep.equal({ cnB: -60, ext: 940 });
+    expect(f.laterStalls).to.equal(1);
     expect(f.bytesInOrder).to.equal(true);
     expect(f.probes).to.deep.equal({ total: 2, failed: 0, retried: 0 });
     expect(l2.reconvergenceMs, 'no controller: no controller figures').to.equal(null);
