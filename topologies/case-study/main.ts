@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     const gaps = r.migrations.flatMap((m) => Object.values(m.gapMs).filter((g): g is number => g !== null));
     const reconv = r.migrations.map((m) => m.reconvergenceMs).filter((v): v is number => v !== null);
     process.stdout.write(`${r.name}: ${r.migrations.length} migrations, connections ${r.survived ? 'survived' : 'BROKE'}, resets ${r.resets}, ` +
-      `gap median ${median(gaps) ?? '-'} ms (max ${percentile(gaps, 100) ?? '-'} ms), reconvergence median ${fmt(median(reconv))} ms, probes failed ${r.probesFailed}\n`);
+      `gap median ${fmt(median(gaps))} ms (max ${percentile(gaps, 100) ?? '-'} ms), reconvergence median ${fmt(median(reconv))} ms, probes failed ${r.probesFailed}\n`);
   }
   process.stdout.write(`results: ${jsonPath}\nplot: ${plot.status === 0 ? pngPath : 'not drawn: ' + (plot.stderr || plot.error?.message)}\n`);
   for (const r of results) process.stdout.write(JSON.stringify(summaryLine(r)) + '\n');
