@@ -7,7 +7,7 @@ import { Type, type TSchema } from 'typebox';
 import type { Fabric } from '../fabric/fabric.js';
 import type { BindingRegistry, MigrationIntents, SubnetMap } from '../mobility/index.js';
 import { formatDpid, parseDpid, type SwitchConnection, type SwitchRegistry } from '../switch/index.js';
-import { ApiError, conflict, ERROR_TEXT, notFound } from './errors.js';
+import { ApiError, badRequest, conflict, ERROR_TEXT, notFound } from './errors.js';
 import type { LiveReads } from './live-reads.js';
 import { portTable } from './port-table.js';
 import type { TimelineMarks } from './timeline.js';
@@ -197,11 +197,31 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): FastifyPluginAs
       },
     }, async (request, reply) => {
       const input = request.body;
-      if (fabric.bindings.byEid(input.eid) === undefined) throw notFound(`no binding for ${input.eid}: the controller has not seen this VM`);
+      if ((input.eid === undefined) === (input.mac === undefined)) throw badRequest('give the VM by eid or by mac (one of them)');
+      const binding = input.eid !== undefined ? fabric.bindings.byEid(input.eid) : fabric.bindings.byMac(input.mac!.toLowerCase().replace(/-/g, ':'));
+      if (binding === undefined) throw notFound(`no binding for ${input.eid ?? input.mac}: the controller has not seen this VM`);
       const t = now();
-      const result = intents.register({ eid: input.eid, toDpid: input.toDpid, toSubnet: input.toSubnet, expiresAt: t + (input.ttlMs ?? DEFAULT_INTENT_TTL_MS) }, t);
+      const earlier = intents.get(binding.eid, t);
+      // A 'stopping' without a destination keeps the destination an earlier intent named.
+      const target = input.toDpid === undefined && input.toSubnet === undefined && earlier !== undefined
+        ? { toDpid: earlier.toDpid, toPort: earlier.toPort, toSubnet: earlier.toSubnet }
+        : { toDpid: input.toDpid, toPort: input.toPort, toSubnet: input.toSubnet };
+      const result = intents.register({ eid: binding.eid, ...target, phase: input.phase ?? 'migrating', expiresAt: t + (input.ttlMs ?? DEFAULT_INTENT_TTL_MS) }, t);
       if (!result.ok) throw conflict(result.error);
+      if (result.intent.phase === 'stopping') await fabric.stopping(binding.eid);
       return reply.code(201).send(intentView(result.intent));
+    });
+
+    app.delete('/api/intents/:eid', {
+      schema: {
+        operationId: 'deleteIntent', tags: ['migrations'], summary: 'Withdraw a migration intent (the move was called off)',
+        params: EidParams, response: responses({ 204: Type.Null() }, 401, 404),
+      },
+    }, async (request, reply) => {
+      const { eid } = request.params;
+      if (intents.consume(eid) === undefined) throw notFound(`no intent for ${eid}`);
+      await fabric.withdraw(eid);
+      return reply.code(204).send();
     });
   };
 }

@@ -111,7 +111,8 @@ const Timeline = Type.Object({
 }, { $id: 'Timeline', additionalProperties: false });
 
 const Intent = Type.Object({
-  eid: ipv4(), toDpid: nullable(dpidText()), toSubnet: nullable(str()), expiresAt: num(),
+  eid: ipv4(), toDpid: nullable(dpidText()), toPort: nullable(Type.Integer({ minimum: 1, maximum: 0xffffff00 })), toSubnet: nullable(str()), expiresAt: num(),
+  phase: Type.Union([Type.Literal('migrating'), Type.Literal('stopping')]), source: Type.Union([Type.Literal('api'), Type.Literal('ovsdb')]),
 }, { $id: 'Intent', additionalProperties: false });
 
 /** Every shared model, by name (the OpenAPI document's components.schemas). */
@@ -127,12 +128,17 @@ export const DPID_FORMAT = 'dpid';
 export const DPID_PATTERN = '^((0x)?[0-9a-fA-F]{1,16}|([0-9a-fA-F]{2}:){7}[0-9a-fA-F]{2})$';
 
 export const IntentRequest = closed({
-  eid: ipv4('The VM about to move'),
+  eid: Type.Optional(ipv4('The VM about to move (or give its mac)')),
+  mac: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$', description: 'The VM about to move, by its MAC (what a hypervisor knows)' })),
   toDpid: Type.Optional(Type.Union([
     Type.String({ format: DPID_FORMAT }),
     Type.Integer({ minimum: 0, maximum: MAX_SAFE }),
   ], { description: 'Target edge switch: hex datapath id, or a number (up to 2^53-1; use the hex form above that)' })),
   toSubnet: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Target subnet name' })),
+  toPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 0xffffff00, description: 'The switch port the VM will appear on (needs toDpid): its receive side is staged at once' })),
+  phase: Type.Optional(Type.Union([Type.Literal('migrating'), Type.Literal('stopping')], {
+    description: 'migrating (default): about to move; stopping: the hypervisor stopped the VM for the stop-and-copy, its frames wait at the controller until it shows up elsewhere (loss-free migration)',
+  })),
   ttlMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000, description: 'How long the intent lives (default 30000)' })),
 }, 'A migration intent');
 export type IntentRequest = Static<typeof IntentRequest>;

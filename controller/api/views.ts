@@ -255,12 +255,18 @@ export function migrationView(m: MigrationRecord): MigrationView {
 export interface IntentView {
   readonly eid: string;
   readonly toDpid: string | null;
+  readonly toPort: number | null;
   readonly toSubnet: string | null;
   readonly expiresAt: number;
+  readonly phase: 'migrating' | 'stopping';
+  readonly source: 'api' | 'ovsdb';
 }
 
 export function intentView(i: MigrationIntent): IntentView {
-  return { eid: i.eid, toDpid: i.toDpid === undefined ? null : formatDpid(i.toDpid), toSubnet: i.toSubnet ?? null, expiresAt: i.expiresAt };
+  return {
+    eid: i.eid, toDpid: i.toDpid === undefined ? null : formatDpid(i.toDpid), toPort: i.toPort ?? null, toSubnet: i.toSubnet ?? null,
+    expiresAt: i.expiresAt, phase: i.phase ?? 'migrating', source: i.source ?? 'api',
+  };
 }
 
 function compareIp(a: string, b: string): number {

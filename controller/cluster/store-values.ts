@@ -38,7 +38,7 @@ export function encodeNextId(next: number): string {
 
 export function encodeIntent(i: MigrationIntent): string {
   return JSON.stringify({
-    eid: i.eid, expiresAt: i.expiresAt, source: i.source ?? 'api',
+    eid: i.eid, expiresAt: i.expiresAt, source: i.source ?? 'api', phase: i.phase ?? 'migrating',
     ...(i.toDpid === undefined ? {} : { toDpid: formatDpid(i.toDpid) }),
     ...(i.toPort === undefined ? {} : { toPort: i.toPort }),
     ...(i.toSubnet === undefined ? {} : { toSubnet: i.toSubnet }),
@@ -100,8 +100,9 @@ function intentShape(eid: Ipv4, raw: unknown): MigrationIntent {
   if (v.toDpid !== undefined && (typeof v.toDpid !== 'string' || !/^[0-9a-f]{16}$/.test(v.toDpid))) throw new TypeError(`bad intent: toDpid ${brief(v.toDpid)}`);
   if (v.toPort !== undefined && (!Number.isInteger(v.toPort) || (v.toPort as number) < 1 || (v.toPort as number) > 0xffffff00)) throw new TypeError(`bad intent: toPort ${brief(v.toPort)}`);
   if (v.toSubnet !== undefined && (typeof v.toSubnet !== 'string' || v.toSubnet.length === 0 || v.toSubnet.length > 256)) throw new TypeError(`bad intent: toSubnet ${brief(v.toSubnet)}`);
+  if (v.phase !== undefined && v.phase !== 'migrating' && v.phase !== 'stopping') throw new TypeError(`bad intent: phase ${brief(v.phase)}`);
   return {
-    eid, expiresAt: v.expiresAt as number, source: v.source,
+    eid, expiresAt: v.expiresAt as number, source: v.source, phase: v.phase ?? 'migrating',
     ...(v.toDpid === undefined ? {} : { toDpid: BigInt(`0x${v.toDpid as string}`) }),
     ...(v.toPort === undefined ? {} : { toPort: v.toPort as number }),
     ...(v.toSubnet === undefined ? {} : { toSubnet: v.toSubnet as string }),

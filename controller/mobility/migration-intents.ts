@@ -8,8 +8,15 @@ import type { SubnetMap } from './subnet.js';
 /** Who announced the move: an orchestrator through the API, or the hypervisor's tap in OVSDB. */
 export type IntentSource = 'api' | 'ovsdb';
 
+/**
+ * migrating: the VM is about to move (its destination is being prepared); stopping: the
+ * hypervisor stopped it for the stop-and-copy (its frames are buffered until it shows up elsewhere).
+ */
+export type IntentPhase = 'migrating' | 'stopping';
+
 export interface MigrationIntent {
   readonly eid: Ipv4;
+  readonly phase?: IntentPhase;
   readonly toDpid?: bigint;
   /** The switch port the VM will appear on (needs toDpid): lets its receive side be staged before it does. */
   readonly toPort?: number;
@@ -29,6 +36,7 @@ export interface IntentInput {
   readonly toSubnet?: unknown;
   readonly expiresAt: unknown;
   readonly source?: IntentSource;
+  readonly phase?: IntentPhase;
 }
 
 /** Intents far in the future are almost certainly a unit mistake (seconds vs milliseconds). */
@@ -123,7 +131,7 @@ export function validateIntent(input: IntentInput, subnets: SubnetMap, now: numb
   return {
     ok: true,
     intent: {
-      eid: input.eid, expiresAt: input.expiresAt, source: input.source ?? 'api',
+      eid: input.eid, expiresAt: input.expiresAt, source: input.source ?? 'api', phase: input.phase ?? 'migrating',
       ...(toDpid === undefined ? {} : { toDpid }), ...(toPort === undefined ? {} : { toPort }), ...(toSubnet === undefined ? {} : { toSubnet }),
     },
   };

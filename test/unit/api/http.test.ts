@@ -71,7 +71,10 @@ describe('api over Fastify (inject)', () => {
 
     it('names the offending part of the request', async () => {
       expectError(await inject('POST', '/api/intents', JSON_BODY, '[1]'), 400, 'bad_request', /^body: must be object$/);
-      expectError(await inject('POST', '/api/intents', JSON_BODY, '{}'), 400, 'bad_request', /^body\.eid: required$/);
+      expectError(await inject('POST', '/api/intents', JSON_BODY, '{}'), 400, 'bad_request', /give the VM by eid or by mac/);
+      expectError(await inject('POST', '/api/intents', JSON_BODY, `{"eid":"${VM.eid}","mac":"${VM.mac}"}`), 400, 'bad_request', /one of them/);
+      expectError(await inject('POST', '/api/intents', JSON_BODY, `{"eid":"${VM.eid}","phase":"paused"}`), 400, 'bad_request', /body\.phase/);
+      expectError(await inject('POST', '/api/intents', JSON_BODY, `{"eid":"${VM.eid}","toDpid":2,"toPort":0}`), 400, 'bad_request', /body\.toPort/);
       expectError(await inject('POST', '/api/intents', JSON_BODY, '{"eid":"10.0.1"}'), 400, 'bad_request', /^body\.eid: must be an IPv4 address, got "10\.0\.1"$/);
       expectError(await inject('POST', '/api/intents', JSON_BODY, `{"eid":"${VM.eid}","toDpid":"g1"}`), 400, 'bad_request', /body\.toDpid: must be a datapath id/);
       expectError(await inject('POST', '/api/intents', JSON_BODY, `{"eid":"${VM.eid}","toDpid":-1}`), 400, 'bad_request', /body\.toDpid: must be >= 0/);
@@ -249,7 +252,7 @@ describe('api over Fastify (inject)', () => {
     it('describes every endpoint, each operation with an id, tags, a summary and its error responses', () => {
       expect(doc.openapi).to.equal('3.1.0');
       expect(Object.keys(doc.paths).sort()).to.deep.equal([
-        '/api/bindings', '/api/bindings/{eid}', '/api/events', '/api/health', '/api/intents', '/api/migrations', '/api/openapi.json',
+        '/api/bindings', '/api/bindings/{eid}', '/api/events', '/api/health', '/api/intents', '/api/intents/{eid}', '/api/migrations', '/api/openapi.json',
         '/api/subnets', '/api/switches', '/api/switches/{dpid}', '/api/switches/{dpid}/flows', '/api/switches/{dpid}/ports', '/api/switches/{dpid}/tables',
         '/api/timeline', '/api/version', '/metrics',
       ]);
@@ -265,7 +268,7 @@ describe('api over Fastify (inject)', () => {
           if (op.security === undefined) expect(op.responses, where).to.have.property('401');
         }
       }
-      expect(ids.size).to.equal(18);
+      expect(ids.size).to.equal(19);
       expect(doc.paths['/api/intents']!.post!.responses).to.include.keys('400', '401', '404', '409', '413', '415');
       expect(doc.paths['/api/health']!.get!.security).to.deep.equal([]);
     });
@@ -275,8 +278,9 @@ describe('api over Fastify (inject)', () => {
       expect(refs.length).to.be.greaterThan(20);
       for (const ref of refs) expect(doc.components.schemas, ref).to.have.property(ref.slice(22, -1));
       expect(Object.keys(doc.components.schemas).sort()).to.deep.equal(Object.keys(SCHEMAS).sort());
-      const body = (doc.paths['/api/intents']!.post as unknown as { requestBody: { content: Record<string, { schema: { required: string[] } }> } }).requestBody;
-      expect(body.content['application/json']!.schema.required).to.deep.equal(['eid']);
+      const body = (doc.paths['/api/intents']!.post as unknown as { requestBody: { content: Record<string, { schema: { required?: string[]; properties?: Record<string, unknown> } }> } }).requestBody;
+      expect(body.content['application/json']!.schema.required, 'eid or mac: which one is checked by the handler').to.equal(undefined);
+      expect(Object.keys(body.content['application/json']!.schema.properties!)).to.include.members(['eid', 'mac', 'toDpid', 'toPort', 'phase']);
     });
   });
 

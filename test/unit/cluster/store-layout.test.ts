@@ -109,7 +109,7 @@ describe('cluster/store layout', () => {
     expect(refuse('{"releasedAt":"x"}', { kind: 'released', subnet: 'B', address: '10.0.2.200' })).to.match(/released/);
     expect(refuse('0', { kind: 'next-id' })).to.match(/next binding id/);
     expect(refuse('1e3', { kind: 'next-id' })).to.match(/next binding id/);
-    const intent = { eid: '10.0.1.10', toDpid: 2n, toPort: 4, expiresAt: 99, source: 'ovsdb' as const };
+    const intent = { eid: '10.0.1.10', toDpid: 2n, toPort: 4, expiresAt: 99, source: 'ovsdb' as const, phase: 'stopping' as const };
     expect(decodeEntry('K', { kind: 'intent', eid: '10.0.1.10' }, Buffer.from(encodeIntent(intent)))).to.deep.equal({ kind: 'intent', eid: '10.0.1.10', intent });
     expect(refuse(JSON.stringify({ ...JSON.parse(encodeIntent(intent)), toPort: 0 }), { kind: 'intent', eid: '10.0.1.10' })).to.match(/toPort/);
   });

@@ -25,7 +25,7 @@ describe('mobility/migration-intents', () => {
     const intents = new MigrationIntents(caseStudyMap());
     expect(intents.register({ eid: VM.eid, toSubnet: 'B', expiresAt: 2000 }, 1000).ok).to.equal(true);
     expect(intents.register({ eid: VM.eid, toDpid: '0000000000000003', expiresAt: 3000 }, 1000).ok).to.equal(true);
-    expect(intents.get(VM.eid, 1500)).to.deep.equal({ eid: VM.eid, toDpid: 3n, expiresAt: 3000, source: 'api' });
+    expect(intents.get(VM.eid, 1500)).to.deep.equal({ eid: VM.eid, toDpid: 3n, expiresAt: 3000, source: 'api', phase: 'migrating' });
     expect(intents.get(VM.eid, 3000)).to.equal(undefined);
     expect(intents.size, 'an expired intent is purged when looked up').to.equal(0);
     intents.register({ eid: VM.eid, expiresAt: 4000 }, 3500);
@@ -36,7 +36,7 @@ describe('mobility/migration-intents', () => {
 
   it('takes the port a VM will appear on, with its switch only', () => {
     const intents = new MigrationIntents(caseStudyMap());
-    expect(intents.register({ eid: VM.eid, toDpid: 2, toPort: 7, expiresAt: 2000, source: 'ovsdb' }, 1000)).to.deep.equal({ ok: true, intent: { eid: VM.eid, toDpid: 2n, toPort: 7, expiresAt: 2000, source: 'ovsdb' } });
+    expect(intents.register({ eid: VM.eid, toDpid: 2, toPort: 7, expiresAt: 2000, source: 'ovsdb' }, 1000)).to.deep.equal({ ok: true, intent: { eid: VM.eid, toDpid: 2n, toPort: 7, expiresAt: 2000, source: 'ovsdb', phase: 'migrating' } });
     expect(intents.register({ eid: VM.eid, toPort: 7, expiresAt: 2000 }, 1000)).to.deep.equal({ ok: false, error: 'toPort: needs toDpid' });
     expect(intents.register({ eid: VM.eid, toDpid: 2, toPort: 0, expiresAt: 2000 }, 1000).ok).to.equal(false);
   });
