@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topologyFile } from '../agent-channel.js';
 import { MininetDriver, type HostProcess } from '../mininet-driver.js';
+import { ControllerClient } from '../../controller/host-agent/controller-client.js';
 import { ControllerProcess, type LogLine } from './controller-process.js';
 import { mininetVm, qemuLabVm, type LabMigrationTimes, type LabVm, type QemuLabVmOptions, type VmKind } from './lab-vm.js';
 import { gapAround, type Timeline } from './measure.js';
@@ -19,6 +20,7 @@ const PY = '/usr/bin/python3';
 
 export const VM = 'vm';
 export const VM_EID = '10.0.1.10';
+export const VM_MAC = '02:00:00:00:01:0a';
 export const CORRESPONDENTS: Readonly<Record<string, string>> = { cnA: '10.0.1.20', cnB: '10.0.2.20', cnC: '10.0.3.20', ext: '10.0.9.2' };
 
 export interface MoveSpec {
@@ -45,6 +47,8 @@ export interface ScenarioSpec {
   readonly probes: boolean;
   /** Extra controller flags, e.g. ['--correspondent-rules', 'on-demand']. */
   readonly controllerArgs?: readonly string[];
+  /** Loss-free: the controller is told when the VM stops (as the host agent does), and buffers its frames. */
+  readonly lossFree?: boolean;
 }
 
 export interface ProbeResult {
@@ -202,6 +206,12 @@ export async function warmUp(net: MininetDriver, senders: readonly string[]): Pr
  * The measured part of a scenario on a running lab: streams into the VM, the moves, probes after
  * each, then the streams' results. Can run several times on one lab (the VM starts where it is).
  */
+/** What the host agent does when a VM stops for its stop-and-copy (controller/host-agent). */
+function stoppingSignal(ctl: ControllerProcess, mac: string): () => Promise<void> {
+  const client = new ControllerClient({ api: `http://127.0.0.1:${ctl.httpPort}` });
+  return () => client.stopping(mac);
+}
+
 export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) => void = () => undefined): Promise<ScenarioResult> {
   const { net, vm, ctl } = lab;
   const scratch = mkdtempSync(join(lab.scratch, 'moves-'));
@@ -229,7 +239,10 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     const before = await countersOf(net, spec.senders);
     const mark = ctl?.lines.length ?? 0;
     const toPort = move.toPort ?? 10;
-    const times = await vm.migrate({ toSwitch: move.toSwitch, toPort, pauseMs: spec.pauseMs, ...(move.lingerMs !== undefined ? { lingerMs: move.lingerMs } : {}) });
+    const onStopping = spec.lossFree === true && ctl !== undefined ? stoppingSignal(ctl, VM_MAC) : undefined;
+    const times = await vm.migrate({
+      toSwitch: move.toSwitch, toPort, pauseMs: spec.pauseMs, ...(move.lingerMs !== undefined ? { lingerMs: move.lingerMs } : {}), ...(onStopping === undefined ? {} : { onStopping }),
+    });
     const to = `${move.toSwitch}:${toPort}`;
     const record = ctl && spec.rewrite ? await completedMove(ctl, mark, net.topology.switches[move.toSwitch]?.dpid ?? '', toPort) : undefined;
     await sleep(spec.dwellMs / 2);

@@ -23,6 +23,11 @@ export interface LabMove {
   readonly pauseMs: number;
   /** How long the paused source keeps its port up after the move; default each VM's own (1000 ms). */
   readonly lingerMs?: number;
+  /**
+   * Loss-free migration: told when the VM stops for the stop-and-copy, as a host agent tells the
+   * controller (QEMU: from the source's QMP events; the emulated VM: just before its pause).
+   */
+  readonly onStopping?: () => Promise<void>;
 }
 
 export type LabMigrationTimes = MigrationTimes & { readonly qemu?: QemuMigrationTimes };
@@ -56,7 +61,8 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
     streamResult: (_receiver, out) => readJson(out),
     probeServerCommand: (kind, port) => `${PY} ${PROBE} ${kind}-server --port ${port}`,
     probeClientCommand: (kind, host, port) => `${PY} ${PROBE} ${kind} --host ${host} --port ${port}`,
-    migrate: async ({ toSwitch, toPort, pauseMs, lingerMs }) => {
+    migrate: async ({ toSwitch, toPort, pauseMs, lingerMs, onStopping }) => {
+      await onStopping?.();
       const times = await net.migrate(name, { toSwitch, toPort, pauseMs, ...(lingerMs !== undefined ? { lingerMs } : {}) });
       lastSourceQuitAt = Math.max(lastSourceQuitAt, times.sourceQuitAt ?? 0);
       return times;
@@ -103,9 +109,10 @@ export async function qemuLabVm(net: MininetDriver, options: QemuLabVmOptions = 
     },
     probeServerCommand: (kind, port) => probeServerCommand(kind, port),
     probeClientCommand: (kind, host, port) => probeClientCommand(kind, host, port),
-    migrate: async ({ toSwitch, toPort, lingerMs = options.lingerMs }) => {
+    migrate: async ({ toSwitch, toPort, lingerMs = options.lingerMs, onStopping }) => {
       const { times } = await vm.migrate({
         toBridge: net.bridge(toSwitch), toPort,
+        ...(onStopping === undefined ? {} : { onSignal: (signal: string) => { if (signal === 'stopping') onStopping().catch(() => undefined); } }),
         ...(options.leadMs !== undefined ? { leadMs: options.leadMs } : {}),
         ...(lingerMs !== undefined ? { lingerMs } : {}),
         ...(options.downtimeLimitMs !== undefined ? { downtimeLimitMs: options.downtimeLimitMs } : {}),

@@ -45,3 +45,11 @@ export const INTRA_SUBNET: ScenarioSpec = {
 };
 
 export const ALL_SCENARIOS: readonly ScenarioSpec[] = [SEAMLESS, NO_REWRITE, INTRA_SUBNET];
+
+/** Loss-free migration (issue 12): the controller is told when the VM stops and buffers its frames meanwhile. */
+export const SEAMLESS_LOSS_FREE: ScenarioSpec = {
+  ...SEAMLESS,
+  name: 'seamless-loss-free',
+  description: 'Seamless with loss-free migration: frames for the VM wait at the controller during the stop-and-copy; A -> B -> C -> A',
+  lossFree: true,
+};

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { HostProcess, type ProcessExit } from '../host-process.js';
 import type { ClockSample } from './guest-clock.js';
-import { openUnixWhenReady, sleep } from './unix-socket.js';
+import { openUnixWhenReady, sleep } from '../../controller/host-agent/unix-socket.js';
 
 export type AgentOp = 'spawn' | 'kill' | 'clock';
 

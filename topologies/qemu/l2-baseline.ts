@@ -12,7 +12,7 @@ import { gapAround, median, percentile } from '../case-study/measure.js';
 import { HOST_PYTHON, MininetDriver, type HostProcess } from '../mininet-driver.js';
 import { onHostClock, streamServeCommand } from './guest-tools.js';
 import { QemuVm, type QemuMigrationTimes } from './qemu-vm.js';
-import { sleep } from './unix-socket.js';
+import { sleep } from '../../controller/host-agent/unix-socket.js';
 
 const STREAM = topologyFile('case-study/stream.py');
 const SENDERS = ['cnB', 'ext'];

@@ -6,7 +6,8 @@
  * announce parameters left at QEMU's defaults). The source stays paused ("postmigrate") until
  * someone quits it.
  */
-import type { QmpClient, QmpEvent } from './qmp.js';
+import { MigrationSignals, type MigrationSignal } from '../../controller/host-agent/migration-signals.js';
+import type { QmpClient, QmpEvent } from '../../controller/host-agent/qmp.js';
 
 export interface MigrationParameters {
   /** `migrate-set-parameters downtime-limit` (ms); undefined leaves QEMU's default (300 ms). */
@@ -15,6 +16,11 @@ export interface MigrationParameters {
   readonly maxBandwidth?: number;
   /** From `migrate` to the destination's RESUME; default 60 s. */
   readonly timeoutMs?: number;
+  /**
+   * Told what the source's events say, as the host agent tells the controller (controller/host-agent):
+   * 'stopping' when the stop-and-copy begins, 'called-off' when a stopped migration fails.
+   */
+  readonly onSignal?: (signal: MigrationSignal) => void;
 }
 
 /** Instants are epoch milliseconds: QMP event timestamps (QEMU's clock) or Date.now() in this process. */
@@ -51,6 +57,19 @@ export async function listenForIncoming(destination: QmpClient): Promise<number>
 
 export async function migrate(source: QmpClient, destination: QmpClient, port: number, parameters: MigrationParameters = {}): Promise<QmpMigrationTimes> {
   await enableEvents(source);
+  const signals = new MigrationSignals();
+  const unwatch = parameters.onSignal === undefined ? undefined : source.onEvent((e) => {
+    const signal = signals.onEvent(e);
+    if (signal !== undefined) parameters.onSignal?.(signal);
+  });
+  try {
+    return await migrateWatched(source, destination, port, parameters);
+  } finally {
+    unwatch?.();
+  }
+}
+
+async function migrateWatched(source: QmpClient, destination: QmpClient, port: number, parameters: MigrationParameters): Promise<QmpMigrationTimes> {
   const settings: Record<string, number> = {};
   if (parameters.downtimeLimitMs !== undefined) settings['downtime-limit'] = parameters.downtimeLimitMs;
   if (parameters.maxBandwidth !== undefined) settings['max-bandwidth'] = parameters.maxBandwidth;

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { qemuArgs, type QemuSpec } from './command-line.js';
 import { labResources } from './lab-resources.js';
-import { QmpClient } from './qmp.js';
+import { QmpClient } from '../../controller/host-agent/qmp.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 const SETPRIV = '/usr/bin/setpriv';

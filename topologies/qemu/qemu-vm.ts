@@ -24,9 +24,9 @@ import { ensureGuestImage, type GuestImage } from './guest-image.js';
 import { labResources } from './lab-resources.js';
 import { listenForIncoming, migrate, type MigrationParameters, type QmpMigrationTimes } from './live-migration.js';
 import { QemuProcess } from './qemu-process.js';
-import type { QmpClient } from './qmp.js';
+import type { QmpClient } from '../../controller/host-agent/qmp.js';
 import { addTapPort, removeTapPort, type VifIds } from './tap-port.js';
-import { sleep } from './unix-socket.js';
+import { sleep } from '../../controller/host-agent/unix-socket.js';
 
 export interface QemuVmOptions {
   /** Shown in logs and errors; default 'vm'. */

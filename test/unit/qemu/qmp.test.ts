@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { QmpFramer, classifyQmp, encodeQmpCommand, timestampMs } from '../../../topologies/qemu/qmp.js';
+import { QmpFramer, classifyQmp, encodeQmpCommand, timestampMs } from '../../../controller/host-agent/qmp.js';
 
 // Lines as QEMU 7.2 sends them (CRLF-terminated), captured from a lab guest's migration.
 const GREETING = '{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "Debian 1:7.2+dfsg-7+deb12u18"}, "capabilities": ["oob"]}}\r\n';

@@ -194,6 +194,12 @@ export class QmpClient {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called once when the connection ends (QEMU quit or restarted). */
+  onClose(listener: () => void): void {
+    if (this.closedReason !== undefined) listener();
+    else this.socket.once('close', listener);
+  }
+
   close(): void {
     this.socket.destroy();
   }
@@ -205,6 +211,7 @@ export class QmpClient {
         return;
       case 'event':
         this.events.push(message.event);
+        if (this.events.length > MAX_EVENTS_KEPT) this.events.splice(0, this.events.length - MAX_EVENTS_KEPT); // a long-lived client (the host agent)
         for (const listener of [...this.listeners]) listener(message.event);
         return;
       case 'return':
@@ -231,6 +238,9 @@ export class QmpClient {
     }
   }
 }
+
+/** Events kept for waitForEvent() to find one that came before the wait. */
+const MAX_EVENTS_KEPT = 1000;
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
