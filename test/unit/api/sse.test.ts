@@ -214,7 +214,7 @@ describe('event stream', function () {
       const stalled = await open();
       await waitUntil(() => stalled.text.includes(': connected') && reader.text.includes(': connected'), { what: 'both greetings' });
       stalled.socket.pause();
-      for (let round = 0; round < 100 && (await metric('seamless_sse_clients_dropped_total')) === 0; round++) {
+      for (let round = 0; round < 1000 && (await metric('seamless_sse_clients_dropped_total')) === 0; round++) {
         publish(50, 'z'.repeat(1000));
         await new Promise((r) => setImmediate(r));
       }
