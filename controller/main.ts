@@ -115,9 +115,9 @@ export async function startController(config: Config, log: Logger, options: Cont
     },
   });
   fabric.start();
-  // An intent from the API: staged at once; with a cluster, shared with the other replicas.
+  // An intent from the API: acted on at once (staged, copied, held, delivered: its phase); with a cluster, shared with the other replicas.
   intents.onRegistered((intent) => {
-    fabric.announce(intent).catch((e: Error) => log.warn('could not stage an intent', { eid: intent.eid, error: e.message }));
+    fabric.onIntent(intent).catch((e: Error) => log.warn('could not act on an intent', { eid: intent.eid, phase: intent.phase, error: e.message }));
     cluster?.repository.putIntent(intent).catch((e: Error) => log.warn('could not share an intent', { eid: intent.eid, error: e.message }));
   });
   if (cluster !== undefined) {

@@ -201,14 +201,12 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): FastifyPluginAs
       const binding = input.eid !== undefined ? fabric.bindings.byEid(input.eid) : fabric.bindings.byMac(input.mac!.toLowerCase().replace(/-/g, ':'));
       if (binding === undefined) throw notFound(`no binding for ${input.eid ?? input.mac}: the controller has not seen this VM`);
       const t = now();
-      const earlier = intents.get(binding.eid, t);
-      // A 'stopping' without a destination keeps the destination an earlier intent named.
-      const target = input.toDpid === undefined && input.toSubnet === undefined && earlier !== undefined
-        ? { toDpid: earlier.toDpid, toPort: earlier.toPort, toSubnet: earlier.toSubnet }
-        : { toDpid: input.toDpid, toPort: input.toPort, toSubnet: input.toSubnet };
-      const result = intents.register({ eid: binding.eid, ...target, phase: input.phase ?? 'migrating', expiresAt: t + (input.ttlMs ?? DEFAULT_INTENT_TTL_MS) }, t);
+      // What the phase asks of the runtime (staging, copying, buffering, delivery) follows registration (main.ts).
+      const result = intents.register({
+        eid: binding.eid, toDpid: input.toDpid, toPort: input.toPort, toSubnet: input.toSubnet, phase: input.phase ?? 'migrating',
+        lossFree: input.lossFree, stoppedAt: input.stoppedAt, expiresAt: t + (input.ttlMs ?? DEFAULT_INTENT_TTL_MS),
+      }, t);
       if (!result.ok) throw conflict(result.error);
-      if (result.intent.phase === 'stopping') await fabric.stopping(binding.eid);
       return reply.code(201).send(intentView(result.intent));
     });
 

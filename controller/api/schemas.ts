@@ -20,8 +20,8 @@ const nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 export type ComponentName = 'Error' | 'Health' | 'Version' | 'Port' | 'PortRow' | 'Switch' | 'Flow' | 'Table' | 'Locator' | 'Binding' | 'Subnet' | 'Migration'
   | 'TimelineMark' | 'Timeline' | 'Intent';
 const ref = (name: ComponentName) => Type.Ref(name);
-const closed = <P extends Parameters<typeof Type.Object>[0]>(properties: P, description?: string) =>
-  Type.Object(properties, { additionalProperties: false, ...(description === undefined ? {} : { description }) });
+const closed = <P extends Parameters<typeof Type.Object>[0]>(properties: P, description?: string, extra: Record<string, unknown> = {}) =>
+  Type.Object(properties, { additionalProperties: false, ...(description === undefined ? {} : { description }), ...extra });
 
 // ---- components (responses) --------------------------------------------------------------------
 
@@ -101,7 +101,7 @@ const Migration = Type.Object({
 }, { $id: 'Migration', additionalProperties: false });
 
 const TimelineMark = Type.Object({
-  type: Type.Union([Type.Literal('conflict'), Type.Literal('move-staged'), Type.Literal('migration-failed'), Type.Literal('endpoint-suspended')]),
+  type: Type.Union([Type.Literal('conflict'), Type.Literal('move-staged'), Type.Literal('migration-failed'), Type.Literal('endpoint-suspended'), Type.Literal('vm-resumed')]),
   eid: ipv4(), at: num(), detail: str(), dpid: nullable(dpidText()),
 }, { $id: 'TimelineMark', additionalProperties: false });
 
@@ -112,7 +112,9 @@ const Timeline = Type.Object({
 
 const Intent = Type.Object({
   eid: ipv4(), toDpid: nullable(dpidText()), toPort: nullable(Type.Integer({ minimum: 1, maximum: 0xffffff00 })), toSubnet: nullable(str()), expiresAt: num(),
-  phase: Type.Union([Type.Literal('migrating'), Type.Literal('stopping')]), source: Type.Union([Type.Literal('api'), Type.Literal('ovsdb')]),
+  phase: Type.Union([Type.Literal('migrating'), Type.Literal('stopping'), Type.Literal('resumed')]), source: Type.Union([Type.Literal('api'), Type.Literal('ovsdb')]),
+  lossFree: Type.Boolean({ description: 'A host agent follows this migration: frames for the VM are copied to the controller until it stops' }),
+  stoppedAt: nullable(num()),
 }, { $id: 'Intent', additionalProperties: false });
 
 /** Every shared model, by name (the OpenAPI document's components.schemas). */
@@ -136,11 +138,15 @@ export const IntentRequest = closed({
   ], { description: 'Target edge switch: hex datapath id, or a number (up to 2^53-1; use the hex form above that)' })),
   toSubnet: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Target subnet name' })),
   toPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 0xffffff00, description: 'The switch port the VM will appear on (needs toDpid): its receive side is staged at once' })),
-  phase: Type.Optional(Type.Union([Type.Literal('migrating'), Type.Literal('stopping')], {
-    description: 'migrating (default): about to move; stopping: the hypervisor stopped the VM for the stop-and-copy, its frames wait at the controller until it shows up elsewhere (loss-free migration)',
+  phase: Type.Optional(Type.Union([Type.Literal('migrating'), Type.Literal('stopping'), Type.Literal('resumed')], {
+    description: 'migrating (default): about to move; stopping: the hypervisor stopped the VM for the stop-and-copy, its frames wait at the controller '
+      + '(and when the destination port is known the move is made now); resumed: the migration completed, the waiting frames go to the VM at its destination (loss-free migration). '
+      + 'A later phase keeps the destination and lossFree of the earlier intent.',
   })),
+  lossFree: Type.Optional(Type.Boolean({ description: 'A host agent follows this migration and will send stopping: until then frames for the VM are also copied to the controller, so that none is lost before stopping arrives' })),
+  stoppedAt: Type.Optional(Type.Number({ minimum: 0, description: 'With stopping: when the hypervisor stopped the VM (epoch ms, e.g. the QMP event timestamp)' })),
   ttlMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000, description: 'How long the intent lives (default 30000)' })),
-}, 'A migration intent');
+}, 'A migration intent: name the VM by eid or by mac (exactly one)');
 export type IntentRequest = Static<typeof IntentRequest>;
 
 export const DpidParams = closed({ dpid: Type.String({ format: DPID_FORMAT, description: 'Datapath id (hex, 0x..., or colon form)' }) });

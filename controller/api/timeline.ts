@@ -7,7 +7,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { FabricEvent } from '../fabric/index.js';
 
-export type TimelineMarkType = 'conflict' | 'move-staged' | 'migration-failed' | 'endpoint-suspended';
+export type TimelineMarkType = 'conflict' | 'move-staged' | 'migration-failed' | 'endpoint-suspended' | 'vm-resumed';
 
 export interface TimelineMark {
   readonly type: TimelineMarkType;
@@ -26,6 +26,7 @@ export function timelineMark(e: FabricEvent): TimelineMark | undefined {
     case 'CONFLICT': return { type: 'conflict', eid: e.eid, at: e.at, detail: `${e.reason}: ${e.detail}`, dpid: e.dpid };
     case 'MOVE_STAGED': return { type: 'move-staged', eid: e.eid, at: e.at, detail: `receive side staged at port ${e.port} as ${e.locator}`, dpid: e.dpid };
     case 'MIGRATION_FAILED': return { type: 'migration-failed', eid: e.eid, at: e.at, detail: e.error, dpid: null };
+    case 'VM_RESUMED': return { type: 'vm-resumed', eid: e.eid, at: e.at, detail: `runs again (${e.trigger}): ${e.frames} frames that waited ${Math.round(e.heldMs)} ms delivered`, dpid: null };
     case 'ENDPOINT_SUSPENDED': return { type: 'endpoint-suspended', eid: e.eid, at: e.at, detail: `claims refused until ${new Date(e.until).toISOString()}`, dpid: null };
     default: return undefined;
   }

@@ -258,14 +258,16 @@ export interface IntentView {
   readonly toPort: number | null;
   readonly toSubnet: string | null;
   readonly expiresAt: number;
-  readonly phase: 'migrating' | 'stopping';
+  readonly phase: 'migrating' | 'stopping' | 'resumed';
   readonly source: 'api' | 'ovsdb';
+  readonly lossFree: boolean;
+  readonly stoppedAt: number | null;
 }
 
 export function intentView(i: MigrationIntent): IntentView {
   return {
     eid: i.eid, toDpid: i.toDpid === undefined ? null : formatDpid(i.toDpid), toPort: i.toPort ?? null, toSubnet: i.toSubnet ?? null,
-    expiresAt: i.expiresAt, phase: i.phase ?? 'migrating', source: i.source ?? 'api',
+    expiresAt: i.expiresAt, phase: i.phase ?? 'migrating', source: i.source ?? 'api', lossFree: i.lossFree ?? false, stoppedAt: i.stoppedAt ?? null,
   };
 }
 

@@ -134,10 +134,9 @@ export class ClusterReplica implements SwitchRoles {
           if (change.kind !== 'intent') continue;
           if (change.intent === undefined) intents.consume(change.eid);
           else if (intents.register({ ...change.intent }, now, false).ok) {
-            const intent = change.intent;
-            if (intent.toPort !== undefined) fabric.announce(intent).catch((e: Error) => this.log.warn('could not stage an intent', { eid: change.eid, error: e.message }));
-            // The VM is stopping: the master of its switch buffers its frames (whichever replica heard it).
-            if (intent.phase === 'stopping') fabric.stopping(intent.eid).catch((e: Error) => this.log.warn('could not buffer a stopping VM', { eid: change.eid, error: e.message }));
+            const intent = intents.get(change.eid, now) ?? change.intent;
+            // Every replica stages it on the switches it masters; a stopped VM's frames are held by the master of its switch (whichever replica heard it).
+            fabric.onIntent(intent).catch((e: Error) => this.log.warn('could not act on an intent of another replica', { eid: change.eid, phase: intent.phase, error: e.message }));
           }
         }
         if (events.length > 0) fabric.follow(events).catch((e: Error) => this.log.error('could not follow the store', { error: e.message }));

@@ -42,6 +42,8 @@ export function encodeIntent(i: MigrationIntent): string {
     ...(i.toDpid === undefined ? {} : { toDpid: formatDpid(i.toDpid) }),
     ...(i.toPort === undefined ? {} : { toPort: i.toPort }),
     ...(i.toSubnet === undefined ? {} : { toSubnet: i.toSubnet }),
+    ...(i.lossFree === true ? { lossFree: true } : {}),
+    ...(i.stoppedAt === undefined ? {} : { stoppedAt: i.stoppedAt }),
   });
 }
 
@@ -100,11 +102,15 @@ function intentShape(eid: Ipv4, raw: unknown): MigrationIntent {
   if (v.toDpid !== undefined && (typeof v.toDpid !== 'string' || !/^[0-9a-f]{16}$/.test(v.toDpid))) throw new TypeError(`bad intent: toDpid ${brief(v.toDpid)}`);
   if (v.toPort !== undefined && (!Number.isInteger(v.toPort) || (v.toPort as number) < 1 || (v.toPort as number) > 0xffffff00)) throw new TypeError(`bad intent: toPort ${brief(v.toPort)}`);
   if (v.toSubnet !== undefined && (typeof v.toSubnet !== 'string' || v.toSubnet.length === 0 || v.toSubnet.length > 256)) throw new TypeError(`bad intent: toSubnet ${brief(v.toSubnet)}`);
-  if (v.phase !== undefined && v.phase !== 'migrating' && v.phase !== 'stopping') throw new TypeError(`bad intent: phase ${brief(v.phase)}`);
+  if (v.phase !== undefined && v.phase !== 'migrating' && v.phase !== 'stopping' && v.phase !== 'resumed') throw new TypeError(`bad intent: phase ${brief(v.phase)}`);
+  if (v.lossFree !== undefined && typeof v.lossFree !== 'boolean') throw new TypeError(`bad intent: lossFree ${brief(v.lossFree)}`);
+  if (v.stoppedAt !== undefined && !Number.isFinite(v.stoppedAt)) throw new TypeError(`bad intent: stoppedAt ${brief(v.stoppedAt)}`);
   return {
     eid, expiresAt: v.expiresAt as number, source: v.source, phase: v.phase ?? 'migrating',
     ...(v.toDpid === undefined ? {} : { toDpid: BigInt(`0x${v.toDpid as string}`) }),
     ...(v.toPort === undefined ? {} : { toPort: v.toPort as number }),
     ...(v.toSubnet === undefined ? {} : { toSubnet: v.toSubnet as string }),
+    ...(v.lossFree === true ? { lossFree: true } : {}),
+    ...(v.stoppedAt === undefined ? {} : { stoppedAt: v.stoppedAt as number }),
   };
 }

@@ -186,6 +186,7 @@ const REFRESH = {
   'migration-completed': () => { soon('timeline', loadTimeline); soon('bindings', loadBindings); soon('ports', loadAllPorts); },
   'migration-failed': () => soon('timeline', loadTimeline),
   'move-staged': () => soon('timeline', loadTimeline),
+  'vm-resumed': () => soon('timeline', loadTimeline),
   'endpoint-suspended': () => soon('timeline', loadTimeline),
   'conflict': () => soon('timeline', loadTimeline),
   'rules-updated': (e) => { if (e.dpids.includes(state.selected)) soon('flows', loadFlows); },

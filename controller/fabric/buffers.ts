@@ -1,16 +1,20 @@
-// Loss-free migration: frames for a VM that is stopping (the stop-and-copy of a live migration).
-// From the moment the hypervisor says so (an intent in phase 'stopping') until the VM's first frame
-// at its new place, what is on its way to it goes to the controller instead of the dead port (the
-// buffer rules, pipeline/binding-rules.ts). Once the move's receive side is confirmed, the frames are
-// delivered at its new place, in their original order, before the send side turns newer traffic
-// there; stragglers that still reach the buffer rules until they are removed are delivered at once.
-// Bounded in frames, bytes and time: beyond a bound the rest is dropped and counted, and TCP
-// recovers as it would have. If the VM never shows up elsewhere (the migration failed and the
-// source resumed), the frames go back to where it is.
+// Loss-free migration: the frames on their way to a VM while it is stopped for the stop-and-copy.
+// Per binding, a buffer goes through these modes (pipeline BufferMode for the rules):
+//   copy     the VM is migrating (a host agent said so): its edge delivers its frames and copies
+//            them here; the last `copyWindowMs` are kept, for the frames a VM that stops now misses
+//            before 'stopping' reaches the controller (the signal trails the stop by milliseconds)
+//   hold     the VM is stopped: its frames come here instead of to its dead port, in order, bounded
+//            in frames, bytes and time (beyond a bound the rest is dropped and counted; TCP recovers)
+//   forward  the VM runs again (at its new place): the held frames were handed out; stragglers that
+//            still reach the hold rules until they are gone are delivered at once
+//   drain    copying ended without a stop: copies still arriving until the rules are gone are
+//            ignored (the VM had them)
+// Who delivers and when is the runtime's (fabric.ts, moves.ts); this module keeps the frames and
+// sends them (PACKET_OUT, through the outbox) as the VM expects them.
 
 import type { Binding, SubnetMap } from '../mobility/index.js';
 import { OFPP_CONTROLLER, OFPP_TABLE, outputPort, packetOut, setField, type Action, type PacketOut } from '../openflow/index.js';
-import { REINJECTED_MARK } from '../pipeline/index.js';
+import { REINJECTED_MARK, type BufferMode } from '../pipeline/index.js';
 import { parsePacket } from '../packet/index.js';
 import type { Clock, Timer } from './clock.js';
 import type { Outbox } from './outbox.js';
@@ -21,45 +25,50 @@ export interface BufferLimits {
   readonly maxFrames: number;
   /** Bytes held per VM. */
   readonly maxBytes: number;
-  /** How long a VM may stay stopping before its frames go back where it is. */
+  /** How long a VM may stay stopped before its frames are handed out where it is. */
   readonly maxAgeMs: number;
+  /** While a VM migrates: how far back its copied frames are kept (must exceed the stop signal's delay). */
+  readonly copyWindowMs: number;
+  /**
+   * How much earlier than the hypervisor's stop time copied frames are taken into the buffer (clock
+   * skew between the hypervisor host and the controller; the VM may get a few frames twice).
+   */
+  readonly clockSlackMs: number;
 }
 
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000 };
+export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000, copyWindowMs: 250, clockSlackMs: 5 };
 
-/** A frame held for a stopping VM, and where it reached its buffer rule. */
+/** A frame for a VM, where it reached a buffer rule, and when (epoch ms). */
 export interface BufferedFrame {
   readonly data: Uint8Array;
   readonly dpid: bigint;
   readonly inPort: number;
+  readonly at: number;
 }
 
-interface Buffering {
-  readonly mode: 'buffer';
-  readonly frames: BufferedFrame[];
-  bytes: number;
-  readonly timer: Timer;
-}
-
-interface Forwarding {
-  readonly mode: 'forward';
-  readonly timer: Timer;
-}
+interface Copying { readonly mode: 'copy'; readonly ring: BufferedFrame[]; bytes: number; readonly timer: Timer }
+interface Holding { readonly mode: 'hold'; readonly frames: BufferedFrame[]; bytes: number; readonly timer: Timer; readonly since: number; ahead: boolean }
+interface Passing { readonly mode: 'forward' | 'drain'; readonly timer: Timer }
+type State = Copying | Holding | Passing;
 
 export interface BufferCounters {
-  /** Frames held for a stopping VM. */
+  /** Frames copied while their VM migrated (they reached it too). */
+  copied: number;
+  /** Copied frames taken into a buffer at the stop (the VM may have missed them). */
+  recovered: number;
+  /** Frames held for a stopped VM. */
   buffered: number;
   /** Frames delivered from a buffer (at the new place, or back where the VM resumed). */
   delivered: number;
   /** Frames dropped because a bound was reached, or their VM's switch was gone. */
   dropped: number;
-  /** Stops that ended without a move (the frames went back where the VM is). */
+  /** Stops that ended by the time bound (the frames went to where the VM is). */
   expired: number;
 }
 
 export class FrameBuffers {
-  readonly counters: BufferCounters = { buffered: 0, delivered: 0, dropped: 0, expired: 0 };
-  private readonly byId = new Map<number, Buffering | Forwarding>();
+  readonly counters: BufferCounters = { copied: 0, recovered: 0, buffered: 0, delivered: 0, dropped: 0, expired: 0 };
+  private readonly byId = new Map<number, State>();
 
   constructor(
     private readonly switches: FabricSwitches,
@@ -69,41 +78,100 @@ export class FrameBuffers {
     private readonly limits: BufferLimits,
   ) {}
 
-  /** Is the VM stopping (its buffer rules wanted)? */
-  isStopping(bindingId: number): boolean {
-    return this.byId.get(bindingId)?.mode === 'buffer';
+  /** How the binding's frames come here now, for its rules (undefined: they do not). */
+  mode(bindingId: number): BufferMode | undefined {
+    const m = this.byId.get(bindingId)?.mode;
+    return m === 'copy' || m === 'hold' ? m : undefined;
   }
 
-  /** The VM is stopping: buffer from now on. False when it already was. `onExpire` runs if no move ends it in time. */
-  start(bindingId: number, onExpire: () => void): boolean {
+  /** The bindings whose frames come here, and how (the compiler's input). */
+  modes(): Map<number, BufferMode> {
+    const out = new Map<number, BufferMode>();
+    for (const [id, s] of this.byId) if (s.mode === 'copy' || s.mode === 'hold') out.set(id, s.mode);
+    return out;
+  }
+
+  /** Is the VM stopped (its frames held)? */
+  isHolding(bindingId: number): boolean {
+    return this.byId.get(bindingId)?.mode === 'hold';
+  }
+
+  /** Was a stopped VM's move committed ahead of its resume (its frames wait for it at its new place)? */
+  isAhead(bindingId: number): boolean {
+    const s = this.byId.get(bindingId);
+    return s?.mode === 'hold' && s.ahead;
+  }
+
+  /** The VM migrates: copy its frames until `forMs` passed (then `onEnd`). False when it already is, or is stopped. */
+  copy(bindingId: number, forMs: number, onEnd: () => void): boolean {
     const current = this.byId.get(bindingId);
-    if (current?.mode === 'buffer') return false;
+    if (current?.mode === 'copy' || current?.mode === 'hold') return false;
     if (current !== undefined) this.clock.clearTimeout(current.timer);
-    const timer = this.clock.setTimeout(() => { this.counters.expired++; onExpire(); }, this.limits.maxAgeMs);
+    const timer = this.clock.setTimeout(() => { this.endCopy(bindingId); onEnd(); }, forMs);
     timer.unref?.();
-    this.byId.set(bindingId, { mode: 'buffer', frames: [], bytes: 0, timer });
+    this.byId.set(bindingId, { mode: 'copy', ring: [], bytes: 0, timer });
     return true;
   }
 
   /**
-   * A frame that reached a buffer rule: held while the VM is stopping, else delivered at once to
-   * where `binding` is now (a straggler after the move).
+   * The VM stopped (at `stoppedAt`, the hypervisor's time, if known): hold its frames from now,
+   * starting with the copies that arrived since then. `onExpire` runs if nothing ends the stop in
+   * time. False when it already was stopped.
    */
+  hold(bindingId: number, onExpire: () => void, stoppedAt?: number): boolean {
+    const current = this.byId.get(bindingId);
+    if (current?.mode === 'hold') return false;
+    if (current !== undefined) this.clock.clearTimeout(current.timer);
+    const now = this.clock.now();
+    const since = Math.min(stoppedAt ?? now, now) - this.limits.clockSlackMs;
+    const frames = current?.mode === 'copy' ? current.ring.filter((f) => f.at >= since) : [];
+    this.counters.recovered += frames.length;
+    const timer = this.clock.setTimeout(() => { this.counters.expired++; onExpire(); }, this.limits.maxAgeMs);
+    timer.unref?.();
+    this.byId.set(bindingId, { mode: 'hold', frames, bytes: frames.reduce((n, f) => n + f.data.length, 0), timer, since: now, ahead: false });
+    return true;
+  }
+
+  /** The stopped VM's move was committed ahead of its resume. */
+  markAhead(bindingId: number): void {
+    const s = this.byId.get(bindingId);
+    if (s?.mode === 'hold') s.ahead = true;
+  }
+
+  /** When the VM's stop began here (epoch ms), if it is stopped. */
+  heldSince(bindingId: number): number | undefined {
+    const s = this.byId.get(bindingId);
+    return s?.mode === 'hold' ? s.since : undefined;
+  }
+
+  /** A frame that reached a buffer rule of `binding` (a copy, a held frame or a straggler). */
   onFrame(binding: Binding, data: Uint8Array, dpid: bigint, inPort: number): void {
     const state = this.byId.get(binding.id);
-    if (state?.mode !== 'buffer') return this.deliver(binding, [{ data, dpid, inPort }]);
-    if (state.frames.length >= this.limits.maxFrames || state.bytes + data.length > this.limits.maxBytes) {
-      this.counters.dropped++;
-      return;
+    const at = this.clock.now();
+    switch (state?.mode) {
+      case 'copy':
+        this.counters.copied++;
+        return this.keepCopy(state, { data: Uint8Array.from(data), dpid, inPort, at }, at);
+      case 'hold':
+        if (state.frames.length >= this.limits.maxFrames || state.bytes + data.length > this.limits.maxBytes) {
+          this.counters.dropped++;
+          return;
+        }
+        state.frames.push({ data: Uint8Array.from(data), dpid, inPort, at }); // a copy: the packet-in's bytes are a view into a socket chunk
+        state.bytes += data.length;
+        this.counters.buffered++;
+        return;
+      case 'drain':
+        return;
+      default:
+        return this.deliver(binding, [{ data, dpid, inPort, at }]);
     }
-    state.frames.push({ data: Uint8Array.from(data), dpid, inPort }); // a copy: the packet-in's bytes are a view into a socket chunk
-    state.bytes += data.length;
-    this.counters.buffered++;
   }
 
   /**
-   * The move happened (or the stop ended): the held frames, in order, to deliver; stragglers are
-   * delivered at once for `forwardForMs` (until the buffer rules are gone).
+   * The VM runs again (it moved, or its stop ended): the held frames, in order, to deliver;
+   * stragglers are delivered at once for `forwardForMs` (until the hold rules are gone). From
+   * copying, nothing is handed out (the VM had the frames) and late copies are ignored.
    */
   release(bindingId: number, forwardForMs: number): BufferedFrame[] {
     const state = this.byId.get(bindingId);
@@ -111,21 +179,14 @@ export class FrameBuffers {
     this.clock.clearTimeout(state.timer);
     const timer = this.clock.setTimeout(() => this.byId.delete(bindingId), forwardForMs);
     timer.unref?.();
-    this.byId.set(bindingId, { mode: 'forward', timer });
-    return state.mode === 'buffer' ? state.frames : [];
+    this.byId.set(bindingId, { mode: state.mode === 'copy' || state.mode === 'drain' ? 'drain' : 'forward', timer });
+    return state.mode === 'hold' ? state.frames : [];
   }
 
-  /** The bindings whose VM is stopping now. */
-  stoppingIds(): Set<number> {
-    const ids = new Set<number>();
-    for (const [id, s] of this.byId) if (s.mode === 'buffer') ids.add(id);
-    return ids;
-  }
-
-  /** Frames held for every stopping VM (metrics). */
+  /** Frames held for every stopped VM (metrics). */
   get held(): number {
     let n = 0;
-    for (const s of this.byId.values()) if (s.mode === 'buffer') n += s.frames.length;
+    for (const s of this.byId.values()) if (s.mode === 'hold') n += s.frames.length;
     return n;
   }
 
@@ -145,6 +206,31 @@ export class FrameBuffers {
    */
   redirect(previous: Binding, binding: Binding, frames: readonly BufferedFrame[]): void {
     this.send(previous.locator.dpid, frames, (f) => [setField('metadata', REINJECTED_MARK), ...this.toEndpoint(binding, f.data), outputPort(OFPP_TABLE)]);
+  }
+
+  /** Forgets a binding's buffer (it was removed). */
+  forget(bindingId: number): void {
+    const state = this.byId.get(bindingId);
+    if (state !== undefined) this.clock.clearTimeout(state.timer);
+    this.byId.delete(bindingId);
+  }
+
+  private keepCopy(state: Copying, frame: BufferedFrame, now: number): void {
+    state.ring.push(frame);
+    state.bytes += frame.data.length;
+    const oldest = now - this.limits.copyWindowMs;
+    let drop = 0;
+    let bytes = state.bytes;
+    while (drop < state.ring.length && (state.ring[drop]!.at < oldest || state.ring.length - drop > this.limits.maxFrames || bytes > this.limits.maxBytes)) {
+      bytes -= state.ring[drop]!.data.length;
+      drop++;
+    }
+    if (drop > 0) state.ring.splice(0, drop);
+    state.bytes = bytes;
+  }
+
+  private endCopy(bindingId: number): void {
+    if (this.byId.get(bindingId)?.mode === 'copy') this.release(bindingId, 2000);
   }
 
   private send(dpid: bigint, frames: readonly BufferedFrame[], actionsFor: (f: BufferedFrame) => Action[]): void {
@@ -167,12 +253,4 @@ export class FrameBuffers {
     }
     return actions;
   }
-
-  /** Forgets a binding's buffer (it was removed). */
-  forget(bindingId: number): void {
-    const state = this.byId.get(bindingId);
-    if (state !== undefined) this.clock.clearTimeout(state.timer);
-    this.byId.delete(bindingId);
-  }
-
 }

@@ -14,7 +14,9 @@ export type FabricEvent =
   /** Flap damping: the endpoint moved too often; its claims are refused until `until`. */
   | { readonly type: 'ENDPOINT_SUSPENDED'; readonly eid: string; readonly mac: string; readonly until: number; readonly at: number }
   /** A move announced ahead (intent naming a port): its receive side is on the switches. */
-  | { readonly type: 'MOVE_STAGED'; readonly eid: string; readonly dpid: string; readonly port: number; readonly locator: string; readonly at: number };
+  | { readonly type: 'MOVE_STAGED'; readonly eid: string; readonly dpid: string; readonly port: number; readonly locator: string; readonly at: number }
+  /** Loss-free migration: a stopped VM runs again; the frames that waited for it were delivered (`trigger`: what told). */
+  | { readonly type: 'VM_RESUMED'; readonly eid: string; readonly mac: string; readonly trigger: string; readonly frames: number; readonly heldMs: number; readonly at: number };
 
 export interface FabricCounters {
   packetIns: number;

@@ -16,7 +16,7 @@ export interface Held {
 export interface Flight {
   readonly mac: Mac;
   readonly held: Held[];
-  /** Monotonic ms of the first frame: the start of the reconvergence time. */
+  /** Monotonic ms of the first frame (or the signal): the start of the reconvergence time. */
   readonly startedAt: number;
 }
 
@@ -27,8 +27,9 @@ export class Flights {
 
   constructor(private readonly maxHeld: number) {}
 
-  begin(mac: Mac, first: Held, now: number): Flight {
-    const flight: Flight = { mac, held: [first], startedAt: now };
+  /** `first`: the frame that revealed the move (none for a move made on the hypervisor's word). */
+  begin(mac: Mac, first: Held | undefined, now: number): Flight {
+    const flight: Flight = { mac, held: first === undefined ? [] : [first], startedAt: now };
     this.byMac.set(mac, flight);
     return flight;
   }

@@ -4,7 +4,7 @@
 
 import type { Logger } from '../log.js';
 import {
-  isAway, sightingFromPacket, type BindingRegistry, type MoveDecision, type MoveDetector, type Sighting,
+  isAway, sightingFromPacket, type Binding, type BindingRegistry, type MoveDecision, type MoveDetector, type Sighting,
 } from '../mobility/index.js';
 import type { Mac, PacketIn } from '../openflow/index.js';
 import type { Packet } from '../packet/index.js';
@@ -43,6 +43,8 @@ export interface IngressDeps {
   readonly persist: () => void;
   /** The router's MAC or port was learned: the rules that depend on it must follow. */
   readonly onGatewayLearned: () => void;
+  /** A stopped VM whose move was made ahead shows up where it was moved to: it runs again. */
+  readonly onResumed: (binding: Binding) => void;
 }
 
 export class Ingress {
@@ -139,6 +141,7 @@ export class Ingress {
       }
       case 'same-place':
         deps.registry.apply(decision, sighting.now);
+        if (deps.buffers.isAhead(decision.binding.id)) deps.onResumed(decision.binding);
         // The endpoint's own announcements (RARP, its ARP for its EID) were for us: they stop here.
         if (isAnnouncement(packet, decision.binding.eid)) return;
         if (deps.rewrite && isAway(decision.binding)) return deps.forwarding.reinject(sw, inPort, packet, message);

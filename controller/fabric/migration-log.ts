@@ -12,7 +12,7 @@ export interface MigrationRecord {
   /** The binding version after the move. */
   readonly version: number;
   readonly reason: MoveReason;
-  /** What revealed the move: the VM's RARP announce, a gratuitous ARP, ARP or IPv4 traffic. */
+  /** What revealed the move: the VM's RARP announce, a gratuitous ARP, ARP or IPv4 traffic, the hypervisor's stop signal. */
   readonly trigger: SightingKind;
   /** Epoch ms when the move was decided. */
   readonly detectedAt: number;

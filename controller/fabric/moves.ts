@@ -6,7 +6,7 @@
 
 import type { Logger } from '../log.js';
 import {
-  isAway, type Binding, type BindingEvent, type BindingRegistry, type MigrationIntents, type MoveDecision, type MoveDetector, type MoveEvidence, type Sighting,
+  isAway, type Binding, type BindingEvent, type BindingRegistry, type MigrationIntent, type MigrationIntents, type MoveDecision, type MoveDetector, type MoveEvidence, type Sighting,
 } from '../mobility/index.js';
 import { parsePacket } from '../packet/index.js';
 import { planBindingChange, type UpdatePlan } from '../pipeline/index.js';
@@ -138,13 +138,40 @@ export class Mover {
     for (const h of flight.held) this.deps.redispatch(h);
   }
 
-  private async move(decision: Extract<MoveDecision, { kind: 'move' }>, sighting: Sighting, flight: Flight): Promise<void> {
+  /**
+   * Loss-free migration: the VM stopped, and an intent names the port it will run at. The move is
+   * made now, ahead of its resume: its frames keep waiting at the controller (held at its new edge
+   * from now on) and its send side is ready when it runs; then the held frames go to it first
+   * (Fabric.endHold). False when the move cannot be made ahead (the claim is judged as any other:
+   * refused, or a move already under way); the VM's first frame there then makes it.
+   */
+  async moveAhead(binding: Binding, intent: MigrationIntent): Promise<boolean> {
+    const { clock, detector, registry, flights, log } = this.deps;
+    if (intent.toDpid === undefined || intent.toPort === undefined || flights.get(binding.mac) !== undefined) return false;
+    const sighting: Sighting = { dpid: intent.toDpid, port: intent.toPort, mac: binding.mac, ip: binding.eid, kind: 'signal', now: clock.now() };
+    const decision = detector.decide(registry.bindings, sighting, this.evidence(sighting));
+    if (decision.kind !== 'move') {
+      log.info('move not made ahead of the resume', { eid: binding.eid, decision: decision.kind, ...('reason' in decision ? { reason: decision.reason } : {}) });
+      return false;
+    }
+    const flight = flights.begin(binding.mac, undefined, clock.monotonic());
+    try {
+      await this.move(decision, sighting, flight, { ahead: true });
+      return true;
+    } catch (error) {
+      this.fail(binding, flight, error);
+      return false;
+    }
+  }
+
+  private async move(decision: Extract<MoveDecision, { kind: 'move' }>, sighting: Sighting, flight: Flight, how: { ahead?: boolean } = {}): Promise<void> {
     const { clock, log } = this.deps;
     const previous = decision.binding;
     const detectedAt = clock.now();
     const event = await this.commitMove(decision, sighting, flight);
     if (event === undefined) return;
     // From here the move is a fact (journaled or committed): whatever the switches do, it is recorded as such.
+    if (how.ahead === true) this.deps.buffers.markAhead(event.binding.id);
     this.deps.emit(event);
     this.deps.persist();
     const binding = event.binding;
@@ -211,9 +238,10 @@ export class Mover {
     }
     this.forgetLearned(previous);
     // Planned with the map-cache as it is: the previous version's cached correspondent rules must go too.
-    // A stopping VM's buffer ends with the move: its rules are the previous version's only.
+    // A stopped VM's buffer ends with the move (its rules are the previous version's only), unless
+    // the move was made ahead of its resume: then its frames wait on, at its new edge.
     const before = this.deps.topology().state();
-    const buffered = this.deps.buffers.release(binding.id, this.deps.graceMs + 1000);
+    const buffered = this.deps.buffers.isAhead(binding.id) ? [] : this.deps.buffers.release(binding.id, this.deps.graceMs + 1000);
     const { plan, problem } = planBindingChange(previous, binding, before, this.deps.topology().state());
     if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
     if (problem !== undefined) log.warn('rule compilation problem', { problem });

@@ -4,7 +4,7 @@
 
 import type { SubnetMap } from '../mobility/index.js';
 import type { Mac } from '../openflow/index.js';
-import { resolveGatewayMacs, switchInfos, type CompileState, type SwitchInfo } from '../pipeline/index.js';
+import { resolveGatewayMacs, switchInfos, type BufferMode, type CompileState, type SwitchInfo } from '../pipeline/index.js';
 import type { Gateways } from './gateways.js';
 import type { FabricSwitches } from './switches.js';
 
@@ -26,13 +26,13 @@ export class TopologyView {
     private readonly options: TopologyOptions,
     /** On-demand mode: the edges that hold a binding's correspondent rules (the map-cache). */
     private readonly cachedEdges: (bindingId: number) => ReadonlySet<bigint> | undefined,
-    /** Bindings whose VM is stopping (their frames are buffered). */
-    private readonly stoppingIds: () => ReadonlySet<number> = () => new Set(),
+    /** Loss-free migration: the bindings whose frames go to the controller's buffer, and how. */
+    private readonly bufferModes: () => ReadonlyMap<number, BufferMode> = () => new Map(),
   ) {}
 
   /** The state now (a snapshot); `edgesOf` overrides the map-cache (to plan a cache change). */
   state(edgesOf: (bindingId: number) => ReadonlySet<bigint> = (id) => this.cachedEdges(id) ?? NO_EDGES): TopologyState {
-    const stopping = new Set(this.stoppingIds());
+    const modes = new Map(this.bufferModes());
     const connected = this.switches.list().map((sw) => sw.dpid);
     const switches: SwitchInfo[] = switchInfos(this.subnets.subnets, connected).map((info) => {
       const learned = this.gateways.learnedRouterPort(info.dpid);
@@ -46,7 +46,7 @@ export class TopologyView {
         ? { mode: 'eager' }
         : { mode: 'on-demand', cached: edgesOf, idleTimeoutSec: this.options.cacheIdleTimeoutSec },
       probeMac: this.options.probeMac,
-      stopping: (id) => stopping.has(id),
+      buffering: (id) => modes.get(id),
     };
   }
 }

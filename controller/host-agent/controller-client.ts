@@ -1,5 +1,8 @@
-// The host agent's calls to the Seamless API: a VM (by MAC) is stopping for its stop-and-copy,
-// or its migration was called off. Short timeouts: a hypervisor must never wait on the controller.
+// The host agent's calls to the Seamless API, one per migration signal (migration-signals.ts):
+// POST /api/intents with the VM's MAC and the phase, DELETE when the migration is called off.
+// Short timeouts: a hypervisor never waits on the controller.
+
+import type { MigrationSignal } from './migration-signals.js';
 
 export interface ControllerClientOptions {
   /** http://host:port of the Seamless API. */
@@ -8,16 +11,26 @@ export interface ControllerClientOptions {
   readonly timeoutMs?: number;
 }
 
+/** How long an intent of the agent's lives if nothing ends it (a migration longer than this loses its tee, not its move). */
+const INTENT_TTL_MS = 60_000;
+
 export class ControllerClient {
   constructor(private readonly options: ControllerClientOptions) {}
 
-  /** POST /api/intents { mac, phase: 'stopping' }. */
-  async stopping(mac: string): Promise<void> {
-    await this.call('POST', '/api/intents', { mac, phase: 'stopping', ttlMs: 60_000 });
+  /** Tells the controller what a migration signal says about the VM with this MAC. */
+  async signal(mac: string, signal: MigrationSignal): Promise<void> {
+    if (signal.kind === 'called-off') return this.calledOff(mac);
+    const body = { mac, phase: signal.kind, ttlMs: INTENT_TTL_MS, ...(signal.kind === 'migrating' ? { lossFree: true } : {}), ...(signal.kind === 'stopping' ? { stoppedAt: signal.at } : {}) };
+    await this.call('POST', '/api/intents', body);
+  }
+
+  /** The VM stopped for its stop-and-copy now (the emulated lab, a test). */
+  stopping(mac: string, at: number = Date.now()): Promise<void> {
+    return this.signal(mac, { kind: 'stopping', at });
   }
 
   /** The migration was called off: the intent goes (DELETE /api/intents/{eid}; the EID from GET /api/bindings). */
-  async calledOff(mac: string): Promise<void> {
+  private async calledOff(mac: string): Promise<void> {
     const bindings = (await this.call('GET', '/api/bindings')) as { eid: string; mac: string }[];
     const eid = bindings.find((b) => b.mac === mac.toLowerCase())?.eid;
     if (eid !== undefined) await this.call('DELETE', `/api/intents/${eid}`).catch(() => undefined);

@@ -27,9 +27,8 @@ async function watchVm(mac: string, socket: string, client: ControllerClient, lo
         qmp.onEvent((e) => {
           const signal = signals.onEvent(e);
           if (signal === undefined) return;
-          log.info('migration signal', { mac, signal });
-          (signal === 'stopping' ? client.stopping(mac) : client.calledOff(mac))
-            .catch((error: Error) => log.warn('controller not told', { mac, signal, error: error.message }));
+          log.info('migration signal', { mac, signal: signal.kind, at: signal.at });
+          client.signal(mac, signal).catch((error: Error) => log.warn('controller not told', { mac, signal: signal.kind, error: error.message }));
         });
         qmp.onClose(resolve);
       });

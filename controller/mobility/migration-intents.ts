@@ -10,9 +10,10 @@ export type IntentSource = 'api' | 'ovsdb';
 
 /**
  * migrating: the VM is about to move (its destination is being prepared); stopping: the
- * hypervisor stopped it for the stop-and-copy (its frames are buffered until it shows up elsewhere).
+ * hypervisor stopped it for the stop-and-copy (its frames are buffered until it runs again);
+ * resumed: the migration completed, the VM runs at its destination (its buffered frames go there).
  */
-export type IntentPhase = 'migrating' | 'stopping';
+export type IntentPhase = 'migrating' | 'stopping' | 'resumed';
 
 export interface MigrationIntent {
   readonly eid: Ipv4;
@@ -23,6 +24,13 @@ export interface MigrationIntent {
   readonly toSubnet?: string;
   readonly expiresAt: number;
   readonly source?: IntentSource;
+  /**
+   * Loss-free migration: a host agent follows this migration and will say when the VM stops; until
+   * then what the VM is delivered is also copied to the controller (fabric/buffers.ts).
+   */
+  readonly lossFree?: boolean;
+  /** When the hypervisor stopped the VM (epoch ms, its clock), for phase stopping. */
+  readonly stoppedAt?: number;
 }
 
 export type IntentResult =
@@ -37,6 +45,8 @@ export interface IntentInput {
   readonly expiresAt: unknown;
   readonly source?: IntentSource;
   readonly phase?: IntentPhase;
+  readonly lossFree?: unknown;
+  readonly stoppedAt?: unknown;
 }
 
 /** Intents far in the future are almost certainly a unit mistake (seconds vs milliseconds). */
@@ -54,16 +64,19 @@ export class MigrationIntents {
   }
 
   /**
-   * Validates and stores (replacing any earlier intent for the EID); expired ones are purged.
-   * `notify: false` for an intent that comes from the shared store (already shared, already staged where it came from).
+   * Validates and stores, replacing an earlier intent for the EID but keeping what it said and this
+   * one does not (its destination, lossFree: a hypervisor's later phases name neither); expired
+   * ones are purged. `notify: false` for an intent that comes from the shared store (already
+   * shared, already staged where it came from).
    */
   register(input: IntentInput, now: number, notify = true): IntentResult {
     const checked = validateIntent(input, this.subnets, now);
     if (!checked.ok) return checked;
     this.purge(now);
-    this.byEid.set(checked.intent.eid, checked.intent);
-    if (notify) for (const l of this.listeners) l(checked.intent);
-    return checked;
+    const intent = withEarlier(checked.intent, this.byEid.get(checked.intent.eid));
+    this.byEid.set(intent.eid, intent);
+    if (notify) for (const l of this.listeners) l(intent);
+    return { ok: true, intent };
   }
 
   /** The live intent for `eid`, if any (an expired one is forgotten). */
@@ -96,8 +109,28 @@ export class MigrationIntents {
   }
 }
 
-/** Does a live intent announce a move to this switch (port, subnet)? */
+function withEarlier(intent: MigrationIntent, earlier: MigrationIntent | undefined): MigrationIntent {
+  if (earlier === undefined) return intent;
+  const named = intent.toDpid !== undefined || intent.toSubnet !== undefined;
+  const lossFree = intent.lossFree ?? earlier.lossFree;
+  return {
+    ...intent,
+    ...(named ? {} : pick(earlier)),
+    ...(lossFree === undefined ? {} : { lossFree }),
+  };
+}
+
+function pick(i: MigrationIntent): Partial<MigrationIntent> {
+  return { ...(i.toDpid === undefined ? {} : { toDpid: i.toDpid }), ...(i.toPort === undefined ? {} : { toPort: i.toPort }), ...(i.toSubnet === undefined ? {} : { toSubnet: i.toSubnet }) };
+}
+
+/**
+ * Does a live intent announce a move to this switch (port, subnet)? A 'resumed' intent that names
+ * no destination is no evidence: it may outlive the move it reported, and must not let any port
+ * claim the VM meanwhile.
+ */
 export function intentMatches(intent: MigrationIntent | undefined, eid: Ipv4, dpid: bigint, subnet: string, now: number, port?: number): boolean {
+  if (intent?.phase === 'resumed' && intent.toDpid === undefined && intent.toSubnet === undefined) return false;
   return intent !== undefined && intent.eid === eid && intent.expiresAt > now &&
     (intent.toDpid === undefined || intent.toDpid === dpid) &&
     (intent.toPort === undefined || intent.toPort === port) &&
@@ -128,10 +161,14 @@ export function validateIntent(input: IntentInput, subnets: SubnetMap, now: numb
     toSubnet = input.toSubnet;
     if (toDpid !== undefined && subnets.ofDpid(toDpid)?.name !== toSubnet) return fail(`toDpid: ${formatDpid(toDpid)} is not an edge of ${toSubnet}`);
   }
+  if (input.lossFree !== undefined && typeof input.lossFree !== 'boolean') return fail('lossFree: must be true or false');
+  if (input.stoppedAt !== undefined && (typeof input.stoppedAt !== 'number' || !Number.isFinite(input.stoppedAt) || input.stoppedAt < 0)) return fail('stoppedAt: must be a time in milliseconds');
   return {
     ok: true,
     intent: {
       eid: input.eid, expiresAt: input.expiresAt, source: input.source ?? 'api', phase: input.phase ?? 'migrating',
+      ...(input.lossFree === undefined ? {} : { lossFree: input.lossFree as boolean }),
+      ...(input.stoppedAt === undefined ? {} : { stoppedAt: input.stoppedAt as number }),
       ...(toDpid === undefined ? {} : { toDpid }), ...(toPort === undefined ? {} : { toPort }), ...(toSubnet === undefined ? {} : { toSubnet }),
     },
   };

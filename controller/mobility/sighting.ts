@@ -11,8 +11,9 @@ import { ETH_TYPE_IPV6 } from '../packet/ethernet.js';
  * arp: an ordinary ARP; garp: gratuitous (spa = tpa); rarp: a hypervisor's announce; ipv4: any
  * IPv4 packet; ipv6: any IPv6 frame (NDP, MLD, DHCPv6: what Linux sends first at link-up);
  * other: any other ethertype. ipv6 and other say only where a MAC is (no IPv4 identity).
+ * signal: no frame; the hypervisor said where the VM goes (a loss-free move made ahead of its resume).
  */
-export type SightingKind = 'arp' | 'garp' | 'rarp' | 'ipv4' | 'ipv6' | 'other';
+export type SightingKind = 'arp' | 'garp' | 'rarp' | 'ipv4' | 'ipv6' | 'other' | 'signal';
 
 export interface Sighting {
   readonly dpid: bigint;

@@ -31,16 +31,23 @@ export interface BindingContext {
   readonly gatewayMac: (subnet: string) => Mac | undefined;
   /** Which edges get correspondent rules (default: every managed edge). */
   readonly correspondents?: CorrespondentScope;
-  /** Bindings whose VM is stopping: a buffer rule at its edge sends its frames to the controller. */
-  readonly stopping?: (bindingId: number) => boolean;
+  /** Loss-free migration: how a binding's frames go to the controller's buffer, if they do. */
+  readonly buffering?: (bindingId: number) => BufferMode | undefined;
 }
+
+/**
+ * copy: the VM is migrating; what its edge delivers to it is also copied to the controller, which
+ * keeps the last few milliseconds (the frames a VM that stops now may miss before 'stopping' reaches
+ * the controller). hold: the VM is stopped; what is on its way to it goes to the controller instead.
+ */
+export type BufferMode = 'copy' | 'hold';
 
 /** Per-binding rules keyed by dpid, or a reason why the binding gets none. */
 export function bindingRules(b: Binding, ctx: BindingContext): Map<bigint, Rule[]> | string {
   const out = new Map<bigint, Rule[]>();
-  const stopping = ctx.stopping?.(b.id) === true && ctx.edges.some((e) => e.dpid === b.locator.dpid);
+  const buffering = ctx.edges.some((e) => e.dpid === b.locator.dpid) ? ctx.buffering?.(b.id) : undefined;
   if (!isAway(b)) {
-    if (stopping) out.set(b.locator.dpid, [bufferRule(b, 'bufferAtHome', { eth_dst: b.mac })]);
+    if (buffering !== undefined) out.set(b.locator.dpid, [bufferRule(b, 'bufferAtHome', { eth_dst: b.mac }, buffering === 'copy' ? [outputPort(b.locator.port)] : [])]);
     return out;
   }
   const home = ctx.subnets.find((s) => s.name === b.homeSubnet);
@@ -56,8 +63,8 @@ export function bindingRules(b: Binding, ctx: BindingContext): Map<bigint, Rule[
   });
   const add = (dpid: bigint, rules: Rule[]): void => { out.set(dpid, [...(out.get(dpid) ?? []), ...rules]); };
 
-  if (ctx.edges.some((e) => e.dpid === b.locator.dpid)) add(b.locator.dpid, newEdgeRules(b, home, gwMacH, gwMacN, ctx.subnets, rule));
-  if (stopping) add(b.locator.dpid, [bufferRule(b, 'bufferAway', { eth_type: ETH_TYPE_IPV4, ipv4_dst: b.locator.address })]);
+  if (ctx.edges.some((e) => e.dpid === b.locator.dpid)) add(b.locator.dpid, newEdgeRules(b, home, gwMacH, gwMacN, ctx.subnets, rule, buffering === 'copy'));
+  if (buffering === 'hold') add(b.locator.dpid, [bufferRule(b, 'bufferAway', { eth_type: ETH_TYPE_IPV4, ipv4_dst: b.locator.address }, [])]);
   for (const edge of ctx.edges) {
     if (edge.subnet.name === b.homeSubnet) add(edge.dpid, homeEdgeRules(b, edge, gwMacH, ctx.subnets, rule));
     const gwMacS = ctx.gatewayMac(edge.subnet.name);
@@ -74,23 +81,28 @@ export function bindingRules(b: Binding, ctx: BindingContext): Map<bigint, Rule[
 
 type MakeRule = (kind: RuleKind, match: Match, instructions: Instruction[]) => Rule;
 
-/** While its VM is stopping, what is on its way to it waits at the controller (fabric/buffers.ts). */
-function bufferRule(b: Binding, kind: 'bufferAtHome' | 'bufferAway', match: Match): Rule {
+/**
+ * While its VM is stopped, what is on its way to it waits at the controller (fabric/buffers.ts);
+ * `first` goes before (its port, while it migrates: a copy).
+ */
+function bufferRule(b: Binding, kind: 'bufferAtHome' | 'bufferAway', match: Match, first: Action[]): Rule {
   return {
     table: RULE_KINDS[kind].table, priority: RULE_KINDS[kind].priority, phase: RULE_KINDS[kind].phase,
-    match, instructions: [applyActions(outputPort(OFPP_CONTROLLER))], cookie: bindingCookie(b.id, b.version), owner: b.id, kind,
+    match, instructions: [applyActions(...first, outputPort(OFPP_CONTROLLER))], cookie: bindingCookie(b.id, b.version), owner: b.id, kind,
   };
 }
 
-function newEdgeRules(b: Binding, home: Subnet, gwMacH: Mac, gwMacN: Mac, subnets: readonly Subnet[], rule: MakeRule): Rule[] {
+function newEdgeRules(b: Binding, home: Subnet, gwMacH: Mac, gwMacN: Mac, subnets: readonly Subnet[], rule: MakeRule, copy: boolean): Rule[] {
   const { eid: e, mac: m } = b;
   const { port: np, address: L } = b.locator;
   const vmIp = { in_port: np, eth_type: ETH_TYPE_IPV4, ipv4_src: e };
+  // While the VM migrates, a copy of what it is delivered goes to the controller (BufferMode 'copy').
+  const deliver = copy ? [outputPort(np), outputPort(OFPP_CONTROLLER)] : [outputPort(np)];
   return [
-    rule('deliverLocator', { eth_type: ETH_TYPE_IPV4, ipv4_dst: L }, [applyActions(setField('ipv4_dst', e), setField('eth_dst', m), outputPort(np))]),
+    rule('deliverLocator', { eth_type: ETH_TYPE_IPV4, ipv4_dst: L }, [applyActions(setField('ipv4_dst', e), setField('eth_dst', m), ...deliver)]),
     // The router's own traffic reaches us with its gateway address replaced by the alias (see homeEdgeRules).
     ...subnets.map((x) => rule('deliverFromGateway', { eth_type: ETH_TYPE_IPV4, ipv4_src: x.gatewayAlias, ipv4_dst: L },
-      [applyActions(setField('ipv4_src', x.gateway.ip), setField('ipv4_dst', e), setField('eth_dst', m), outputPort(np))])),
+      [applyActions(setField('ipv4_src', x.gateway.ip), setField('ipv4_dst', e), setField('eth_dst', m), ...deliver)])),
     rule('locatorArpResponder', { eth_type: ETH_TYPE_ARP, arp_op: ARP_REQUEST, arp_tpa: L }, [applyActions(...arpResponder(m, { ip: L }))]),
     rule('vmAnnounceToController', { in_port: np, eth_type: ETH_TYPE_ARP, arp_tpa: e }, [applyActions(outputPort(OFPP_CONTROLLER))]),
     rule('vmArpResponder', { in_port: np, eth_type: ETH_TYPE_ARP, arp_op: ARP_REQUEST, arp_tpa: [home.prefix.network, home.prefix.mask] },

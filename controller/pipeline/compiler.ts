@@ -7,7 +7,7 @@ import type { Subnet } from '../mobility/subnet.js';
 import { rangeToPrefixes, type Prefix } from '../mobility/prefix.js';
 import { applyActions, gotoTable, OFPP_CONTROLLER, OFPP_FLOOD, outputPort, type Instruction, type Mac, type Match } from '../openflow/index.js';
 import { formatDpid } from '../switch/dpid.js';
-import { bindingRules, type BindingContext, type EdgeView } from './binding-rules.js';
+import { bindingRules, type BindingContext, type BufferMode, type EdgeView } from './binding-rules.js';
 import { COOKIE_BASE } from './cookie.js';
 import type { Rule } from './rule.js';
 import { RULE_KINDS, TABLE_DST_REWRITE, TABLE_L2_FORWARD, TABLE_SRC_REWRITE, type RuleKind } from './tables.js';
@@ -40,8 +40,8 @@ export interface CompileState {
   readonly correspondents?: CorrespondentScope;
   /** Source MAC of the controller's ARP probes (their answers come back to it); default PROBE_MAC. */
   readonly probeMac?: Mac;
-  /** Bindings whose VM is stopping (stop-and-copy): their frames are buffered at the controller. */
-  readonly stopping?: (bindingId: number) => boolean;
+  /** Loss-free migration: how a binding's frames go to the controller's buffer, if they do (fabric/buffers.ts). */
+  readonly buffering?: (bindingId: number) => BufferMode | undefined;
 }
 
 /**
@@ -106,7 +106,7 @@ export function bindingContext(state: Omit<CompileState, 'bindings'>, edges: rea
   return {
     subnets: state.subnets, edges, gatewayMac: (name: string) => state.gatewayMacs.get(name),
     ...(state.correspondents === undefined ? {} : { correspondents: state.correspondents }),
-    ...(state.stopping === undefined ? {} : { stopping: state.stopping }),
+    ...(state.buffering === undefined ? {} : { buffering: state.buffering }),
   };
 }
 

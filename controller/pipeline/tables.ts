@@ -108,8 +108,8 @@ export const RULE_KINDS = {
   eidArpResponder: { table: TABLE_INGRESS, priority: 950, phase: 'receive', summary: 'ARP for the EID at home -> answered with the VM MAC' },
   homeAnchor: { table: TABLE_DST_REWRITE, priority: 250, phase: 'send', summary: 'router traffic for the EID -> dst locator, back to the router' },
   homeAnchorGateway: { table: TABLE_DST_REWRITE, priority: 260, phase: 'send', summary: "the router's own traffic for the EID -> src gateway alias, dst locator, back to the router" },
-  // a VM that is stopping (stop-and-copy): frames for it go to the controller's buffer, not the dead port
-  bufferAtHome: { table: TABLE_L2_FORWARD, priority: 110, phase: 'receive', summary: 'frames for a stopping VM at home -> the controller\'s buffer' },
+  // loss-free migration: frames for a stopped VM go to the controller's buffer, not the dead port
+  bufferAtHome: { table: TABLE_L2_FORWARD, priority: 110, phase: 'receive', summary: 'frames for a stopped VM at home -> the controller\'s buffer (while it migrates: to its port and a copy there)' },
   bufferAway: { table: TABLE_DST_REWRITE, priority: 320, phase: 'receive', summary: 'frames for a stopping VM\'s locator -> the controller\'s buffer' },
   // every managed edge (correspondents)
   correspondentSrc: { table: TABLE_SRC_REWRITE, priority: 200, phase: 'receive', summary: 'from the router with src locator -> src EID' },

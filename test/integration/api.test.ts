@@ -135,7 +135,9 @@ describe('integration: HTTP API (in-process controller, real OVS)', function () 
       '/api/health', '/api/version', '/api/switches', '/api/switches/{dpid}', '/api/switches/{dpid}/flows', '/api/switches/{dpid}/tables',
       '/api/bindings', '/api/bindings/{eid}', '/api/subnets', '/api/migrations', '/api/intents', '/api/events', '/metrics',
     ]);
-    expect(doc.body.paths['/api/intents'].post.requestBody.content['application/json'].schema.required).to.deep.equal(['eid']);
+    const intentBody = doc.body.paths['/api/intents'].post.requestBody.content['application/json'].schema;
+    expect(intentBody.properties).to.include.keys('eid', 'mac', 'toDpid', 'toPort', 'phase', 'lossFree', 'stoppedAt');
+    expect(intentBody.description).to.match(/by eid or by mac \(exactly one\)/);
   });
 
   it('GET /api/switches: the bridge with its ports, subnet and router port', async () => {

@@ -8,7 +8,7 @@ import type { Clock } from '../../controller/fabric/clock.js';
 import { Fabric, type FabricEvent, type FabricOptions } from '../../controller/fabric/index.js';
 import { createLogger, type Logger } from '../../controller/log.js';
 import {
-  BindingRegistry, MemoryBindingRepository, MigrationIntents, SubnetMap, type Binding, type BindingRepository, type Subnet,
+  BindingRegistry, MemoryBindingRepository, MigrationIntents, SubnetMap, type Binding, type BindingRepository, type IntentPhase, type MigrationIntent, type Subnet,
 } from '../../controller/mobility/index.js';
 import { classifyCookie } from '../../controller/pipeline/index.js';
 import { caseStudySubnets, VM } from '../unit/mobility/fixtures.js';
@@ -176,6 +176,21 @@ export class FabricLab {
     if (kind === 'rarp' || kind === 'both') this.net.inject(this.vm, rarp);
     if (kind === 'ipv6-then-garp') this.net.inject(this.vm, ipv6);
     if (kind === 'garp' || kind === 'both' || kind === 'ipv6-then-garp') this.net.inject(this.vm, garp);
+  }
+
+  /**
+   * What a host agent tells the controller about the VM's migration (an intent of this phase, as
+   * the API registers it), acted on; settles.
+   */
+  async signal(phase: IntentPhase, more: { toDpid?: bigint; toPort?: number; lossFree?: boolean; stoppedAt?: number; ttlMs?: number } = {}): Promise<MigrationIntent> {
+    const now = this.clock.now();
+    const { ttlMs = 30_000, ...rest } = more;
+    const result = this.intents.register({ eid: VM.eid, phase, ...rest, expiresAt: now + ttlMs }, now);
+    if (!result.ok) throw new Error(result.error);
+    const done = this.fabric.onIntent(result.intent);
+    await this.settle(200, 5);
+    await done;
+    return result.intent;
   }
 
   /** a -> b, then b -> a; returns what each side received. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { topologyFile } from '../agent-channel.js';
 import { MininetDriver, type HostProcess } from '../mininet-driver.js';
 import { ControllerClient } from '../../controller/host-agent/controller-client.js';
+import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 import { ControllerProcess, type LogLine } from './controller-process.js';
 import { mininetVm, qemuLabVm, type LabMigrationTimes, type LabVm, type QemuLabVmOptions, type VmKind } from './lab-vm.js';
 import { gapAround, type Timeline } from './measure.js';
@@ -206,10 +207,10 @@ export async function warmUp(net: MininetDriver, senders: readonly string[]): Pr
  * The measured part of a scenario on a running lab: streams into the VM, the moves, probes after
  * each, then the streams' results. Can run several times on one lab (the VM starts where it is).
  */
-/** What the host agent does when a VM stops for its stop-and-copy (controller/host-agent). */
-function stoppingSignal(ctl: ControllerProcess, mac: string): () => Promise<void> {
+/** What the host agent does with a migration's signals (controller/host-agent). */
+function hostAgent(ctl: ControllerProcess, mac: string, say: (t: string) => void): (signal: MigrationSignal) => void {
   const client = new ControllerClient({ api: `http://127.0.0.1:${ctl.httpPort}` });
-  return () => client.stopping(mac);
+  return (signal) => { client.signal(mac, signal).catch((e: Error) => say(`controller not told ${signal.kind}: ${e.message}`)); };
 }
 
 export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) => void = () => undefined): Promise<ScenarioResult> {
@@ -239,9 +240,9 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     const before = await countersOf(net, spec.senders);
     const mark = ctl?.lines.length ?? 0;
     const toPort = move.toPort ?? 10;
-    const onStopping = spec.lossFree === true && ctl !== undefined ? stoppingSignal(ctl, VM_MAC) : undefined;
+    const onSignal = spec.lossFree === true && ctl !== undefined ? hostAgent(ctl, VM_MAC, say) : undefined;
     const times = await vm.migrate({
-      toSwitch: move.toSwitch, toPort, pauseMs: spec.pauseMs, ...(move.lingerMs !== undefined ? { lingerMs: move.lingerMs } : {}), ...(onStopping === undefined ? {} : { onStopping }),
+      toSwitch: move.toSwitch, toPort, pauseMs: spec.pauseMs, ...(move.lingerMs !== undefined ? { lingerMs: move.lingerMs } : {}), ...(onSignal === undefined ? {} : { onSignal }),
     });
     const to = `${move.toSwitch}:${toPort}`;
     const record = ctl && spec.rewrite ? await completedMove(ctl, mark, net.topology.switches[move.toSwitch]?.dpid ?? '', toPort) : undefined;

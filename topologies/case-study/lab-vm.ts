@@ -7,6 +7,7 @@ import { topologyFile } from '../agent-channel.js';
 import type { CmdOptions, CmdResult, HostProcess, MigrationTimes, MininetDriver } from '../mininet-driver.js';
 import { onHostClock, probeClientCommand, probeServerCommand, streamServeCommand } from '../qemu/guest-tools.js';
 import { QemuVm, type QemuMigrationTimes } from '../qemu/qemu-vm.js';
+import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 
 const STREAM = topologyFile('case-study/stream.py');
 const PROBE = topologyFile('case-study/probe.py');
@@ -24,10 +25,10 @@ export interface LabMove {
   /** How long the paused source keeps its port up after the move; default each VM's own (1000 ms). */
   readonly lingerMs?: number;
   /**
-   * Loss-free migration: told when the VM stops for the stop-and-copy, as a host agent tells the
-   * controller (QEMU: from the source's QMP events; the emulated VM: just before its pause).
+   * Loss-free migration: told what a host agent would tell the controller (controller/host-agent):
+   * QEMU from the source's QMP events; the emulated VM around its pause.
    */
-  readonly onStopping?: () => Promise<void>;
+  readonly onSignal?: (signal: MigrationSignal) => void;
 }
 
 export type LabMigrationTimes = MigrationTimes & { readonly qemu?: QemuMigrationTimes };
@@ -61,8 +62,9 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
     streamResult: (_receiver, out) => readJson(out),
     probeServerCommand: (kind, port) => `${PY} ${PROBE} ${kind}-server --port ${port}`,
     probeClientCommand: (kind, host, port) => `${PY} ${PROBE} ${kind} --host ${host} --port ${port}`,
-    migrate: async ({ toSwitch, toPort, pauseMs, lingerMs, onStopping }) => {
-      await onStopping?.();
+    migrate: async ({ toSwitch, toPort, pauseMs, lingerMs, onSignal }) => {
+      onSignal?.({ kind: 'migrating', at: Date.now() });
+      onSignal?.({ kind: 'stopping', at: Date.now() });
       const times = await net.migrate(name, { toSwitch, toPort, pauseMs, ...(lingerMs !== undefined ? { lingerMs } : {}) });
       lastSourceQuitAt = Math.max(lastSourceQuitAt, times.sourceQuitAt ?? 0);
       return times;
@@ -109,10 +111,10 @@ export async function qemuLabVm(net: MininetDriver, options: QemuLabVmOptions = 
     },
     probeServerCommand: (kind, port) => probeServerCommand(kind, port),
     probeClientCommand: (kind, host, port) => probeClientCommand(kind, host, port),
-    migrate: async ({ toSwitch, toPort, lingerMs = options.lingerMs, onStopping }) => {
+    migrate: async ({ toSwitch, toPort, lingerMs = options.lingerMs, onSignal }) => {
       const { times } = await vm.migrate({
         toBridge: net.bridge(toSwitch), toPort,
-        ...(onStopping === undefined ? {} : { onSignal: (signal: string) => { if (signal === 'stopping') onStopping().catch(() => undefined); } }),
+        ...(onSignal === undefined ? {} : { onSignal }),
         ...(options.leadMs !== undefined ? { leadMs: options.leadMs } : {}),
         ...(lingerMs !== undefined ? { lingerMs } : {}),
         ...(options.downtimeLimitMs !== undefined ? { downtimeLimitMs: options.downtimeLimitMs } : {}),

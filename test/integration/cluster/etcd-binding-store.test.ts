@@ -220,13 +220,14 @@ describe('cluster/etcd binding store (1-member etcd)', function () {
     const changes: unknown[] = [];
     const sub = r.repository.changes(r.registry.revision).subscribe((batch) => changes.push(...batch.changes));
     try {
-      await r.repository.putIntent({ eid: VM.eid, toDpid: 2n, toPort: 7, expiresAt: Date.now() + 1500, source: 'api' });
+      await r.repository.putIntent({ eid: VM.eid, toDpid: 2n, toPort: 7, expiresAt: Date.now() + 1500, source: 'api', phase: 'stopping', lossFree: true, stoppedAt: 1234.5 });
       const loaded = await r.repository.load();
-      expect(loaded.intents).to.deep.equal([{ eid: VM.eid, toDpid: 2n, toPort: 7, expiresAt: loaded.intents[0]?.expiresAt, source: 'api' }]);
+      const stored = { eid: VM.eid, toDpid: 2n, toPort: 7, expiresAt: loaded.intents[0]?.expiresAt, source: 'api', phase: 'stopping', lossFree: true, stoppedAt: 1234.5 };
+      expect(loaded.intents).to.deep.equal([stored]);
       // The lease ends the intent after its expiry (etcd revokes expired leases every 500 ms).
       await waitUntil(() => changes.length === 2, { timeoutMs: 6000, what: 'the intent to be put, then expire' });
       expect(changes).to.deep.equal([
-        { kind: 'intent', eid: VM.eid, intent: { eid: VM.eid, toDpid: 2n, toPort: 7, expiresAt: loaded.intents[0]?.expiresAt, source: 'api' } },
+        { kind: 'intent', eid: VM.eid, intent: stored },
         { kind: 'intent', eid: VM.eid, intent: undefined },
       ]);
     } finally {

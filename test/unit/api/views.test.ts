@@ -137,8 +137,9 @@ describe('api views', () => {
     expect(m.to.dpid).to.equal('0000000000000002');
     conforms(m, SCHEMAS.Migration);
     conforms(intentView({ eid: '10.0.1.10', toDpid: 2n, expiresAt: 10 }), SCHEMAS.Intent);
-    expect(intentView({ eid: '10.0.1.10', toSubnet: 'B', expiresAt: 10 })).to.deep.equal({ eid: '10.0.1.10', toDpid: null, toPort: null, toSubnet: 'B', expiresAt: 10, phase: 'migrating', source: 'api' });
-    conforms(intentView({ eid: '10.0.1.10', toDpid: 2n, toPort: 4, expiresAt: 10, phase: 'stopping', source: 'ovsdb' }), SCHEMAS.Intent);
+    expect(intentView({ eid: '10.0.1.10', toSubnet: 'B', expiresAt: 10 })).to.deep.equal({ eid: '10.0.1.10', toDpid: null, toPort: null, toSubnet: 'B', expiresAt: 10, phase: 'migrating', source: 'api', lossFree: false, stoppedAt: null });
+    conforms(intentView({ eid: '10.0.1.10', toDpid: 2n, toPort: 4, expiresAt: 10, phase: 'stopping', source: 'ovsdb', lossFree: true, stoppedAt: 9 }), SCHEMAS.Intent);
+    conforms(intentView({ eid: '10.0.1.10', expiresAt: 10, phase: 'resumed', source: 'api' }), SCHEMAS.Intent);
   });
 
   it('fabric events become API events, framed for SSE', () => {

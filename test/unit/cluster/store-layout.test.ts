@@ -112,5 +112,10 @@ describe('cluster/store layout', () => {
     const intent = { eid: '10.0.1.10', toDpid: 2n, toPort: 4, expiresAt: 99, source: 'ovsdb' as const, phase: 'stopping' as const };
     expect(decodeEntry('K', { kind: 'intent', eid: '10.0.1.10' }, Buffer.from(encodeIntent(intent)))).to.deep.equal({ kind: 'intent', eid: '10.0.1.10', intent });
     expect(refuse(JSON.stringify({ ...JSON.parse(encodeIntent(intent)), toPort: 0 }), { kind: 'intent', eid: '10.0.1.10' })).to.match(/toPort/);
+    const resumed = { eid: '10.0.1.10', expiresAt: 99, source: 'api' as const, phase: 'resumed' as const, lossFree: true, stoppedAt: 42.5 };
+    expect(decodeEntry('K', { kind: 'intent', eid: '10.0.1.10' }, Buffer.from(encodeIntent(resumed)))).to.deep.equal({ kind: 'intent', eid: '10.0.1.10', intent: resumed });
+    expect(refuse(JSON.stringify({ ...JSON.parse(encodeIntent(resumed)), phase: 'paused' }), { kind: 'intent', eid: '10.0.1.10' })).to.match(/phase/);
+    expect(refuse(JSON.stringify({ ...JSON.parse(encodeIntent(resumed)), lossFree: 'yes' }), { kind: 'intent', eid: '10.0.1.10' })).to.match(/lossFree/);
+    expect(refuse(JSON.stringify({ ...JSON.parse(encodeIntent(resumed)), stoppedAt: 'now' }), { kind: 'intent', eid: '10.0.1.10' })).to.match(/stoppedAt/);
   });
 });

@@ -3,6 +3,7 @@
 // order, before newer ones; bounded; and given back if the VM never moves.
 
 import { expect } from 'chai';
+import { DEFAULT_BUFFER_LIMITS } from '../../../controller/fabric/buffers.js';
 import { FabricLab } from '../../lib/fabric-lab.js';
 import { VM } from '../mobility/fixtures.js';
 
@@ -54,7 +55,7 @@ describe('fabric: loss-free migration (buffering during the stop-and-copy)', fun
   }
 
   it('beyond its bound the buffer drops and counts; what it held still arrives', async () => {
-    const lab = await FabricLab.create({ fabric: { buffer: { maxFrames: 8, maxBytes: 1 << 20, maxAgeMs: 5000 } } });
+    const lab = await FabricLab.create({ fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, maxFrames: 8, maxBytes: 1 << 20, maxAgeMs: 5000 } } });
     expect(await lab.allExchanges('warm'), 'a stream runs: everyone knows the VM').to.deep.equal([]);
     let n = 0;
     await lab.migrate({ dpid: 2n, port: 3 }, { stopping: true, duringPause: () => { for (let i = 0; i < 20; i++) lab.net.send(lab.cnB, VM.eid, `paused-${n++}`); } });
@@ -66,7 +67,7 @@ describe('fabric: loss-free migration (buffering during the stop-and-copy)', fun
   });
 
   it('a stop that no move follows (the migration failed, the source resumed): the frames go back to the VM, the buffer rules go', async () => {
-    const lab = await FabricLab.create({ fabric: { buffer: { maxFrames: 1000, maxBytes: 1 << 20, maxAgeMs: 1000 } } });
+    const lab = await FabricLab.create({ fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, maxFrames: 1000, maxBytes: 1 << 20, maxAgeMs: 1000 } } });
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
     const stopping = lab.fabric.stopping(VM.eid);
     await lab.settle(200, 5);
@@ -82,6 +83,138 @@ describe('fabric: loss-free migration (buffering during the stop-and-copy)', fun
     await lab.advance(2000);
     expect(lab.table(1n).flows(3).filter((f) => f.priority === 110), 'buffer rule gone').to.deep.equal([]);
     expect(await lab.allExchanges('after')).to.deep.equal([]);
+    lab.stop();
+  });
+});
+
+describe('fabric: loss-free migration with a host agent (copy, move ahead, resume)', function () {
+  this.timeout(30_000);
+  const peers = (lab: FabricLab) => [lab.cnA, lab.cnB, lab.cnC, lab.ext];
+  const bufferRules = (lab: FabricLab) => lab.perBindingFlows().filter((f) => (f.table === 3 && f.priority === 110) || (f.table === 2 && f.priority === 320));
+
+  /** The VM stops now: paused, its link moved to `to` (the old port stays up), the agent told (stoppedAt: now) after `signalDelayMs`. */
+  async function stopAndMove(lab: FabricLab, to: { dpid: bigint; port: number }, sendDuring: () => void, signalDelayMs = 0): Promise<void> {
+    const stoppedAt = lab.clock.now();
+    lab.vm.paused = true;
+    lab.net.move(lab.vm, to, { keepOldPort: true });
+    lab.switches.portStatus(to.dpid, to.port, 'add');
+    sendDuring();
+    if (signalDelayMs > 0) await lab.advance(signalDelayMs);
+    await lab.signal('stopping', { stoppedAt });
+  }
+
+  it('the destination known, the move is made at the stop; what waited reaches the VM when it runs there, first, and its own frames go out at once', async () => {
+    const lab = await FabricLab.create();
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
+    let n = 0;
+    const burst = (prefix: string) => { for (const p of peers(lab)) for (let i = 0; i < 3; i++) lab.net.send(p, VM.eid, `${prefix}-${p.name}-${n++}`); };
+    await stopAndMove(lab, { dpid: 2n, port: 3 }, () => burst('paused'));
+    expect(lab.binding.locator, 'moved ahead of the resume').to.deep.include({ dpid: 2n, port: 3 });
+    const ahead = lab.fabric.migrations.list().at(-1)!;
+    expect(ahead).to.include({ trigger: 'signal', reason: 'intent' });
+    burst('paused');
+    await lab.settle();
+    expect(tags(lab, 'paused-'), 'nothing reaches the stopped VM').to.deep.equal([]);
+    await lab.advance(100);
+    lab.vm.paused = false;
+    lab.net.send(lab.vm, lab.cnB.ip, 'first-out');
+    await lab.settle();
+    expect(lab.net.lastIp(lab.cnB, 'first-out'), 'the send side was ready before the VM ran').to.deep.include({ ipv4_src: VM.eid, ipv4_dst: lab.cnB.ip });
+    await lab.signal('resumed');
+    for (const p of peers(lab)) lab.net.send(p, VM.eid, `after-${p.name}`);
+    await lab.settle();
+    const got = tags(lab, 'paused-');
+    expect(got, 'none lost, none twice').to.have.length(24);
+    expect(new Set(got).size).to.equal(24);
+    const order = lab.vm.inbox.map((f) => f.tag ?? '');
+    expect(order.findIndex((t) => t.startsWith('after-')), 'newer frames after the ones that waited').to.be.greaterThan(Math.max(...order.map((t, i) => (t.startsWith('paused-') ? i : -1))));
+    for (const p of peers(lab)) {
+      const mine = got.filter((t) => t!.startsWith(`paused-${p.name}-`)).map((t) => Number(t!.split('-').at(-1)));
+      expect(mine, `${p.name}'s frames in their order`).to.deep.equal([...mine].sort((a, b) => a - b));
+    }
+    expect(lab.events.filter((e) => e.type === 'VM_RESUMED')).to.have.length(1).and.to.satisfy((es: { trigger: string; frames: number }[]) => es[0]!.trigger === 'resumed' && es[0]!.frames === 24);
+    expect(bufferRules(lab).filter((f) => f.dpid === 2n), 'the hold rules at its new edge went at once').to.deep.equal([]);
+    expect(lab.fabric.migrations.list().at(-1), 'one move, no second one at the VM\'s announce').to.equal(ahead);
+    lab.announce('both');
+    await lab.settle();
+    expect(lab.fabric.migrations.list()).to.have.length(1);
+    expect(await lab.allExchanges('after')).to.deep.equal([]);
+    expect(lab.leaks()).to.deep.equal([]);
+    await lab.advance(2000);
+    expect(bufferRules(lab), 'and the old edge\'s after the grace period').to.deep.equal([]);
+    lab.stop();
+  });
+
+  for (const [trigger, resume] of [
+    ['first frame', (lab: FabricLab) => { lab.announce('garp'); }],
+    ['port up', (lab: FabricLab) => { lab.switches.portStatus(2n, 3, 'up'); }],
+  ] as const) {
+    it(`moved ahead, without a resumed signal: the VM's ${trigger} at its new port says it runs`, async () => {
+      const lab = await FabricLab.create();
+      expect(await lab.allExchanges('warm')).to.deep.equal([]);
+      await lab.signal('migrating', { toDpid: 2n, toPort: 3 });
+      await stopAndMove(lab, { dpid: 2n, port: 3 }, () => undefined);
+      for (let i = 0; i < 5; i++) lab.net.send(lab.cnC, VM.eid, `paused-${i}`);
+      await lab.advance(100);
+      lab.vm.paused = false;
+      resume(lab);
+      await lab.settle();
+      expect(tags(lab, 'paused-')).to.deep.equal(['paused-0', 'paused-1', 'paused-2', 'paused-3', 'paused-4']);
+      expect(lab.events.find((e) => e.type === 'VM_RESUMED')).to.include({ trigger, frames: 5 });
+      expect(await lab.allExchanges('after')).to.deep.equal([]);
+      lab.stop();
+    });
+  }
+
+  it('copies kept while the VM migrates: frames lost at its stopped port before the stop signal arrived are delivered too', async () => {
+    const lab = await FabricLab.create();
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    await lab.signal('migrating', { lossFree: true });
+    for (let i = 0; i < 3; i++) lab.net.send(lab.cnB, VM.eid, `before-${i}`);
+    await lab.settle();
+    expect(tags(lab, 'before-'), 'delivered while it runs').to.have.length(3);
+    await lab.advance(100); // older than the clock slack: not given again
+    // The stop signal trails the stop by 30 ms: what came meanwhile went to the dead port, and was copied.
+    await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { for (let i = 0; i < 4; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`); }, 30);
+    for (let i = 4; i < 8; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`);
+    await lab.advance(100);
+    lab.vm.paused = false;
+    lab.announce('both');
+    await lab.settle();
+    expect(tags(lab, 'paused-')).to.deep.equal(['paused-0', 'paused-1', 'paused-2', 'paused-3', 'paused-4', 'paused-5', 'paused-6', 'paused-7']);
+    expect(tags(lab, 'before-'), 'nothing twice').to.have.length(3);
+    expect(lab.fabric.buffers.counters).to.deep.include({ recovered: 4, buffered: 4, delivered: 8, dropped: 0 });
+    expect(await lab.allExchanges('after')).to.deep.equal([]);
+    lab.stop();
+  });
+
+  it('a migration called off while copying: the copy rules go, late copies are not delivered twice', async () => {
+    const lab = await FabricLab.create();
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    await lab.signal('migrating', { lossFree: true });
+    expect(lab.table(1n).flows().filter((f) => f.table === 3 && f.priority === 110), 'copy rule at the VM\'s edge').to.have.length(1);
+    lab.intents.consume(VM.eid);
+    await lab.fabric.withdraw(VM.eid);
+    await lab.settle();
+    for (let i = 0; i < 3; i++) lab.net.send(lab.cnB, VM.eid, `later-${i}`);
+    await lab.settle();
+    expect(tags(lab, 'later-')).to.deep.equal(['later-0', 'later-1', 'later-2']);
+    await lab.advance(2000);
+    expect(bufferRules(lab)).to.deep.equal([]);
+    lab.stop();
+  });
+
+  it('a resumed intent that names no place is no evidence for a claim', async () => {
+    const lab = await FabricLab.create();
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    await lab.signal('resumed');
+    lab.net.move(lab.vm, { dpid: 3n, port: 4 }, { keepOldPort: true });
+    lab.switches.portStatus(3n, 4, 'add');
+    lab.announce('garp');
+    await lab.settle();
+    expect(lab.binding.locator).to.deep.include({ dpid: 3n, port: 4 });
+    expect(lab.fabric.migrations.list().map((m) => m.reason), 'moved once its old port was found silent, not on the word of the intent').to.deep.equal(['old-attachment-silent']);
     lab.stop();
   });
 });
