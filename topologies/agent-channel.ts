@@ -26,7 +26,11 @@ export type AgentEvent =
   | { event: 'ready'; pid: number }
   | { event: 'line'; handle: number; stream: 'stdout' | 'stderr'; line: string }
   | { event: 'exit'; handle: number; code: number | null; signal?: string }
-  | { event: 'error'; error: string };
+  | { event: 'error'; error: string }
+  | { event: 'migration'; vm: string; phase: MigrationPhase; at: number };
+
+/** What a migration in the agent has reached: the VM stopped (tap cut) or resumed (tap up, at its destination). */
+export type MigrationPhase = 'stopped' | 'resumed';
 
 interface Pending {
   op: string;

@@ -110,16 +110,20 @@ class SourcePort:
         ovs_ports.delete_link(self.port_end)
 
 
-def pause_and_move(tap, from_bridge, to_bridge, to_port, pause_ms, source=None, from_port=None):
+def pause_and_move(tap, from_bridge, to_bridge, to_port, pause_ms, source=None, from_port=None, on_phase=None):
     """Cut the tap, move it while the VM is paused, resume after pause_ms. Returns instants (epoch ms).
 
     Cut and resume are link-state ioctls (microseconds), so the pause is pause_ms give or take a
     scheduler tick; the move (one ovs-vsctl transaction, 20-60 ms here) happens inside it. A move
     slower than the pause delays the resume, and the measured pause says so. With `source`, its
-    port takes the tap's place (and number) on the old bridge in the same transaction."""
+    port takes the tap's place (and number) on the old bridge in the same transaction. `on_phase(phase,
+    at)` hears 'stopped' right after the cut and 'resumed' right after the resume, as a host agent
+    following QEMU hears STOP and the migration's completion."""
+    on_phase = on_phase or (lambda phase, at: None)
     requested = now_ms()
     ovs_ports.set_admin_up(tap, False)
     paused = now_ms()
+    on_phase('stopped', paused)
     stand_in = (source.port_end, from_port) if source is not None and from_bridge else None
     ovs_ports.move_port(from_bridge, to_bridge, tap, to_port, stand_in=stand_in)
     moved = now_ms()
@@ -128,10 +132,11 @@ def pause_and_move(tap, from_bridge, to_bridge, to_port, pause_ms, source=None, 
         time.sleep(delay)
     ovs_ports.set_admin_up(tap, True)
     resumed = now_ms()
+    on_phase('resumed', resumed)
     return {'pauseRequestedAt': requested, 'pausedAt': paused, 'movedAt': moved, 'resumedAt': resumed}
 
 
-def migrate(processes, vm, plan, sources=None):
+def migrate(processes, vm, plan, sources=None, on_phase=None):
     """vm: {pid, iface, mac, ip, tap}; plan: {toBridge, toPort, pauseMs, announce, rounds, initialMs,
     stepMs, keepSource, lingerMs}. `sources` tracks the source ports still lingering (tap -> SourcePort),
     so that the agent can remove them on cleanup and a move back can take over the port."""
@@ -151,7 +156,7 @@ def migrate(processes, vm, plan, sources=None):
             'iface': vm['iface'], 'mac': vm['mac'], 'ip': vm['ip'], 'mode': plan['announce'],
             'rounds': plan['rounds'], 'initialMs': plan['initialMs'], 'stepMs': plan['stepMs']})
     try:
-        times = pause_and_move(vm['tap'], from_bridge, plan['toBridge'], plan['toPort'], plan['pauseMs'], source, from_port)
+        times = pause_and_move(vm['tap'], from_bridge, plan['toBridge'], plan['toPort'], plan['pauseMs'], source, from_port, on_phase)
     except Exception:
         ovs_ports.set_admin_up(vm['tap'], True)  # a failed move must not leave the VM cut off
         if source is not None:

@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { AGENT_PYTHON, AgentChannel, AgentError, topologyFile, type AgentEvent } from './agent-channel.js';
+import { AGENT_PYTHON, AgentChannel, AgentError, topologyFile, type AgentEvent, type MigrationPhase } from './agent-channel.js';
 import { HostProcess, type ProcessExit } from './host-process.js';
 
 export { HostProcess, type ProcessExit, type ProcessLine } from './host-process.js';
@@ -95,6 +95,8 @@ export interface MigrateOptions {
   announceInitialMs?: number;
   announceStepMs?: number;
   timeoutMs?: number;
+  /** Hears the VM stop (right after the cut) and resume (right after the tap is up), as they happen: what a host agent hears from QEMU. */
+  onPhase?: (phase: MigrationPhase, at: number) => void;
 }
 
 /** Instants are epoch milliseconds (comparable with Date.now()), with sub-millisecond precision. */
@@ -136,6 +138,8 @@ export class MininetDriver {
   private readonly processes = new Map<number, HostProcess>();
   /** Events that arrived before the response carrying their handle. */
   private readonly early = new Map<number, AgentEvent[]>();
+  /** The onPhase of each VM's migration under way. */
+  private readonly phaseListeners = new Map<string, (phase: MigrationPhase, at: number) => void>();
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -206,8 +210,12 @@ export class MininetDriver {
 
   /** Live-migrate a VM: pause, move its link, resume, announce. Resolves after the last announcement. */
   migrate(vm: string, options: MigrateOptions): Promise<MigrationTimes> {
-    const { timeoutMs = 30_000, ...plan } = options;
-    return this.channel.request<MigrationTimes>('migrate', { vm, ...plan }, timeoutMs);
+    const { timeoutMs = 30_000, onPhase, ...plan } = options;
+    if (onPhase === undefined) return this.channel.request<MigrationTimes>('migrate', { vm, ...plan }, timeoutMs);
+    this.phaseListeners.set(vm, onPhase);
+    return this.channel.request<MigrationTimes>('migrate', { vm, ...plan }, timeoutMs).finally(() => {
+      if (this.phaseListeners.get(vm) === onPhase) this.phaseListeners.delete(vm);
+    });
   }
 
   /** Where a VM's link is attached now, read from Open vSwitch. */
@@ -258,6 +266,10 @@ export class MininetDriver {
   }
 
   private onEvent(event: AgentEvent): void {
+    if (event.event === 'migration') {
+      this.phaseListeners.get(event.vm)?.(event.phase, event.at);
+      return;
+    }
     if (event.event !== 'line' && event.event !== 'exit') return;
     const proc = this.processes.get(event.handle);
     if (!proc) {

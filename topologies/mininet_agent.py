@@ -6,6 +6,7 @@ Requests, one per line:  {"id": 1, "op": "start", ...}
 Responses, one per line: {"id": 1, "ok": true, "result": {...}} or {"id": 1, "ok": false, "error": "..."}
 Events (no id):          {"event": "line", "handle": 3, "stream": "stdout", "line": "..."}
                          {"event": "exit", "handle": 3, "code": 0}
+                         {"event": "migration", "vm": "vm1", "phase": "stopped", "at": 1.7e12}
 Ops: start, cmd, popen, kill, migrate, port, attachment, connected, stop (see the op_ methods).
 
 Everything the agent creates (bridges, root-namespace veth ends, host shells, host processes) is
@@ -142,8 +143,10 @@ class Agent:
                 'stepMs': float(req.get('announceStepMs', 100))}
         if plan['announce'] not in ('rarp', 'garp', 'both', 'none'):
             raise AgentError('announce must be rarp, garp, both or none')
+        def on_phase(phase, at):
+            self.channel.send({'event': 'migration', 'vm': req['vm'], 'phase': phase, 'at': at})
         with self._migration_lock:
-            times = migration.migrate(self.processes, vm, plan, self.sources)
+            times = migration.migrate(self.processes, vm, plan, self.sources, on_phase)
         times['fromSwitch'] = self._logical(times['fromBridge'])
         times['toSwitch'] = self._logical(times['toBridge'])
         return times

@@ -1,6 +1,8 @@
 // The host agent's calls to the Seamless API, one per migration signal (migration-signals.ts):
 // POST /api/intents with the VM's MAC and the phase, DELETE when the migration is called off.
-// Short timeouts: a hypervisor never waits on the controller.
+// Short timeouts: a hypervisor never waits on the controller. The signals of one VM are sent one
+// after the other, in the order they happened: a 'stopping' overtaking its 'migrating' would be
+// merged into the wrong phase.
 
 import type { MigrationSignal } from './migration-signals.js';
 
@@ -15,10 +17,21 @@ export interface ControllerClientOptions {
 const INTENT_TTL_MS = 60_000;
 
 export class ControllerClient {
+  /** The last call under way per MAC: the next one waits for it. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+
   constructor(private readonly options: ControllerClientOptions) {}
 
-  /** Tells the controller what a migration signal says about the VM with this MAC. */
-  async signal(mac: string, signal: MigrationSignal): Promise<void> {
+  /** Tells the controller what a migration signal says about the VM with this MAC, after the VM's earlier signals. */
+  signal(mac: string, signal: MigrationSignal): Promise<void> {
+    const key = mac.toLowerCase();
+    const sent = (this.inFlight.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.send(mac, signal));
+    this.inFlight.set(key, sent);
+    void sent.catch(() => undefined).finally(() => { if (this.inFlight.get(key) === sent) this.inFlight.delete(key); });
+    return sent;
+  }
+
+  private async send(mac: string, signal: MigrationSignal): Promise<void> {
     if (signal.kind === 'called-off') return this.calledOff(mac);
     const body = { mac, phase: signal.kind, ttlMs: INTENT_TTL_MS, ...(signal.kind === 'migrating' ? { lossFree: true } : {}), ...(signal.kind === 'stopping' ? { stoppedAt: signal.at } : {}) };
     await this.call('POST', '/api/intents', body);

@@ -130,8 +130,11 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     const client = net.spawn('cnA', `${HOST_PYTHON} ${TCP_STREAM} send --host 10.0.1.10 --port 5001 --duration 3 --rate 500000`);
     await server.waitForLine(/accepted/);
 
-    const times = await net.migrate('vm', { toSwitch: 's1', toPort: 11, pauseMs: 100, announce: 'rarp' });
+    const phases: Array<[string, number]> = [];
+    const times = await net.migrate('vm', { toSwitch: 's1', toPort: 11, pauseMs: 100, announce: 'rarp', onPhase: (phase, at) => phases.push([phase, at]) });
     expect(times).to.include({ fromSwitch: 's1', fromPort: 10, toSwitch: 's1', toPort: 11 });
+    // Heard as they happened (what a host agent hears from QEMU), with the instants the times report.
+    expect(phases).to.deep.equal([['stopped', times.pausedAt], ['resumed', times.resumedAt]]);
     expect(times.movedAt).to.be.within(times.pausedAt, times.resumedAt);
     expect(times.resumedAt - times.pausedAt).to.equal(times.pauseMs).and.to.be.at.least(100);
     expect(times.announcements.map((a) => a.kind)).to.deep.equal(['rarp', 'rarp', 'rarp', 'rarp', 'rarp']);

@@ -203,16 +203,16 @@ export async function warmUp(net: MininetDriver, senders: readonly string[]): Pr
   }
 }
 
-/**
- * The measured part of a scenario on a running lab: streams into the VM, the moves, probes after
- * each, then the streams' results. Can run several times on one lab (the VM starts where it is).
- */
 /** What the host agent does with a migration's signals (controller/host-agent). */
 function hostAgent(ctl: ControllerProcess, mac: string, say: (t: string) => void): (signal: MigrationSignal) => void {
   const client = new ControllerClient({ api: `http://127.0.0.1:${ctl.httpPort}` });
   return (signal) => { client.signal(mac, signal).catch((e: Error) => say(`controller not told ${signal.kind}: ${e.message}`)); };
 }
 
+/**
+ * The measured part of a scenario on a running lab: streams into the VM, the moves, probes after
+ * each, then the streams' results. Can run several times on one lab (the VM starts where it is).
+ */
 export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) => void = () => undefined): Promise<ScenarioResult> {
   const { net, vm, ctl } = lab;
   const scratch = mkdtempSync(join(lab.scratch, 'moves-'));

@@ -63,9 +63,12 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
     probeServerCommand: (kind, port) => `${PY} ${PROBE} ${kind}-server --port ${port}`,
     probeClientCommand: (kind, host, port) => `${PY} ${PROBE} ${kind} --host ${host} --port ${port}`,
     migrate: async ({ toSwitch, toPort, pauseMs, lingerMs, onSignal }) => {
+      // What a host agent hears from QEMU: the migration starts (setup), the VM stops for the
+      // stop-and-copy (the cut), the migration completes (the VM runs at its destination).
       onSignal?.({ kind: 'migrating', at: Date.now() });
-      onSignal?.({ kind: 'stopping', at: Date.now() });
-      const times = await net.migrate(name, { toSwitch, toPort, pauseMs, ...(lingerMs !== undefined ? { lingerMs } : {}) });
+      const onPhase = onSignal === undefined ? undefined
+        : (phase: 'stopped' | 'resumed', at: number) => onSignal({ kind: phase === 'stopped' ? 'stopping' : 'resumed', at });
+      const times = await net.migrate(name, { toSwitch, toPort, pauseMs, ...(lingerMs !== undefined ? { lingerMs } : {}), ...(onPhase === undefined ? {} : { onPhase }) });
       lastSourceQuitAt = Math.max(lastSourceQuitAt, times.sourceQuitAt ?? 0);
       return times;
     },

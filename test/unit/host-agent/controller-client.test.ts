@@ -1,0 +1,47 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { ControllerClient } from '../../../controller/host-agent/controller-client.js';
+
+describe('host-agent/controller-client', () => {
+  let server: Server;
+  let api: string;
+  const received: unknown[] = [];
+  const body = (req: IncomingMessage) => new Promise<string>((resolve) => {
+    let text = '';
+    req.on('data', (c: Buffer) => { text += c.toString(); });
+    req.on('end', () => resolve(text));
+  });
+
+  before(async () => {
+    // The first request of each VM answers slowly: a later signal sent at once would overtake it.
+    let first = true;
+    server = createServer((req, res) => {
+      body(req).then((text) => {
+        const delay = first ? 150 : 0;
+        first = false;
+        setTimeout(() => {
+          received.push(JSON.parse(text));
+          res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+        }, delay);
+      }).catch(() => res.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('sends the signals of one VM in the order they happened, each with what its phase needs', async () => {
+    const client = new ControllerClient({ api, timeoutMs: 2000 });
+    const mac = '02:00:00:00:01:0A';
+    await Promise.all([
+      client.signal(mac, { kind: 'migrating', at: 1 }),
+      client.signal(mac, { kind: 'stopping', at: 2 }),
+      client.signal(mac, { kind: 'resumed', at: 3 }),
+    ]);
+    expect(received.map((b) => (b as { phase: string }).phase)).to.deep.equal(['migrating', 'stopping', 'resumed']);
+    expect(received[0]).to.include({ mac, lossFree: true });
+    expect(received[1]).to.include({ stoppedAt: 2 });
+    expect(received[2]).to.not.have.property('stoppedAt');
+  });
+});
