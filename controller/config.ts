@@ -125,6 +125,12 @@ export interface Config {
     readonly dampMoves: number;
     readonly dampWindowMs: number;
     readonly dampSuspendMs: number;
+    /** Loss-free migration: frames of a stopped VM wait at the controller within these bounds (fabric/buffers.ts). */
+    readonly bufferMaxFrames: number;
+    readonly bufferMaxBytes: number;
+    readonly bufferMaxAgeMs: number;
+    /** While a host agent follows a migration, the VM's last frames this long are copied, for those the stop signal arrives too late for. */
+    readonly bufferCopyWindowMs: number;
   };
   readonly hypervisor: {
     /**
@@ -355,6 +361,10 @@ function schema(stdoutIsTTY: boolean) {
       dampMoves: { doc: 'Flap damping: moves within dampWindowMs that suspend an endpoint', format: 'seamless-count', default: F.damping.maxMoves, env: 'SEAMLESS_DAMP_MOVES', arg: 'damp-moves' },
       dampWindowMs: { doc: 'Flap damping window', format: 'seamless-ms', default: F.damping.windowMs, env: 'SEAMLESS_DAMP_WINDOW_MS', arg: 'damp-window-ms' },
       dampSuspendMs: { doc: 'How long a flapping endpoint\'s claims are refused', format: 'seamless-ms', default: F.damping.suspendMs, env: 'SEAMLESS_DAMP_SUSPEND_MS', arg: 'damp-suspend-ms' },
+      bufferMaxFrames: { doc: 'Loss-free migration: frames held for one stopped VM at most (more are dropped and counted)', format: 'seamless-count', default: F.buffer.maxFrames, env: 'SEAMLESS_BUFFER_MAX_FRAMES', arg: 'buffer-max-frames' },
+      bufferMaxBytes: { doc: 'Loss-free migration: bytes held for one stopped VM at most', format: 'seamless-bytes', default: F.buffer.maxBytes, env: 'SEAMLESS_BUFFER_MAX_BYTES', arg: 'buffer-max-bytes' },
+      bufferMaxAgeMs: { doc: 'Loss-free migration: how long frames wait for a stopped VM before they are dropped', format: 'seamless-ms', default: F.buffer.maxAgeMs, env: 'SEAMLESS_BUFFER_MAX_AGE_MS', arg: 'buffer-max-age-ms' },
+      bufferCopyWindowMs: { doc: 'Loss-free migration: how far back the copied frames of a migrating VM reach when its stop is signalled', format: 'seamless-ms', default: F.buffer.copyWindowMs, env: 'SEAMLESS_BUFFER_COPY_WINDOW_MS', arg: 'buffer-copy-window-ms' },
     },
     hypervisor: {
       ovsdb: {

@@ -9,7 +9,7 @@ import { ConfigError, readCommandLine, type CommandLine, type Config } from './c
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry, type MetricsRegistry } from './metrics.js';
 import { startApiServer } from './api/index.js';
-import { Fabric, HypervisorSignals } from './fabric/index.js';
+import { DEFAULT_BUFFER_LIMITS, Fabric, HypervisorSignals } from './fabric/index.js';
 import { formatOvsdbTarget, resolveOvsdbTargets, VmAttachmentWatcher } from './ovsdb/index.js';
 import { existsSync } from 'node:fs';
 import { BindingRegistry, FileBindingRepository, MigrationIntents, parseSubnets, SubnetMap, type BindingService } from './mobility/index.js';
@@ -112,6 +112,10 @@ export async function startController(config: Config, log: Logger, options: Cont
       learnIdleTimeoutSec: config.mobility.learnIdleTimeoutSec,
       correspondentRules: config.mobility.correspondentRules,
       cacheIdleTimeoutSec: config.mobility.cacheIdleTimeoutSec,
+      buffer: {
+        ...DEFAULT_BUFFER_LIMITS, maxFrames: config.mobility.bufferMaxFrames, maxBytes: config.mobility.bufferMaxBytes,
+        maxAgeMs: config.mobility.bufferMaxAgeMs, copyWindowMs: config.mobility.bufferCopyWindowMs,
+      },
     },
   });
   fabric.start();

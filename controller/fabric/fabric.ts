@@ -94,7 +94,7 @@ export class Fabric {
     this.gateways = new Gateways(subnets);
     this.flights = new Flights(options.maxHeldPackets);
     this.metrics = new FabricMetrics(deps.metrics, {
-      counters: this.counters, outbox, flights: this.flights, learner: this.learner, connected: () => switches.list().map((sw) => sw.dpidText),
+      counters: this.counters, outbox, flights: this.flights, learner: this.learner, buffers: () => this.buffers, connected: () => switches.list().map((sw) => sw.dpidText),
     });
     this.events$.subscribe((e) => {
       if (e.type !== 'MIGRATION_COMPLETED') return;

@@ -1,6 +1,7 @@
 // The runtime that keeps switches' tables in step with bindings, and the learning switch.
 export { Fabric, type FabricDeps } from './fabric.js';
 export { DEFAULT_CACHE_IDLE_TIMEOUT_SEC, DEFAULT_FABRIC_OPTIONS, type FabricOptions } from './options.js';
+export { DEFAULT_BUFFER_LIMITS, type BufferLimits } from './buffers.js';
 export type { FabricCounters, FabricEvent } from './events.js';
 export { systemClock, type Clock, type Timer } from './clock.js';
 export type { FabricMessage, FabricSwitch, FabricSwitches } from './switches.js';

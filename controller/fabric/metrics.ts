@@ -3,6 +3,7 @@
 // process's shared one when the composition root passes it, a private one otherwise.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BufferCounters } from './buffers.js';
 import type { FabricCounters } from './events.js';
 import type { Flights } from './flights.js';
 import type { L2Learner } from './l2-learner.js';
@@ -16,6 +17,8 @@ export interface FabricMetricSources {
   readonly outbox: Outbox;
   readonly flights: Flights;
   readonly learner: L2Learner;
+  /** The loss-free buffers' counters and the frames they hold now (created after the metrics). */
+  readonly buffers: () => { readonly counters: BufferCounters; readonly held: number };
   /** Datapath ids (text) of the switches that are up: per-switch series name only those. */
   readonly connected: () => readonly string[];
 }
@@ -55,6 +58,14 @@ export class FabricMetrics {
         for (const dpid of src.connected()) this.inc({ dpid }, outbox.flowModsByDpid.get(dpid) ?? 0);
       },
     });
+    const buffer = (name: keyof BufferCounters) => () => src.buffers().counters[name];
+    from('seamless_buffer_copied_frames_total', 'Loss-free migration: frames for a migrating VM copied to the controller (they reached it too).', buffer('copied'));
+    from('seamless_buffer_recovered_frames_total', 'Loss-free migration: copied frames taken into the buffer at the stop signal (sent after the VM stopped).', buffer('recovered'));
+    from('seamless_buffer_held_frames_total', 'Loss-free migration: frames held for a stopped VM.', buffer('buffered'));
+    from('seamless_buffer_delivered_frames_total', 'Loss-free migration: held frames delivered to the VM (at its new place, or where it resumed).', buffer('delivered'));
+    from('seamless_buffer_dropped_frames_total', 'Loss-free migration: frames dropped because a buffer bound (frames, bytes) was reached or the switch had gone.', buffer('dropped'));
+    from('seamless_buffer_expired_total', 'Loss-free migration: holds ended by the time bound (frames went to where the VM is).', buffer('expired'));
+    new Gauge({ name: 'seamless_buffer_frames', help: 'Loss-free migration: frames waiting at the controller now.', registers, collect() { this.set(src.buffers().held); } });
     new Gauge({ name: 'seamless_endpoints_in_flight', help: 'Endpoints whose move is being verified or applied (their frames are held).', registers, collect() { this.set(flights.size); } });
     this.packetInHandling = new Histogram({ name: 'seamless_packet_in_handling_seconds', help: 'PACKET_IN handling time in the runtime.', buckets: [...LATENCY_BUCKETS], registers });
     this.barrierWait = new Histogram({ name: 'seamless_barrier_wait_seconds', help: 'A switch\'s barrier round in a plan step (FLOW_MODs written to confirmation).', labelNames: ['step'] as const, buckets: [...LATENCY_BUCKETS], registers });

@@ -62,6 +62,10 @@ describe('fabric: loss-free migration (buffering during the stop-and-copy)', fun
     await lab.settle();
     expect(tags(lab, 'paused-')).to.deep.equal(['paused-0', 'paused-1', 'paused-2', 'paused-3', 'paused-4', 'paused-5', 'paused-6', 'paused-7']);
     expect(lab.fabric.buffers.counters).to.deep.include({ buffered: 8, delivered: 8, dropped: 12 });
+    const metric = async (name: string) => (await lab.fabric.metrics.registry.getSingleMetric(name)!.get()).values[0]?.value;
+    expect(await metric('seamless_buffer_dropped_frames_total'), 'the drops are on /metrics').to.equal(12);
+    expect(await metric('seamless_buffer_delivered_frames_total')).to.equal(8);
+    expect(await metric('seamless_buffer_frames'), 'nothing waits any more').to.equal(0);
     expect(await lab.allExchanges('after')).to.deep.equal([]);
     lab.stop();
   });
