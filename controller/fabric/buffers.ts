@@ -48,7 +48,8 @@ export interface BufferedFrame {
 
 interface Copying { readonly mode: 'copy'; readonly ring: BufferedFrame[]; bytes: number; readonly timer: Timer }
 interface Holding { readonly mode: 'hold'; readonly frames: BufferedFrame[]; bytes: number; readonly timer: Timer; readonly since: number; ahead: boolean }
-interface Passing { readonly mode: 'forward' | 'drain'; readonly timer: Timer }
+/** forward: stragglers go on to the VM; drain: late copies are ignored, and the ring of a copy a move ended is kept for a late stop signal. */
+interface Passing { readonly mode: 'forward' | 'drain'; readonly timer: Timer; ring?: BufferedFrame[]; pending?: BufferedFrame[] }
 type State = Copying | Holding | Passing;
 
 export interface BufferCounters {
@@ -163,6 +164,13 @@ export class FrameBuffers {
         return;
       case 'drain':
         return;
+      case 'forward':
+        if (state.pending !== undefined) {
+          if (state.pending.length >= this.limits.maxFrames) this.counters.dropped++;
+          else state.pending.push({ data: Uint8Array.from(data), dpid, inPort, at });
+          return;
+        }
+        return this.deliver(binding, [{ data, dpid, inPort, at }]);
       default:
         return this.deliver(binding, [{ data, dpid, inPort, at }]);
     }
@@ -173,14 +181,45 @@ export class FrameBuffers {
    * stragglers are delivered at once for `forwardForMs` (until the hold rules are gone). From
    * copying, nothing is handed out (the VM had the frames) and late copies are ignored.
    */
-  release(bindingId: number, forwardForMs: number): BufferedFrame[] {
+  release(bindingId: number, forwardForMs: number, replayLater = false): BufferedFrame[] {
     const state = this.byId.get(bindingId);
     if (state === undefined) return [];
     this.clock.clearTimeout(state.timer);
     const timer = this.clock.setTimeout(() => this.byId.delete(bindingId), forwardForMs);
     timer.unref?.();
-    this.byId.set(bindingId, { mode: state.mode === 'copy' || state.mode === 'drain' ? 'drain' : 'forward', timer });
-    return state.mode === 'hold' ? state.frames : [];
+    const ring = state.mode === 'copy' ? state.ring : undefined;
+    const frames = state.mode === 'hold' ? state.frames : [];
+    this.byId.set(bindingId, state.mode === 'copy' || state.mode === 'drain' ? { mode: 'drain', timer, ...(ring === undefined ? {} : { ring }) }
+      : { mode: 'forward', timer, ...(replayLater && state.mode === 'hold' ? { pending: frames } : {}) });
+    return frames;
+  }
+
+  /**
+   * A stopped VM's move replays its held frames once its receive side is confirmed: until then the
+   * stragglers queue behind them (delivered at once they would overtake the older frames). The
+   * frames waiting now; `last` ends the queueing (from then on stragglers go on at once).
+   */
+  takePending(bindingId: number, last: boolean): BufferedFrame[] {
+    const state = this.byId.get(bindingId);
+    if (state?.mode !== 'forward' || state.pending === undefined) return [];
+    const frames = state.pending;
+    state.pending = last ? undefined : [];
+    return frames;
+  }
+
+  /**
+   * A stop signalled after the VM's move ended its copy (the signal was slower than the VM): the
+   * copies of frames that reached its old port since `stoppedAt` (lost there), to deliver at its new
+   * place. Undefined when no move ended a copy of this binding lately.
+   */
+  recoverLate(bindingId: number, stoppedAt: number | undefined): BufferedFrame[] | undefined {
+    const state = this.byId.get(bindingId);
+    if (state?.mode !== 'drain' || state.ring === undefined) return undefined;
+    const since = (stoppedAt ?? this.clock.now()) - this.limits.clockSlackMs;
+    const frames = state.ring.filter((f) => f.at >= since);
+    state.ring = undefined;
+    this.counters.recovered += frames.length;
+    return frames;
   }
 
   /** Frames held for every stopped VM (metrics). */

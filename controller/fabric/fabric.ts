@@ -254,6 +254,14 @@ export class Fabric {
   async stopping(eid: string, stoppedAt?: number): Promise<boolean> {
     const binding = this.deps.registry.bindings.byEid(eid);
     if (binding === undefined || !this.options.rewrite) return false;
+    const late = this.buffers.recoverLate(binding.id, stoppedAt);
+    if (late !== undefined) {
+      // It stopped, resumed elsewhere and was moved before the signal came: nothing to hold any
+      // more, but the frames its old port took meanwhile were lost there; the copies go to it now.
+      if (this.outbox.canWrite(binding.locator.dpid)) this.buffers.deliver(binding, late);
+      this.log.info('VM stop signalled after its move: the frames its old port took since the stop are delivered', { eid, frames: late.length });
+      return true;
+    }
     const started = await this.rebuffer(eid, () => this.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt));
     if (!started) return true;
     const intent = this.deps.intents.get(eid, this.clock.now());

@@ -241,13 +241,13 @@ export class Mover {
     // A stopped VM's buffer ends with the move (its rules are the previous version's only), unless
     // the move was made ahead of its resume: then its frames wait on, at its new edge.
     const before = this.deps.topology().state();
-    const buffered = this.deps.buffers.isAhead(binding.id) ? [] : this.deps.buffers.release(binding.id, this.deps.graceMs + 1000);
+    if (!this.deps.buffers.isAhead(binding.id)) this.deps.buffers.release(binding.id, this.deps.graceMs + 1000, true);
     const { plan, problem } = planBindingChange(previous, binding, before, this.deps.topology().state());
     if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
     if (problem !== undefined) log.warn('rule compilation problem', { problem });
     const beforeSend = async (): Promise<void> => {
       await this.coordinate(plan, binding);
-      if (buffered.length > 0) await this.replay(previous, binding, buffered);
+      await this.replay(previous, binding);
     };
     const result = await this.deps.sync.apply(plan, afterSend, beforeSend);
     this.deps.coordination?.done(binding.id, binding.version);
@@ -277,11 +277,18 @@ export class Mover {
    * another replica masters that switch, they go back into the old switch's pipeline instead, marked,
    * which the move's rules there send on to the VM (in order among themselves).
    */
-  private async replay(previous: Binding, binding: Binding, frames: readonly BufferedFrame[]): Promise<void> {
-    if (!this.deps.outbox.canWrite(binding.locator.dpid)) return this.deps.buffers.redirect(previous, binding, frames);
-    this.deps.buffers.deliver(binding, frames);
-    const sw = this.deps.switches.get(binding.locator.dpid);
-    if (sw !== undefined) await this.deps.outbox.confirm(sw, []);
+  private async replay(previous: Binding, binding: Binding): Promise<void> {
+    const { buffers, outbox } = this.deps;
+    const send = (frames: readonly BufferedFrame[]) => (outbox.canWrite(binding.locator.dpid) ? buffers.deliver(binding, frames) : buffers.redirect(previous, binding, frames));
+    const frames = buffers.takePending(binding.id, false);
+    if (frames.length === 0) return void buffers.takePending(binding.id, true);
+    try {
+      send(frames);
+      const sw = this.deps.switches.get(binding.locator.dpid);
+      if (sw !== undefined && outbox.canWrite(binding.locator.dpid)) await outbox.confirm(sw, []);
+    } finally {
+      send(buffers.takePending(binding.id, true)); // the stragglers that came meanwhile, behind them
+    }
   }
 
   /**

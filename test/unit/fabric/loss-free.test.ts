@@ -54,6 +54,23 @@ describe('fabric: loss-free migration (buffering during the stop-and-copy)', fun
     });
   }
 
+  it('frames that reach the controller while the move is being applied queue behind the held ones', async () => {
+    const lab = await FabricLab.create();
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    let n = 0;
+    const sub = lab.fabric.events$.subscribe((e) => {
+      // The move is committed and its rules go out now: the VM's old rules still send to the controller.
+      if (e.type === 'BINDING_MOVED') setImmediate(() => { for (let i = 0; i < 5; i++) lab.net.send(lab.cnB, VM.eid, `late-${i}`); });
+    });
+    await lab.migrate({ dpid: 2n, port: 3 }, { stopping: true, duringPause: () => { for (let i = 0; i < 5; i++) lab.net.send(lab.cnB, VM.eid, `paused-${n++}`); } });
+    await lab.settle();
+    sub.unsubscribe();
+    const order = lab.vm.inbox.map((f) => f.tag ?? '').filter((t) => t.startsWith('paused-') || t.startsWith('late-'));
+    expect(order).to.deep.equal(['paused-0', 'paused-1', 'paused-2', 'paused-3', 'paused-4', 'late-0', 'late-1', 'late-2', 'late-3', 'late-4']);
+    expect(await lab.allExchanges('after')).to.deep.equal([]);
+    lab.stop();
+  });
+
   it('beyond its bound the buffer drops and counts; what it held still arrives', async () => {
     const lab = await FabricLab.create({ fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, maxFrames: 8, maxBytes: 1 << 20, maxAgeMs: 5000 } } });
     expect(await lab.allExchanges('warm'), 'a stream runs: everyone knows the VM').to.deep.equal([]);
@@ -189,6 +206,31 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     expect(tags(lab, 'paused-')).to.deep.equal(['paused-0', 'paused-1', 'paused-2', 'paused-3', 'paused-4', 'paused-5', 'paused-6', 'paused-7']);
     expect(tags(lab, 'before-'), 'nothing twice').to.have.length(3);
     expect(lab.fabric.buffers.counters).to.deep.include({ recovered: 4, buffered: 4, delivered: 8, dropped: 0 });
+    expect(await lab.allExchanges('after')).to.deep.equal([]);
+    lab.stop();
+  });
+
+  it('a stop signalled after the VM already resumed and moved: nothing is held, what its old port took since the stop is delivered', async () => {
+    const lab = await FabricLab.create();
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    await lab.signal('migrating', { lossFree: true });
+    const stoppedAt = lab.clock.now();
+    lab.vm.paused = true;
+    lab.net.move(lab.vm, { dpid: 2n, port: 3 }, { keepOldPort: true });
+    lab.switches.portStatus(2n, 3, 'add');
+    for (let i = 0; i < 4; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`);
+    await lab.advance(100);
+    lab.vm.paused = false;
+    lab.announce('both');
+    await lab.settle();
+    expect(lab.binding.locator, 'moved on its announcement').to.deep.include({ dpid: 2n, port: 3 });
+    expect(tags(lab, 'paused-'), 'lost at the old port').to.deep.equal([]);
+    await lab.signal('stopping', { stoppedAt }); // the signal, 150 ms late
+    expect(tags(lab, 'paused-'), 'the copies go to it').to.deep.equal(['paused-0', 'paused-1', 'paused-2', 'paused-3']);
+    expect(lab.fabric.buffers.isHolding(lab.binding.id), 'no hold at its new place').to.equal(false);
+    for (let i = 0; i < 3; i++) lab.net.send(lab.cnB, VM.eid, `after-${i}`);
+    await lab.settle();
+    expect(tags(lab, 'after-'), 'newer frames flow at once').to.deep.equal(['after-0', 'after-1', 'after-2']);
     expect(await lab.allExchanges('after')).to.deep.equal([]);
     lab.stop();
   });
