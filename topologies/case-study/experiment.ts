@@ -11,11 +11,13 @@ import { MininetDriver, type HostProcess } from '../mininet-driver.js';
 import { ControllerClient } from '../../controller/host-agent/controller-client.js';
 import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 import { ControllerProcess, type LogLine } from './controller-process.js';
-import { mininetVm, qemuLabVm, type LabMigrationTimes, type LabVm, type QemuLabVmOptions, type VmKind } from './lab-vm.js';
+import { mininetVm, qemuLabVm, readJson, type LabMigrationTimes, type LabVm, type QemuLabVmOptions, type VmKind } from './lab-vm.js';
 import { gapAround, type Timeline } from './measure.js';
 
 // The Python tools stay in the source tree (a compiled run finds them there too).
 const STREAM = topologyFile('case-study/stream.py');
+const UDP_STREAM = topologyFile('case-study/udp_stream.py');
+const UDP_PORT = 7001;
 const PROBE = topologyFile('case-study/probe.py');
 const PY = '/usr/bin/python3';
 
@@ -50,6 +52,18 @@ export interface ScenarioSpec {
   readonly controllerArgs?: readonly string[];
   /** Loss-free: the controller is told when the VM stops (as the host agent does), and buffers its frames. */
   readonly lossFree?: boolean;
+  /** Numbered UDP datagrams per second from the first sender to the VM, to count what the network loses (emulated VM only). */
+  readonly udpPps?: number;
+}
+
+/** The numbered UDP stream: what was sent, what arrived, and the send time of each datagram that did not. */
+export interface UdpResult {
+  readonly from: string;
+  readonly sent: number;
+  readonly received: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly reordered: number;
 }
 
 export interface ProbeResult {
@@ -88,6 +102,8 @@ export interface MigrationResult {
   readonly retransmissions: Readonly<Record<string, number>>;
   readonly resets: Readonly<Record<string, number>>;
   readonly probes: readonly ProbeResult[];
+  /** Datagrams of the UDP stream lost that were sent from this move's start to the next one's; null without the stream. */
+  readonly udpLost: number | null;
 }
 
 export interface StreamResult {
@@ -109,6 +125,7 @@ export interface ScenarioResult {
   readonly startedAt: number;
   readonly migrations: readonly MigrationResult[];
   readonly streams: readonly StreamResult[];
+  readonly udp: UdpResult | null;
   readonly survived: boolean;
   readonly resets: number;
   readonly probesFailed: number;
@@ -203,10 +220,25 @@ export async function warmUp(net: MininetDriver, senders: readonly string[]): Pr
   }
 }
 
-/** What the host agent does with a migration's signals (controller/host-agent). */
-function hostAgent(ctl: ControllerProcess, mac: string, say: (t: string) => void): (signal: MigrationSignal) => void {
-  const client = new ControllerClient({ api: `http://127.0.0.1:${ctl.httpPort}` });
-  return (signal) => { client.signal(mac, signal).catch((e: Error) => say(`controller not told ${signal.kind}: ${e.message}`)); };
+/**
+ * What the host agent does with a migration's signals (controller/host-agent). The destination
+ * port comes with 'migrating', as the controller learns it from the destination's Open vSwitch
+ * database (external_ids:attached-mac) when libvirt or OpenStack add the destination's tap: the
+ * emulated migration adds the tap only at the stop, so it is posted the way the OVSDB watcher does.
+ */
+function hostAgent(ctl: ControllerProcess, mac: string, to: { dpid: string; port: number }, say: (t: string) => void): (signal: MigrationSignal) => void {
+  const api = `http://127.0.0.1:${ctl.httpPort}`;
+  const client = new ControllerClient({ api });
+  let told: Promise<unknown> = Promise.resolve();
+  return (signal) => {
+    const destination = signal.kind !== 'migrating' ? Promise.resolve() : fetch(`${api}/api/intents`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mac, toDpid: to.dpid, toPort: to.port }),
+    }).then((r) => r.body?.cancel());
+    told = told.then(() => destination).then(() => client.signal(mac, signal)).then(
+      () => say(`host agent: ${signal.kind} told ${(Date.now() - signal.at).toFixed(0)} ms after it happened`),
+      (e: Error) => say(`host agent: controller not told ${signal.kind}: ${e.message}`),
+    );
+  };
 }
 
 /**
@@ -231,7 +263,9 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     from, proc: net.spawn(from, `${PY} ${STREAM} send --host ${VM_EID} --port ${5001 + i} --rate ${spec.rate} --duration ${durationS} --linger 4 --stop-file ${stopFile}`),
   }));
   await Promise.all(senders.map((s) => s.proc.waitForLine(/connected/)));
-  say(`${spec.name}: ${senders.length} streams of ${spec.rate / 1e6} MB/s running`);
+  const udp = await startUdp(spec, net, vm, scratch, stopFile);
+  say(`${spec.name}: ${senders.length} streams of ${spec.rate / 1e6} MB/s running${udp ? `, ${spec.udpPps} datagrams/s from ${udp.from}` : ''}`);
+  if (spec.lossFree === true && ctl !== undefined) await fetch(`http://127.0.0.1:${ctl.httpPort}/api/health`).then((r) => r.body?.cancel()); // the agent's connection is up before the first migration
 
   const raw: Array<Omit<MigrationResult, 'gapMs'>> = [];
   let from = await whereIs(vm, net);
@@ -240,7 +274,7 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     const before = await countersOf(net, spec.senders);
     const mark = ctl?.lines.length ?? 0;
     const toPort = move.toPort ?? 10;
-    const onSignal = spec.lossFree === true && ctl !== undefined ? hostAgent(ctl, VM_MAC, say) : undefined;
+    const onSignal = spec.lossFree === true && ctl !== undefined ? hostAgent(ctl, VM_MAC, { dpid: net.topology.switches[move.toSwitch]?.dpid ?? '', port: toPort }, say) : undefined;
     const times = await vm.migrate({
       toSwitch: move.toSwitch, toPort, pauseMs: spec.pauseMs, ...(move.lingerMs !== undefined ? { lingerMs: move.lingerMs } : {}), ...(onSignal === undefined ? {} : { onSignal }),
     });
@@ -252,7 +286,7 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     const delta = (k: keyof Counters) => Object.fromEntries(spec.senders.map((h) => [h, after[h]![k] - before[h]![k]]));
     const num = (v: unknown) => (typeof v === 'number' ? v : null);
     raw.push({
-      index: index + 1, from, to, times,
+      index: index + 1, from, to, times, udpLost: null,
       reconvergenceMs: num(record?.reconvergenceMs), releaseMs: num(record?.releaseMs), confirmMs: num(record?.confirmMs), rounds: num(record?.rounds),
       reason: typeof record?.reason === 'string' ? record.reason : null,
       trigger: typeof record?.trigger === 'string' ? record.trigger : null,
@@ -272,6 +306,7 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
   await sleep(spec.dwellMs / 2);
   writeFileSync(stopFile, '');
   const sent = await Promise.all(senders.map(async (s) => ({ from: s.from, result: await finish(s.proc, 15_000) })));
+  const udpCount = udp === undefined ? undefined : await udp.finish();
   for (const r of receivers) if (r.proc.exit === undefined) await r.proc.kill().catch(() => undefined);
   await Promise.all(receivers.map((r) => r.proc.wait(10_000).catch(() => undefined)));
   await Promise.all(servers.map((p) => p.kill().catch(() => undefined)));
@@ -291,14 +326,48 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
   });
   const migrations: MigrationResult[] = raw.map((m, i) => {
     const until = raw[i + 1]?.times.pausedAt ?? Number.POSITIVE_INFINITY;
-    return { ...m, gapMs: Object.fromEntries(streams.map((s) => [s.from, gapAround(s.timeline, m.times.pausedAt, until)])) };
+    const since = i === 0 ? Number.NEGATIVE_INFINITY : m.times.pauseRequestedAt;
+    const udpLost = udpCount === undefined ? null : udpCount.missingAt.filter((t) => t !== null && t * 1000 >= since && t * 1000 < until).length;
+    return { ...m, udpLost, gapMs: Object.fromEntries(streams.map((s) => [s.from, gapAround(s.timeline, m.times.pausedAt, until)])) };
   });
   const resets = migrations.reduce((n, m) => n + Object.values(m.resets).reduce((a, b) => a + b, 0), 0);
   return {
     name: spec.name, description: spec.description, rewrite: spec.rewrite, startedAt, migrations, streams,
+    udp: udpCount === undefined ? null : udpCount.result,
     survived: streams.every((s) => s.survived), resets,
     probesFailed: migrations.reduce((n, m) => n + m.probes.filter((p) => !p.ok).length, 0),
     conflicts: (ctl?.find('conflicting claim: refused').length ?? 0) - conflictsBefore,
+  };
+}
+
+/**
+ * The numbered UDP stream of a scenario (udpPps), from its first sender to the VM: started now,
+ * stopped with the TCP senders (the same stop file); finish() says what arrived.
+ */
+async function startUdp(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, scratch: string, stopFile: string):
+  Promise<{ from: string; finish: () => Promise<{ result: UdpResult; missingAt: Array<number | null> }> } | undefined> {
+  const from = spec.senders[0];
+  if (spec.udpPps === undefined || from === undefined || vm.udpServeCommand === undefined) return undefined;
+  const out = join(scratch, 'udp-rx.json');
+  const receiver = vm.spawn(vm.udpServeCommand(UDP_PORT, out));
+  await receiver.waitForLine(/listening/);
+  const sender = net.spawn(from, `${PY} ${UDP_STREAM} send --host ${VM_EID} --port ${UDP_PORT} --pps ${spec.udpPps} --stop-file ${stopFile}`);
+  await sender.waitForLine(/connected/);
+  return {
+    from,
+    finish: async () => {
+      const tx = await finish(sender, 10_000);
+      await sleep(500); // the last datagrams in flight
+      await receiver.kill().catch(() => undefined);
+      await receiver.wait(10_000).catch(() => undefined);
+      const rx = readJson(out) as { received?: number; duplicates?: number; reordered?: number; missing?: Array<[number, number | null]> };
+      const sentCount = typeof tx.sent === 'number' ? tx.sent : 0;
+      const received = rx.received ?? 0;
+      return {
+        result: { from, sent: sentCount, received, lost: sentCount - received, duplicates: rx.duplicates ?? 0, reordered: rx.reordered ?? 0 },
+        missingAt: (rx.missing ?? []).map(([, t]) => t),
+      };
+    },
   };
 }
 

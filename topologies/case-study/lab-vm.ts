@@ -10,6 +10,9 @@ import { QemuVm, type QemuMigrationTimes } from '../qemu/qemu-vm.js';
 import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 
 const STREAM = topologyFile('case-study/stream.py');
+const UDP_STREAM = topologyFile('case-study/udp_stream.py');
+/** The emulated migration's memory copy before its stop, when a host agent follows it. */
+const EMULATED_PRECOPY_MS = 300;
 const PROBE = topologyFile('case-study/probe.py');
 const PY = '/usr/bin/python3';
 
@@ -41,6 +44,8 @@ export interface LabVm {
   streamServeCommand(port: number, out: string): string;
   /** The receiver's "done" result as stream.py writes it (epoch-second times), once it has exited; {} when there is none. */
   streamResult(receiver: HostProcess, out: string): Record<string, unknown>;
+  /** A numbered-datagram receiver (udp_stream.py serve) that writes what it counted to `out` on SIGTERM; undefined where the VM cannot run one. */
+  readonly udpServeCommand?: (port: number, out: string) => string;
   probeServerCommand(kind: 'tcp' | 'udp', port: number): string;
   probeClientCommand(kind: 'tcp' | 'udp', host: string, port: number): string;
   migrate(move: LabMove): Promise<LabMigrationTimes>;
@@ -60,12 +65,16 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
     spawn: (command) => net.spawn(name, command),
     streamServeCommand: (port, out) => `${PY} ${STREAM} serve --port ${port} --out ${out}`,
     streamResult: (_receiver, out) => readJson(out),
+    udpServeCommand: (port, out) => `${PY} ${UDP_STREAM} serve --port ${port} --out ${out}`,
     probeServerCommand: (kind, port) => `${PY} ${PROBE} ${kind}-server --port ${port}`,
     probeClientCommand: (kind, host, port) => `${PY} ${PROBE} ${kind} --host ${host} --port ${port}`,
     migrate: async ({ toSwitch, toPort, pauseMs, lingerMs, onSignal }) => {
       // What a host agent hears from QEMU: the migration starts (setup), the VM stops for the
       // stop-and-copy (the cut), the migration completes (the VM runs at its destination).
+      // QEMU copies the guest's memory first while it runs (about 300 ms for the 64 MB guest of
+      // the QEMU lab); a host agent's 'migrating' comes that much before the stop.
       onSignal?.({ kind: 'migrating', at: Date.now() });
+      if (onSignal !== undefined) await sleepMs(EMULATED_PRECOPY_MS);
       const onPhase = onSignal === undefined ? undefined
         : (phase: 'stopped' | 'resumed', at: number) => onSignal({ kind: phase === 'stopped' ? 'stopping' : 'resumed', at });
       const times = await net.migrate(name, { toSwitch, toPort, pauseMs, ...(lingerMs !== undefined ? { lingerMs } : {}), ...(onPhase === undefined ? {} : { onPhase }) });
@@ -146,7 +155,7 @@ function sleepMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
-function readJson(path: string): Record<string, unknown> {
+export function readJson(path: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch {
