@@ -9,6 +9,7 @@
 // Prints per scenario and pause: gap median and p99, gap minus the pause, retransmissions, resets.
 //
 //   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--json FILE]
+//   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --buffer 10000 [--bound-frames 300]   (the buffer under load)
 
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -48,6 +49,18 @@ export function lossFreeSpecs(pauseMs: number, moves: number): ScenarioSpec[] {
   ];
 }
 
+/**
+ * The buffer under load: a loss-free move at a 100 ms pause while `pps` numbered datagrams a second
+ * stream to the VM, with the default bounds and with a bound that must bite (`maxFrames`).
+ */
+export function bufferSpecs(pps: number, maxFrames: number): ScenarioSpec[] {
+  const base = lossFreeSpecs(100, 3)[2]!;
+  return [
+    { ...base, name: `buffer-${pps}pps`, description: `Seamless loss-free, ${pps} datagrams/s to the VM, default bounds`, udpPps: pps },
+    { ...base, name: `buffer-${pps}pps-bound-${maxFrames}`, description: `the same, at most ${maxFrames} frames held`, udpPps: pps, controllerArgs: ['--buffer-max-frames', String(maxFrames)] },
+  ];
+}
+
 export function lossFreeFigures(r: ScenarioResult, pauseMs: number): LossFreeFigures {
   // Both streams see every move: a move's gap is the worse of the two, its loss the sum.
   const gaps = r.migrations.map((m) => Math.max(...Object.values(m.gapMs).map((g) => g ?? Number.POSITIVE_INFINITY)));
@@ -73,7 +86,10 @@ export function printLossFree(f: LossFreeFigures): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { pauses: { type: 'string', default: '100,1000' }, moves: { type: 'string', default: '6' }, vm: { type: 'string', default: 'mininet' }, json: { type: 'string' } } });
+  const { values } = parseArgs({ options: {
+    pauses: { type: 'string', default: '100,1000' }, moves: { type: 'string', default: '6' }, vm: { type: 'string', default: 'mininet' }, json: { type: 'string' },
+    buffer: { type: 'string' }, 'bound-frames': { type: 'string', default: '300' },
+  } });
   const pauses = values.pauses.split(',').map(Number);
   const moves = Number(values.moves);
   if (pauses.some((p) => !Number.isInteger(p) || p < 1) || !Number.isInteger(moves) || moves < 1 || (values.vm !== 'mininet' && values.vm !== 'qemu')) {
@@ -81,10 +97,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const figures: LossFreeFigures[] = [];
+  if (values.buffer !== undefined) { // --buffer PPS: the buffer under load instead of the comparison
+    for (const spec of bufferSpecs(Number(values.buffer), Number(values['bound-frames']))) {
+      console.log(`${spec.name}: ${spec.description}`);
+      figures.push(lossFreeFigures(await runScenario(spec, { vm: 'mininet', log: (t) => console.log(`    ${t}`) }), 100));
+    }
+    pauses.length = 0;
+  }
   for (const pauseMs of pauses) {
     for (const spec of lossFreeSpecs(pauseMs, moves)) {
       console.log(`${spec.name}: ${spec.description}`);
-      const result = await runScenario(spec, { vm: values.vm as VmKind, log: (t) => console.log(`    ${t}`) });
+      // A real QEMU's stop-and-copy is held for the pause (pause-before-switchover): its own takes a few ms here.
+      const result = await runScenario(spec, { vm: values.vm as VmKind, qemu: { holdStop: true }, log: (t) => console.log(`    ${t}`) });
       figures.push(lossFreeFigures(result, pauseMs));
     }
   }

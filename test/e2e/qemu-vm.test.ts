@@ -258,6 +258,19 @@ describe('QemuVm: a real QEMU guest live-migrated over QMP (plain L2, no control
     await run('rm', ['-f', stop]);
   });
 
+  it('holds the stop-and-copy as long as asked (pause-before-switchover), and a host agent hears stop and completion', async () => {
+    const signals: string[] = [];
+    const migration = await vm.migrate({ toBridge: br2, toPort: 12, lingerMs: 0, stopMs: 400, onSignal: (s) => signals.push(s.kind) });
+    remember();
+    await migration.sourceRetired;
+    const t = migration.times;
+    expect(t.resumedAt - t.stoppedAt, 'stopped from STOP to RESUME').to.be.at.least(400);
+    expect(t.downtimeMs, 'QEMU counts the held stop as downtime').to.be.at.least(400);
+    expect(signals).to.deep.equal(['migrating', 'stopping', 'resumed']);
+    expect((await vm.cmd('echo alive')).stdout).to.include('alive');
+    console.log(`      held stop: downtime ${t.downtimeMs} ms (asked 400), STOP to RESUME ${(t.resumedAt - t.stoppedAt).toFixed(0)} ms`);
+  });
+
   it('keeps the VM running at the source when a migration fails half-way, and removes the destination', async () => {
     const before = vm.attachment();
     let destinationTap = '';

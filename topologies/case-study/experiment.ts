@@ -138,6 +138,8 @@ export interface RunOptions {
   readonly verboseController?: boolean;
   /** The VM: the emulated Mininet host (default) or a real QEMU guest live-migrated over QMP. */
   readonly vm?: VmKind;
+  /** Extra settings of the QEMU VM (linger, lead, downtime limit, held stop). */
+  readonly qemu?: Omit<QemuLabVmOptions, 'log'>;
 }
 
 export interface LabOptions extends RunOptions {
@@ -147,8 +149,6 @@ export interface LabOptions extends RunOptions {
    */
   readonly controller: 'seamless' | 'none';
   readonly controllerArgs?: readonly string[];
-  /** Extra settings of the QEMU VM (linger, lead, downtime limit). */
-  readonly qemu?: Omit<QemuLabVmOptions, 'log'>;
 }
 
 /** A running lab: the controller (unless none), the reference Mininet network and the VM on s1 port 10. */

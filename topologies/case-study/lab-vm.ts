@@ -97,6 +97,8 @@ export interface QemuLabVmOptions {
   readonly homePort?: number;
   /** Passed to every migration (QemuMigrateOptions). */
   readonly leadMs?: number;
+  /** Hold each stop-and-copy for the move's pauseMs (QEMU's pause-before-switchover), instead of QEMU's own few ms. */
+  readonly holdStop?: boolean;
   readonly lingerMs?: number;
   readonly downtimeLimitMs?: number;
   readonly log?: (line: string) => void;
@@ -123,9 +125,10 @@ export async function qemuLabVm(net: MininetDriver, options: QemuLabVmOptions = 
     },
     probeServerCommand: (kind, port) => probeServerCommand(kind, port),
     probeClientCommand: (kind, host, port) => probeClientCommand(kind, host, port),
-    migrate: async ({ toSwitch, toPort, lingerMs = options.lingerMs, onSignal }) => {
+    migrate: async ({ toSwitch, toPort, pauseMs, lingerMs = options.lingerMs, onSignal }) => {
       const { times } = await vm.migrate({
         toBridge: net.bridge(toSwitch), toPort,
+        ...(options.holdStop === true ? { stopMs: pauseMs } : {}),
         ...(onSignal === undefined ? {} : { onSignal }),
         ...(options.leadMs !== undefined ? { leadMs: options.leadMs } : {}),
         ...(lingerMs !== undefined ? { lingerMs } : {}),
@@ -137,7 +140,7 @@ export async function qemuLabVm(net: MininetDriver, options: QemuLabVmOptions = 
         movedAt: times.destinationPortAddedAt,
         resumedAt: times.resumedAt,
         pauseMs: times.resumedAt - times.stoppedAt,
-        requestedPauseMs: options.downtimeLimitMs ?? 300, // QEMU's downtime-limit
+        requestedPauseMs: options.holdStop === true ? pauseMs : options.downtimeLimitMs ?? 300, // the held stop, or QEMU's downtime-limit
         announcedAt: null, // QEMU announces by itself at the resume; not observed here
         announcements: [],
         fromSwitch: logical(times.from.bridge), fromBridge: times.from.bridge, fromPort: times.from.port,

@@ -14,6 +14,12 @@ export interface MigrationParameters {
   readonly downtimeLimitMs?: number;
   /** `max-bandwidth` (bytes/s); undefined leaves QEMU's default (32 MiB/s). */
   readonly maxBandwidth?: number;
+  /**
+   * Hold the stop-and-copy this long (ms): QEMU's `pause-before-switchover` capability stops the
+   * source and waits in 'pre-switchover' until `migrate-continue`, sent this long after the STOP.
+   * What a large or busy guest's final copy takes; undefined = as fast as QEMU goes (a few ms here).
+   */
+  readonly stopMs?: number;
   /** From `migrate` to the destination's RESUME; default 60 s. */
   readonly timeoutMs?: number;
   /**
@@ -74,6 +80,8 @@ async function migrateWatched(source: QmpClient, destination: QmpClient, port: n
   if (parameters.downtimeLimitMs !== undefined) settings['downtime-limit'] = parameters.downtimeLimitMs;
   if (parameters.maxBandwidth !== undefined) settings['max-bandwidth'] = parameters.maxBandwidth;
   if (Object.keys(settings).length > 0) await source.execute('migrate-set-parameters', settings);
+  const hold = parameters.stopMs;
+  await source.execute('migrate-set-capabilities', { capabilities: [{ capability: 'pause-before-switchover', state: hold !== undefined }] });
 
   const timeoutMs = parameters.timeoutMs ?? 60_000;
   const migrateRequestedAt = Date.now();
@@ -81,8 +89,16 @@ async function migrateWatched(source: QmpClient, destination: QmpClient, port: n
   const ended = source.waitForEvent((e) => e.event === 'MIGRATION' && after(e) && TERMINAL.has(String(e.data.status)), timeoutMs, 'the end of the migration');
   const failedAtDestination = destination.waitForEvent((e) => e.event === 'MIGRATION' && e.data.status === 'failed', timeoutMs, 'a failure');
   failedAtDestination.catch(() => undefined);
+  const switchover = hold === undefined ? undefined
+    : source.waitForEvent((e) => e.event === 'MIGRATION' && after(e) && e.data.status === 'pre-switchover', timeoutMs, 'the pre-switchover pause').then(async () => {
+      const stop = source.events.find((e) => e.event === 'STOP' && after(e));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, (stop?.at ?? Date.now()) + hold - Date.now())));
+      await source.execute('migrate-continue', { state: 'pre-switchover' });
+    });
+  switchover?.catch(() => undefined);
   await source.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
   const end = await ended;
+  await switchover;
   if (end.data.status !== 'completed') {
     const info = await source.execute<{ 'error-desc'?: string }>('query-migrate').catch(() => ({ 'error-desc': undefined }));
     throw new MigrationError(`migration ${String(end.data.status)}: ${info['error-desc'] ?? 'no reason given'}`);
