@@ -39,7 +39,15 @@ describe('config', () => {
     expect(config.log).to.deep.equal({ level: 'info', format: 'json' });
     expect(config.state.dir).to.equal('./.seamless');
     expect(config.subnets).to.deep.equal(REFERENCE_LAB_SUBNETS);
-    expect(config.mobility).to.deep.equal({ rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, activityWindowMs: 1100, reuseGraceMs: 60000, learnIdleTimeoutSec: 300, correspondentRules: 'eager', cacheIdleTimeoutSec: 300, maxEndpointsPerPort: 1, claimsPerSecond: 20, claimBurst: 40, maxMacsPerPort: 1024, maxMacsPerSwitch: 16384, dampMoves: 6, dampWindowMs: 10000, dampSuspendMs: 30000 });
+    expect(config.mobility).to.deep.equal({ rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, activityWindowMs: 1100, reuseGraceMs: 60000, learnIdleTimeoutSec: 300, correspondentRules: 'eager', cacheIdleTimeoutSec: 300, maxEndpointsPerPort: 1, claimsPerSecond: 20, claimBurst: 40, maxMacsPerPort: 1024, maxMacsPerSwitch: 16384, dampMoves: 6, dampWindowMs: 10000, dampSuspendMs: 30000,
+      bufferMaxFrames: 4096, bufferMaxBytes: 8388608, bufferMaxAgeMs: 5000, bufferCopyWindowMs: 250 });
+  });
+
+  it('takes the loss-free buffer bounds from the environment and flags, and refuses nonsense', () => {
+    const config = loadConfig(['--buffer-max-frames', '300'], { SEAMLESS_BUFFER_MAX_AGE_MS: '2000' }, { stdoutIsTTY: false });
+    expect(config.mobility).to.deep.include({ bufferMaxFrames: 300, bufferMaxAgeMs: 2000 });
+    expect(() => loadConfig(['--buffer-max-bytes', '10'], {}, { stdoutIsTTY: false })).to.throw(/bufferMaxBytes/);
+    expect(() => loadConfig([], { SEAMLESS_BUFFER_COPY_WINDOW_MS: '-5' }, { stdoutIsTTY: false })).to.throw(/bufferCopyWindowMs/);
   });
 
   it('turns rewriting off for the baseline from the environment or a flag', () => {
