@@ -30,6 +30,7 @@ import { MigrationLog } from './migration-log.js';
 import { Mover } from './moves.js';
 import { Outbox } from './outbox.js';
 import { Persister } from './persist.js';
+import { MigrationPhases } from './phases.js';
 import { Prestager } from './prestage.js';
 import type { FabricMessage, FabricSwitch, FabricSwitches } from './switches.js';
 import { TableSync, type UpdateResult } from './table-sync.js';
@@ -77,6 +78,7 @@ export class Fabric {
   private readonly verifier: MoveVerifier;
   private readonly persister: Persister;
   private readonly topology: TopologyView;
+  private readonly phases: MigrationPhases;
   private readonly subscriptions: Subscription[] = [];
   private edgeCheck: Timer | undefined;
 
@@ -129,7 +131,11 @@ export class Fabric {
       registry, detector, verifier: this.verifier, flights: this.flights, forwarding, gateways: this.gateways, mapCache: this.mapCache, mover, buffers: this.buffers,
       clock, log, counters: this.counters, conflicts, limiter: new ClaimLimiter(options.claims), rewrite: options.rewrite, probeMac: options.probeMac.toLowerCase(), emit, persist,
       onGatewayLearned: () => void this.reconcile().catch((e: Error) => log.error('reconcile failed', { error: e.message })),
-      onResumed: (binding) => void this.endHold(binding.id, 'first frame').catch((e: Error) => log.error('could not end a stop', { eid: binding.eid, error: e.message })),
+      onResumed: (binding) => void this.phases.endHold(binding.id, 'first frame').catch((e: Error) => log.error('could not end a stop', { eid: binding.eid, error: e.message })),
+    });
+    this.phases = new MigrationPhases({
+      registry, intents, buffers: this.buffers, mover, prestage: this.prestage, sync: this.sync, outbox, topology: () => this.topology,
+      clock, log, rewrite: options.rewrite, graceMs: options.graceMs, counters: this.counters, emit, onUpdate,
     });
   }
 
@@ -198,133 +204,29 @@ export class Fabric {
     await this.reconcileSwitches(only === undefined ? undefined : [formatDpid(only)]);
   }
 
-  /**
-   * A migration intent (from the API or the hypervisor's OVSDB): registered as evidence, and when
-   * it names the port, the move's receive side is staged at once.
-   */
-  async announce(intent: MigrationIntent): Promise<boolean> {
-    if (!this.options.rewrite) return false;
-    const staged = await this.prestage.stage(intent, this.clock.now());
-    if (staged) this.counters.staged++;
-    return staged;
+  /** A migration intent (from the API or the hypervisor's OVSDB): staged when it names the port (MigrationPhases). */
+  announce(intent: MigrationIntent): Promise<boolean> {
+    return this.phases.announce(intent);
   }
 
-  /**
-   * What an intent's phase asks of the runtime (the API's, a host agent's, another replica's):
-   * migrating: its move is staged (`stage`, not for one another replica staged already) and, for a
-   * loss-free migration, the VM's frames are copied from now; stopping: they are held; resumed:
-   * they go to the VM where it runs now.
-   */
-  async onIntent(intent: MigrationIntent, stage = true): Promise<void> {
-    if (!this.options.rewrite) return;
-    switch (intent.phase ?? 'migrating') {
-      case 'migrating':
-        if (stage) await this.announce(intent);
-        if (intent.lossFree === true) await this.copying(intent);
-        return;
-      case 'stopping':
-        await this.stopping(intent.eid, intent.stoppedAt);
-        return;
-      case 'resumed':
-        await this.resumed(intent.eid);
-        return;
-    }
+  /** What an intent's phase asks of the runtime: staged, copied, held, delivered (MigrationPhases). */
+  onIntent(intent: MigrationIntent, stage = true): Promise<void> {
+    return this.phases.onIntent(intent, stage);
   }
 
-  /**
-   * Loss-free migration, the VM migrates: until it stops, what its edge delivers to it is also
-   * copied to the controller, which keeps the last few milliseconds (the frames it may miss before
-   * 'stopping' arrives). Ends with the intent.
-   */
-  async copying(intent: MigrationIntent): Promise<boolean> {
-    const binding = this.deps.registry.bindings.byEid(intent.eid);
-    if (binding === undefined) return false;
-    const forMs = Math.max(0, intent.expiresAt - this.clock.now());
-    const onEnd = () => { this.rebuffer(binding.eid, () => true).catch((e: Error) => this.log.error('could not stop copying', { eid: binding.eid, error: e.message })); };
-    return this.rebuffer(binding.eid, () => this.buffers.copy(binding.id, forMs, onEnd));
+  /** The VM of `eid` stopped for its stop-and-copy (loss-free migration; MigrationPhases). */
+  stopping(eid: string, stoppedAt?: number): Promise<boolean> {
+    return this.phases.stopping(eid, stoppedAt);
   }
 
-  /**
-   * The VM of `eid` stopped for the stop-and-copy of a live migration (as the hypervisor said, at
-   * `stoppedAt` by its clock): frames for it wait at the controller from now, starting with the
-   * copies of those it may have missed. When an intent names the port it will run at, the move is
-   * made at once (ahead of its resume). Otherwise the move waits for its first frame elsewhere; if
-   * nothing ends the stop within the buffer's time bound, the frames go to where it is.
-   */
-  async stopping(eid: string, stoppedAt?: number): Promise<boolean> {
-    const binding = this.deps.registry.bindings.byEid(eid);
-    if (binding === undefined || !this.options.rewrite) return false;
-    const late = this.buffers.recoverLate(binding.id, stoppedAt);
-    if (late !== undefined) {
-      // It stopped, resumed elsewhere and was moved before the signal came: nothing to hold any
-      // more, but the frames its old port took meanwhile were lost there; the copies go to it now.
-      if (this.outbox.canWrite(binding.locator.dpid)) this.buffers.deliver(binding, late);
-      this.log.info('VM stop signalled after its move: the frames its old port took since the stop are delivered', { eid, frames: late.length });
-      return true;
-    }
-    const started = await this.rebuffer(eid, () => this.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt));
-    if (!started) return true;
-    const intent = this.deps.intents.get(eid, this.clock.now());
-    const ahead = intent !== undefined && await this.mover.moveAhead(binding, intent);
-    this.log.info('VM stopped: frames for it wait at the controller', {
-      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: this.buffers.held, movedAhead: ahead,
-    });
-    return true;
+  /** The VM of `eid` runs again at the place its move was made ahead to (MigrationPhases). */
+  resumed(eid: string): Promise<boolean> {
+    return this.phases.resumed(eid);
   }
 
-  /**
-   * The VM of `eid` runs again (the hypervisor said so; or its first frame, or its port came up, at
-   * the place its move was made ahead to): the frames that waited go to it first, then the hold
-   * rules go.
-   */
-  async resumed(eid: string): Promise<boolean> {
-    const binding = this.deps.registry.bindings.byEid(eid);
-    if (binding === undefined || !this.buffers.isHolding(binding.id)) return false;
-    if (!this.buffers.isAhead(binding.id)) return false; // its move is yet to be made: its first frame there will
-    await this.endHold(binding.id, 'resumed');
-    return true;
-  }
-
-  /** An intent was withdrawn (its tap left OVSDB, an API delete: the migration was called off). */
-  async withdraw(eid: string): Promise<void> {
-    await this.prestage.cancel(eid, this.clock.now());
-    const binding = this.deps.registry.bindings.byEid(eid);
-    if (binding === undefined) return;
-    const mode = this.buffers.mode(binding.id);
-    if (mode === 'copy') await this.rebuffer(eid, () => { this.buffers.release(binding.id, this.options.graceMs + 1000); return true; });
-    // Stopped and not moved: the source runs on; its frames go back to it. (Moved ahead: the VM's
-    // frames at its old place move it back, and the held frames go with that move.)
-    if (mode === 'hold' && !this.buffers.isAhead(binding.id)) await this.endHold(binding.id, 'called off');
-  }
-
-  /**
-   * A stop ends: the held frames go to the VM where its binding is, in order, and then the hold
-   * rules go at once (one connection to the switch: the frames are out before newer ones pass).
-   */
-  private async endHold(bindingId: number, why: string): Promise<void> {
-    const binding = this.deps.registry.bindings.byId(bindingId);
-    if (binding === undefined || !this.buffers.isHolding(bindingId)) return;
-    const heldSince = this.buffers.heldSince(bindingId) ?? this.clock.now();
-    const before = this.topology.state();
-    const frames = this.buffers.release(bindingId, this.options.graceMs + 1000);
-    if (this.outbox.canWrite(binding.locator.dpid)) this.buffers.deliver(binding, frames);
-    const { plan } = planBindingChange(binding, binding, before, this.topology.state());
-    const result = await this.sync.apply(withoutGrace(plan));
-    this.noteUpdate(result.flowMods, [...new Set(plan.steps.flatMap((s) => [...s.mods.keys()]))]);
-    this.events.next({ type: 'VM_RESUMED', eid: binding.eid, mac: binding.mac, trigger: why, frames: frames.length, heldMs: this.clock.now() - heldSince, at: this.clock.now() });
-    this.log.info('VM runs again: the frames that waited for it are delivered', { eid: binding.eid, trigger: why, frames: frames.length, heldMs: this.clock.now() - heldSince, dropped: this.buffers.counters.dropped });
-  }
-
-  /** Changes how a binding's frames come to the buffer (`change` says whether it did) and its rules with it. */
-  private async rebuffer(eid: string, change: () => boolean): Promise<boolean> {
-    const binding = this.deps.registry.bindings.byEid(eid);
-    if (binding === undefined) return false;
-    const before = this.topology.state();
-    if (!change()) return false;
-    const { plan } = planBindingChange(binding, binding, before, this.topology.state());
-    const result = await this.sync.apply(plan);
-    this.noteUpdate(result.flowMods, [...plan.steps[0].mods.keys()]);
-    return true;
+  /** An intent was withdrawn: the migration was called off (MigrationPhases). */
+  withdraw(eid: string): Promise<void> {
+    return this.phases.withdraw(eid);
   }
 
   /** An operator unlocks a subnet's learned gateway (the router was replaced); the next router ARP teaches it again. */
@@ -420,7 +322,7 @@ export class Fabric {
     const down = isPortDown(sw, port);
     if (down) this.outbox.send(sw, this.learner.forgetPort(sw.dpid, port));
     // A VM moved ahead of its resume whose port comes up runs there (a hypervisor that keeps the port down while it is stopped).
-    if (!down && message.reason === OFPPR_MODIFY) for (const b of this.deps.registry.bindings.atAttachment(sw.dpid, port)) if (this.buffers.isAhead(b.id)) void this.endHold(b.id, 'port up').catch((e: Error) => this.log.error('could not end a stop', { eid: b.eid, error: e.message }));
+    if (!down && message.reason === OFPPR_MODIFY) for (const b of this.deps.registry.bindings.atAttachment(sw.dpid, port)) if (this.buffers.isAhead(b.id)) void this.phases.endHold(b.id, 'port up').catch((e: Error) => this.log.error('could not end a stop', { eid: b.eid, error: e.message }));
     this.log.debug('port status', { dpid: sw.dpidText, port, reason: message.reason, down });
   }
 
@@ -447,10 +349,3 @@ export class Fabric {
   }
 }
 
-/** A plan whose removals go right after its additions instead of after the grace period (nothing is in flight to them). */
-function withoutGrace(plan: UpdatePlan): UpdatePlan {
-  const [receive, send, cleanup] = plan.steps;
-  const merged = new Map(send.mods);
-  for (const [dpid, mods] of cleanup.mods) merged.set(dpid, [...(merged.get(dpid) ?? []), ...mods]);
-  return { steps: [receive, { name: 'send', mods: merged }, { name: 'cleanup', mods: new Map() }] };
-}
