@@ -10,7 +10,7 @@ import {
   MoveDetector, type ActivityCheck, type Binding, type BindingEvent, type BindingRegistry, type BindingService, type MigrationIntent, type MigrationIntents, type SubnetMap,
 } from '../mobility/index.js';
 import { OFPPR_MODIFY, type FlowRemoved, type Mac, type PortStatus } from '../openflow/index.js';
-import { compile, planBindingChange, type Compiled, type UpdatePlan } from '../pipeline/index.js';
+import { compile, type Compiled } from '../pipeline/index.js';
 import { formatDpid } from '../switch/dpid.js';
 import { FrameBuffers } from './buffers.js';
 import { ClaimLimiter } from './claim-limiter.js';

@@ -9,10 +9,8 @@ import {
   isAway, type Binding, type BindingEvent, type BindingRegistry, type MigrationIntent, type MigrationIntents, type MoveDecision, type MoveDetector, type MoveEvidence, type Sighting,
 } from '../mobility/index.js';
 import { parsePacket } from '../packet/index.js';
-import { planBindingChange, type UpdatePlan } from '../pipeline/index.js';
-import { parseDpid } from '../switch/dpid.js';
 import { formatDpid } from '../switch/dpid.js';
-import type { BufferedFrame, FrameBuffers } from './buffers.js';
+import type { FrameBuffers } from './buffers.js';
 import type { Clock } from './clock.js';
 import type { ConflictReporter } from './conflicts.js';
 import type { FlapDamper } from './damping.js';
@@ -22,6 +20,7 @@ import type { Forwarding } from './forwarding.js';
 import type { L2Learner } from './l2-learner.js';
 import type { MapCache } from './map-cache.js';
 import type { MigrationLog } from './migration-log.js';
+import { MoveApplier } from './move-apply.js';
 import type { Outbox } from './outbox.js';
 import type { Prestager } from './prestage.js';
 import { isAnnouncement } from './ingress.js';
@@ -69,7 +68,11 @@ export interface MoverDeps {
 type Claim = Extract<MoveDecision, { kind: 'move' | 'pending' }>;
 
 export class Mover {
-  constructor(private readonly deps: MoverDeps) {}
+  private readonly applier: MoveApplier;
+
+  constructor(private readonly deps: MoverDeps) {
+    this.applier = new MoveApplier(deps);
+  }
 
   /** The evidence at hand without asking a switch: the old port's state, an intent, damping. */
   evidence(s: Sighting): MoveEvidence {
@@ -176,7 +179,7 @@ export class Mover {
     this.deps.persist();
     const binding = event.binding;
     let releasedAt = 0;
-    const { plan, result } = await this.applyMove(event, () => { releasedAt = clock.monotonic(); this.release(binding, flight); });
+    const { plan, result } = await this.applier.apply(event, () => { releasedAt = clock.monotonic(); this.release(binding, flight); });
     this.deps.counters.moves++;
     this.deps.onUpdate(result, [...new Set(plan.steps.flatMap((step) => [...step.mods.keys()]))]);
     const record = this.deps.migrations.add({
@@ -215,92 +218,9 @@ export class Mover {
     return undefined;
   }
 
-  /**
-   * Another replica moved (or removed) a binding: this replica brings the switches it masters to
-   * the new rules, in step with the others (coordination).
-   */
-  async follow(event: BindingEvent): Promise<void> {
-    if (event.type === 'BINDING_ADDED') return;
-    if (event.type === 'BINDING_REMOVED') return this.deps.onRemoved(event.binding);
-    this.deps.damper.recordMove(event.binding.eid, event.at);
-    const { plan, result } = await this.applyMove(event);
-    this.deps.onUpdate(result, [...new Set(plan.steps.flatMap((step) => [...step.mods.keys()]))]);
-  }
-
-  /** What every replica does for a committed move on the switches it masters. */
-  private async applyMove(event: Extract<BindingEvent, { type: 'BINDING_MOVED' }>, afterSend?: () => void): Promise<{ plan: UpdatePlan; result: UpdateResult }> {
-    const { log } = this.deps;
-    const { previous, binding } = event;
-    const until = this.deps.damper.recordMove(binding.eid, event.at);
-    if (until !== undefined) {
-      log.warn('endpoint moves too often: further claims refused for a while', { eid: binding.eid, mac: binding.mac });
-      this.deps.emit({ type: 'ENDPOINT_SUSPENDED', eid: binding.eid, mac: binding.mac, until, at: event.at });
-    }
-    this.forgetLearned(previous);
-    // Planned with the map-cache as it is: the previous version's cached correspondent rules must go too.
-    // A stopped VM's buffer ends with the move (its rules are the previous version's only), unless
-    // the move was made ahead of its resume: then its frames wait on, at its new edge.
-    const before = this.deps.topology().state();
-    if (!this.deps.buffers.isAhead(binding.id)) this.deps.buffers.release(binding.id, this.deps.graceMs + 1000, true);
-    const { plan, problem } = planBindingChange(previous, binding, before, this.deps.topology().state());
-    if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
-    if (problem !== undefined) log.warn('rule compilation problem', { problem });
-    const beforeSend = async (): Promise<void> => {
-      await this.coordinate(plan, binding);
-      await this.replay(previous, binding);
-    };
-    const result = await this.deps.sync.apply(plan, afterSend, beforeSend);
-    this.deps.coordination?.done(binding.id, binding.version);
-    await this.deps.prestage.settle(binding).catch((e: Error) => result.failures.push(`staged rules: ${e.message}`));
-    return { plan, result };
-  }
-
-  /**
-   * Several replicas: each confirms the receive side on the switches it masters, and none installs
-   * its send side before every switch of the move has it (make-before-break across replicas). A
-   * replica that does not answer in time is dead: its switches' next master reconciles them.
-   */
-  private async coordinate(plan: UpdatePlan, binding: Binding): Promise<void> {
-    const coordination = this.deps.coordination;
-    if (coordination === undefined) return;
-    const all = [...plan.steps[0].mods.keys()].map((d) => parseDpid(d));
-    const mine = all.filter((d) => this.deps.outbox.canWrite(d));
-    await coordination.confirmReceive(binding.id, binding.version, mine);
-    if (!(await coordination.receiveConfirmed(binding.id, binding.version, all, this.deps.coordinationTimeoutMs))) {
-      this.deps.log.warn('receive side not confirmed by every replica in time; going on', { eid: binding.eid, version: binding.version });
-    }
-  }
-
-  /**
-   * The frames that waited for the VM during its stop go to it at its new place, in order, before
-   * the send side turns newer traffic there: a barrier on that switch confirms they are out. When
-   * another replica masters that switch, they go back into the old switch's pipeline instead, marked,
-   * which the move's rules there send on to the VM (in order among themselves).
-   */
-  private async replay(previous: Binding, binding: Binding): Promise<void> {
-    const { buffers, outbox } = this.deps;
-    const send = (frames: readonly BufferedFrame[]) => (outbox.canWrite(binding.locator.dpid) ? buffers.deliver(binding, frames) : buffers.redirect(previous, binding, frames));
-    const frames = buffers.takePending(binding.id, false);
-    if (frames.length === 0) return void buffers.takePending(binding.id, true);
-    try {
-      send(frames);
-      const sw = this.deps.switches.get(binding.locator.dpid);
-      if (sw !== undefined && outbox.canWrite(binding.locator.dpid)) await outbox.confirm(sw, []);
-    } finally {
-      send(buffers.takePending(binding.id, true)); // the stragglers that came meanwhile, behind them
-    }
-  }
-
-  /**
-   * A learned rule for the VM anywhere would swallow its frames (no packet-in, no sighting) or,
-   * away from home, let them in before the send side is ready. Only where the learner has it,
-   * plus the old switch: no per-move work on unrelated switches.
-   */
-  private forgetLearned(previous: Binding): void {
-    for (const sw of this.deps.switches.list()) {
-      if (sw.dpid !== previous.locator.dpid && this.deps.learner.portOf(sw.dpid, previous.mac) === undefined) continue;
-      this.deps.outbox.send(sw, this.deps.learner.forget(sw.dpid, previous.mac));
-    }
+  /** Another replica moved (or removed) a binding: the switches this replica masters follow (MoveApplier). */
+  follow(event: BindingEvent): Promise<void> {
+    return this.applier.follow(event);
   }
 
   /**
