@@ -62,13 +62,16 @@ export class EmulatedSwitch {
   /** Send time per frame index (the low 3 bytes of its source MAC); NaN when not outstanding. */
   private sentAt = new Float64Array(0);
   private featuresSent!: () => void;
+  private closedEarly!: (error: Error) => void;
+  /** Resolves once FEATURES_REPLY is sent; rejects when the controller closes the connection before. */
   readonly ready: Promise<void>;
   private closed = false;
   private lastAnswer = 0;
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly dpid: bigint, private readonly options: EmulatorOptions) {
-    this.ready = new Promise((resolve) => { this.featuresSent = resolve; });
+    this.ready = new Promise((resolve, reject) => { this.featuresSent = resolve; this.closedEarly = reject; });
+    this.ready.catch(() => undefined); // observed by connectSwitches; a later close is not an error
   }
 
   /** Encoded lazily: a scale run connects a thousand switches that never send load. */
@@ -85,7 +88,10 @@ export class EmulatedSwitch {
       socket.once('error', reject);
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => { this.closed = true; });
+    socket.on('close', () => {
+      this.closed = true;
+      this.closedEarly(new Error(`switch ${this.dpid}: the controller closed the connection during the handshake`));
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.write({ type: 'HELLO', xid: 1, version: 4, elements: [{ type: 'VERSIONBITMAP', versions: [4] }] });
   }
