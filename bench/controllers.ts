@@ -1,10 +1,12 @@
 // Controller throughput and latency, Seamless next to its peers, with the same switch emulator
 // in the same run. Each controller runs alone on core 0, the emulator on core 1. For each
 // controller: connect N switches, then `runs` throughput measurements (a window of outstanding
-// packet-ins per switch) and `runs` latency measurements (one outstanding per switch).
+// packet-ins per switch) and `runs` latency measurements (one outstanding per switch). The
+// switches send either a fixed set of source MACs or, cbench's worst case, a fresh random one
+// per packet-in.
 
 import { startPeer, type PeerName } from './peers.js';
-import { connectSwitches, DEFAULT_EMULATOR, measure, median, type LoadResult } from './switch-emulator.js';
+import { connectSwitches, DEFAULT_EMULATOR, measure, median, RANDOM_POOL_SIZE, type LoadResult, type SourceMacs } from './switch-emulator.js';
 
 export interface ControllerBenchOptions {
   readonly peers: readonly PeerName[];
@@ -18,6 +20,10 @@ export interface ControllerBenchOptions {
   readonly controllerCore: number;
   readonly cpuProfDir?: string;
   readonly label?: string;
+  /** cycle (default): 1,000 MACs per switch, soon all known; random: a new random MAC per packet-in from 100,000 per switch. */
+  readonly sourceMacs?: SourceMacs;
+  /** Extra flags for Seamless (e.g. its learner's bounds). */
+  readonly seamlessArgs?: readonly string[];
 }
 
 export interface PeerFigures {
@@ -30,8 +36,16 @@ export interface PeerFigures {
 }
 
 export async function benchController(peer: PeerName, o: ControllerBenchOptions): Promise<PeerFigures> {
-  const proc = await startPeer(peer, { core: o.controllerCore, ...(o.cpuProfDir === undefined ? {} : { cpuProfDir: o.cpuProfDir }) });
-  const switches = await connectSwitches({ ...DEFAULT_EMULATOR, host: '127.0.0.1', port: proc.port, switches: o.switches, firstDpid: o.firstDpid });
+  const proc = await startPeer(peer, {
+    core: o.controllerCore,
+    ...(o.cpuProfDir === undefined ? {} : { cpuProfDir: o.cpuProfDir }),
+    ...(o.seamlessArgs === undefined ? {} : { seamlessArgs: o.seamlessArgs }),
+  });
+  const sourceMacs = o.sourceMacs ?? 'cycle';
+  const switches = await connectSwitches({
+    ...DEFAULT_EMULATOR, host: '127.0.0.1', port: proc.port, switches: o.switches, firstDpid: o.firstDpid, sourceMacs,
+    macsPerSwitch: sourceMacs === 'random' ? RANDOM_POOL_SIZE : DEFAULT_EMULATOR.macsPerSwitch,
+  });
   try {
     // Let the controller finish its own start-of-session work (table-miss rules, resync).
     await new Promise((r) => setTimeout(r, 500));
