@@ -33,6 +33,8 @@ export interface PeerFigures {
   readonly latency: { readonly medianP50Ms: number; readonly medianP99Ms: number; readonly runs: readonly LoadResult[] };
   /** The controller's last output lines when a run lost packet-ins (re-sent after 2 s of silence). */
   readonly outputOnLoss?: readonly string[];
+  /** Seamless: MACs its learner did not learn because a bound was reached (seamless_learner_refused_total at the end). */
+  readonly learnerRefused?: number;
 }
 
 export async function benchController(peer: PeerName, o: ControllerBenchOptions): Promise<PeerFigures> {
@@ -54,9 +56,11 @@ export async function benchController(peer: PeerName, o: ControllerBenchOptions)
     for (let r = 0; r < o.runs; r++) throughput.push(await measure(switches, o.window, o.warmupMs, o.runMs));
     for (let r = 0; r < o.runs; r++) latency.push(await measure(switches, 1, o.warmupMs / 2, o.runMs));
     const lost = [...throughput, ...latency].some((r) => r.retries > 0);
+    const learnerRefused = proc.httpPort === undefined ? undefined : await scrapeCounter(proc.httpPort, 'seamless_learner_refused_total');
     return {
       peer, label: o.label ?? peer,
       ...(lost ? { outputOnLoss: proc.output.slice(-20) } : {}),
+      ...(learnerRefused === undefined ? {} : { learnerRefused }),
       throughput: { medianPerSec: median(throughput.map((t) => t.responsesPerSec)), runs: throughput },
       latency: {
         medianP50Ms: median(latency.map((l) => l.p50Ms!)),
@@ -77,6 +81,18 @@ export function printFigures(f: PeerFigures): void {
   const unmatched = f.throughput.runs.reduce((s, r) => s + r.unmatched, 0) + f.latency.runs.reduce((s, r) => s + r.unmatched, 0);
   const fm = median(f.throughput.runs.map((r) => r.flowModsPerSec));
   console.log(`  ${f.label.padEnd(28)} throughput ${fmt(f.throughput.medianPerSec).padStart(8)} responses/s (runs: ${t}; flow-mods ${fmt(fm)}/s)`
-    + `  latency p50 ${f.latency.medianP50Ms.toFixed(3)} ms p99 ${f.latency.medianP99Ms.toFixed(3)} ms${retries > 0 ? `  (${retries} unanswered re-sent)` : ''}${unmatched > 0 ? `  (${unmatched} unmatched packet-outs)` : ''}`);
+    + `  latency p50 ${f.latency.medianP50Ms.toFixed(3)} ms p99 ${f.latency.medianP99Ms.toFixed(3)} ms${retries > 0 ? `  (${retries} unanswered re-sent)` : ''}${unmatched > 0 ? `  (${unmatched} unmatched packet-outs)` : ''}`
+    + (f.learnerRefused ? `  (learner bound reached: ${fmt(f.learnerRefused)} MACs not learned)` : ''));
   for (const line of f.outputOnLoss ?? []) console.log(`      ${f.peer}: ${line}`);
+}
+
+/** One unlabelled counter from Seamless's /metrics; undefined when it cannot be read. */
+async function scrapeCounter(httpPort: number, name: string): Promise<number | undefined> {
+  try {
+    const page = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+    const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(page)?.[1];
+    return value === undefined ? undefined : Number(value);
+  } catch {
+    return undefined;
+  }
 }

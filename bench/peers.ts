@@ -20,6 +20,8 @@ export interface PeerProcess {
   readonly name: PeerName;
   readonly port: number;
   readonly pid: number;
+  /** Seamless's HTTP port (its /metrics), undefined for the peers. */
+  readonly httpPort?: number;
   /** The last lines the controller wrote (stdout and stderr), for a run that went wrong. */
   readonly output: readonly string[];
   stop(): Promise<void>;
@@ -38,13 +40,14 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
   const port = await freePort();
   const cleanups: (() => void)[] = [];
   let argv: string[];
+  let httpPort: number | undefined;
   switch (name) {
     case 'seamless': {
       const state = mkdtempSync(join(tmpdir(), 'seamless-bench-'));
       cleanups.push(() => rmSync(state, { recursive: true, force: true }));
       const prof = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
       argv = [process.execPath, ...prof, '--import', 'tsx', join(REPO, 'controller', 'main.ts'),
-        '--openflow-host', '127.0.0.1', '--openflow-port', String(port), '--http-port', String(await freePort()), '--state-dir', state,
+        '--openflow-host', '127.0.0.1', '--openflow-port', String(port), '--http-port', String(httpPort = await freePort()), '--state-dir', state,
         '--log-level', 'warn', '--log-format', 'json', '--rewrite', 'true', ...(options.seamlessArgs ?? [])];
       break;
     }
@@ -73,7 +76,7 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
     throw new Error(`${name} did not start: ${(error as Error).message}\n${stderr.join('').slice(-2000)}`);
   }
   return {
-    name, port, pid: child.pid!, output,
+    name, port, pid: child.pid!, output, ...(httpPort === undefined ? {} : { httpPort }),
     async stop() {
       await kill(child, exited);
       for (const c of cleanups) c();
