@@ -1,10 +1,12 @@
 // Controller throughput and latency, Seamless next to its peers, with the same switch emulator
 // in the same run. Each controller runs alone on core 0, the emulator on core 1. For each
 // controller: connect N switches, then `runs` throughput measurements (a window of outstanding
-// packet-ins per switch) and `runs` latency measurements (one outstanding per switch).
+// packet-ins per switch) and `runs` latency measurements (one outstanding per switch). The
+// switches send either a fixed set of source MACs or, cbench's worst case, a fresh random one
+// per packet-in.
 
 import { startPeer, type PeerName } from './peers.js';
-import { connectSwitches, DEFAULT_EMULATOR, measure, median, type LoadResult } from './switch-emulator.js';
+import { connectSwitches, DEFAULT_EMULATOR, measure, median, RANDOM_POOL_SIZE, type LoadResult, type SourceMacs } from './switch-emulator.js';
 
 export interface ControllerBenchOptions {
   readonly peers: readonly PeerName[];
@@ -18,6 +20,10 @@ export interface ControllerBenchOptions {
   readonly controllerCore: number;
   readonly cpuProfDir?: string;
   readonly label?: string;
+  /** cycle (default): 1,000 MACs per switch, soon all known; random: a new random MAC per packet-in from 100,000 per switch. */
+  readonly sourceMacs?: SourceMacs;
+  /** Extra flags for Seamless (e.g. its learner's bounds). */
+  readonly seamlessArgs?: readonly string[];
 }
 
 export interface PeerFigures {
@@ -27,11 +33,21 @@ export interface PeerFigures {
   readonly latency: { readonly medianP50Ms: number; readonly medianP99Ms: number; readonly runs: readonly LoadResult[] };
   /** The controller's last output lines when a run lost packet-ins (re-sent after 2 s of silence). */
   readonly outputOnLoss?: readonly string[];
+  /** Seamless: MACs its learner did not learn because a bound was reached (seamless_learner_refused_total at the end). */
+  readonly learnerRefused?: number;
 }
 
 export async function benchController(peer: PeerName, o: ControllerBenchOptions): Promise<PeerFigures> {
-  const proc = await startPeer(peer, { core: o.controllerCore, ...(o.cpuProfDir === undefined ? {} : { cpuProfDir: o.cpuProfDir }) });
-  const switches = await connectSwitches({ ...DEFAULT_EMULATOR, host: '127.0.0.1', port: proc.port, switches: o.switches, firstDpid: o.firstDpid });
+  const proc = await startPeer(peer, {
+    core: o.controllerCore,
+    ...(o.cpuProfDir === undefined ? {} : { cpuProfDir: o.cpuProfDir }),
+    ...(o.seamlessArgs === undefined ? {} : { seamlessArgs: o.seamlessArgs }),
+  });
+  const sourceMacs = o.sourceMacs ?? 'cycle';
+  const switches = await connectSwitches({
+    ...DEFAULT_EMULATOR, host: '127.0.0.1', port: proc.port, switches: o.switches, firstDpid: o.firstDpid, sourceMacs,
+    macsPerSwitch: sourceMacs === 'random' ? RANDOM_POOL_SIZE : DEFAULT_EMULATOR.macsPerSwitch,
+  });
   try {
     // Let the controller finish its own start-of-session work (table-miss rules, resync).
     await new Promise((r) => setTimeout(r, 500));
@@ -40,9 +56,11 @@ export async function benchController(peer: PeerName, o: ControllerBenchOptions)
     for (let r = 0; r < o.runs; r++) throughput.push(await measure(switches, o.window, o.warmupMs, o.runMs));
     for (let r = 0; r < o.runs; r++) latency.push(await measure(switches, 1, o.warmupMs / 2, o.runMs));
     const lost = [...throughput, ...latency].some((r) => r.retries > 0);
+    const learnerRefused = proc.httpPort === undefined ? undefined : await scrapeCounter(proc.httpPort, 'seamless_learner_refused_total');
     return {
       peer, label: o.label ?? peer,
       ...(lost ? { outputOnLoss: proc.output.slice(-20) } : {}),
+      ...(learnerRefused === undefined ? {} : { learnerRefused }),
       throughput: { medianPerSec: median(throughput.map((t) => t.responsesPerSec)), runs: throughput },
       latency: {
         medianP50Ms: median(latency.map((l) => l.p50Ms!)),
@@ -63,6 +81,18 @@ export function printFigures(f: PeerFigures): void {
   const unmatched = f.throughput.runs.reduce((s, r) => s + r.unmatched, 0) + f.latency.runs.reduce((s, r) => s + r.unmatched, 0);
   const fm = median(f.throughput.runs.map((r) => r.flowModsPerSec));
   console.log(`  ${f.label.padEnd(28)} throughput ${fmt(f.throughput.medianPerSec).padStart(8)} responses/s (runs: ${t}; flow-mods ${fmt(fm)}/s)`
-    + `  latency p50 ${f.latency.medianP50Ms.toFixed(3)} ms p99 ${f.latency.medianP99Ms.toFixed(3)} ms${retries > 0 ? `  (${retries} unanswered re-sent)` : ''}${unmatched > 0 ? `  (${unmatched} unmatched packet-outs)` : ''}`);
+    + `  latency p50 ${f.latency.medianP50Ms.toFixed(3)} ms p99 ${f.latency.medianP99Ms.toFixed(3)} ms${retries > 0 ? `  (${retries} unanswered re-sent)` : ''}${unmatched > 0 ? `  (${unmatched} unmatched packet-outs)` : ''}`
+    + (f.learnerRefused ? `  (learner bound reached: ${fmt(f.learnerRefused)} MACs not learned)` : ''));
   for (const line of f.outputOnLoss ?? []) console.log(`      ${f.peer}: ${line}`);
+}
+
+/** One unlabelled counter from Seamless's /metrics; undefined when it cannot be read. */
+async function scrapeCounter(httpPort: number, name: string): Promise<number | undefined> {
+  try {
+    const page = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+    const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(page)?.[1];
+    return value === undefined ? undefined : Number(value);
+  } catch {
+    return undefined;
+  }
 }

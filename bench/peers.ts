@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OFPT_HELLO } from '../controller/openflow/index.js';
 import { freePort } from '../topologies/case-study/controller-process.js';
 import { sleep } from './switch-emulator.js';
 
@@ -19,6 +20,8 @@ export interface PeerProcess {
   readonly name: PeerName;
   readonly port: number;
   readonly pid: number;
+  /** Seamless's HTTP port (its /metrics), undefined for the peers. */
+  readonly httpPort?: number;
   /** The last lines the controller wrote (stdout and stderr), for a run that went wrong. */
   readonly output: readonly string[];
   stop(): Promise<void>;
@@ -37,13 +40,14 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
   const port = await freePort();
   const cleanups: (() => void)[] = [];
   let argv: string[];
+  let httpPort: number | undefined;
   switch (name) {
     case 'seamless': {
       const state = mkdtempSync(join(tmpdir(), 'seamless-bench-'));
       cleanups.push(() => rmSync(state, { recursive: true, force: true }));
       const prof = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
       argv = [process.execPath, ...prof, '--import', 'tsx', join(REPO, 'controller', 'main.ts'),
-        '--openflow-host', '127.0.0.1', '--openflow-port', String(port), '--http-port', String(await freePort()), '--state-dir', state,
+        '--openflow-host', '127.0.0.1', '--openflow-port', String(port), '--http-port', String(httpPort = await freePort()), '--state-dir', state,
         '--log-level', 'warn', '--log-format', 'json', '--rewrite', 'true', ...(options.seamlessArgs ?? [])];
       break;
     }
@@ -66,13 +70,13 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
   child.stderr?.on('data', (c: Buffer) => { keep(c); if (stderr.length < 200) stderr.push(c.toString()); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await waitListening(port, child, 30_000);
+    await waitServing(port, child, 30_000);
   } catch (error) {
     await kill(child, exited);
     throw new Error(`${name} did not start: ${(error as Error).message}\n${stderr.join('').slice(-2000)}`);
   }
   return {
-    name, port, pid: child.pid!, output,
+    name, port, pid: child.pid!, output, ...(httpPort === undefined ? {} : { httpPort }),
     async stop() {
       await kill(child, exited);
       for (const c of cleanups) c();
@@ -89,21 +93,29 @@ async function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitListening(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/**
+ * Ready means the controller speaks OpenFlow: it sends its HELLO on a new connection. Accepting a
+ * connection is not enough: Seamless holds its port from the start (controller/port-reservation.ts)
+ * and closes whatever connects until its store is loaded.
+ */
+async function waitServing(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-    if (await canConnect(port)) return;
+    if (await sendsHello(port)) return;
     await sleep(100);
   }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+  throw new Error(`no OpenFlow HELLO from 127.0.0.1:${port} after ${timeoutMs} ms`);
 }
 
-function canConnect(port: number): Promise<boolean> {
+function sendsHello(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
+    const done = (ok: boolean) => { clearTimeout(timer); s.destroy(); resolve(ok); };
+    const timer = setTimeout(() => done(false), 1000);
+    s.once('data', (chunk: Buffer) => done(chunk.length >= 2 && chunk[1] === OFPT_HELLO));
+    s.once('close', () => done(false));
+    s.once('error', () => done(false));
   });
 }
 

@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark in one run, figures printed, JSON written to results/.
 //   npx tsx bench/run.ts [--only codec,controllers,scale,migration] [--runs 5] [--migrations 50]
+//                        [--source-macs cycle,random]   (controllers: fixed MACs, and/or cbench's random ones)
 //   npm run bench -- hypervisors [bench/hypervisors.ts options]     (sections may be named as words)
 // Controllers run pinned to core 0, this process (the switch emulator) to core 1. The Mininet
 // migration part runs last, never next to the throughput measurements. The real-QEMU part
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { benchController, printFigures, type PeerFigures } from './controllers.js';
 import { loadAverage, machine } from './machine.js';
 import { pinSelf, type PeerName } from './peers.js';
+import { RANDOM_POOL_SIZE, type SourceMacs } from './switch-emulator.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -29,10 +31,28 @@ const RUN_MS = Number(arg('ms', '3000'));
 const MIGRATIONS = Number(arg('migrations', '50'));
 const SCALE_SWITCHES = arg('scale-switches', '100,1000').split(',').map(Number);
 const SCALE_MODES = arg('scale-modes', 'eager,on-demand').split(',') as Array<'eager' | 'on-demand'>;
+const SOURCE_MACS = arg('source-macs', 'cycle,random').split(',') as SourceMacs[];
+/** Load averages per section, filled as sections start. */
+const loads: Record<string, unknown> = { loadAverage: {} };
+
+/** The learner's bounds raised to the random mode's pool, to show what the default bounds do. */
+const UNBOUNDED_LEARNER = ['--max-macs-per-port', String(RANDOM_POOL_SIZE), '--max-macs-per-switch', String(RANDOM_POOL_SIZE)];
 
 async function controllers(): Promise<Record<string, unknown>> {
-  console.log(`\n== controllers: 16 emulated switches, window 64 (throughput) / 1 (latency), median of ${RUNS} runs x ${RUN_MS} ms`);
-  const base = { switches: 16, window: 64, runs: RUNS, runMs: RUN_MS, warmupMs: 1000, controllerCore: 0 };
+  const out: Record<string, unknown> = {};
+  for (const mode of SOURCE_MACS) out[mode] = await controllersWith(mode);
+  return out;
+}
+
+async function controllersWith(sourceMacs: SourceMacs): Promise<Record<string, unknown>> {
+  const what = sourceMacs === 'cycle' ? '1,000 source MACs per switch, cycled' : `a new random source MAC per packet-in (pool of ${RANDOM_POOL_SIZE.toLocaleString('en-US')} per switch)`;
+  console.log(`\n== controllers: 16 emulated switches, ${what}; window 64 (throughput) / 1 (latency), median of ${RUNS} runs x ${RUN_MS} ms`);
+  load(`controllers-${sourceMacs}`, loads);
+  if (sourceMacs === 'random') {
+    console.log(`   Seamless runs with its default learner bounds (MACs per port/switch, docs/security.md): past them it answers with a packet-out and learns nothing more;`
+      + `\n   the row "learner bounds 100k" passes ${UNBOUNDED_LEARNER.join(' ')}, as a user may, to show the cost of learning every MAC`);
+  }
+  const base = { switches: 16, window: 64, runs: RUNS, runMs: RUN_MS, warmupMs: 1000, controllerCore: 0, sourceMacs };
   const peers: PeerName[] = ['seamless', 'os-ken', 'ovs-testcontroller'];
   const figures: PeerFigures[] = [];
   for (const peer of peers) {
@@ -40,9 +60,11 @@ async function controllers(): Promise<Record<string, unknown>> {
     printFigures(f);
     figures.push(f);
   }
-  const edges = await benchController('seamless', { ...base, peers, firstDpid: 1n, label: 'seamless (dpids 1..16, 1..3 edges)' });
-  printFigures(edges);
-  figures.push(edges);
+  const extra = sourceMacs === 'cycle'
+    ? await benchController('seamless', { ...base, peers, firstDpid: 1n, label: 'seamless (dpids 1..16, 1..3 edges)' })
+    : await benchController('seamless', { ...base, peers, firstDpid: 0x100n, seamlessArgs: UNBOUNDED_LEARNER, label: 'seamless (learner bounds 100k)' });
+  printFigures(extra);
+  figures.push(extra);
   const [seamless, osken, ovs] = figures;
   const ratios = {
     throughputVsOsken: seamless!.throughput.medianPerSec / osken!.throughput.medianPerSec,
@@ -50,9 +72,9 @@ async function controllers(): Promise<Record<string, unknown>> {
     latencyP99VsOsken: seamless!.latency.medianP99Ms / osken!.latency.medianP99Ms,
     latencyP99VsOvsTestcontroller: seamless!.latency.medianP99Ms / ovs!.latency.medianP99Ms,
   };
-  console.log(`  ratios Seamless/peer: throughput x${ratios.throughputVsOsken.toFixed(2)} os-ken (target >= 5), `
+  console.log(`  ratios Seamless/peer (${sourceMacs} MACs): throughput x${ratios.throughputVsOsken.toFixed(2)} os-ken (target >= 5), `
     + `x${ratios.throughputVsOvsTestcontroller.toFixed(2)} ovs-testcontroller (target >= 0.5); `
-    + `latency p99 ${seamless!.latency.medianP99Ms.toFixed(3)} ms (target < 1 ms)`);
+    + `latency p99 ${seamless!.latency.medianP99Ms.toFixed(3)} ms (target < 1 ms), x${ratios.latencyP99VsOvsTestcontroller.toFixed(2)} ovs-testcontroller's`);
   return { figures, ratios };
 }
 
@@ -78,10 +100,10 @@ function load(section: string, out: Record<string, unknown>): void {
 async function main(): Promise<void> {
   const m = machine();
   console.log(`seamless benchmarks: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, kernel ${m.kernel}`);
-  const out: Record<string, unknown> = { generatedAt: new Date().toISOString(), machine: m, loadAverage: {} };
+  const out: Record<string, unknown> = { generatedAt: new Date().toISOString(), machine: m, loadAverage: loads.loadAverage };
   await pinSelf(1);
   if (ONLY.has('codec')) { load('codec', out); out.codec = codec(); }
-  if (ONLY.has('controllers')) { load('controllers', out); out.controllers = await controllers(); }
+  if (ONLY.has('controllers')) out.controllers = await controllers();
   if (ONLY.has('scale')) {
     load('scale', out);
     console.log('\n== scale: emulated edge switches over TCP, one migration, barrier-confirmed');

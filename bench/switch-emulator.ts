@@ -1,7 +1,8 @@
 // A cbench-style OpenFlow 1.3 switch emulator: N switches over TCP that handshake like a real
 // switch (HELLO, FEATURES_REPLY with their dpid, SET_CONFIG accepted, DESC / PORT_DESC / FLOW
 // stats replies, ECHO and BARRIER replies) and then send PACKET_INs carrying real Ethernet
-// frames (ARP requests and IPv4/UDP, many source MACs per switch, table-miss, in_port match).
+// frames (ARP requests and IPv4/UDP, many source MACs per switch, table-miss, in_port match;
+// either a fixed set of MACs or, like cbench, a fresh random one per packet-in).
 // A "response" is a PACKET_OUT carrying the frame of an outstanding packet-in (every learning
 // controller answers an unbuffered packet-in with one); it is matched by the frame's source MAC,
 // so duplicates and late answers are not counted. Throughput mode keeps a
@@ -10,10 +11,11 @@
 
 import { connect, type Socket } from 'node:net';
 import {
-  decodeMessage, encodeMessage, Framer, OFP_NO_BUFFER, OFPR_NO_MATCH, OFPT_FLOW_MOD, OFPT_PACKET_OUT,
-  type OfpMessage, type Port, type Mac,
+  decodeMessage, encodeMessage, Framer, OFPT_FLOW_MOD, OFPT_PACKET_OUT, type OfpMessage, type Port,
 } from '../controller/openflow/index.js';
-import { buildArpRequest, buildEthernet, buildIpv4, buildUdp, ETH_TYPE_IPV4, IP_PROTO_UDP } from '../controller/packet/index.js';
+import { macOf, packetInSource, type PacketInSource, type SourceMacs } from './packet-in-sources.js';
+
+export { ipOf, macOf, packetInFrames, RANDOM_POOL_SIZE, type SourceMacs } from './packet-in-sources.js';
 
 export interface EmulatorOptions {
   readonly host: string;
@@ -24,6 +26,8 @@ export interface EmulatorOptions {
   /** Source MACs per switch (each sends its frames from one fixed port). */
   readonly macsPerSwitch: number;
   readonly portsPerSwitch: number;
+  /** cycle: the same MACs round and round; random: a fresh random MAC per packet-in (cbench), see packet-in-sources.ts. */
+  readonly sourceMacs?: SourceMacs;
 }
 
 export const DEFAULT_EMULATOR: Omit<EmulatorOptions, 'host' | 'port'> = {
@@ -55,25 +59,28 @@ export class EmulatedSwitch {
 
   private socket: Socket | undefined;
   private readonly framer = new Framer();
-  private framesCache: Buffer[] | undefined;
-  private next = 0;
+  private sourceCache: PacketInSource | undefined;
   private window = 0;
   private outstanding = 0;
   /** Send time per frame index (the low 3 bytes of its source MAC); NaN when not outstanding. */
   private sentAt = new Float64Array(0);
   private featuresSent!: () => void;
+  private closedEarly!: (error: Error) => void;
+  /** Resolves once FEATURES_REPLY is sent; rejects when the controller closes the connection before. */
   readonly ready: Promise<void>;
   private closed = false;
   private lastAnswer = 0;
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly dpid: bigint, private readonly options: EmulatorOptions) {
-    this.ready = new Promise((resolve) => { this.featuresSent = resolve; });
+    this.ready = new Promise((resolve, reject) => { this.featuresSent = resolve; this.closedEarly = reject; });
+    this.ready.catch(() => undefined); // observed by connectSwitches; a later close is not an error
   }
 
-  /** Encoded lazily: a scale run connects a thousand switches that never send load. */
-  private get frames(): Buffer[] {
-    return (this.framesCache ??= packetInFrames(this.dpid, this.options.macsPerSwitch, this.options.portsPerSwitch));
+  /** Built lazily: a scale run connects a thousand switches that never send load. */
+  private get source(): PacketInSource {
+    const { sourceMacs = 'cycle', macsPerSwitch, portsPerSwitch } = this.options;
+    return (this.sourceCache ??= packetInSource(sourceMacs, this.dpid, macsPerSwitch, portsPerSwitch));
   }
 
   async connect(): Promise<void> {
@@ -85,16 +92,19 @@ export class EmulatedSwitch {
       socket.once('error', reject);
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => { this.closed = true; });
+    socket.on('close', () => {
+      this.closed = true;
+      this.closedEarly(new Error(`switch ${this.dpid}: the controller closed the connection during the handshake`));
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.write({ type: 'HELLO', xid: 1, version: 4, elements: [{ type: 'VERSIONBITMAP', versions: [4] }] });
   }
 
   /** Starts keeping `window` packet-ins outstanding (0 stops). */
   load(window: number): void {
-    this.window = Math.min(window, this.frames.length);
+    this.window = Math.min(window, this.source.size);
     this.outstanding = 0;
-    this.sentAt = new Float64Array(this.frames.length).fill(NaN);
+    this.sentAt = new Float64Array(this.source.size).fill(NaN);
     this.lastAnswer = performance.now();
     this.fill();
     clearInterval(this.retryTimer);
@@ -126,16 +136,11 @@ export class EmulatedSwitch {
   private fill(): void {
     const n = this.window - this.outstanding;
     if (n <= 0 || this.closed) return;
-    const batch: Buffer[] = [];
     const now = performance.now();
-    for (let i = 0; i < n; i++) {
-      batch.push(this.frames[this.next]!);
-      this.sentAt[this.next] = now;
-      this.next = (this.next + 1) % this.frames.length;
-    }
+    const bytes = this.source.take(n, (index) => { this.sentAt[index] = now; });
     this.outstanding += n;
     this.counters.packetIns += n;
-    this.socket!.write(n === 1 ? batch[0]! : Buffer.concat(batch));
+    this.socket!.write(bytes);
   }
 
   /** A controller that ignored a packet-in must not stall the window forever. */
@@ -238,43 +243,6 @@ export function emulatedPort(dpid: bigint, portNo: number, down = false): Port {
     portNo, hwAddr: macOf(dpid, 0xff0000 + portNo), name: `emu${dpid}-p${portNo}`,
     config: 0, state: down ? 1 : 4, curr: 0x2820, advertised: 0, supported: 0, peer: 0, currSpeed: 10_000_000, maxSpeed: 10_000_000,
   };
-}
-
-/** 02:DD:DD:II:II:II, locally administered, unique per (switch, index). */
-export function macOf(dpid: bigint, index: number): Mac {
-  const d = Number(dpid & 0xffffn);
-  const bytes = [0x02, d >> 8, d & 0xff, (index >> 16) & 0xff, (index >> 8) & 0xff, index & 0xff];
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
-
-/** 172.16-31.x.y: outside every managed subnet, unique per (switch, index). */
-export function ipOf(dpid: bigint, index: number): string {
-  return `172.${16 + Number(dpid % 16n)}.${(index >> 8) & 0xff}.${(index & 0xff) || 1}`;
-}
-
-/**
- * The packet-ins one switch cycles through, encoded once: even indexes an ARP request, odd an
- * IPv4/UDP datagram to the previous MAC (a destination the controller has learned).
- */
-export function packetInFrames(dpid: bigint, macs: number, ports: number): Buffer[] {
-  return Array.from({ length: macs }, (_, i) => {
-    const src = macOf(dpid, i);
-    const srcIp = ipOf(dpid, i);
-    const prev = (i + macs - 1) % macs;
-    const data = i % 2 === 0
-      ? buildArpRequest({ senderMac: src, senderIp: srcIp, targetIp: ipOf(dpid, prev) })
-      : buildEthernet({
-        dst: macOf(dpid, prev), src, ethertype: ETH_TYPE_IPV4,
-        payload: buildIpv4({
-          src: srcIp, dst: ipOf(dpid, prev), protocol: IP_PROTO_UDP,
-          payload: buildUdp({ src: srcIp, dst: ipOf(dpid, prev), srcPort: 40000 + (i % 1000), dstPort: 5001, payload: new Uint8Array(18) }),
-        }),
-      });
-    return encodeMessage({
-      type: 'PACKET_IN', xid: 0, bufferId: OFP_NO_BUFFER, totalLen: data.length, reason: OFPR_NO_MATCH, tableId: 0,
-      cookie: 0xffffffffffffffffn, match: { in_port: 1 + (i % ports) }, data,
-    });
-  });
 }
 
 export interface LoadResult {

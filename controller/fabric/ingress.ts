@@ -111,16 +111,15 @@ export class Ingress {
   private act(decision: MoveDecision, sighting: Sighting, held: Held, packet: Packet): void {
     const { sw, inPort, message } = held;
     const { deps } = this;
-    const forward = () => deps.forwarding.forward(sw, inPort, packet, message, deps.clock.monotonic());
     switch (decision.kind) {
       case 'refused':
-        if (!deps.rewrite) return forward();
+        if (!deps.rewrite) return this.forward(held, packet);
         return deps.conflicts.report({ eid: decision.eid, mac: decision.mac, reason: decision.reason, detail: decision.detail, dpid: sw.dpid, port: inPort, now: sighting.now });
       case 'verify-port':
-        if (!deps.rewrite) return forward();
+        if (!deps.rewrite) return this.forward(held, packet);
         return deps.mover.verifyPort(decision, sighting, held, (next, s, h) => this.act(next, s, h, packet));
       case 'ignore':
-        return forward();
+        return this.forward(held, packet);
       case 'learn-new': {
         if (deps.registry.shared) {
           // A shared store decides (another replica may learn it first): the frame goes on meanwhile.
@@ -129,7 +128,7 @@ export class Ingress {
             deps.emit(r.event);
             deps.log.info('endpoint learned', { eid: decision.eid, mac: decision.mac, dpid: sw.dpidText, port: inPort });
           }, (e: Error) => deps.log.warn('could not record a new endpoint', { eid: decision.eid, error: e.message }));
-          return forward();
+          return this.forward(held, packet);
         }
         const event = deps.registry.apply(decision, sighting.now);
         if (event !== undefined) {
@@ -137,7 +136,7 @@ export class Ingress {
           deps.persist();
           deps.log.info('endpoint learned', { eid: decision.eid, mac: decision.mac, dpid: sw.dpidText, port: inPort });
         }
-        return forward();
+        return this.forward(held, packet);
       }
       case 'same-place':
         deps.registry.apply(decision, sighting.now);
@@ -145,17 +144,21 @@ export class Ingress {
         // The endpoint's own announcements (RARP, its ARP for its EID) were for us: they stop here.
         if (isAnnouncement(packet, decision.binding.eid)) return;
         if (deps.rewrite && isAway(decision.binding)) return deps.forwarding.reinject(sw, inPort, packet, message);
-        return forward();
+        return this.forward(held, packet);
       case 'move':
       case 'pending':
-        if (!deps.rewrite) return forward();
+        if (!deps.rewrite) return this.forward(held, packet);
         return deps.mover.claim(decision, sighting, held);
       case 'conflict':
-        if (!deps.rewrite) return forward();
+        if (!deps.rewrite) return this.forward(held, packet);
         return deps.mover.refuse(decision.binding, decision.reason, decision.detail, sighting);
     }
   }
 
+  /** Not a closure in act(): that runs for every packet-in. */
+  private forward({ sw, inPort, message }: Held, packet: Packet): void {
+    this.deps.forwarding.forward(sw, inPort, packet, message, this.deps.clock.monotonic());
+  }
 }
 
 /** Decisions that would create or move a binding, or refuse one: what a port's claim budget pays for. */

@@ -91,15 +91,18 @@ export class Outbox {
 
   private count(sw: FabricSwitch, messages: readonly Outgoing[]): void {
     const debug = this.log.isLevelEnabled('debug');
+    let flowMods = 0;
     for (const m of messages) {
       if (m.type === 'FLOW_MOD') {
-        this.counters.flowMods++;
-        this.flowModsByDpid.set(sw.dpidText, (this.flowModsByDpid.get(sw.dpidText) ?? 0) + 1);
+        flowMods++;
         if (debug) this.log.debug('flow-mod', { dpid: sw.dpidText, flow: formatFlowMod(m as FlowMod) });
       } else if (m.type === 'PACKET_OUT') {
         this.counters.packetOuts++;
         if (debug) this.log.debug('packet-out', { dpid: sw.dpidText, inPort: m.inPort, bytes: m.data.length });
       }
     }
+    if (flowMods === 0) return; // a packet-out alone: no per-switch count to touch
+    this.counters.flowMods += flowMods;
+    this.flowModsByDpid.set(sw.dpidText, (this.flowModsByDpid.get(sw.dpidText) ?? 0) + flowMods);
   }
 }

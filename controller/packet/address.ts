@@ -26,15 +26,17 @@ export function macToBytes(mac: Mac): Uint8Array {
   return Uint8Array.from(normalizeMac(mac).split(':'), (octet) => parseInt(octet, 16));
 }
 
+/** '00' .. 'ff': every frame's addresses become text, so without per-octet formatting or arrays. */
+const HEX_OCTETS: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 export function macFromBytes(bytes: Uint8Array, offset = 0): Mac {
-  const parts: string[] = [];
-  for (let i = 0; i < 6; i++) parts.push((bytes[offset + i] ?? 0).toString(16).padStart(2, '0'));
-  return parts.join(':');
+  const h = HEX_OCTETS;
+  return `${h[bytes[offset] ?? 0]}:${h[bytes[offset + 1] ?? 0]}:${h[bytes[offset + 2] ?? 0]}:${h[bytes[offset + 3] ?? 0]}:${h[bytes[offset + 4] ?? 0]}:${h[bytes[offset + 5] ?? 0]}`;
 }
 
 /** Multicast and broadcast MACs have the I/G bit set; they never identify an endpoint. */
 export function isMulticastMac(mac: Mac): boolean {
-  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+  return (parseInt(mac.charAt(1), 16) & 1) === 1; // the I/G bit is the low bit of the first octet's second hex digit
 }
 
 export function isIpv4(value: unknown): value is Ipv4 {
@@ -61,7 +63,7 @@ export function ipv4ToBytes(ip: Ipv4): Uint8Array {
 }
 
 export function ipv4FromBytes(bytes: Uint8Array, offset = 0): Ipv4 {
-  return [0, 1, 2, 3].map((i) => bytes[offset + i] ?? 0).join('.');
+  return `${bytes[offset] ?? 0}.${bytes[offset + 1] ?? 0}.${bytes[offset + 2] ?? 0}.${bytes[offset + 3] ?? 0}`;
 }
 
 /** Dotted mask of a prefix length: 24 -> '255.255.255.0'. */

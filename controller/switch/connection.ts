@@ -91,6 +91,7 @@ export class SwitchConnection {
   private log: Logger;
   private helloReceived = false;
   private featuresReply: FeaturesReply | undefined;
+  private dpidTextCache: string | undefined;
   private descBody: Desc | undefined;
   private portTable = new Map<number, Port>();
   /** PORT_STATUS seen after the PORT_DESC reply of CONFIG, re-applied to that snapshot. */
@@ -152,7 +153,9 @@ export class SwitchConnection {
 
   /** 16 hex digits, or the peer address before FEATURES_REPLY. */
   get dpidText(): string {
-    return this.featuresReply === undefined ? this.remote : formatDpid(this.featuresReply.datapathId);
+    if (this.featuresReply === undefined) return this.remote;
+    // Formatted once: the runtime names the switch for every message it counts.
+    return (this.dpidTextCache ??= formatDpid(this.featuresReply.datapathId));
   }
 
   get features(): FeaturesReply | undefined { return this.featuresReply; }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  intToIpv4, ipv4ToInt, isIpv4, isMac, isMulticastMac, macFromBytes, macToBytes, normalizeMac, prefixLengthToMask,
+  intToIpv4, ipv4FromBytes, ipv4ToInt, isIpv4, isMac, isMulticastMac, macFromBytes, macToBytes, normalizeMac, prefixLengthToMask,
 } from '../../../controller/packet/index.js';
 
 describe('packet/address', () => {
@@ -26,6 +26,17 @@ describe('packet/address', () => {
     expect(isMulticastMac('ff:ff:ff:ff:ff:ff')).to.equal(true);
     expect(isMulticastMac('01:00:5e:00:00:01')).to.equal(true);
     expect(isMulticastMac('02:00:00:00:01:0a')).to.equal(false);
+  });
+
+  it('formats every octet and tells multicast by the first octet\'s low bit, for all 256 values', () => {
+    for (let b = 0; b < 256; b++) {
+      const mac = macFromBytes(Uint8Array.of(b, 255 - b, 0, 1, 0x0f, 0xf0));
+      const hex = b.toString(16).padStart(2, '0');
+      expect(mac).to.equal(`${hex}:${(255 - b).toString(16).padStart(2, '0')}:00:01:0f:f0`);
+      expect(isMulticastMac(mac), mac).to.equal((b & 1) === 1);
+      expect(isMulticastMac(mac.toUpperCase()), mac).to.equal((b & 1) === 1);
+      expect(ipv4FromBytes(Uint8Array.of(7, b, 255 - b, 0, 1), 1)).to.equal(`${b}.${255 - b}.0.1`);
+    }
   });
 
   it('turns prefix lengths into dotted masks', () => {
