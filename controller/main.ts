@@ -18,7 +18,7 @@ import { reservePorts } from './port-reservation.js';
 import { SwitchListener, SwitchRegistry } from './switch/index.js';
 import { registerSwitchStateMetrics } from './switch/state-metrics.js';
 import type { Etcd3 } from 'etcd3';
-import { ClusterReplica, connectEtcd, EtcdBindingRepository } from './cluster/index.js';
+import { ClusterReplica, connectEtcd, EtcdBindingRepository, EtcdHealth, registerEtcdHealthMetrics, type EtcdTlsFiles } from './cluster/index.js';
 
 export interface Controller {
   readonly config: Config;
@@ -32,7 +32,16 @@ export interface Controller {
   readonly http: { readonly host: string; readonly port: number };
   /** The Prometheus registry every layer registers its metrics on (/metrics renders it). */
   readonly metrics: MetricsRegistry;
+  /** Cluster mode (state.store = etcd): this replica, its etcd client and etcd's health as it sees it. */
+  readonly cluster?: ClusterParts;
   stop(): Promise<void>;
+}
+
+export interface ClusterParts {
+  readonly client: Etcd3;
+  readonly repository: EtcdBindingRepository;
+  readonly replica: ClusterReplica;
+  readonly health: EtcdHealth;
 }
 
 export interface ControllerOptions {
@@ -85,7 +94,7 @@ export async function startController(config: Config, log: Logger, options: Cont
   const cluster = config.state.store === 'etcd' ? openCluster(config, switches, log, metrics) : undefined;
   const repository = cluster?.repository ?? new FileBindingRepository({ dir: config.state.dir, log: log.child({ component: 'store' }) });
   const opened = await BindingRegistry.open(subnets, repository, { reuseGraceMs: config.mobility.reuseGraceMs })
-    .catch(async (error: unknown) => { await ports.release(); cluster?.client.close(); throw error; });
+    .catch(async (error: unknown) => { await ports.release(); closeCluster(cluster); throw error; });
   const { registry, problems } = opened;
   for (const problem of problems) log.warn('persisted binding does not fit the config', { problem });
   log.info('bindings loaded', { count: registry.bindings.list().length, ...(cluster === undefined ? { stateDir: config.state.dir } : { store: 'etcd', revision: registry.revision }) });
@@ -137,7 +146,7 @@ export async function startController(config: Config, log: Logger, options: Cont
   await ports.release();
   await listener.listen();
   const { http } = config;
-  const api = await startApiServer({ switches, subnets, registry, intents, fabric }, {
+  const api = await startApiServer({ switches, subnets, registry, intents, fabric, ...(cluster === undefined ? {} : { replica: { view: () => cluster.replica.view(), etcd: () => cluster.health.read() } }) }, {
     host: http.host, port: http.port, token: http.token, log, metrics,
     metricsPublic: http.metricsPublic, allowedHosts: http.allowedHosts,
     sseMaxClients: http.sseMaxClients, sseMaxBufferedBytes: http.sseMaxBufferedBytes,
@@ -145,7 +154,7 @@ export async function startController(config: Config, log: Logger, options: Cont
   });
   log.info('controller listening', { openflow: listener.address(), rewrite: config.mobility.rewrite, subnets: subnets.subnets.map((s) => s.name) });
   return {
-    config, switches, listener, subnets, registry, intents, fabric, http: api.address, metrics,
+    config, switches, listener, subnets, registry, intents, fabric, http: api.address, metrics, ...(cluster === undefined ? {} : { cluster }),
     async stop() {
       for (const w of watchers) w.stop();
       await api.close();
@@ -155,24 +164,34 @@ export async function startController(config: Config, log: Logger, options: Cont
       fabric.stop();
       await registry.flush(Date.now()).catch(() => undefined);
       await repository.close().catch(() => undefined);
-      cluster?.client.close();
+      closeCluster(cluster);
       switches.complete();
     },
   };
 }
 
 /** Several replicas on etcd (state.store = etcd): the shared binding store and this replica's part in the cluster. */
-function openCluster(config: Config, switches: SwitchRegistry, log: Logger, metrics: MetricsRegistry): { client: Etcd3; repository: EtcdBindingRepository; replica: ClusterReplica } {
+function openCluster(config: Config, switches: SwitchRegistry, log: Logger, metrics: MetricsRegistry): ClusterParts {
   const { etcd } = config.state;
-  const client = connectEtcd({
-    endpoints: etcd.endpoints,
-    ...(etcd.tls.ca === null ? {} : { tls: { ca: etcd.tls.ca, ...(etcd.tls.cert === null ? {} : { cert: etcd.tls.cert }), ...(etcd.tls.key === null ? {} : { key: etcd.tls.key }) } }),
-  });
+  const tls: EtcdTlsFiles | undefined = etcd.tls.ca === null ? undefined
+    : { ca: etcd.tls.ca, ...(etcd.tls.cert === null ? {} : { cert: etcd.tls.cert }), ...(etcd.tls.key === null ? {} : { key: etcd.tls.key }) };
+  const client = connectEtcd({ endpoints: etcd.endpoints, ...(tls === undefined ? {} : { tls }) });
   const repository = new EtcdBindingRepository({ client, prefix: etcd.prefix, log: log.child({ component: 'store' }), onCommit: ClusterReplica.commitLatency(metrics) });
   const replica = new ClusterReplica({
     client, repository, switches, prefix: etcd.prefix, replicaId: config.cluster.replicaId, leaseTtlMs: config.cluster.leaseTtlMs, log, metrics,
   });
-  return { client, repository, replica };
+  // One client per member, so that each member's answer is its own (the API and metrics show them).
+  const health = new EtcdHealth({
+    endpoints: etcd.endpoints, probeKey: `${etcd.prefix}cluster/health`,
+    connect: (endpoint, timeoutMs) => connectEtcd({ endpoints: [endpoint], requestTimeoutMs: timeoutMs, ...(tls === undefined ? {} : { tls }) }),
+  });
+  registerEtcdHealthMetrics(metrics, health);
+  return { client, repository, replica, health };
+}
+
+function closeCluster(cluster: ClusterParts | undefined): void {
+  cluster?.health.close();
+  cluster?.client.close();
 }
 
 /** The OVSDB(s) of the hypervisors: their VM taps announce moves before the VMs resume. */

@@ -4,6 +4,7 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
+import type { ClusterView, EtcdHealthView } from '../cluster/index.js';
 import type { Fabric } from '../fabric/fabric.js';
 import type { BindingRegistry, MigrationIntents, SubnetMap } from '../mobility/index.js';
 import { formatDpid, parseDpid, type SwitchConnection, type SwitchRegistry } from '../switch/index.js';
@@ -13,7 +14,7 @@ import { portTable } from './port-table.js';
 import type { TimelineMarks } from './timeline.js';
 import { componentRef, DpidParams, EidParams, FlowsQuery, IntentRequest, TablesQuery, type ComponentName } from './schemas.js';
 import {
-  bindingView, bindingViews, flowViews, intentView, migrationView, subnetView, switchView, tableViews, type SwitchView,
+  bindingView, bindingViews, clusterView, flowViews, intentView, migrationView, subnetView, switchView, tableViews, type SwitchView,
 } from './views.js';
 
 export interface ApiDeps {
@@ -22,6 +23,13 @@ export interface ApiDeps {
   readonly registry: BindingRegistry;
   readonly intents: MigrationIntents;
   readonly fabric: Fabric;
+  /** Cluster mode only: this replica's view of the cluster, and etcd's health (a shared reading, a second old at most). */
+  readonly replica?: ClusterSource;
+}
+
+export interface ClusterSource {
+  view(): ClusterView;
+  etcd(): Promise<EtcdHealthView>;
 }
 
 export interface RouteOptions {
@@ -91,6 +99,14 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): FastifyPluginAs
     app.get('/api/openapi.json', {
       schema: { operationId: 'getOpenApi', tags: ['controller'], summary: 'This document (OpenAPI 3.1)', response: responses({ 200: Type.Object({}, { additionalProperties: true, description: 'OpenAPI 3.1 document' }) }, 401) },
     }, async () => options.openApi());
+
+    app.get('/api/cluster', {
+      schema: {
+        operationId: 'getCluster', tags: ['controller'],
+        summary: 'Single process or cluster: this replica, the live replicas, who masters each switch, the switches this replica writes, its etcd lease, its change feed and etcd\'s health',
+        response: responses({ 200: model('Cluster') }, 401),
+      },
+    }, async () => clusterView(switches.list().map((sw) => sw.dpidText), deps.replica === undefined ? undefined : { view: deps.replica.view(), etcd: await deps.replica.etcd() }));
 
     app.get('/api/switches', {
       schema: { operationId: 'listSwitches', tags: ['switches'], summary: 'Connected switches with ports, subnet and router port', response: responses({ 200: listOf('Switch') }, 401) },

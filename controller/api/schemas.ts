@@ -18,7 +18,7 @@ const dpidText = () => Type.String({ pattern: '^[0-9a-f]{16}$', description: 'Da
 const nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 /** The shared models, by `$id`. */
 export type ComponentName = 'Error' | 'Health' | 'Version' | 'Port' | 'PortRow' | 'Switch' | 'Flow' | 'Table' | 'Locator' | 'Binding' | 'Subnet' | 'Migration'
-  | 'TimelineMark' | 'Timeline' | 'Intent';
+  | 'TimelineMark' | 'Timeline' | 'Intent' | 'Cluster';
 const ref = (name: ComponentName) => Type.Ref(name);
 const closed = <P extends Parameters<typeof Type.Object>[0]>(properties: P, description?: string, extra: Record<string, unknown> = {}) =>
   Type.Object(properties, { additionalProperties: false, ...(description === undefined ? {} : { description }), ...extra });
@@ -117,9 +117,43 @@ const Intent = Type.Object({
   stoppedAt: nullable(num()),
 }, { $id: 'Intent', additionalProperties: false });
 
+const EtcdMember = closed({
+  endpoint: str(),
+  reachable: Type.Boolean({ description: 'The member answered Status in time (500 ms)' }),
+  quorum: Type.Boolean({ description: 'A linearizable read through this member went through: it is part of a quorum with a leader' }),
+  leader: Type.Boolean({ description: 'This member is the raft leader' }),
+  version: nullable(str()), raftTerm: nullable(count()), dbSizeBytes: nullable(count()),
+  error: nullable(Type.String({ description: 'Why it is unreachable or without quorum' })),
+});
+
+const Cluster = Type.Object({
+  mode: Type.Union([Type.Literal('single'), Type.Literal('cluster')], { description: 'single = one process with its file store; cluster = replicas sharing etcd' }),
+  replica: nullable(Type.String({ description: 'This replica\'s id (cluster.replicaId)' })),
+  replicas: Type.Array(str(), { description: 'Live replicas (registered on their leases)' }),
+  switches: Type.Array(closed({
+    dpid: dpidText(),
+    master: nullable(Type.String({ description: 'The replica that masters it (null: none now, or single mode)' })),
+    connected: Type.Boolean({ description: 'Connected to this replica' }),
+    writable: Type.Boolean({ description: 'This replica writes it now (its master, lease alive)' }),
+  })),
+  mastered: Type.Array(dpidText(), { description: 'The switches this replica writes now' }),
+  lease: nullable(closed({
+    id: nullable(Type.String({ description: 'etcd lease id, hex as etcdctl prints it (null while a new one is granted)' })),
+    alive: Type.Boolean({ description: 'Surely alive: the last keep-alive was answered within the TTL minus a margin' }),
+    ttlMs: count(),
+  })),
+  feed: nullable(closed({ connected: bool(), error: nullable(str()) }, 'The change feed that brings the other replicas\' binding changes')),
+  etcd: nullable(closed({
+    members: Type.Array(EtcdMember, { description: 'One per configured endpoint' }),
+    reachable: count(),
+    quorum: Type.Boolean({ description: 'Some member served a linearizable read: moves and mastership changes can be committed' }),
+    checkedAt: num(),
+  }, 'etcd as this replica sees it (read at most once a second)')),
+}, { $id: 'Cluster', additionalProperties: false });
+
 /** Every shared model, by name (the OpenAPI document's components.schemas). */
 export const COMPONENTS: Readonly<Record<ComponentName, TSchema>> = {
-  Error: Error_, Health, Version, Port, PortRow, Switch, Flow, Table, Locator, Binding, Subnet, Migration, TimelineMark, Timeline, Intent,
+  Error: Error_, Health, Version, Port, PortRow, Switch, Flow, Table, Locator, Binding, Subnet, Migration, TimelineMark, Timeline, Intent, Cluster,
 };
 export const componentRef = ref;
 

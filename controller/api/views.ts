@@ -12,6 +12,7 @@ import { classifyCookie } from '../pipeline/cookie.js';
 import { tableDecl } from '../pipeline/tables.js';
 import { formatDpid } from '../switch/dpid.js';
 import type { MigrationRecord } from '../fabric/migration-log.js';
+import type { ClusterView, EtcdHealthView } from '../cluster/index.js';
 
 export interface LocatorView {
   readonly subnet: string;
@@ -274,4 +275,42 @@ export function intentView(i: MigrationIntent): IntentView {
 function compareIp(a: string, b: string): number {
   const n = (ip: string) => ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
   return n(a) - n(b);
+}
+
+export interface ClusterApiView {
+  readonly mode: 'single' | 'cluster';
+  readonly replica: string | null;
+  readonly replicas: readonly string[];
+  /** Every switch connected here or with a master in etcd, and who masters it (null: nobody now; in single mode this process). */
+  readonly switches: ReadonlyArray<{ readonly dpid: string; readonly master: string | null; readonly connected: boolean; readonly writable: boolean }>;
+  readonly mastered: readonly string[];
+  readonly lease: { readonly id: string | null; readonly alive: boolean; readonly ttlMs: number } | null;
+  readonly feed: { readonly connected: boolean; readonly error: string | null } | null;
+  readonly etcd: EtcdHealthView | null;
+}
+
+/**
+ * One process writes every switch connected to it; a replica writes those it masters (its
+ * lease alive), and knows who masters the others.
+ */
+export function clusterView(connected: readonly string[], cluster?: { view: ClusterView; etcd: EtcdHealthView }): ClusterApiView {
+  if (cluster === undefined) {
+    const all = [...connected].sort();
+    return {
+      mode: 'single', replica: null, replicas: [], switches: all.map((dpid) => ({ dpid, master: null, connected: true, writable: true })),
+      mastered: all, lease: null, feed: null, etcd: null,
+    };
+  }
+  const { view, etcd } = cluster;
+  const here = new Set(connected);
+  const writes = new Set(view.mastered);
+  const dpids = [...new Set([...connected, ...Object.keys(view.masters)])].sort();
+  return {
+    mode: 'cluster', replica: view.replica, replicas: view.replicas,
+    switches: dpids.map((dpid) => ({ dpid, master: view.masters[dpid] ?? null, connected: here.has(dpid), writable: writes.has(dpid) })),
+    mastered: [...view.mastered].sort(),
+    lease: { id: view.lease.id, alive: view.leaseAlive, ttlMs: view.lease.ttlMs },
+    feed: { connected: view.feed.connected, error: view.feed.error ?? null },
+    etcd,
+  };
 }

@@ -13,3 +13,4 @@ export * from './store-values.js';
 export * from './move-acks.js';
 export * from './replica.js';
 export * from './remote-probes.js';
+export * from './etcd-health.js';

@@ -122,11 +122,12 @@ export class Mastership {
   }
 
   /** Who masters what, as far as this replica knows: for the API. */
-  view(): { replicas: string[]; masters: Map<bigint, string>; leaseAlive: boolean } {
+  view(): { replicas: string[]; masters: Map<bigint, string>; leaseAlive: boolean; leaseId: string | undefined } {
     return {
       replicas: [...this.replicas].sort(),
       masters: new Map([...this.masters].map(([dpid, m]) => [dpid, m.replica])),
       leaseAlive: this.lease.alive(),
+      leaseId: this.lease.id,
     };
   }
 

@@ -43,6 +43,8 @@ export interface ClusterView {
   /** The switches this replica writes now. */
   readonly mastered: readonly string[];
   readonly leaseAlive: boolean;
+  /** This replica's etcd lease: its id (hex; null while a new one is being granted) and the TTL it asks for. */
+  readonly lease: { readonly id: string | null; readonly ttlMs: number };
   /** The change feed: following, or why not. */
   readonly feed: { readonly connected: boolean; readonly error?: string };
 }
@@ -110,6 +112,7 @@ export class ClusterReplica implements SwitchRoles {
       replica: this.options.replicaId, replicas: v.replicas,
       masters: Object.fromEntries([...v.masters].map(([dpid, replica]) => [formatDpid(dpid), replica])),
       mastered: [...this.mastered].filter((d) => this.canWrite(d)).map(formatDpid), leaseAlive: v.leaseAlive, feed: this.feedState,
+      lease: { id: v.leaseId === undefined ? null : BigInt(v.leaseId).toString(16), ttlMs: this.mastership.timing.ttlMs },
     };
   }
 

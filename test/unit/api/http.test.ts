@@ -244,6 +244,52 @@ describe('api over Fastify (inject)', () => {
     });
   });
 
+  describe('GET /api/cluster', () => {
+    it('one process: mode single, it writes every switch connected to it, no lease, feed or etcd', async () => {
+      deps.connected.set(2n, { dpid: 2n, dpidText: '0000000000000002' } as never);
+      deps.connected.set(1n, { dpid: 1n, dpidText: '0000000000000001' } as never);
+      const res = await inject('GET', '/api/cluster', BEARER);
+      expect(res.statusCode).to.equal(200);
+      const body = res.json();
+      expect(validate(body, SCHEMAS.Cluster)).to.deep.equal([]);
+      expect(body).to.deep.include({ mode: 'single', replica: null, replicas: [], mastered: ['0000000000000001', '0000000000000002'], lease: null, feed: null, etcd: null });
+      expect(body.switches[0]).to.deep.equal({ dpid: '0000000000000001', master: null, connected: true, writable: true });
+    });
+
+    it('a replica: who masters what (also switches not connected to it), what it writes, its lease, feed and etcd\'s health', async () => {
+      await api.close();
+      deps.connected.set(1n, { dpid: 1n, dpidText: '0000000000000001' } as never);
+      deps.connected.set(2n, { dpid: 2n, dpidText: '0000000000000002' } as never);
+      const etcd = {
+        members: [
+          { endpoint: 'http://127.0.0.1:21379', reachable: true, quorum: true, leader: true, version: '3.4.23', raftTerm: 2, dbSizeBytes: 20480, error: null },
+          { endpoint: 'http://127.0.0.1:22379', reachable: false, quorum: false, leader: false, version: null, raftTerm: null, dbSizeBytes: null, error: 'no answer within 500 ms' },
+        ],
+        reachable: 1, quorum: true, checkedAt: 1000,
+      };
+      let asked = 0;
+      const replica = {
+        view: () => ({
+          replica: 'c2', replicas: ['c1', 'c2'], masters: { '0000000000000001': 'c1', '0000000000000002': 'c2', '0000000000000003': 'c1' },
+          mastered: ['0000000000000002'], leaseAlive: true, lease: { id: '694d7a1b2c3d4e5f', ttlMs: 3000 }, feed: { connected: false, error: 'watch stream ended' },
+        }),
+        etcd: async () => { asked++; return etcd; },
+      };
+      api = await buildApiServer({ ...deps, replica }, { host: '127.0.0.1', port: 0, token: TOKEN, log: silentLogger });
+      const body = (await inject('GET', '/api/cluster', BEARER)).json();
+      expect(validate(body, SCHEMAS.Cluster)).to.deep.equal([]);
+      expect(asked).to.equal(1);
+      expect(body).to.deep.include({ mode: 'cluster', replica: 'c2', replicas: ['c1', 'c2'], mastered: ['0000000000000002'], etcd });
+      expect(body.switches).to.deep.equal([
+        { dpid: '0000000000000001', master: 'c1', connected: true, writable: false },
+        { dpid: '0000000000000002', master: 'c2', connected: true, writable: true },
+        { dpid: '0000000000000003', master: 'c1', connected: false, writable: false },
+      ]);
+      expect(body.lease).to.deep.equal({ id: '694d7a1b2c3d4e5f', alive: true, ttlMs: 3000 });
+      expect(body.feed).to.deep.equal({ connected: false, error: 'watch stream ended' });
+    });
+  });
+
   describe('the OpenAPI document (generated from the route schemas)', () => {
     interface Operation { operationId?: string; tags?: string[]; summary?: string; security?: unknown[]; responses: Record<string, unknown> }
     let doc: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
@@ -252,7 +298,7 @@ describe('api over Fastify (inject)', () => {
     it('describes every endpoint, each operation with an id, tags, a summary and its error responses', () => {
       expect(doc.openapi).to.equal('3.1.0');
       expect(Object.keys(doc.paths).sort()).to.deep.equal([
-        '/api/bindings', '/api/bindings/{eid}', '/api/events', '/api/health', '/api/intents', '/api/intents/{eid}', '/api/migrations', '/api/openapi.json',
+        '/api/bindings', '/api/bindings/{eid}', '/api/cluster', '/api/events', '/api/health', '/api/intents', '/api/intents/{eid}', '/api/migrations', '/api/openapi.json',
         '/api/subnets', '/api/switches', '/api/switches/{dpid}', '/api/switches/{dpid}/flows', '/api/switches/{dpid}/ports', '/api/switches/{dpid}/tables',
         '/api/timeline', '/api/version', '/metrics',
       ]);
