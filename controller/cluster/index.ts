@@ -14,3 +14,4 @@ export * from './move-acks.js';
 export * from './replica.js';
 export * from './remote-probes.js';
 export * from './etcd-health.js';
+export * from './switch-role.js';

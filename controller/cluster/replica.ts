@@ -23,6 +23,7 @@ import type { EtcdBindingRepository } from './etcd-binding-repository.js';
 import { Mastership, type RoleEvent } from './mastership.js';
 import { EtcdMoveAcks } from './move-acks.js';
 import { EtcdRemoteProbes } from './remote-probes.js';
+import { requestRole } from './switch-role.js';
 
 export interface ClusterReplicaOptions {
   readonly client: Etcd3;
@@ -58,6 +59,7 @@ export class ClusterReplica implements SwitchRoles {
   private readonly log: Logger;
   private readonly roleChanges: Counter<'role'>;
   private readonly takeovers: Counter;
+  private readonly staleRefusals: Counter;
   private feedState: { connected: boolean; error?: string } = { connected: false, error: 'starting' };
 
   constructor(private readonly options: ClusterReplicaOptions) {
@@ -68,6 +70,7 @@ export class ClusterReplica implements SwitchRoles {
     const registers = [options.metrics];
     this.roleChanges = new Counter({ name: 'seamless_cluster_role_changes_total', help: 'Switch roles this replica took (master or slave).', labelNames: ['role'] as const, registers });
     this.takeovers = new Counter({ name: 'seamless_cluster_takeovers_total', help: 'Switches this replica became master of (a failover or a first election).', registers });
+    this.staleRefusals = new Counter({ name: 'seamless_cluster_stale_role_refusals_total', help: 'Role requests of this replica a switch refused as stale (OFPRRFC_STALE: it holds a newer generation id).', registers });
     const mastered = this.mastered;
     new Gauge({ name: 'seamless_cluster_mastered_switches', help: 'Switches this replica masters now.', registers, collect() { this.set(mastered.size); } });
     const lease = () => this.mastership.view().leaseAlive;
@@ -93,7 +96,8 @@ export class ClusterReplica implements SwitchRoles {
     this.subscriptions.push(
       this.mastership.roles$.subscribe((ev) => this.onRole(ev, fabric)),
       switches.switchUp$.subscribe((sw) => {
-        this.requestRole(sw, OFPCR_ROLE_SLAVE, this.mastership.generationId(sw.dpid) ?? 0n).catch(() => undefined);
+        this.requestRole(sw, OFPCR_ROLE_SLAVE, this.mastership.generationId(sw.dpid) ?? 0n)
+          .catch((e: Error) => this.log.warn('switch refused this replica as slave: it may hold the EQUAL role', { dpid: sw.dpidText, error: e.message }));
         this.mastership.connected(sw.dpid);
       }),
       switches.switchDown$.subscribe((sw) => {
@@ -172,10 +176,20 @@ export class ClusterReplica implements SwitchRoles {
     this.roleChanges.inc({ role: 'slave' });
     this.log.info('switch no longer mastered', { dpid: formatDpid(ev.dpid) });
     fabric.lostMastership(ev.dpid);
-    if (sw !== undefined) this.requestRole(sw, OFPCR_ROLE_SLAVE, ev.generationId).catch(() => undefined);
+    if (sw !== undefined) {
+      this.requestRole(sw, OFPCR_ROLE_SLAVE, ev.generationId)
+        .catch((e: Error) => this.log.warn('switch refused this replica as slave: it may hold the EQUAL role', { dpid: sw.dpidText, error: e.message }));
+    }
   }
 
+  /** A switch that holds a newer generation id refuses the request as stale (fencing a deposed master): said and counted. */
   private async requestRole(sw: SwitchConnection, role: number, generationId: bigint): Promise<void> {
-    await sw.request({ type: 'ROLE_REQUEST', role, generationId });
+    await requestRole(sw, role, generationId, (asked, switchHolds) => {
+      this.staleRefusals.inc();
+      this.log.info('switch refused a stale generation id', {
+        dpid: sw.dpidText, role: role === OFPCR_ROLE_MASTER ? 'master' : 'slave', generationId: asked.toString(),
+        ...(switchHolds === undefined ? {} : { switchGenerationId: switchHolds.toString() }),
+      });
+    });
   }
 }
