@@ -310,7 +310,7 @@ export class Mastership {
     const touched = new Set<bigint>();
     let replicasChanged = false;
     for (const e of r.events) {
-      const dpid = this.applyKey(e.key, e.type, e.value, e.lease, BigInt(e.createRevision));
+      const dpid = this.applyKey(e.key, e.type, e.value, e.lease, BigInt(e.createRevision), BigInt(e.modRevision));
       if (dpid === 'replica') replicasChanged = true;
       else if (dpid !== undefined) touched.add(dpid);
     }
@@ -318,7 +318,7 @@ export class Mastership {
     for (const dpid of replicasChanged ? this.connectedSwitches : touched) this.evaluate(dpid);
   }
 
-  private applyKey(key: string, type: 'put' | 'delete', value: Buffer, lease: string, createRevision: bigint): bigint | 'replica' | undefined {
+  private applyKey(key: string, type: 'put' | 'delete', value: Buffer, lease: string, createRevision: bigint, modRevision = createRevision): bigint | 'replica' | undefined {
     const replica = this.keys.parseReplica(key);
     if (replica !== undefined) {
       if (type === 'put') this.replicas.add(replica);
@@ -327,8 +327,14 @@ export class Mastership {
     }
     const dpid = this.keys.parseMaster(key);
     if (dpid === undefined) return undefined;
-    if (type === 'delete') this.forget(dpid);
-    else this.record(dpid, masterRecord(value, lease, createRevision));
+    if (type === 'delete') {
+      // The deletion of an older master key: a campaign's answer may have brought the newer one first
+      // (a replica resumed after a pause reads the current master before its feed catches up).
+      const known = this.masters.get(dpid);
+      if (known === undefined || known.createRevision <= modRevision) this.forget(dpid);
+    } else {
+      this.record(dpid, masterRecord(value, lease, createRevision));
+    }
     return dpid;
   }
 }

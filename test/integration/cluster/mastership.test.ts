@@ -106,6 +106,37 @@ describe('cluster/mastership (3-member etcd, 3 replica processes)', function () 
     expectNoOverlap();
   });
 
+  it('SIGSTOP a master past its TTL and its feed\'s liveness: resumed, it learns who masters its old switches and keeps that', async () => {
+    const rs = await spreadLab();
+    const stopped = rs[0]!;
+    const others = rs.slice(1);
+    const held = stopped.mastered();
+    const pausedAt = stopped.pause();
+    await waitUntil(() => held.every((d) => mastersOf(others).has(d)), { timeoutMs: TTL_MS + 3000, what: 'the others to take over' });
+    // Longer than the feed's liveness (3 s): resumed, the feed reconnects while the lease is found lost
+    // and the switches are campaigned for again; the old keys' deletions come after the new masters.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, pausedAt + 3500 - Date.now())));
+    stopped.resume();
+    const now = mastersOf(others);
+    const names = () => Object.fromEntries(held.map((d) => [d, now.get(d)!.replica]));
+    let seen: Record<string, string> = {};
+    try {
+      await waitUntil(async () => {
+        const view = await stopped.view();
+        seen = Object.fromEntries(held.map((d) => [d, view.masters[d] ?? '(none)']));
+        return JSON.stringify(seen) === JSON.stringify(names());
+      }, { timeoutMs: 5000, what: 'the resumed replica to know the new masters' });
+    } catch (error) {
+      expect(seen, 'the resumed replica\'s view of its old switches').to.deep.equal(names());
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const later = await stopped.view();
+    for (const d of held) expect(later.masters[d], `${d} a second later`).to.equal(now.get(d)!.replica);
+    expect(mastersOf(rs).size).to.equal(16);
+    expectNoOverlap();
+  });
+
   it('a replica that loses a switch connection hands it over at once', async () => {
     const rs = await spreadLab();
     const r = rs[0]!;
