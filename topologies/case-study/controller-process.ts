@@ -122,9 +122,20 @@ export class ControllerProcess {
     return this.lines.filter((l) => l.msg === msg);
   }
 
+  /** Sends a signal to this child (by its PID): SIGKILL, SIGSTOP, SIGCONT... */
+  signal(signal: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+
+  /** Resolves with the exit code once the process has ended (null: by a signal). */
+  waitExit(): Promise<number | null> {
+    return this.exited;
+  }
+
   /** SIGTERM, then SIGKILL after 5 s; only this child, by its PID. */
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGCONT'); // a stopped process cannot act on SIGTERM
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
       const code = await this.exited;
