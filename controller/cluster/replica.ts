@@ -182,14 +182,19 @@ export class ClusterReplica implements SwitchRoles {
     }
   }
 
-  /** A switch that holds a newer generation id refuses the request as stale (fencing a deposed master): said and counted. */
+  /**
+   * A switch that holds a newer generation id refuses the request as stale (fencing a deposed
+   * master): said and counted. What a switch granted is said too (a few lines per role change):
+   * with the refusals, the log tells which generation id each connection ended with.
+   */
   private async requestRole(sw: SwitchConnection, role: number, generationId: bigint): Promise<void> {
-    await requestRole(sw, role, generationId, (asked, switchHolds) => {
+    const reply = await requestRole(sw, role, generationId, (asked, switchHolds) => {
       this.staleRefusals.inc();
       this.log.info('switch refused a stale generation id', {
         dpid: sw.dpidText, role: role === OFPCR_ROLE_MASTER ? 'master' : 'slave', generationId: asked.toString(),
         ...(switchHolds === undefined ? {} : { switchGenerationId: switchHolds.toString() }),
       });
     });
+    this.log.info('switch role granted', { dpid: sw.dpidText, role: role === OFPCR_ROLE_MASTER ? 'master' : 'slave', generationId: reply.generationId.toString() });
   }
 }
