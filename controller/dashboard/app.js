@@ -1,9 +1,13 @@
 // The Seamless dashboard: reads the REST API, follows /api/events and re-reads only what an event
 // touches. The flow table of the selected switch is re-read every 2 s while the tab is visible
-// (the server shares one read per switch between every tab, docs/api.md); a hidden tab reads
-// nothing and catches up when it is shown again. Plain DOM and SVG, no framework, no build step.
+// (the server shares one read per switch between every tab, docs/api.md), and so is the cluster
+// panel when the controller is a replica (mastership and etcd's health change without an event;
+// the server reads etcd's health once a second for every client); a hidden tab reads nothing and
+// catches up when it is shown again. Plain DOM and SVG, no framework, no build step.
 
 import { ago, clock, switchName, switchTitle, where } from './format.js';
+import { clusterSummary } from './cluster.js';
+import { ClusterPanelView } from './cluster-view.js';
 import { el, setText, syncKeyed } from './dom.js';
 import { filterWords } from './flows.js';
 import { FlowTableView } from './flow-table.js';
@@ -16,7 +20,7 @@ const MAX_EVENTS = 60;
 const $ = (id) => document.getElementById(id);
 
 const state = {
-  switches: [], subnets: [], bindings: [], timeline: { migrations: [], marks: [] }, ports: new Map(),
+  switches: [], subnets: [], bindings: [], timeline: { migrations: [], marks: [] }, ports: new Map(), cluster: null,
   selected: new URLSearchParams(location.hash.slice(1)).get('switch'),
   highlight: null, // EID whose rules, ports and node are highlighted
   flowsVersion: 0,
@@ -27,6 +31,7 @@ const topology = new TopologyView($('topology'), { onSwitch: (dpid) => selectSwi
 const ports = new PortTablesView($('ports'), { onEndpoint: (eid) => toggleHighlight(eid) });
 const flows = new FlowTableView({ body: document.querySelector('#flows tbody'), summary: $('flow-count'), stats: $('table-stats'), onOwner: (eid) => toggleHighlight(eid) });
 const timeline = new TimelineView({ plot: $('timeline-plot'), list: $('migrations') });
+const cluster = new ClusterPanelView($('cluster-panel'));
 
 // ---- reading --------------------------------------------------------------------------------
 
@@ -81,6 +86,14 @@ async function loadFlows() {
   flows.update(dpid, rules, tables, flowView());
 }
 
+/** GET /api/cluster: the panel shows only when this controller is a replica of a cluster; nothing while hidden. */
+async function loadCluster() {
+  if (document.hidden) return;
+  state.cluster = await getJson('/api/cluster');
+  cluster.render(state.cluster, switchMap());
+  renderSummary();
+}
+
 /** Loads of one kind requested within a few milliseconds (an event burst) become one. */
 const pending = new Map();
 function soon(name, load) {
@@ -95,7 +108,8 @@ function soon(name, load) {
 
 function renderSummary() {
   const away = state.bindings.filter((b) => b.away).length;
-  setText($('summary'), `${state.switches.length} switches · ${state.bindings.length} bindings · ${away} away · ${state.timeline.migrations.length} migrations`);
+  const replica = state.cluster === null ? '' : clusterSummary(state.cluster);
+  setText($('summary'), `${replica ? `${replica} · ` : ''}${state.switches.length} switches · ${state.bindings.length} bindings · ${away} away · ${state.timeline.migrations.length} migrations`);
 }
 
 function renderSwitchSelect() {
@@ -172,7 +186,7 @@ function logEvent(e) {
 
 const everything = () => { for (const [name, load] of Object.entries(LOADS)) soon(name, load); };
 /** Every view (switches first: the port tables follow from them). */
-const LOADS = { switches: loadSwitches, bindings: loadBindings, timeline: loadTimeline, flows: loadFlows };
+const LOADS = { switches: loadSwitches, bindings: loadBindings, timeline: loadTimeline, flows: loadFlows, cluster: loadCluster };
 const loadAllPorts = () => loadPorts();
 
 const REFRESH = {
@@ -217,7 +231,11 @@ function followVisibility() {
     poll = null;
   } else if (poll === null) {
     soon('flows', loadFlows); // catch up at once
-    poll = setInterval(() => soon('flows', loadFlows), FLOW_REFRESH_MS);
+    soon('cluster', loadCluster);
+    poll = setInterval(() => {
+      soon('flows', loadFlows);
+      if (state.cluster?.mode === 'cluster') soon('cluster', loadCluster);
+    }, FLOW_REFRESH_MS);
   }
 }
 
