@@ -314,7 +314,7 @@ describe('api over Fastify (inject)', () => {
           if (op.security === undefined) expect(op.responses, where).to.have.property('401');
         }
       }
-      expect(ids.size).to.equal(19);
+      expect(ids.size).to.equal(20);
       expect(doc.paths['/api/intents']!.post!.responses).to.include.keys('400', '401', '404', '409', '413', '415');
       expect(doc.paths['/api/health']!.get!.security).to.deep.equal([]);
     });
