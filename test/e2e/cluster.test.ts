@@ -332,7 +332,9 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
     const dark = await dashboardPanel(lab.running()[0]!, 'no quorum', (p) => p.status.startsWith('etcd has no quorum'));
     expect(dark.ok).to.equal(false);
     expect(dark.status).to.include('no VM can move');
-    expect(dark.members.filter((m) => m === 'unreachable'), 'etcd members down').to.have.length(2);
+    // The two killed members are unreachable; the survivor answers without a quorum (or, slowed down, not within the deadline).
+    expect(dark.members.filter((m) => m === 'unreachable').length, 'etcd members down').to.be.at.least(2);
+    expect(dark.members.filter((m) => m === 'leader' || m === 'follower'), 'etcd members in a quorum').to.deep.equal([]);
     for (const r of lab.running()) {
       const text = await r.metrics();
       expect(text, r.id).to.match(/^seamless_cluster_etcd_quorum 0$/m);
