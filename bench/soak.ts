@@ -11,6 +11,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { LogLine } from '../topologies/case-study/controller-process.js';
 import { runMoves, startLab, warmUp, type Lab, type ScenarioResult, type ScenarioSpec } from '../topologies/case-study/experiment.js';
 import { metricSum } from './hypervisor-figures.js';
 import { sleep } from './switch-emulator.js';
@@ -101,6 +102,7 @@ async function soak(o: SoakOptions, say: (t: string) => void): Promise<Record<st
     };
     const canary: CanaryFigures = { handshakeMs: [], rttMs: [], handshakesFailed: 0, retries: 0 };
     const started = Date.now();
+    const logMark = ctl.lines.length;
     const attacks = Object.entries(ATTACKS).map(([name, attack]) => attack(ctx).catch((e: Error) => { tally.add(`ATTACK FAILED: ${name}: ${e.message}`); }));
     const canaryRun = runCanary(ctx, 4000, canary);
     say(`attack started: ${Object.keys(ATTACKS).join(', ')}; ${spec.moves.length} migrations, one every ${o.dwellS} s`);
@@ -117,10 +119,23 @@ async function soak(o: SoakOptions, say: (t: string) => void): Promise<Record<st
     await sleep(3000); // let the last closes land before the final counters
     const alive = ctl.exitCode === null && existsProcess(pid);
     const after = alive ? await metricsText(lab) : undefined;
-    return report({ o, spec, attackFromS, tally, canary, rss, before, after, alive, result, movesError, attackS, lines: ctl.lines.length, fatal: ctl.lines.filter((l) => l.level === 'fatal' || /unhandled|uncaught/.test(l.msg)).map((l) => `${l.msg}: ${String(l.error)}`) });
+    return report({ o, spec, attackFromS, tally, canary, rss, before, after, alive, result, movesError, attackS, log: logVolume(ctl.lines.slice(logMark)), fatal: ctl.lines.filter((l) => l.level === 'fatal' || /unhandled|uncaught/.test(l.msg)).map((l) => `${l.msg}: ${String(l.error)}`) });
   } finally {
     await lab.stop();
   }
+}
+
+interface LogVolume { readonly lines: number; readonly bytes: number; readonly top: [string, number][] }
+
+/** What the controller logged during the attack: a peer must not be able to flood the log (issue 9 row 10). */
+function logVolume(lines: readonly LogLine[]): LogVolume {
+  const byMsg = new Tally();
+  let bytes = 0;
+  for (const l of lines) {
+    byMsg.add(`${l.level} ${l.msg}`);
+    bytes += JSON.stringify(l).length + 1;
+  }
+  return { lines: lines.length, bytes, top: byMsg.entries().sort((a, b) => b[1] - a[1]).slice(0, 6) };
 }
 
 function existsProcess(pid: number): boolean {
@@ -141,7 +156,7 @@ interface RunRecord {
   readonly result: ScenarioResult | undefined;
   readonly movesError: string | undefined;
   readonly attackS: number;
-  readonly lines: number;
+  readonly log: LogVolume;
   readonly fatal: string[];
 }
 
@@ -156,6 +171,10 @@ function report(r: RunRecord): Record<string, unknown> {
   out(`  controller: ${r.alive ? 'alive' : 'DEAD'} at the end (crashes ${r.alive ? 0 : 1}; target 0), unexpected errors ${unexpected ?? 'unknown'} (target 0)${r.fatal.length ? `; log: ${r.fatal.slice(0, 3).join(' | ')}` : ''}`);
   out('  bounds that bit during the run (counter deltas):');
   for (const [name, v] of Object.entries(counters)) if (name !== 'seamless_unexpected_errors_total') out(`    ${name.padEnd(52)} ${v ?? '-'}`);
+
+  const perMin = (n: number) => Math.round(n / (r.attackS / 60));
+  out(`  controller log during the attack: ${r.log.lines.toLocaleString('en')} lines (${perMin(r.log.lines)} a minute, ${mb(r.log.bytes)} MB); most frequent:`);
+  for (const [msg, n] of r.log.top) out(`    ${msg.slice(0, 70).padEnd(72)} ${n.toLocaleString('en')}`);
 
   const hs = summarize(r.canary.handshakeMs);
   const rtt = summarize(r.canary.rttMs);
@@ -182,7 +201,7 @@ function report(r: RunRecord): Record<string, unknown> {
     }
   }
   return {
-    generatedAt: new Date().toISOString(), options: r.o, attackS: r.attackS, sent: Object.fromEntries(r.tally.entries()), alive: r.alive, counters,
+    generatedAt: new Date().toISOString(), options: r.o, attackS: r.attackS, log: r.log, sent: Object.fromEntries(r.tally.entries()), alive: r.alive, counters,
     canary: { handshake: hs, rtt, failed: r.canary.handshakesFailed, retries: r.canary.retries }, rss: { idleMb, summary: mem, samples: r.rss },
     migrations: res?.migrations.map((m) => ({ index: m.index, from: m.from, to: m.to, reconvergenceMs: m.reconvergenceMs, reason: m.reason, gapMs: m.gapMs, pauseMs: m.times.pauseMs })) ?? null,
     survived: res?.survived ?? false, movesError: r.movesError ?? null,
