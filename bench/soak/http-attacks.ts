@@ -61,7 +61,7 @@ function rawExchange(port: number, bytes: string, holdMs: number): Promise<strin
   });
 }
 
-const statusOf = (answer: string) => /^HTTP\/1\.1 (\d)\d\d/.exec(answer)?.[1] ?? 'none';
+const statusOf = (answer: string) => /^HTTP\/1\.1 (\d)\d\d/.exec(answer)?.[1] ?? 'no answer, ';
 
 /** ~10 bad requests a second, round robin; answers counted by status class (5xx: worth a look). */
 export const badHttp: Attack = async (ctx) => {
@@ -72,15 +72,15 @@ export const badHttp: Attack = async (ctx) => {
     if (i % 10 === 9) {
       const raw = RAW[Math.floor(i / 10) % RAW.length]!;
       const status = statusOf(await rawExchange(ctx.httpPort, raw.bytes, 2000));
-      ctx.tally.add(`HTTP ${status}xx (raw bytes)`);
+      ctx.tally.add(`HTTP ${status}xx (raw bytes)`.replace(', xx', ''));
       if (status === '2') ctx.tally.add(`HTTP 2xx: ${raw.name}`);
     } else if (i % 50 === 25) {
       // A slow request: the headers, a byte at a time, never finished (held 5 s).
-      ctx.tally.add(`HTTP ${statusOf(await slowRequest(ctx))}xx (slow headers)`);
+      ctx.tally.add(`HTTP ${statusOf(await slowRequest(ctx))}xx (slow headers, held 5 s)`.replace(', xx', ''));
     } else {
       const r = BAD_REQUESTS[i % BAD_REQUESTS.length]!;
       const status = await send(base, r);
-      ctx.tally.add(`HTTP ${Math.floor(status / 100) || 'none'}xx`);
+      ctx.tally.add(status === 0 ? 'HTTP no answer within 5 s' : `HTTP ${Math.floor(status / 100)}xx`);
       // Anything but a refusal is worth a look (a 503 from /api/events: its client cap is full).
       if (status >= 500 || status < 400) ctx.tally.add(`HTTP ${status || 'no answer'}: ${r.name}`);
     }
