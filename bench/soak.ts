@@ -7,7 +7,8 @@
 // not a test: it prints figures and the targets they are judged by (issue 9), and exits 1 only
 // when the run itself could not be made.
 //
-//   flock /tmp/seamless-lab.lock npx tsx bench/soak.ts [--minutes 10] [--dwell 20] [--seed 1] [--json FILE]
+//   flock /tmp/seamless-lab.lock npx tsx bench/soak.ts [--minutes 10] [--dwell 20] [--seed 1] [--json FILE] [--baseline]
+// --baseline: no hostile load, the canary and the migrations alone (what the attack is compared with).
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -45,7 +46,13 @@ const ATTACKS: Record<string, Attack> = {
   'event-stream clients that never read': sseNonReaders(150),
 };
 
-interface SoakOptions { readonly minutes: number; readonly dwellS: number; readonly seed: number }
+interface SoakOptions {
+  readonly minutes: number;
+  readonly dwellS: number;
+  readonly seed: number;
+  /** The canary and the migrations alone, no hostile load: the same lab's figures to compare with. */
+  readonly baseline: boolean;
+}
 
 function soakSpec(o: SoakOptions): ScenarioSpec {
   const moves = Math.max(3, Math.round((o.minutes * 60) / o.dwellS));
@@ -103,9 +110,9 @@ async function soak(o: SoakOptions, say: (t: string) => void): Promise<Record<st
     const canary: CanaryFigures = { handshakeMs: [], rttMs: [], handshakesFailed: 0, retries: 0 };
     const started = Date.now();
     const logMark = ctl.lines.length;
-    const attacks = Object.entries(ATTACKS).map(([name, attack]) => attack(ctx).catch((e: Error) => { tally.add(`ATTACK FAILED: ${name}: ${e.message}`); }));
+    const attacks = Object.entries(o.baseline ? {} : ATTACKS).map(([name, attack]) => attack(ctx).catch((e: Error) => { tally.add(`ATTACK FAILED: ${name}: ${e.message}`); }));
     const canaryRun = runCanary(ctx, 4000, canary);
-    say(`attack started: ${Object.keys(ATTACKS).join(', ')}; ${spec.moves.length} migrations, one every ${o.dwellS} s`);
+    say(`${o.baseline ? 'baseline (canary only)' : `attack started: ${Object.keys(ATTACKS).join(', ')}`}; ${spec.moves.length} migrations, one every ${o.dwellS} s`);
     let result: ScenarioResult | undefined;
     let movesError: string | undefined;
     try {
@@ -162,7 +169,7 @@ interface RunRecord {
 
 function report(r: RunRecord): Record<string, unknown> {
   const out = (t: string) => console.log(t);
-  out(`\nSoak: ${r.attackS.toFixed(0)} s of hostile load, seed ${r.o.seed}`);
+  out(r.o.baseline ? `\nSoak baseline: ${r.attackS.toFixed(0)} s, the canary and the migrations alone` : `\nSoak: ${r.attackS.toFixed(0)} s of hostile load, seed ${r.o.seed}`);
   out(`  sent (by kind), ${r.tally.total.toLocaleString('en')} in all:`);
   for (const [kind, n] of r.tally.entries()) out(`    ${kind.padEnd(52)} ${n.toLocaleString('en')}`);
 
@@ -195,9 +202,13 @@ function report(r: RunRecord): Record<string, unknown> {
   } else {
     const completed = res.migrations.filter((m) => m.reconvergenceMs !== null).length;
     out(`  migrations: ${completed} of ${r.spec.moves.length} completed (target: all); streams ${res.survived ? 'survived' : 'BROKE'}: ${res.streams.map((s) => `${s.from} ${s.bytesReceived}/${s.bytesSent} bytes${s.survived ? '' : ` (${s.senderError ?? s.receiverError ?? 'out of order'})`}`).join(', ')}; resets ${res.resets}`);
+    // A move's gap is the worse of the two streams' (as in bench/migration.ts).
+    const rec = summarize(res.migrations.flatMap((m) => (m.reconvergenceMs === null ? [] : [m.reconvergenceMs])));
+    const gap = summarize(res.migrations.map((m) => Math.max(...Object.values(m.gapMs).map((g) => g ?? Number.POSITIVE_INFINITY))));
+    out(`  reconvergence median ${ms(rec.p50Ms)} ms, p99 ${ms(rec.p99Ms)} ms; gap (worse stream) median ${ms(gap.p50Ms)} ms, p99 ${ms(gap.p99Ms)} ms`);
     for (const m of res.migrations) {
       const gaps = Object.entries(m.gapMs).map(([h, g]) => `${h} ${g ?? '-'}`).join(', ');
-      out(`    ${String(m.index).padStart(2)} ${m.from} -> ${m.to}: reconvergence ${m.reconvergenceMs ?? 'NONE'} ms (${m.reason ?? '-'}), gap ${gaps} ms, pause ${m.times.pauseMs.toFixed(0)} ms`);
+      out(`    ${String(m.index).padStart(2)} ${m.from} -> ${m.to}: reconvergence ${m.reconvergenceMs === null ? 'NONE' : ms(m.reconvergenceMs)} ms (${m.reason ?? '-'}), gap ${gaps} ms, pause ${m.times.pauseMs.toFixed(0)} ms`);
     }
   }
   return {
@@ -210,11 +221,11 @@ function report(r: RunRecord): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
-    minutes: { type: 'string', default: '10' }, dwell: { type: 'string', default: '20' }, seed: { type: 'string', default: '1' }, json: { type: 'string' }, verbose: { type: 'boolean', default: false },
+    minutes: { type: 'string', default: '10' }, dwell: { type: 'string', default: '20' }, seed: { type: 'string', default: '1' }, json: { type: 'string' }, baseline: { type: 'boolean', default: false },
   } });
-  const o: SoakOptions = { minutes: Number(values.minutes), dwellS: Number(values.dwell), seed: Number(values.seed) };
+  const o: SoakOptions = { minutes: Number(values.minutes), dwellS: Number(values.dwell), seed: Number(values.seed), baseline: values.baseline };
   if (!(o.minutes > 0) || !(o.dwellS >= 5) || !Number.isInteger(o.seed)) {
-    process.stderr.write('usage: flock /tmp/seamless-lab.lock npx tsx bench/soak.ts [--minutes 10] [--dwell 20] [--seed 1] [--json FILE]\n');
+    process.stderr.write('usage: flock /tmp/seamless-lab.lock npx tsx bench/soak.ts [--minutes 10] [--dwell 20] [--seed 1] [--json FILE] [--baseline]\n');
     process.exit(2);
   }
   const t0 = Date.now();
