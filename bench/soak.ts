@@ -11,6 +11,7 @@
 // --baseline: no hostile load, the canary and the migrations alone (what the attack is compared with).
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { LogLine } from '../topologies/case-study/controller-process.js';
 import { runMoves, startLab, warmUp, type Lab, type ScenarioResult, type ScenarioSpec } from '../topologies/case-study/experiment.js';
@@ -109,6 +110,9 @@ async function soak(o: SoakOptions, say: (t: string) => void): Promise<Record<st
     };
     const canary: CanaryFigures = { handshakeMs: [], rttMs: [], handshakesFailed: 0, retries: 0 };
     const started = Date.now();
+    // The canary shares this process with the attackers: its figures include this loop's delays.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const logMark = ctl.lines.length;
     const attacks = Object.entries(o.baseline ? {} : ATTACKS).map(([name, attack]) => attack(ctx).catch((e: Error) => { tally.add(`ATTACK FAILED: ${name}: ${e.message}`); }));
     const canaryRun = runCanary(ctx, 4000, canary);
@@ -123,10 +127,12 @@ async function soak(o: SoakOptions, say: (t: string) => void): Promise<Record<st
     done = true;
     await Promise.all([...attacks, canaryRun, sampler]);
     const attackS = (Date.now() - started) / 1000;
+    loopDelay.disable();
+    const benchLoop = { p50Ms: loopDelay.percentile(50) / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
     await sleep(3000); // let the last closes land before the final counters
     const alive = ctl.exitCode === null && existsProcess(pid);
     const after = alive ? await metricsText(lab) : undefined;
-    return report({ o, spec, attackFromS, tally, canary, rss, before, after, alive, result, movesError, attackS, log: logVolume(ctl.lines.slice(logMark)), fatal: ctl.lines.filter((l) => l.level === 'fatal' || /unhandled|uncaught/.test(l.msg)).map((l) => `${l.msg}: ${String(l.error)}`) });
+    return report({ o, spec, attackFromS, benchLoop, tally, canary, rss, before, after, alive, result, movesError, attackS, log: logVolume(ctl.lines.slice(logMark)), fatal: ctl.lines.filter((l) => l.level === 'fatal' || /unhandled|uncaught/.test(l.msg)).map((l) => `${l.msg}: ${String(l.error)}`) });
   } finally {
     await lab.stop();
   }
@@ -157,6 +163,8 @@ interface RunRecord {
   readonly rss: RssSample[];
   /** Sampler time at which the attack began (the samples before are the idle baseline). */
   readonly attackFromS: number;
+  /** This process's event-loop delay during the run (the canary's own share of its latency). */
+  readonly benchLoop: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
   readonly before: string | undefined;
   readonly after: string | undefined;
   readonly alive: boolean;
@@ -186,6 +194,7 @@ function report(r: RunRecord): Record<string, unknown> {
   const hs = summarize(r.canary.handshakeMs);
   const rtt = summarize(r.canary.rttMs);
   out(`  canary handshake: p50 ${ms(hs.p50Ms)} ms, p99 ${ms(hs.p99Ms)} ms, max ${ms(hs.maxMs)} ms (${hs.samples} handshakes, ${r.canary.handshakesFailed} failed)`);
+  out(`  the bench's own event-loop delay (included in the canary's figures): p50 ${ms(r.benchLoop.p50Ms)} ms, p99 ${ms(r.benchLoop.p99Ms)} ms, max ${ms(r.benchLoop.maxMs)} ms`);
   out(`  canary packet-in round trip: p50 ${ms(rtt.p50Ms)} ms, p99 ${ms(rtt.p99Ms)} ms, max ${ms(rtt.maxMs)} ms (${rtt.samples} answered, ${r.canary.retries} re-sent after 2 s)`);
 
   // Idle: before the attack. Start: its first minute behind it (every attacker has its sockets
@@ -213,7 +222,7 @@ function report(r: RunRecord): Record<string, unknown> {
   }
   return {
     generatedAt: new Date().toISOString(), options: r.o, attackS: r.attackS, log: r.log, sent: Object.fromEntries(r.tally.entries()), alive: r.alive, counters,
-    canary: { handshake: hs, rtt, failed: r.canary.handshakesFailed, retries: r.canary.retries }, rss: { idleMb, summary: mem, samples: r.rss },
+    benchLoop: r.benchLoop, canary: { handshake: hs, rtt, failed: r.canary.handshakesFailed, retries: r.canary.retries }, rss: { idleMb, summary: mem, samples: r.rss },
     migrations: res?.migrations.map((m) => ({ index: m.index, from: m.from, to: m.to, reconvergenceMs: m.reconvergenceMs, reason: m.reason, gapMs: m.gapMs, pauseMs: m.times.pauseMs })) ?? null,
     survived: res?.survived ?? false, movesError: r.movesError ?? null,
   };
