@@ -47,6 +47,9 @@ const ATTACKS: Record<string, Attack> = {
   'event-stream clients that never read': sseNonReaders(150),
 };
 
+/** Seconds between two RSS samples of the controller. */
+const RSS_EVERY_S = 3;
+
 interface SoakOptions {
   readonly minutes: number;
   readonly dwellS: number;
@@ -100,8 +103,8 @@ async function soak(o: SoakOptions, say: (t: string) => void): Promise<Record<st
     const rss: RssSample[] = [];
     let done = false;
     const stopped = () => done;
-    const sampler = sampleRss(pid, 3000, rss, stopped);
-    await sleep(6500); // the baseline: three samples before any attack
+    const sampler = sampleRss(pid, RSS_EVERY_S * 1000, rss, stopped);
+    await sleep(RSS_EVERY_S * 2000 + 500); // the idle figure: three samples before any attack
     const attackFromS = rss.at(-1)?.atS ?? 0;
     const tally = new Tally();
     const ctx: AttackContext = {
@@ -201,9 +204,10 @@ function report(r: RunRecord): Record<string, unknown> {
   // and the canary has run); the target compares that with the end: growth, not working set.
   const idle = r.rss.filter((s) => s.atS <= r.attackFromS);
   const warm = r.rss.filter((s) => s.atS >= r.attackFromS + Math.min(60, r.attackS / 4));
-  const mem = warm.length > 0 ? summarizeRss(warm) : undefined;
+  const perMinute = Math.max(3, Math.round(60 / RSS_EVERY_S));
+  const mem = warm.length > 0 ? summarizeRss(warm, 0.1, Math.min(perMinute, Math.ceil(warm.length / 3))) : undefined;
   const idleMb = idle.length > 0 ? mb(summarizeRss(idle).endBytes) : '-';
-  if (mem) out(`  controller RSS: idle ${idleMb} MB; under attack start ${mb(mem.startBytes)} MB, end ${mb(mem.endBytes)} MB (${(mem.growth * 100).toFixed(1)}%; target within 10%: ${mem.flat ? 'met' : 'MISSED'}), max ${mb(mem.maxBytes)} MB; ${r.rss.length} samples every 3 s`);
+  if (mem) out(`  controller RSS: idle ${idleMb} MB; under attack start ${mb(mem.startBytes)} MB, end ${mb(mem.endBytes)} MB (medians of the first and last ${Math.min(perMinute, Math.ceil(warm.length / 3))} samples: ${(mem.growth * 100).toFixed(1)}%; target within 10%: ${mem.flat ? 'met' : 'MISSED'}), max ${mb(mem.maxBytes)} MB; ${r.rss.length} samples every ${RSS_EVERY_S} s`);
 
   const res = r.result;
   if (res === undefined) {

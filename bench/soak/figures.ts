@@ -34,7 +34,8 @@ export interface RssSummary {
 
 /**
  * Start and end are medians of the first and last `window` samples: one sample catches a garbage
- * collection half done, a few of them do not.
+ * collection half done or a burst of the attack in flight. The soak bench passes a minute's worth
+ * (its first run compared 3 samples and called flat a run whose minute medians rose by a quarter).
  */
 export function summarizeRss(samples: readonly RssSample[], tolerance = 0.1, window = 3): RssSummary {
   if (samples.length === 0) throw new Error('no RSS samples');
