@@ -130,7 +130,7 @@ export async function startController(config: Config, log: Logger, options: Cont
   fabric.start();
   // An intent from the API: acted on at once (staged, copied, held, delivered: its phase); with a cluster, shared with the other replicas.
   intents.onRegistered((intent) => {
-    fabric.onIntent(intent).catch((e: Error) => log.warn('could not act on an intent', { eid: intent.eid, phase: intent.phase, error: e.message }));
+    fabric.phases.onIntent(intent).catch((e: Error) => log.warn('could not act on an intent', { eid: intent.eid, phase: intent.phase, error: e.message }));
     cluster?.repository.putIntent(intent).catch((e: Error) => log.warn('could not share an intent', { eid: intent.eid, error: e.message }));
   });
   if (cluster !== undefined) {
@@ -202,7 +202,7 @@ function watchHypervisors(
   const log = deps.log.child({ component: 'hypervisor' });
   const signals = new HypervisorSignals({
     bindings: deps.bindings, subnets: deps.subnets, intents: deps.intents, log, now: () => Date.now(),
-    announce: (intent) => deps.fabric.announce(intent), withdraw: (eid) => deps.fabric.withdraw(eid),
+    announce: (intent) => deps.fabric.phases.announce(intent), withdraw: (eid) => deps.fabric.phases.withdraw(eid),
   });
   return targets.map((target) => {
     const watcher = new VmAttachmentWatcher({ target, log });

@@ -234,7 +234,7 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): FastifyPluginAs
     }, async (request, reply) => {
       const { eid } = request.params;
       if (intents.consume(eid) === undefined) throw notFound(`no intent for ${eid}`);
-      await fabric.withdraw(eid);
+      await fabric.phases.withdraw(eid);
       return reply.code(204).send();
     });
   };

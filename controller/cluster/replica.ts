@@ -143,7 +143,7 @@ export class ClusterReplica implements SwitchRoles {
           else if (intents.register({ ...change.intent }, now, false).ok) {
             const intent = intents.get(change.eid, now) ?? change.intent;
             // Every replica stages it on the switches it masters; a stopped VM's frames are held by the master of its switch (whichever replica heard it).
-            fabric.onIntent(intent).catch((e: Error) => this.log.warn('could not act on an intent of another replica', { eid: change.eid, phase: intent.phase, error: e.message }));
+            fabric.phases.onIntent(intent).catch((e: Error) => this.log.warn('could not act on an intent of another replica', { eid: change.eid, phase: intent.phase, error: e.message }));
           }
         }
         if (events.length > 0) fabric.follow(events).catch((e: Error) => this.log.error('could not follow the store', { error: e.message }));

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import {
   MoveDetector, type ActivityCheck, type Binding, type BindingEvent, type BindingRegistry, type BindingService, type MigrationIntent, type MigrationIntents, type SubnetMap,
 } from '../mobility/index.js';
-import { OFPPR_MODIFY, type FlowRemoved, type Mac, type PortStatus } from '../openflow/index.js';
+import type { Mac } from '../openflow/index.js';
 import { compile, type Compiled } from '../pipeline/index.js';
 import { formatDpid } from '../switch/dpid.js';
 import { FrameBuffers } from './buffers.js';
@@ -31,12 +31,13 @@ import { Mover } from './moves.js';
 import { Outbox } from './outbox.js';
 import { Persister } from './persist.js';
 import { MigrationPhases } from './phases.js';
+import { SwitchSync } from './switch-sync.js';
 import { Prestager } from './prestage.js';
-import type { FabricMessage, FabricSwitch, FabricSwitches } from './switches.js';
+import type { FabricSwitches } from './switches.js';
 import { TableSync, type UpdateResult } from './table-sync.js';
 import { TopologyView, type TopologyState } from './topology.js';
 import { DEFAULT_FABRIC_OPTIONS, type FabricOptions } from './options.js';
-import { isPortDown, MoveVerifier, type Verdict } from './verify.js';
+import { MoveVerifier, type Verdict } from './verify.js';
 
 export interface FabricDeps {
   readonly switches: FabricSwitches;
@@ -65,6 +66,8 @@ export class Fabric {
   readonly flights: Flights;
   readonly metrics: FabricMetrics;
   readonly buffers: FrameBuffers;
+  /** What a migration's phases ask of the runtime: stage, copy, hold, move ahead, deliver, call off (intents from the API, OVSDB, a host agent, another replica). */
+  readonly phases: MigrationPhases;
 
   private readonly events = new Subject<FabricEvent>();
   private readonly clock: Clock;
@@ -78,7 +81,8 @@ export class Fabric {
   private readonly verifier: MoveVerifier;
   private readonly persister: Persister;
   private readonly topology: TopologyView;
-  private readonly phases: MigrationPhases;
+
+  private readonly switchSync: SwitchSync;
   private readonly subscriptions: Subscription[] = [];
   private edgeCheck: Timer | undefined;
 
@@ -116,7 +120,7 @@ export class Fabric {
     this.topology = new TopologyView(switches, subnets, this.gateways, options, (id) => this.mapCache.edgesOf(id), () => this.buffers.modes());
     this.prestage = new Prestager({
       registry, subnets, sync: this.sync, topology: () => this.topology, clock, log, emit, onUpdate,
-      reconcile: (dpids) => this.reconcileSwitches(dpids),
+      reconcile: (dpids) => this.switchSync.reconcile(dpids),
     });
     const forwarding = new Forwarding({ subnets, bindings: registry.bindings, learner: this.learner, outbox, log, rewrite: options.rewrite, routerPort: (dpid) => this.gateways.routerPort(dpid) });
     const mover = (this.mover = new Mover({
@@ -137,20 +141,24 @@ export class Fabric {
       registry, intents, buffers: this.buffers, mover, prestage: this.prestage, sync: this.sync, outbox, topology: () => this.topology,
       clock, log, rewrite: options.rewrite, graceMs: options.graceMs, counters: this.counters, emit, onUpdate,
     });
+    this.switchSync = new SwitchSync({
+      registry, subnets, sync: this.sync, outbox, learner: this.learner, mapCache: this.mapCache, buffers: this.buffers, phases: this.phases,
+      topology: () => this.topology, options, log, noteUpdate: (flowMods, dpids) => this.noteUpdate(flowMods, dpids),
+    });
   }
 
   start(): void {
     const { switches } = this.deps;
     this.subscriptions.push(
-      switches.switchUp$.subscribe((sw) => { this.onSwitchUp(sw).catch((e: Error) => this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: e.message })); }),
-      switches.switchDown$.subscribe((sw) => this.onSwitchDown(sw)),
+      switches.switchUp$.subscribe((sw) => { this.switchSync.up(sw).catch((e: Error) => this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: e.message })); }),
+      switches.switchDown$.subscribe((sw) => this.switchSync.down(sw)),
       switches.packetIn$.subscribe((event) => this.guard('packet-in', () => {
         const started = this.clock.monotonic();
         this.ingress.handle(event);
         this.metrics.packetInHandling.observe((this.clock.monotonic() - started) / 1000);
       })),
-      switches.portStatus$.subscribe((event) => this.guard('port-status', () => this.onPortStatus(event))),
-      switches.flowRemoved$.subscribe((event) => this.guard('flow-removed', () => this.onFlowRemoved(event))),
+      switches.portStatus$.subscribe((event) => this.guard('port-status', () => this.switchSync.portStatus(event))),
+      switches.flowRemoved$.subscribe((event) => this.guard('flow-removed', () => this.switchSync.flowRemoved(event))),
     );
     this.edgeCheck = this.clock.setTimeout(() => {
       const missing = this.missingEdges();
@@ -201,32 +209,7 @@ export class Fabric {
 
   /** Brings every switch (or only `only`) to the desired state: after a config-level change, an API removal, a reconnect. */
   async reconcile(only?: bigint): Promise<void> {
-    await this.reconcileSwitches(only === undefined ? undefined : [formatDpid(only)]);
-  }
-
-  /** A migration intent (from the API or the hypervisor's OVSDB): staged when it names the port (MigrationPhases). */
-  announce(intent: MigrationIntent): Promise<boolean> {
-    return this.phases.announce(intent);
-  }
-
-  /** What an intent's phase asks of the runtime: staged, copied, held, delivered (MigrationPhases). */
-  onIntent(intent: MigrationIntent, stage = true): Promise<void> {
-    return this.phases.onIntent(intent, stage);
-  }
-
-  /** The VM of `eid` stopped for its stop-and-copy (loss-free migration; MigrationPhases). */
-  stopping(eid: string, stoppedAt?: number): Promise<boolean> {
-    return this.phases.stopping(eid, stoppedAt);
-  }
-
-  /** The VM of `eid` runs again at the place its move was made ahead to (MigrationPhases). */
-  resumed(eid: string): Promise<boolean> {
-    return this.phases.resumed(eid);
-  }
-
-  /** An intent was withdrawn: the migration was called off (MigrationPhases). */
-  withdraw(eid: string): Promise<void> {
-    return this.phases.withdraw(eid);
+    await this.switchSync.reconcile(only === undefined ? undefined : [formatDpid(only)]);
   }
 
   /** An operator unlocks a subnet's learned gateway (the router was replaced); the next router ARP teaches it again. */
@@ -267,13 +250,13 @@ export class Fabric {
   /** This replica became the master of a switch: its flows are read and brought to the desired state. */
   async becameMaster(dpid: bigint): Promise<void> {
     const sw = this.deps.switches.get(dpid);
-    if (sw !== undefined) await this.onSwitchUp(sw);
+    if (sw !== undefined) await this.switchSync.up(sw);
   }
 
   /** Another replica masters the switch now: this one forgets what it believed the switch holds. */
   lostMastership(dpid: bigint): void {
     const sw = this.deps.switches.get(dpid);
-    if (sw !== undefined) this.onSwitchDown(sw);
+    if (sw !== undefined) this.switchSync.down(sw);
   }
 
   /** A binding is gone: its buffer, cache and learned rules here, and its compiled rules everywhere this replica writes. */
@@ -283,55 +266,6 @@ export class Fabric {
     const sw = this.deps.switches.get(binding.locator.dpid);
     if (sw !== undefined) this.outbox.send(sw, this.learner.forget(sw.dpid, binding.mac));
     await this.reconcile();
-  }
-
-  // ---- switches ---------------------------------------------------------------------------
-
-  private async reconcileSwitches(dpids?: readonly string[]): Promise<void> {
-    const topology = this.topology.state();
-    const switches = dpids === undefined ? topology.switches : topology.switches.filter((sw) => dpids.includes(formatDpid(sw.dpid)));
-    const { problems, rules } = compile({ ...topology, switches, bindings: this.options.rewrite ? this.deps.registry.bindings.list() : [] });
-    for (const p of problems) this.log.warn('rule compilation problem', { problem: p });
-    const result = await this.sync.update(rules);
-    this.noteUpdate(result.flowMods, [...rules.keys()]);
-  }
-
-  private async onSwitchUp(sw: FabricSwitch): Promise<void> {
-    if (!this.outbox.canWrite(sw.dpid)) return; // a slave waits until it masters the switch (becameMaster)
-    try {
-      const flows = await this.sync.adopt(sw);
-      const learned = this.learner.restore(sw.dpid, flows);
-      if (this.options.correspondentRules === 'on-demand') this.mapCache.restore(sw.dpid, flows);
-      const subnet = this.deps.subnets.ofDpid(sw.dpid);
-      this.log.info('switch up: resynchronising its tables', { dpid: sw.dpidText, subnet: subnet?.name ?? null, flows: flows.length, learnedHosts: learned });
-      if (subnet === undefined) this.log.warn('switch is in no configured subnet: plain L2 learning only, no mobility', { dpid: sw.dpidText });
-      await this.reconcile(sw.dpid);
-    } catch (error) {
-      this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: (error as Error).message });
-    }
-  }
-
-  private onSwitchDown(sw: FabricSwitch): void {
-    this.sync.forget(sw.dpidText);
-    this.outbox.forget(sw.dpidText);
-    this.learner.dropSwitch(sw.dpid);
-  }
-
-  private onPortStatus({ sw, message }: FabricMessage<PortStatus>): void {
-    const port = message.port.portNo;
-    const down = isPortDown(sw, port);
-    if (down) this.outbox.send(sw, this.learner.forgetPort(sw.dpid, port));
-    // A VM moved ahead of its resume whose port comes up runs there (a hypervisor that keeps the port down while it is stopped).
-    if (!down && message.reason === OFPPR_MODIFY) for (const b of this.deps.registry.bindings.atAttachment(sw.dpid, port)) if (this.buffers.isAhead(b.id)) void this.phases.endHold(b.id, 'port up').catch((e: Error) => this.log.error('could not end a stop', { eid: b.eid, error: e.message }));
-    this.log.debug('port status', { dpid: sw.dpidText, port, reason: message.reason, down });
-  }
-
-  private onFlowRemoved({ sw, message }: FabricMessage<FlowRemoved>): void {
-    this.sync.removedBySwitch(sw.dpidText, message);
-    this.learner.sourceRemoved(sw.dpid, message.match);
-    if (this.options.correspondentRules === 'on-demand') {
-      this.mapCache.onFlowRemoved(sw, message).catch((e: Error) => this.log.warn('cache eviction failed', { error: e.message }));
-    }
   }
 
   // ---- plumbing ---------------------------------------------------------------------------

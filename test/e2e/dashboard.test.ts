@@ -297,7 +297,7 @@ describe('e2e: dashboard in headless Chromium (Mininet lab)', function () {
     const now = Date.now();
     const intent = controller.intents.register({ eid: VM_EID, toDpid: 3n, toPort: 10, expiresAt: now + 30_000, source: 'ovsdb' }, now);
     expect(intent.ok).to.equal(true);
-    if (intent.ok) expect(await controller.fabric.announce(intent.intent)).to.equal(true);
+    if (intent.ok) expect(await controller.fabric.phases.announce(intent.intent)).to.equal(true);
     await page.waitForSelector('#timeline-plot .mark.move-staged', { timeout: 5000 });
     await net!.migrate('vm', { toSwitch: 's3', lingerMs: 500 });
     await page.waitForSelector('#timeline-plot g.move.staged[data-id="2"]', { timeout: 10_000 });

@@ -153,7 +153,7 @@ export class FabricLab {
   async migrate(to: { dpid: bigint; port: number }, options: MigrateOptions = {}): Promise<void> {
     const { keepOldPort = true, pauseMs = 100, announce = 'both' } = options;
     if (options.stopping === true) {
-      const stopping = this.fabric.stopping(VM.eid);
+      const stopping = this.fabric.phases.stopping(VM.eid);
       await this.settle(200, 5);
       await stopping;
     }
@@ -187,7 +187,7 @@ export class FabricLab {
     const { ttlMs = 30_000, ...rest } = more;
     const result = this.intents.register({ eid: VM.eid, phase, ...rest, expiresAt: now + ttlMs }, now);
     if (!result.ok) throw new Error(result.error);
-    const done = this.fabric.onIntent(result.intent);
+    const done = this.fabric.phases.onIntent(result.intent);
     await this.settle(200, 5);
     await done;
     return result.intent;

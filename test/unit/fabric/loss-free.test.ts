@@ -90,7 +90,7 @@ describe('fabric: loss-free migration (buffering during the stop-and-copy)', fun
   it('a stop that no move follows (the migration failed, the source resumed): the frames go back to the VM, the buffer rules go', async () => {
     const lab = await FabricLab.create({ fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, maxFrames: 1000, maxBytes: 1 << 20, maxAgeMs: 1000 } } });
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
-    const stopping = lab.fabric.stopping(VM.eid);
+    const stopping = lab.fabric.phases.stopping(VM.eid);
     await lab.settle(200, 5);
     expect(await stopping).to.equal(true);
     lab.vm.paused = true;
@@ -241,7 +241,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     await lab.signal('migrating', { lossFree: true });
     expect(lab.table(1n).flows().filter((f) => f.table === 3 && f.priority === 110), 'copy rule at the VM\'s edge').to.have.length(1);
     lab.intents.consume(VM.eid);
-    await lab.fabric.withdraw(VM.eid);
+    await lab.fabric.phases.withdraw(VM.eid);
     await lab.settle();
     for (let i = 0; i < 3; i++) lab.net.send(lab.cnB, VM.eid, `later-${i}`);
     await lab.settle();

@@ -18,7 +18,7 @@ describe('fabric: moves staged ahead from intents', function () {
     const lab = await FabricLab.create();
     const registered = lab.intents.register({ eid: VM.eid, toDpid: 2n, toPort: 3, expiresAt: lab.clock.now() + 10_000, source: 'ovsdb' }, lab.clock.now());
     if (!registered.ok) throw new Error(registered.error);
-    const announced = lab.fabric.announce(registered.intent); // resolves once the switches confirmed (on the test clock)
+    const announced = lab.fabric.phases.announce(registered.intent); // resolves once the switches confirmed (on the test clock)
     await lab.settle();
     expect(await announced).to.equal(true);
     return lab;
