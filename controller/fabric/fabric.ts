@@ -129,13 +129,14 @@ export class Fabric {
       topology: () => this.topology, graceMs: options.graceMs, clock, log, counters: this.counters, conflicts, emit, persist, onUpdate,
       ...(deps.coordination === undefined ? {} : { coordination: deps.coordination }), coordinationTimeoutMs: options.coordinationTimeoutMs,
       onRemoved: (binding) => this.forgetBinding(binding),
+      onResumed: (binding) => this.resumedAt(binding, 'first frame'),
       redispatch: (held) => this.ingress.handle({ sw: held.sw, dpid: held.sw.dpid, message: held.message }),
     }));
     this.ingress = new Ingress({
       registry, detector, verifier: this.verifier, flights: this.flights, forwarding, gateways: this.gateways, mapCache: this.mapCache, mover, buffers: this.buffers,
       clock, log, counters: this.counters, conflicts, limiter: new ClaimLimiter(options.claims), rewrite: options.rewrite, probeMac: options.probeMac.toLowerCase(), emit, persist,
       onGatewayLearned: () => void this.reconcile().catch((e: Error) => log.error('reconcile failed', { error: e.message })),
-      onResumed: (binding) => void this.phases.endHold(binding.id, 'first frame').catch((e: Error) => log.error('could not end a stop', { eid: binding.eid, error: e.message })),
+      onResumed: (binding) => this.resumedAt(binding, 'first frame'),
     });
     this.phases = new MigrationPhases({
       registry, intents, buffers: this.buffers, mover, prestage: this.prestage, sync: this.sync, outbox, topology: () => this.topology,
@@ -269,6 +270,11 @@ export class Fabric {
   }
 
   // ---- plumbing ---------------------------------------------------------------------------
+
+  /** A stopped VM moved ahead shows it runs at its new place: the hold ends. */
+  private resumedAt(binding: Binding, why: string): void {
+    this.phases.endHold(binding.id, why).catch((e: Error) => this.log.error('could not end a stop', { eid: binding.eid, error: e.message }));
+  }
 
   private noteUpdate(flowMods: number, dpids: string[]): void {
     if (flowMods > 0) this.events.next({ type: 'RULES_UPDATED', dpids, flowMods, at: this.clock.now() });

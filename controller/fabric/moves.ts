@@ -50,6 +50,8 @@ export interface MoverDeps {
   readonly coordinationTimeoutMs: number;
   /** A binding removed (by another replica): its rules go from the switches this replica masters. */
   readonly onRemoved: (binding: Binding) => Promise<void>;
+  /** A stopped VM whose move was made ahead runs at its new place (its frames held meanwhile go to it). */
+  readonly onResumed: (binding: Binding) => void;
   readonly migrations: MigrationLog;
   readonly topology: () => TopologyView;
   /** How long a move's old receive side stays (stragglers to a buffer are delivered that long). */
@@ -232,6 +234,9 @@ export class Mover {
   private release(binding: Binding, flight: Flight): void {
     const { dpid, port } = binding.locator;
     this.deps.flights.end(flight);
+    // A move made ahead of a stopped VM's resume: a frame of the VM at its new port while the move
+    // was being applied says it runs there already (its RARP came before the move was done).
+    if (this.deps.buffers.isAhead(binding.id) && flight.held.some((h) => h.sw.dpid === dpid && h.inPort === port)) this.deps.onResumed(binding);
     const sw = this.deps.switches.get(dpid);
     if (sw !== undefined && !isAway(binding)) this.deps.forwarding.learnEndpoint(sw, port, binding.mac, this.deps.clock.monotonic());
     for (const h of flight.held) {

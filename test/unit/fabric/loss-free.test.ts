@@ -188,6 +188,29 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     });
   }
 
+  it('moved ahead, its RARP while the move is still being applied: the hold ends then, not at the time bound', async () => {
+    const lab = await FabricLab.create();
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
+    // The VM resumes (QEMU announces at once) right after the move ahead was committed, before its rules are confirmed.
+    const sub = lab.fabric.events$.subscribe((e) => {
+      if (e.type === 'BINDING_MOVED') setImmediate(() => { lab.vm.paused = false; lab.announce('rarp'); });
+    });
+    lab.vm.paused = true;
+    lab.net.move(lab.vm, { dpid: 2n, port: 3 }, { keepOldPort: true });
+    lab.switches.portStatus(2n, 3, 'add');
+    for (let i = 0; i < 5; i++) lab.net.send(lab.cnC, VM.eid, `paused-${i}`);
+    await lab.signal('stopping', { stoppedAt: lab.clock.now() });
+    await lab.settle();
+    sub.unsubscribe();
+    expect(lab.fabric.migrations.list().map((m) => m.trigger), 'one move, made ahead').to.deep.equal(['signal']);
+    expect(lab.events.find((e) => e.type === 'VM_RESUMED')).to.include({ trigger: 'first frame', frames: 5 });
+    expect(tags(lab, 'paused-')).to.deep.equal(['paused-0', 'paused-1', 'paused-2', 'paused-3', 'paused-4']);
+    expect(lab.fabric.buffers.isHolding(lab.binding.id), 'nothing held any more').to.equal(false);
+    expect(await lab.allExchanges('after')).to.deep.equal([]);
+    lab.stop();
+  });
+
   it('copies kept while the VM migrates: frames lost at its stopped port before the stop signal arrived are delivered too', async () => {
     const lab = await FabricLab.create();
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
