@@ -53,7 +53,8 @@ def serve(args):
         off = received % PRIME
         if in_order and chunk != PATTERN[off:off + len(chunk)]:
             in_order = False
-            first_bad = received
+            expected = PATTERN[off:off + len(chunk)]
+            first_bad = received + next(i for i in range(len(chunk)) if chunk[i] != expected[i])  # the byte, not its recv() chunk
         received += len(chunk)
         t = time.time()
         ms = int(t * 1000)

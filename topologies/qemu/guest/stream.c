@@ -61,9 +61,12 @@ static void record(struct receiver *r, double t) {
 }
 
 static void check_pattern(struct receiver *r, const unsigned char *pattern, const unsigned char *chunk, size_t len) {
-  if (r->in_order && memcmp(chunk, pattern + r->received % PRIME, len) != 0) {
+  const unsigned char *expected = pattern + r->received % PRIME;
+  if (r->in_order && memcmp(chunk, expected, len) != 0) {
+    size_t i = 0;
+    while (i < len && chunk[i] == expected[i]) i++;
     r->in_order = 0;
-    r->first_bad = r->received;
+    r->first_bad = r->received + (long long)i; /* the byte, not the recv() chunk it came in */
   }
 }
 
