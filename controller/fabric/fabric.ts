@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import type { Logger } from '../log.js';
 import {
-  MoveDetector, type ActivityCheck, type Binding, type BindingEvent, type BindingRegistry, type BindingService, type MigrationIntent, type MigrationIntents, type SubnetMap,
+  MoveDetector, type ActivityCheck, type Binding, type BindingEvent, type BindingRegistry, type BindingService, type MigrationIntents, type SubnetMap,
 } from '../mobility/index.js';
 import type { Mac } from '../openflow/index.js';
 import { compile, type Compiled } from '../pipeline/index.js';

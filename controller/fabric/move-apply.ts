@@ -29,10 +29,13 @@ export interface MoveApplierDeps {
   readonly mapCache: MapCache;
   readonly prestage: Prestager;
   readonly buffers: FrameBuffers;
+  /** Several replicas: the agreement on each move's receive side (absent: this process writes every switch). */
   readonly coordination?: MoveCoordination;
   readonly coordinationTimeoutMs: number;
+  /** A binding removed (by another replica): its rules go from the switches this replica masters. */
   readonly onRemoved: (binding: Binding) => Promise<void>;
   readonly topology: () => TopologyView;
+  /** How long a move's old receive side stays (stragglers to a buffer are delivered that long). */
   readonly graceMs: number;
   readonly log: Logger;
   readonly emit: (event: FabricEvent) => void;

@@ -4,65 +4,36 @@
 // switches (TableSync: receive side, send side, cleanup). The endpoint's frames are held
 // meanwhile (Flights) and released once its send side is confirmed. Refused claims are conflicts.
 
-import type { Logger } from '../log.js';
 import {
   isAway, type Binding, type BindingEvent, type BindingRegistry, type MigrationIntent, type MigrationIntents, type MoveDecision, type MoveDetector, type MoveEvidence, type Sighting,
 } from '../mobility/index.js';
 import { parsePacket } from '../packet/index.js';
 import { formatDpid } from '../switch/dpid.js';
-import type { FrameBuffers } from './buffers.js';
 import type { Clock } from './clock.js';
 import type { ConflictReporter } from './conflicts.js';
-import type { FlapDamper } from './damping.js';
-import type { FabricCounters, FabricEvent } from './events.js';
+import type { FabricCounters } from './events.js';
 import type { Flight, Flights, Held } from './flights.js';
 import type { Forwarding } from './forwarding.js';
-import type { L2Learner } from './l2-learner.js';
-import type { MapCache } from './map-cache.js';
 import type { MigrationLog } from './migration-log.js';
-import { MoveApplier } from './move-apply.js';
-import type { Outbox } from './outbox.js';
-import type { Prestager } from './prestage.js';
+import { MoveApplier, type MoveApplierDeps } from './move-apply.js';
 import { isAnnouncement } from './ingress.js';
-import type { FabricSwitches } from './switches.js';
-import type { MoveCoordination } from './roles.js';
-import type { TableSync, UpdateResult } from './table-sync.js';
-import type { TopologyView } from './topology.js';
 import { isPortDown, type MoveVerifier } from './verify.js';
 
-export interface MoverDeps {
-  readonly switches: FabricSwitches;
+/** What the Mover needs besides what applying a move needs (MoveApplierDeps: switches, sync, buffers, coordination...). */
+export interface MoverDeps extends MoveApplierDeps {
   readonly registry: BindingRegistry;
   readonly intents: MigrationIntents;
   readonly detector: MoveDetector;
   readonly verifier: MoveVerifier;
   readonly flights: Flights;
-  readonly sync: TableSync;
   readonly forwarding: Forwarding;
-  readonly learner: L2Learner;
-  readonly outbox: Outbox;
-  readonly damper: FlapDamper;
-  readonly mapCache: MapCache;
-  readonly prestage: Prestager;
-  readonly buffers: FrameBuffers;
-  /** Several replicas: the agreement on each move's receive side (absent: this process writes every switch). */
-  readonly coordination?: MoveCoordination;
-  readonly coordinationTimeoutMs: number;
-  /** A binding removed (by another replica): its rules go from the switches this replica masters. */
-  readonly onRemoved: (binding: Binding) => Promise<void>;
   /** A stopped VM whose move was made ahead runs at its new place (its frames held meanwhile go to it). */
   readonly onResumed: (binding: Binding) => void;
   readonly migrations: MigrationLog;
-  readonly topology: () => TopologyView;
-  /** How long a move's old receive side stays (stragglers to a buffer are delivered that long). */
-  readonly graceMs: number;
   readonly clock: Clock;
-  readonly log: Logger;
   readonly counters: FabricCounters;
   readonly conflicts: ConflictReporter;
-  readonly emit: (event: FabricEvent) => void;
   readonly persist: () => void;
-  readonly onUpdate: (result: UpdateResult, dpids: string[]) => void;
   /** Hands a held frame back to packet-in handling (it came from a third place during a move). */
   readonly redispatch: (held: Held) => void;
 }
