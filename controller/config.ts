@@ -11,6 +11,7 @@ import { DEFAULT_REUSE_GRACE_MS } from './mobility/binding-registry.js';
 import convict from 'convict';
 import { BOOLEAN_FORMAT, parseFlags, usage } from './command-line.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { splitAddress } from './cluster/peer-liveness.js';
 import { resolveOvsdbTargets } from './ovsdb/target.js';
 import { OPENFLOW_LIMIT_DEFAULTS as OF_LIMITS } from './switch/limits.js';
 import { packageVersion } from './version.js';
@@ -91,6 +92,8 @@ export interface Config {
     readonly leaseTtlMs: number;
     /** This replica's name among the others (default: hostname-pid). */
     readonly replicaId: string;
+    /** host:port where the other replicas hold a connection that tells them at once when this process dies; '' = off (leases only). */
+    readonly livenessAddress: string;
   };
   readonly mobility: {
     /** false = the "no rewriting" baseline: plain L2 learning only. */
@@ -260,6 +263,12 @@ convict.addFormats({
       if (value !== null && (typeof value !== 'string' || value.trim() === '')) throw new Error('must be a file path or null');
     },
   },
+  'seamless-liveness-address': {
+    validate(value: unknown) {
+      if (value === '') return;
+      if (typeof value !== 'string' || splitAddress(value, true) === undefined) throw new Error('must be host:port (port 0: any free one) or empty (off)');
+    },
+  },
   'seamless-lease-ms': integerIn(1000, MAX_TIMER_MS, 'milliseconds, at least 1000 (etcd leases last whole seconds)'),
 });
 
@@ -341,6 +350,7 @@ function schema(stdoutIsTTY: boolean) {
     cluster: {
       leaseTtlMs: { doc: 'Lease TTL of a replica (ms, at least 1000): how long its switches wait for a new master after it dies', format: 'seamless-lease-ms', default: 3000, env: 'SEAMLESS_LEASE_TTL_MS', arg: 'lease-ttl-ms' },
       replicaId: { doc: 'This replica\'s name in the cluster', format: 'seamless-host', default: `${hostname()}-${process.pid}`, env: 'SEAMLESS_REPLICA_ID', arg: 'replica-id' },
+      livenessAddress: { doc: 'host:port the other replicas connect to, to notice at once when this process dies (port 0: any free one; empty: off, a dead replica waits for its lease TTL). On several hosts: an address the others reach', format: 'seamless-liveness-address', default: '127.0.0.1:0', env: 'SEAMLESS_LIVENESS_ADDRESS', arg: 'liveness-address' },
     },
     mobility: {
       rewrite: { doc: 'Rewrite headers for moved endpoints (false = plain L2 learning baseline)', format: BOOLEAN_FORMAT, default: true, env: 'SEAMLESS_REWRITE', arg: 'rewrite' },

@@ -7,6 +7,7 @@ export * from './etcd-binding-repository.js';
 export * from './etcd-client.js';
 export * from './mastership.js';
 export * from './mastership-rules.js';
+export * from './peer-liveness.js';
 export * from './replica-lease.js';
 export * from './store-keys.js';
 export * from './store-values.js';

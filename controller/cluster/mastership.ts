@@ -10,6 +10,8 @@
 // - a replica reports 'slave' for everything it holds once its lease is not surely alive
 //   (ReplicaLease's local deadline, before etcd can expire it), so two replicas never both
 //   claim a switch, a stopped process included.
+// A killed replica is also noticed at once by the others' liveness connections to it
+// (peer-liveness.ts), which revoke its lease instead of waiting for the TTL.
 // A replica campaigns only for switches connected to it. Mastership does not move back when a
 // replica joins; switches whose master disconnects them are released at once.
 
@@ -22,6 +24,7 @@ import { storeCall } from './etcd-client.js';
 import {
   campaignDelayMs, fairShare, leaseTiming, rendezvousRank, roleOf, type LeaseTiming, type MasterRecord, type Role,
 } from './mastership-rules.js';
+import { PeerLiveness, splitAddress, type LivenessPeer } from './peer-liveness.js';
 import { ReplicaLease, type LeaseState } from './replica-lease.js';
 import { prefixEnd, StoreKeys } from './store-keys.js';
 
@@ -45,6 +48,10 @@ export interface MastershipOptions {
   readonly log?: Logger;
   /** Monotonic milliseconds (performance.now by default). */
   readonly clock?: () => number;
+  /** Where this replica listens for the others' liveness connections; undefined: dead replicas are noticed by their lease only. */
+  readonly liveness?: { readonly host: string; readonly port: number };
+  /** A dead replica was noticed by its liveness connection and its lease revoked (for metrics). */
+  readonly onPeerDead?: (replica: string) => void;
 }
 
 const RETRY_AFTER_FAILURE_MS = 500;
@@ -60,7 +67,9 @@ export class Mastership {
   private readonly lease: ReplicaLease;
   private readonly events = new Subject<RoleEvent>();
   private readonly masters = new Map<bigint, MasterRecord>();
-  private readonly replicas = new Set<string>();
+  /** The live replicas: each one's lease and liveness address, as its registration says. */
+  private readonly replicas = new Map<string, { lease: string; liveness?: string }>();
+  private readonly liveness: PeerLiveness | undefined;
   private readonly connectedSwitches = new Set<bigint>();
   /** Switches without a master, since when (clock): campaign delays count from there. */
   private readonly freeSince = new Map<bigint, number>();
@@ -82,6 +91,12 @@ export class Mastership {
     this.log = options.log ?? silentLogger;
     this.clock = options.clock ?? (() => performance.now());
     this.lease = new ReplicaLease({ client: this.client, timing: this.timing, log: this.log, clock: this.clock, onChange: (s) => this.leaseChanged(s) });
+    if (options.liveness !== undefined) {
+      this.liveness = new PeerLiveness({
+        replicaId: this.replicaId, listen: options.liveness, log: this.log,
+        onDead: (peer) => { this.revokeDead(peer).then((revoked) => { if (revoked) options.onPeerDead?.(peer.replica); }, () => undefined); },
+      });
+    }
   }
 
   /** This replica's role changes, per switch connected to it. */
@@ -91,6 +106,7 @@ export class Mastership {
 
   /** Grants the lease, registers the replica, reads who masters what and follows it. Throws StoreUnavailableError. */
   async start(): Promise<void> {
+    await this.liveness?.listen();
     await this.lease.start();
     await this.register();
     await this.follow();
@@ -124,7 +140,7 @@ export class Mastership {
   /** Who masters what, as far as this replica knows: for the API. */
   view(): { replicas: string[]; masters: Map<bigint, string>; leaseAlive: boolean; leaseId: string | undefined } {
     return {
-      replicas: [...this.replicas].sort(),
+      replicas: [...this.replicas.keys()].sort(),
       masters: new Map([...this.masters].map(([dpid, m]) => [dpid, m.replica])),
       leaseAlive: this.lease.alive(),
       leaseId: this.lease.id,
@@ -137,6 +153,7 @@ export class Mastership {
     for (const dpid of [...this.timers.keys()]) this.cancelTimer(dpid);
     this.feed?.unsubscribe();
     await this.lease.stop(true);
+    await this.liveness?.close();
     for (const dpid of this.connectedSwitches) this.report(dpid);
     this.events.complete();
   }
@@ -180,7 +197,7 @@ export class Mastership {
     const replicas = Math.max(1, this.replicas.size);
     const mine = [...this.masters.values()].filter((m) => m.lease === this.lease.id).length;
     const delay = campaignDelayMs({
-      rank: rendezvousRank(this.replicaId, [...this.replicas], dpid),
+      rank: rendezvousRank(this.replicaId, [...this.replicas.keys()], dpid),
       held: mine + this.inFlight.size,
       share: fairShare(new Set([...this.masters.keys(), ...this.connectedSwitches]).size, replicas),
       replicas,
@@ -272,10 +289,27 @@ export class Mastership {
   private async register(): Promise<void> {
     const lease = this.lease.id;
     if (lease === undefined) return;
+    const liveness = this.liveness?.address;
     await storeCall('register replica', () => this.client.kv.put({
-      key: Buffer.from(this.keys.replica(this.replicaId)), value: Buffer.from(JSON.stringify({ replica: this.replicaId })), lease,
+      key: Buffer.from(this.keys.replica(this.replicaId)), value: Buffer.from(JSON.stringify({ replica: this.replicaId, ...(liveness === undefined ? {} : { liveness }) })), lease,
     }));
-    this.replicas.add(this.replicaId);
+    this.replicas.set(this.replicaId, { lease });
+  }
+
+  /**
+   * A replica whose process is surely gone (peer-liveness.ts): its lease goes now, with its
+   * keys, instead of at the TTL. The others (this one included) then campaign as after an expiry.
+   */
+  private async revokeDead(peer: LivenessPeer): Promise<boolean> {
+    return storeCall('revoke a dead replica\'s lease', () => this.client.leaseClient.leaseRevoke({ ID: peer.lease })).then(() => true, (error: Error) => {
+      this.log.info('dead replica\'s lease not revoked (gone already, or etcd unreachable: it expires)', { replica: peer.replica, error: error.message });
+      return false;
+    });
+  }
+
+  /** The others' liveness addresses to the detector. */
+  private trackPeers(): void {
+    this.liveness?.track([...this.replicas].flatMap(([replica, r]) => (r.liveness === undefined ? [] : [{ replica, lease: r.lease, address: r.liveness }])));
   }
 
   /** Reads cluster/ at one revision, then follows every change after it. */
@@ -285,6 +319,7 @@ export class Mastership {
     this.gone.clear();
     this.replicas.clear();
     for (const kv of res.kvs) this.applyKey(kv.key.toString(), 'put', kv.value, String(kv.lease), BigInt(kv.create_revision));
+    this.trackPeers();
     this.feed = changeFeed(this.client, this.keys.cluster, Number(res.header.revision)).subscribe({
       next: (r) => this.applyRevision(r),
       error: (error: Error) => {
@@ -314,6 +349,7 @@ export class Mastership {
       if (dpid === 'replica') replicasChanged = true;
       else if (dpid !== undefined) touched.add(dpid);
     }
+    if (replicasChanged) this.trackPeers();
     // Evaluate after the whole revision: a dead replica's lease takes its keys and its registration in one.
     for (const dpid of replicasChanged ? this.connectedSwitches : touched) this.evaluate(dpid);
   }
@@ -321,7 +357,7 @@ export class Mastership {
   private applyKey(key: string, type: 'put' | 'delete', value: Buffer, lease: string, createRevision: bigint, modRevision = createRevision): bigint | 'replica' | undefined {
     const replica = this.keys.parseReplica(key);
     if (replica !== undefined) {
-      if (type === 'put') this.replicas.add(replica);
+      if (type === 'put') this.replicas.set(replica, { lease, ...livenessOf(value) });
       else this.replicas.delete(replica);
       return 'replica';
     }
@@ -346,4 +382,14 @@ function masterRecord(value: Buffer, lease: string, createRevision: bigint): Mas
     if (typeof v.replica === 'string') replica = v.replica;
   } catch { /* a foreign value: the key still says the switch has a master */ }
   return { replica, lease, createRevision };
+}
+
+/** The liveness address in a replica's registration, if it is a usable one (a foreign value has none). */
+function livenessOf(value: Buffer): { liveness?: string } {
+  try {
+    const v = JSON.parse(value.toString()) as { liveness?: unknown };
+    return typeof v.liveness === 'string' && splitAddress(v.liveness) !== undefined ? { liveness: v.liveness } : {};
+  } catch {
+    return {};
+  }
 }

@@ -21,6 +21,7 @@ import type { FeedState } from './change-feed.js';
 import { FeedCompactedError } from './change-feed.js';
 import type { EtcdBindingRepository } from './etcd-binding-repository.js';
 import { Mastership, type RoleEvent } from './mastership.js';
+import { splitAddress } from './peer-liveness.js';
 import { EtcdMoveAcks } from './move-acks.js';
 import { EtcdRemoteProbes } from './remote-probes.js';
 import { requestRole } from './switch-role.js';
@@ -32,6 +33,8 @@ export interface ClusterReplicaOptions {
   readonly prefix: string;
   readonly replicaId: string;
   readonly leaseTtlMs: number;
+  /** host:port of this replica's liveness port ('' = off; peer-liveness.ts). */
+  readonly livenessAddress?: string;
   readonly log: Logger;
   readonly metrics: Registry;
 }
@@ -64,10 +67,15 @@ export class ClusterReplica implements SwitchRoles {
 
   constructor(private readonly options: ClusterReplicaOptions) {
     this.log = options.log.child({ component: 'cluster', replica: options.replicaId });
-    this.mastership = new Mastership({ client: options.client, prefix: options.prefix, replicaId: options.replicaId, ttlMs: options.leaseTtlMs, log: this.log });
+    const liveness = splitAddress(options.livenessAddress ?? '', true);
+    const registers = [options.metrics];
+    const peerDeaths = new Counter({ name: 'seamless_cluster_peer_deaths_total', help: 'Replicas this one saw die on their liveness connection, whose lease it revoked (instead of waiting for the TTL).', registers });
+    this.mastership = new Mastership({
+      client: options.client, prefix: options.prefix, replicaId: options.replicaId, ttlMs: options.leaseTtlMs, log: this.log,
+      ...(liveness === undefined ? {} : { liveness }), onPeerDead: () => peerDeaths.inc(),
+    });
     this.coordination = new EtcdMoveAcks({ client: options.client, prefix: options.prefix, replicaId: options.replicaId, log: this.log });
     this.probes = new EtcdRemoteProbes({ client: options.client, prefix: options.prefix, log: this.log });
-    const registers = [options.metrics];
     this.roleChanges = new Counter({ name: 'seamless_cluster_role_changes_total', help: 'Switch roles this replica took (master or slave).', labelNames: ['role'] as const, registers });
     this.takeovers = new Counter({ name: 'seamless_cluster_takeovers_total', help: 'Switches this replica became master of (a failover or a first election).', registers });
     this.staleRefusals = new Counter({ name: 'seamless_cluster_stale_role_refusals_total', help: 'Role requests of this replica a switch refused as stale (OFPRRFC_STALE: it holds a newer generation id).', registers });

@@ -1,5 +1,5 @@
 // One replica's mastership in a process of its own, for tests that kill -9 or SIGSTOP it.
-// Run: node --import tsx test/lib/mastership-child.ts ENDPOINTS PREFIX REPLICA TTL_MS [STEP_MS]
+// Run: node --import tsx test/lib/mastership-child.ts ENDPOINTS PREFIX REPLICA TTL_MS [STEP_MS] [liveness|lease-only]
 // stdin, one command a line:  connect DPID_HEX | disconnect DPID_HEX | view | stop
 // stdout, one JSON object a line (t: when it was printed, epoch ms):
 //   {"type":"ready"}
@@ -15,12 +15,13 @@ import { formatDpid } from '../../controller/switch/dpid.js';
 const print = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);
 
 async function main(): Promise<void> {
-  const [endpoints, prefix, replicaId, ttl, step] = process.argv.slice(2);
+  const [endpoints, prefix, replicaId, ttl, step, detector] = process.argv.slice(2);
   if (endpoints === undefined || prefix === undefined || replicaId === undefined || ttl === undefined) {
-    throw new Error('usage: mastership-child.ts ENDPOINTS PREFIX REPLICA TTL_MS [STEP_MS]');
+    throw new Error('usage: mastership-child.ts ENDPOINTS PREFIX REPLICA TTL_MS [STEP_MS] [liveness|lease-only]');
   }
   const client = connectEtcd({ endpoints: endpoints.split(','), requestTimeoutMs: 300 });
-  const mastership = new Mastership({ client, prefix, replicaId, ttlMs: Number(ttl), stepMs: Number(step ?? 100) });
+  const liveness = detector === 'lease-only' ? {} : { liveness: { host: '127.0.0.1', port: 0 } };
+  const mastership = new Mastership({ client, prefix, replicaId, ttlMs: Number(ttl), stepMs: Number(step ?? 100), ...liveness });
   mastership.roles$.subscribe((e) => print({ type: 'role', dpid: formatDpid(e.dpid), role: e.role, generationId: e.generationId.toString(), since: e.since }));
   await mastership.start();
   print({ type: 'ready' });

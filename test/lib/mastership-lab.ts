@@ -58,12 +58,13 @@ export class ReplicaProcess {
     child.stderr!.on('data', (d: Buffer) => { if (process.env.SEAMLESS_TEST_DEBUG) process.stderr.write(`[${id}] ${d}`); });
   }
 
-  static async start(endpoints: readonly string[], prefix: string, id: string, ttlMs: number, stepMs = 100): Promise<ReplicaProcess> {
+  /** detector: how the others notice this one's death (liveness connections and the lease, as by default, or the lease alone). */
+  static async start(endpoints: readonly string[], prefix: string, id: string, ttlMs: number, stepMs = 100, detector: 'liveness' | 'lease-only' = 'liveness'): Promise<ReplicaProcess> {
     if (!hooked) {
       hooked = true;
       process.on('exit', () => { for (const pid of live) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } });
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, endpoints.join(','), prefix, id, String(ttlMs), String(stepMs)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, endpoints.join(','), prefix, id, String(ttlMs), String(stepMs), detector], { stdio: ['pipe', 'pipe', 'pipe'] });
     if (child.pid === undefined) throw new Error('could not start a replica process');
     const r = new ReplicaProcess(id, child);
     await waitUntil(() => r.ready || r.exited, { timeoutMs: 20_000, what: `replica ${id} to start` });

@@ -83,6 +83,25 @@ describe('cluster/mastership (3-member etcd, 3 replica processes)', function () 
     expectNoOverlap((r) => (r === victim ? killedAt : Infinity));
   });
 
+  it('kill -9 a master with a 3 s lease: the others\' liveness connections notice, its switches are re-mastered within a second', async () => {
+    const prefix = `/mastership-${process.pid}-${++prefixes}/`;
+    replicas = await Promise.all(['r1', 'r2', 'r3'].map((id) => ReplicaProcess.start(cluster.endpoints, prefix, id, 3000)));
+    const rs = replicas;
+    await waitUntil(async () => (await Promise.all(rs.map((r) => r.view()))).every((v) => v.replicas.length === 3), { what: 'every replica to see the three' });
+    for (const d of SWITCHES) for (const r of rs) r.send(`connect ${d}`);
+    await waitUntil(() => mastersOf(rs).size === SWITCHES.length, { what: 'a master for every switch' });
+    const victim = rs.reduce((a, b) => (a.mastered().length >= b.mastered().length ? a : b));
+    const orphans = victim.mastered();
+    const killedAt = await victim.kill();
+    await waitUntil(() => orphans.every((d) => mastersOf(rs).has(d)), { timeoutMs: 6000, what: 'new masters for the orphans' });
+    for (const d of orphans) {
+      const taken = mastersOf(rs).get(d)!;
+      const report = rs.find((r) => r.id === taken.replica)!.latest().get(d)!;
+      expect(report.since - killedAt, `${d} taken over ${report.since - killedAt} ms after the kill (lease: 3000 ms)`).to.be.lessThan(1000);
+    }
+    expectNoOverlap((r) => (r === victim ? killedAt : Infinity));
+  });
+
   it('SIGSTOP a master past its TTL: it has stepped down before anyone takes over, and never claims a taken switch after SIGCONT', async () => {
     const rs = await spreadLab();
     const stopped = rs[0]!;
