@@ -1,6 +1,8 @@
 // Cluster figures (printed, never asserted): the store latency of a move, etcd (3 members on
-// loopback) against the file store, and mastership failover over repeated kill -9.
+// loopback) against the file store, and mastership failover over repeated kill -9, with the
+// dead-replica detector (liveness connections, peer-liveness.ts) and with the lease alone.
 //   npx tsx bench/cluster.ts [--moves 300] [--kills 20] [--ttl-ms 1000] [--only latency,failover]
+//                            [--detectors liveness,lease-only]
 // etcd runs with the lab's raft timing (heartbeat 50 ms, election 500 ms), which lets a lease
 // last 1 s; with etcd's defaults (100 ms / 1 s) the shortest lease is 2 s.
 
@@ -23,6 +25,10 @@ const MOVES = Number(arg('moves', '300'));
 const KILLS = Number(arg('kills', '20'));
 const TTL_MS = Number(arg('ttl-ms', '1000'));
 const ONLY = new Set(arg('only', 'latency,failover').split(','));
+const DETECTORS = arg('detectors', 'liveness,lease-only').split(',').map((d) => {
+  if (d !== 'liveness' && d !== 'lease-only') throw new Error(`--detectors: liveness or lease-only, not ${d}`);
+  return d;
+});
 
 function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -80,13 +86,13 @@ async function etcdLatency(cluster: EtcdCluster): Promise<{ commit: number[]; ob
   }
 }
 
-async function failover(cluster: EtcdCluster): Promise<void> {
-  const prefix = '/bench-failover/';
+async function failover(cluster: EtcdCluster, detector: 'liveness' | 'lease-only'): Promise<void> {
+  const prefix = `/bench-failover-${detector}/`;
   const switches = Array.from({ length: 16 }, (_, i) => dpidHex(i + 1));
   let serial = 0;
   const replicas: ReplicaProcess[] = [];
   const join = async () => {
-    const r = await ReplicaProcess.start(cluster.endpoints, prefix, `r${++serial}`, TTL_MS);
+    const r = await ReplicaProcess.start(cluster.endpoints, prefix, `r${++serial}`, TTL_MS, 100, detector);
     replicas.push(r);
     return r;
   };
@@ -113,7 +119,7 @@ async function failover(cluster: EtcdCluster): Promise<void> {
       // The replacement takes nothing over (no preemption); let it settle before the next kill.
       await waitUntil(() => switches.every((d) => fresh.latest().has(d)), { timeoutMs: 5000, what: 'the replacement to report every switch' });
     }
-    console.log(`failover (lease TTL ${TTL_MS} ms, ${KILLS} kills of the busiest master):`);
+    console.log(`failover, ${detector === 'liveness' ? 'liveness connections and lease' : 'lease alone'} (lease TTL ${TTL_MS} ms, ${KILLS} kills of the busiest master):`);
     console.log(`  every orphan re-mastered: ${summary(perKill)}`);
     console.log(`  per orphaned switch:      ${summary(perSwitch)}`);
   } finally {
@@ -131,7 +137,7 @@ try {
     console.log(`  etcd, 3 members, transaction only:                  ${summary(etcd.commit)}`);
     console.log(`  etcd, 3 members, commit() until the feed brought it: ${summary(etcd.observed)}`);
   }
-  if (ONLY.has('failover')) await failover(cluster);
+  if (ONLY.has('failover')) for (const d of DETECTORS) await failover(cluster, d);
 } finally {
   await cluster.destroy();
 }

@@ -143,6 +143,10 @@ const Cluster = Type.Object({
     ttlMs: count(),
   })),
   feed: nullable(closed({ connected: bool(), error: nullable(str()) }, 'The change feed that brings the other replicas\' binding changes')),
+  liveness: nullable(closed({
+    address: Type.String({ description: 'host:port of this replica\'s liveness port' }),
+    verified: Type.Array(str(), { description: 'Replicas this one holds a verified liveness connection to: their death is noticed at once, not at their lease\'s expiry' }),
+  }, 'The dead-replica detector (null: single mode, or cluster.livenessAddress empty)')),
   etcd: nullable(closed({
     members: Type.Array(EtcdMember, { description: 'One per configured endpoint' }),
     reachable: count(),

@@ -286,6 +286,7 @@ export interface ClusterApiView {
   readonly mastered: readonly string[];
   readonly lease: { readonly id: string | null; readonly alive: boolean; readonly ttlMs: number } | null;
   readonly feed: { readonly connected: boolean; readonly error: string | null } | null;
+  readonly liveness: { readonly address: string; readonly verified: readonly string[] } | null;
   readonly etcd: EtcdHealthView | null;
 }
 
@@ -298,7 +299,7 @@ export function clusterView(connected: readonly string[], cluster?: { view: Clus
     const all = [...connected].sort();
     return {
       mode: 'single', replica: null, replicas: [], switches: all.map((dpid) => ({ dpid, master: null, connected: true, writable: true })),
-      mastered: all, lease: null, feed: null, etcd: null,
+      mastered: all, lease: null, feed: null, liveness: null, etcd: null,
     };
   }
   const { view, etcd } = cluster;
@@ -311,6 +312,7 @@ export function clusterView(connected: readonly string[], cluster?: { view: Clus
     mastered: [...view.mastered].sort(),
     lease: { id: view.lease.id, alive: view.leaseAlive, ttlMs: view.lease.ttlMs },
     feed: { connected: view.feed.connected, error: view.feed.error ?? null },
+    liveness: view.liveness === undefined ? null : { address: view.liveness.address, verified: [...view.liveness.verified] },
     etcd,
   };
 }

@@ -138,8 +138,10 @@ export class Mastership {
   }
 
   /** Who masters what, as far as this replica knows: for the API. */
-  view(): { replicas: string[]; masters: Map<bigint, string>; leaseAlive: boolean; leaseId: string | undefined } {
+  view(): { replicas: string[]; masters: Map<bigint, string>; leaseAlive: boolean; leaseId: string | undefined; liveness: { address: string; verified: string[] } | undefined } {
+    const address = this.liveness?.address;
     return {
+      liveness: address === undefined ? undefined : { address, verified: this.liveness!.verified() },
       replicas: [...this.replicas.keys()].sort(),
       masters: new Map([...this.masters].map(([dpid, m]) => [dpid, m.replica])),
       leaseAlive: this.lease.alive(),

@@ -51,6 +51,8 @@ export interface ClusterView {
   readonly lease: { readonly id: string | null; readonly ttlMs: number };
   /** The change feed: following, or why not. */
   readonly feed: { readonly connected: boolean; readonly error?: string };
+  /** This replica's liveness port and the peers it holds a verified connection to (undefined: the detector is off). */
+  readonly liveness?: { readonly address: string; readonly verified: readonly string[] };
 }
 
 export class ClusterReplica implements SwitchRoles {
@@ -125,6 +127,7 @@ export class ClusterReplica implements SwitchRoles {
       masters: Object.fromEntries([...v.masters].map(([dpid, replica]) => [formatDpid(dpid), replica])),
       mastered: [...this.mastered].filter((d) => this.canWrite(d)).map(formatDpid), leaseAlive: v.leaseAlive, feed: this.feedState,
       lease: { id: v.leaseId === undefined ? null : BigInt(v.leaseId).toString(16), ttlMs: this.mastership.timing.ttlMs },
+      ...(v.liveness === undefined ? {} : { liveness: v.liveness }),
     };
   }
 

@@ -25,7 +25,8 @@ export class ClusterPanelView {
     setText(this.status, health.ok ? 'etcd has a quorum, this replica\'s lease is alive, every switch has a master: moves go through' : health.problems.join(' · '));
     const lease = view.lease === null ? '' : `lease ${view.lease.id ?? '(being granted)'} ${view.lease.alive ? 'alive' : 'NOT alive'}, TTL ${view.lease.ttlMs} ms`;
     const feed = view.feed === null ? '' : view.feed.connected ? 'change feed following' : `change feed stopped: ${view.feed.error ?? ''}`;
-    setText(this.self, [`this replica: ${view.replica}`, lease, feed].filter(Boolean).join(' · '));
+    const liveness = view.liveness === null || view.liveness === undefined ? '' : `liveness ${view.liveness.address}, watching ${view.liveness.verified.length === 0 ? 'no peer' : view.liveness.verified.join(', ')}`;
+    setText(this.self, [`this replica: ${view.replica}`, lease, feed, liveness].filter(Boolean).join(' · '));
     this.renderReplicas(view, switches);
     this.renderMembers(view);
   }

@@ -252,7 +252,7 @@ describe('api over Fastify (inject)', () => {
       expect(res.statusCode).to.equal(200);
       const body = res.json();
       expect(validate(body, SCHEMAS.Cluster)).to.deep.equal([]);
-      expect(body).to.deep.include({ mode: 'single', replica: null, replicas: [], mastered: ['0000000000000001', '0000000000000002'], lease: null, feed: null, etcd: null });
+      expect(body).to.deep.include({ mode: 'single', replica: null, replicas: [], mastered: ['0000000000000001', '0000000000000002'], lease: null, feed: null, liveness: null, etcd: null });
       expect(body.switches[0]).to.deep.equal({ dpid: '0000000000000001', master: null, connected: true, writable: true });
     });
 
@@ -272,6 +272,7 @@ describe('api over Fastify (inject)', () => {
         view: () => ({
           replica: 'c2', replicas: ['c1', 'c2'], masters: { '0000000000000001': 'c1', '0000000000000002': 'c2', '0000000000000003': 'c1' },
           mastered: ['0000000000000002'], leaseAlive: true, lease: { id: '694d7a1b2c3d4e5f', ttlMs: 3000 }, feed: { connected: false, error: 'watch stream ended' },
+          liveness: { address: '127.0.0.1:40111', verified: ['c1'] },
         }),
         etcd: async () => { asked++; return etcd; },
       };
@@ -287,6 +288,7 @@ describe('api over Fastify (inject)', () => {
       ]);
       expect(body.lease).to.deep.equal({ id: '694d7a1b2c3d4e5f', alive: true, ttlMs: 3000 });
       expect(body.feed).to.deep.equal({ connected: false, error: 'watch stream ended' });
+      expect(body.liveness).to.deep.equal({ address: '127.0.0.1:40111', verified: ['c1'] });
     });
   });
 
