@@ -9,6 +9,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killAtExit, removeAtExit, untrackDir, untrackPid } from './exit-cleanup.js';
 import { waitUntil } from './wait.js';
 
 export const ETCD_BINARY = process.env.SEAMLESS_ETCD_BINARY ?? '/usr/bin/etcd';
@@ -40,22 +41,6 @@ interface Running {
   paused: boolean;
 }
 
-/** PIDs of every etcd started by this module and not yet seen to exit (for the exit hook). */
-const live = new Set<number>();
-const tempDirs = new Set<string>();
-let hooked = false;
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const pid of live) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
 export class EtcdCluster {
   readonly members: readonly EtcdMember[];
   private readonly running = new Map<number, Running>();
@@ -73,10 +58,9 @@ export class EtcdCluster {
 
   /** Starts the members and waits until every one of them reports healthy. */
   static async start(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
-    hookExit();
     const count = options.members ?? 3;
     const dir = mkdtempSync(join(tmpdir(), 'seamless-etcd-'));
-    tempDirs.add(dir);
+    removeAtExit(dir);
     const ports = await freePorts(count * 2);
     const members = Array.from({ length: count }, (_, i): EtcdMember => ({
       name: `m${i}`,
@@ -188,7 +172,7 @@ export class EtcdCluster {
     this.destroyed = true;
     await Promise.all([...this.running.keys()].map((i) => this.end(i, 'SIGKILL')));
     rmSync(this.dir, { recursive: true, force: true });
-    tempDirs.delete(this.dir);
+    untrackDir(this.dir);
   }
 
   private spawnMember(i: number): void {
@@ -212,9 +196,9 @@ export class EtcdCluster {
     closeSync(log);
     if (child.pid === undefined) throw new Error(`could not start ${ETCD_BINARY}`);
     const pid = child.pid;
-    live.add(pid);
+    killAtExit(pid);
     const exited = new Promise<void>((resolve) => child.once('exit', () => {
-      live.delete(pid);
+      untrackPid(pid);
       if (this.running.get(i)?.child === child) this.running.delete(i);
       resolve();
     }));

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { killAtExit, untrackPid } from './exit-cleanup.js';
 import { waitFor, waitUntil } from './wait.js';
 
 const CHILD = fileURLToPath(new URL('./mastership-child.ts', import.meta.url));
@@ -27,9 +28,6 @@ export interface ViewLine {
   readonly t: number;
 }
 
-const live = new Set<number>();
-let hooked = false;
-
 export class ReplicaProcess {
   readonly roles: RoleLine[] = [];
   readonly views: ViewLine[] = [];
@@ -41,9 +39,9 @@ export class ReplicaProcess {
 
   private constructor(readonly id: string, private readonly child: ChildProcess) {
     const pid = child.pid as number;
-    live.add(pid);
+    killAtExit(pid);
     this.exit = new Promise((resolve) => child.once('exit', () => {
-      live.delete(pid);
+      untrackPid(pid);
       this.exited = true;
       resolve();
     }));
@@ -60,10 +58,6 @@ export class ReplicaProcess {
 
   /** detector: how the others notice this one's death (liveness connections and the lease, as by default, or the lease alone). */
   static async start(endpoints: readonly string[], prefix: string, id: string, ttlMs: number, stepMs = 100, detector: 'liveness' | 'lease-only' = 'liveness'): Promise<ReplicaProcess> {
-    if (!hooked) {
-      hooked = true;
-      process.on('exit', () => { for (const pid of live) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } });
-    }
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, endpoints.join(','), prefix, id, String(ttlMs), String(stepMs), detector], { stdio: ['pipe', 'pipe', 'pipe'] });
     if (child.pid === undefined) throw new Error('could not start a replica process');
     const r = new ReplicaProcess(id, child);
