@@ -133,3 +133,18 @@ export class HostProcess {
     return this.exitInfo?.signal ?? `code ${this.exitInfo?.code}`;
   }
 }
+
+/**
+ * Waits for a lab tool to end (ends it after `timeoutMs`) and returns the last JSON line it
+ * printed with event "done" (what stream.py and udp_stream.py print last); {} when there is none.
+ */
+export async function doneLine(proc: HostProcess, timeoutMs: number): Promise<Record<string, unknown>> {
+  await proc.wait(timeoutMs).catch(async () => { await proc.kill().catch(() => undefined); });
+  for (const line of [...proc.stdout].reverse()) {
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (parsed.event === 'done') return parsed;
+    } catch { /* not JSON */ }
+  }
+  return {};
+}

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { AGENT_PYTHON, AgentChannel, AgentError, topologyFile, type AgentEvent, type MigrationPhase } from './agent-channel.js';
 import { HostProcess, type ProcessExit } from './host-process.js';
 
-export { HostProcess, type ProcessExit, type ProcessLine } from './host-process.js';
+export { doneLine, HostProcess, type ProcessExit, type ProcessLine } from './host-process.js';
 export { AgentError } from './agent-channel.js';
 
 const run = promisify(execFile);

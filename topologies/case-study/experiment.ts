@@ -7,16 +7,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { topologyFile } from '../agent-channel.js';
-import { MininetDriver, type HostProcess } from '../mininet-driver.js';
+import { doneLine, MininetDriver, type HostProcess } from '../mininet-driver.js';
 import { ControllerClient } from '../../controller/host-agent/controller-client.js';
 import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 import { ControllerProcess, type LogLine } from './controller-process.js';
 import { mininetVm, qemuLabVm, readJson, type LabMigrationTimes, type LabVm, type QemuLabVmOptions, type VmKind } from './lab-vm.js';
 import { gapAround, type Timeline } from './measure.js';
+import { UdpStream, type UdpResult } from './udp-stream.js';
+
+export type { UdpResult } from './udp-stream.js';
 
 // The Python tools stay in the source tree (a compiled run finds them there too).
 const STREAM = topologyFile('case-study/stream.py');
-const UDP_STREAM = topologyFile('case-study/udp_stream.py');
 const UDP_PORT = 7001;
 const PROBE = topologyFile('case-study/probe.py');
 const PY = '/usr/bin/python3';
@@ -54,16 +56,6 @@ export interface ScenarioSpec {
   readonly lossFree?: boolean;
   /** Numbered UDP datagrams per second from the first sender to the VM, to count what the network loses (emulated VM only). */
   readonly udpPps?: number;
-}
-
-/** The numbered UDP stream: what was sent, what arrived, and the send time of each datagram that did not. */
-export interface UdpResult {
-  readonly from: string;
-  readonly sent: number;
-  readonly received: number;
-  readonly lost: number;
-  readonly duplicates: number;
-  readonly reordered: number;
 }
 
 export interface ProbeResult {
@@ -305,7 +297,7 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
 
   await sleep(spec.dwellMs / 2);
   writeFileSync(stopFile, '');
-  const sent = await Promise.all(senders.map(async (s) => ({ from: s.from, result: await finish(s.proc, 15_000) })));
+  const sent = await Promise.all(senders.map(async (s) => ({ from: s.from, result: await doneLine(s.proc, 15_000) })));
   const udpCount = udp === undefined ? undefined : await udp.finish();
   for (const r of receivers) if (r.proc.exit === undefined) await r.proc.kill().catch(() => undefined);
   await Promise.all(receivers.map((r) => r.proc.wait(10_000).catch(() => undefined)));
@@ -327,7 +319,7 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
   const migrations: MigrationResult[] = raw.map((m, i) => {
     const until = raw[i + 1]?.times.pausedAt ?? Number.POSITIVE_INFINITY;
     const since = i === 0 ? Number.NEGATIVE_INFINITY : m.times.pauseRequestedAt;
-    const udpLost = udpCount === undefined ? null : udpCount.missingAt.filter((t) => t !== null && t * 1000 >= since && t * 1000 < until).length;
+    const udpLost = udpCount === undefined ? null : UdpStream.lostBetween(udpCount, since, until);
     return { ...m, udpLost, gapMs: Object.fromEntries(streams.map((s) => [s.from, gapAround(s.timeline, m.times.pausedAt, until)])) };
   });
   const resets = migrations.reduce((n, m) => n + Object.values(m.resets).reduce((a, b) => a + b, 0), 0);
@@ -342,33 +334,13 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
 
 /**
  * The numbered UDP stream of a scenario (udpPps), from its first sender to the VM: started now,
- * stopped with the TCP senders (the same stop file); finish() says what arrived.
+ * stopped with the TCP senders (the same stop file).
  */
-async function startUdp(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, scratch: string, stopFile: string):
-  Promise<{ from: string; finish: () => Promise<{ result: UdpResult; missingAt: Array<number | null> }> } | undefined> {
+async function startUdp(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, scratch: string, stopFile: string): Promise<UdpStream | undefined> {
   const from = spec.senders[0];
   if (spec.udpPps === undefined || from === undefined || vm.udpServeCommand === undefined) return undefined;
   const out = join(scratch, 'udp-rx.json');
-  const receiver = vm.spawn(vm.udpServeCommand(UDP_PORT, out));
-  await receiver.waitForLine(/listening/);
-  const sender = net.spawn(from, `${PY} ${UDP_STREAM} send --host ${VM_EID} --port ${UDP_PORT} --pps ${spec.udpPps} --stop-file ${stopFile}`);
-  await sender.waitForLine(/connected/);
-  return {
-    from,
-    finish: async () => {
-      const tx = await finish(sender, 10_000);
-      await sleep(500); // the last datagrams in flight
-      await receiver.kill().catch(() => undefined);
-      await receiver.wait(10_000).catch(() => undefined);
-      const rx = readJson(out) as { received?: number; duplicates?: number; reordered?: number; missing?: Array<[number, number | null]> };
-      const sentCount = typeof tx.sent === 'number' ? tx.sent : 0;
-      const received = rx.received ?? 0;
-      return {
-        result: { from, sent: sentCount, received, lost: sentCount - received, duplicates: rx.duplicates ?? 0, reordered: rx.reordered ?? 0 },
-        missingAt: (rx.missing ?? []).map(([, t]) => t),
-      };
-    },
-  };
+  return UdpStream.start(net, { from, receiver: vm.spawn(vm.udpServeCommand(UDP_PORT, out)), out, toIp: VM_EID, port: UDP_PORT, pps: spec.udpPps, stopFile });
 }
 
 /** The controller's record of a move to (dpid, port) logged after line `mark`; undefined when none came within `timeoutMs`. */
@@ -430,17 +402,6 @@ async function countersOf(net: MininetDriver, hosts: readonly string[]): Promise
     out[host] = { retransSegs: get('RetransSegs'), outRsts: get('OutRsts'), estabResets: get('EstabResets') };
   }
   return out;
-}
-
-async function finish(proc: HostProcess, timeoutMs: number): Promise<Record<string, unknown>> {
-  await proc.wait(timeoutMs).catch(async () => { await proc.kill().catch(() => undefined); });
-  for (const line of [...proc.stdout].reverse()) {
-    try {
-      const parsed = JSON.parse(line) as Record<string, unknown>;
-      if (parsed.event === 'done') return parsed;
-    } catch { /* not JSON */ }
-  }
-  return {};
 }
 
 function sleep(ms: number): Promise<void> {
