@@ -95,18 +95,6 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
     expect(r.resets, `${what}: no reset`).to.equal(0);
   };
 
-  /**
-   * A replica that was killed comes back as a fresh process (it masters nothing: no preemption).
-   * What a failed scenario may have left stopped (etcd members, a paused replica) runs again.
-   */
-  const restartDead = async () => {
-    for (const i of [0, 1, 2]) if (lab.etcd.state(i) === 'stopped') await lab.etcd.restart(i);
-    for (const r of lab.replicas.filter((x) => x.state === 'paused')) lab.resume(r.id);
-    for (const r of lab.replicas.filter((x) => x.state === 'dead')) await lab.startReplica(r.id);
-    await waitUntil(async () => (await Promise.all(lab.running().map((r) => r.cluster()))).every((v) => v.replicas.length === lab.replicas.length),
-      { timeoutMs: 15_000, what: 'every replica to see the others' });
-  };
-
   before(async function () {
     this.timeout(180_000);
     lab = await ClusterLab.start({ leaseTtlMs: LEASE_TTL_MS });
@@ -201,7 +189,7 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
   });
 
   it('kill -9 of the master of the VM\'s switch while a TCP stream runs, then a migration: the stream survives, the new master completes the move, nothing is lost', async function () {
-    await restartDead();
+    await lab.recover();
     const masters = await lab.waitMastered();
     const vm = await vmBinding();
     const here = switchOf(vm.locator.dpid);
@@ -232,7 +220,7 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
   });
 
   it('a master stopped (SIGSTOP) past its lease: another takes over with a higher generation id; resumed, the switch refuses it as stale and it steps down by itself; nothing is lost', async function () {
-    await restartDead();
+    await lab.recover();
     const masters = await lab.waitMastered();
     const vm = await vmBinding();
     const here = switchOf(vm.locator.dpid);
@@ -307,7 +295,7 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
   });
 
   it('one etcd member down: moves work; quorum lost: no move, traffic flows on the installed rules, the API and metrics say so; quorum back: moves work again', async function () {
-    await restartDead();
+    await lab.recover();
     await lab.waitMastered();
     let vm = await vmBinding();
     const steady = await TcpStream.start(lab.net, { from: 'cnC', to: 'cnA', toIp: '10.0.1.20', port: port++ });
@@ -376,7 +364,7 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
   });
 
   it('two replicas claim the same endpoint at once (its MAC announced at two switches with different masters): the store records exactly one move, the other claim is refused', async function () {
-    await restartDead();
+    await lab.recover();
     const masters = await lab.waitMastered();
     const vm = await vmBinding();
     const home = switchOf(vm.locator.dpid);

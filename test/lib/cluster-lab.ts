@@ -208,6 +208,35 @@ export class ClusterLab {
     r.state = 'running';
   }
 
+  /**
+   * A replica that was killed comes back as a fresh process (it masters nothing: no preemption).
+   * What a failed scenario may have left stopped (etcd members, a paused replica) runs again.
+   * Resolves once every running replica sees all the others.
+   */
+  async recover(): Promise<void> {
+    for (const i of [0, 1, 2]) if (this.etcd.state(i) === 'stopped') await this.etcd.restart(i);
+    for (const r of this.replicas.filter((x) => x.state === 'paused')) this.resume(r.id);
+    for (const r of this.replicas.filter((x) => x.state === 'dead')) await this.startReplica(r.id);
+    await waitUntil(async () => (await Promise.all(this.running().map((r) => r.cluster()))).every((v) => v.replicas.length === this.replicas.length),
+      { timeoutMs: 15_000, what: 'every replica to see the others' });
+  }
+
+  /**
+   * When a switch first granted a running replica the master role at or after `since` (epoch
+   * ms), from the replicas' logs (the switch's answer to its role request, a few ms after the
+   * replica won the switch in etcd); undefined when none did yet.
+   */
+  masteredAt(sw: SwitchName, since: number): { replica: string; at: number } | undefined {
+    let first: { replica: string; at: number } | undefined;
+    for (const r of this.running()) {
+      for (const l of r.lines) {
+        const at = Date.parse(l.time);
+        if (l.msg === 'switch role granted' && l.role === 'master' && l.dpid === DPIDS[sw] && at >= since && (first === undefined || at < first.at)) first = { replica: r.id, at };
+      }
+    }
+    return first;
+  }
+
   /** Who masters a switch in etcd: the replica and the generation id (the master key's create revision). */
   async masterKey(sw: SwitchName): Promise<{ replica: string; generationId: bigint } | undefined> {
     const res = await this.client.kv.range({ key: Buffer.from(`${this.prefix}cluster/masters/${DPIDS[sw]}`) });
@@ -263,16 +292,21 @@ export class ClusterLab {
    * per switch (empty: equal, no rule missing, duplicated or stale).
    */
   async ruleDifferences(via: LabReplica): Promise<Record<string, { missing: string[]; extra: string[] }>> {
-    const stored = [...(await this.storedBindings()).values()];
-    const switches = await via.api<Array<{ dpid: string; routerPort: number | null }>>('/api/switches');
-    const subnets = await via.api<Array<{ name: string; gateway: { mac: string | null } }>>('/api/subnets');
+    // Read at once (a benchmark polls this: one round is its resolution).
+    const [storedMap, switches, subnets, dumps] = await Promise.all([
+      this.storedBindings(),
+      via.api<Array<{ dpid: string; routerPort: number | null }>>('/api/switches'),
+      via.api<Array<{ name: string; gateway: { mac: string | null } }>>('/api/subnets'),
+      Promise.all(SWITCHES.map(async (sw) => (await run('ovs-ofctl', ['-O', 'OpenFlow13', '--no-stats', 'dump-flows', this.net.bridge(sw)])).stdout)),
+    ]);
+    const stored = [...storedMap.values()];
     const desired = desiredRules(stored, switches.map((s) => s.dpid), {
       routerPorts: new Map(switches.filter((s) => s.routerPort !== null).map((s) => [s.dpid, s.routerPort!])),
       gatewayMacs: new Map(subnets.filter((s) => s.gateway.mac !== null).map((s) => [s.name, s.gateway.mac!])),
     });
     const out: Record<string, { missing: string[]; extra: string[] }> = {};
-    for (const sw of SWITCHES) {
-      const have = compiledLines((await run('ovs-ofctl', ['-O', 'OpenFlow13', '--no-stats', 'dump-flows', this.net.bridge(sw)])).stdout);
+    for (const [i, sw] of SWITCHES.entries()) {
+      const have = compiledLines(dumps[i]!);
       const want = desired.get(DPIDS[sw]) ?? [];
       const missing = want.filter((l) => !have.includes(l));
       const extra = have.filter((l) => !want.includes(l));
