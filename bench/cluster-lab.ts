@@ -145,6 +145,8 @@ interface MoveFigures {
   readonly remasteredMs: number | null;
   /** From the VM's first announcement: the move in etcd and every switch holding exactly the desired rules (the first poll that saw it). */
   readonly rulesMs: number;
+  /** The switches whose rules were the last to converge. */
+  readonly lagging: readonly string[];
   /** From the VM's first announcement: the first TCP arrival after the VM resumed. */
   readonly streamBackMs: number | null;
   readonly gapMs: number | null;
@@ -159,16 +161,24 @@ interface MoveFigures {
   readonly intact: boolean;
 }
 
-/** Polls until the store holds the move (a newer version at `to`) and every switch exactly the desired rules; the instant of the first poll that saw it. */
-async function movedAndConverged(lab: ClusterLab, to: SwitchName, version: number, polls: number[]): Promise<number> {
-  return waitFor(async () => {
+/**
+ * Polls until the store holds the move (a newer version at `to`) and every switch exactly the
+ * desired rules: the instant of the first poll that saw it, and the switches that still differed
+ * in the poll before (none when the first poll after the move found them converged).
+ */
+async function movedAndConverged(lab: ClusterLab, to: SwitchName, version: number, polls: number[]): Promise<{ at: number; lagging: string[] }> {
+  let lagging: string[] = [];
+  const at = await waitFor(async () => {
     const started = Date.now();
     const b = (await lab.storedBindings()).get(VM_EID);
     if (b === undefined || b.version <= version || b.locator.dpid !== DPIDS[to]) return undefined;
-    const differences = await lab.ruleDifferences(lab.running()[0]!);
+    const differences = Object.keys(await lab.ruleDifferences(lab.running()[0]!));
     polls.push(Date.now() - started);
-    return Object.keys(differences).length === 0 ? Date.now() : undefined;
+    if (differences.length === 0) return Date.now();
+    lagging = differences;
+    return undefined;
   }, { timeoutMs: 30_000, intervalMs: 10, what: `the move to ${to} in etcd and every switch converged` });
+  return { at, lagging };
 }
 
 /** The "migration completed" line of the VM's move to `version`, whichever replica logged it. */
@@ -197,7 +207,7 @@ async function moveDuringFailover(lab: ClusterLab, n: number, mode: Mode): Promi
     const killedAt = Date.now();
     if (mode.killOffsetMs) await sleep(mode.killOffsetMs);
     const polls: number[] = [];
-    const [times, convergedAt] = await Promise.all([lab.net.migrate(VM, { toSwitch: to }), movedAndConverged(lab, to, version, polls)]);
+    const [times, { at: convergedAt, lagging }] = await Promise.all([lab.net.migrate(VM, { toSwitch: to }), movedAndConverged(lab, to, version, polls)]);
     await killing;
     const remasteredMs = victim === undefined ? null : await remastered(lab, orphans, killedAt);
     await sleep(Math.max(0, convergedAt + 2000 - Date.now()));
@@ -207,7 +217,7 @@ async function moveDuringFailover(lab: ClusterLab, n: number, mode: Mode): Promi
     const record = completion(lab, (await vmAt(lab)).version);
     return {
       mode: mode.name, from, to, victim: victim?.id ?? null, orphans, handlerKilled: orphans.includes(to), remasteredMs,
-      rulesMs: convergedAt - announced, streamBackMs: back === null ? null : back - announced,
+      rulesMs: convergedAt - announced, lagging, streamBackMs: back === null ? null : back - announced,
       gapMs: gapAround(tcp.timeline, times.pausedAt, Number.POSITIVE_INFINITY),
       udpLost: UdpStream.lostBetween(udp, times.pauseRequestedAt - 100, Number.POSITIVE_INFINITY),
       decidedMs: record?.detectedAt == null ? null : record.detectedAt - announced, controllerMs: record?.reconvergenceMs ?? null, reason: record?.reason ?? null,
@@ -245,6 +255,10 @@ function printMoves(moves: readonly MoveFigures[], ttlMs: number): void {
     const killed = rows.filter((m) => m.handlerKilled).length;
     console.log(`  ${mode.name} (${rows.length} moves${mode.killOffsetMs === null ? '' : `, the handler killed in ${killed}`}, pause ${ms(percentile(rows.map((m) => m.pauseMs), 50))}):`);
     console.log(`    store + every switch's rules converged: ${stats(rows.map((m) => m.rulesMs))} (poll ${ms(percentile(rows.map((m) => m.pollMs), 50))})`);
+    if (mode.killOffsetMs !== null) {
+      const orphanLast = rows.filter((m) => m.lagging.some((s) => m.orphans.includes(s as SwitchName))).length;
+      console.log(`    the last switch to converge was one the killed replica held in ${orphanLast}/${rows.length} moves`);
+    }
     console.log(`    the controller decided:                 ${stats(rows.map((m) => m.decidedMs))} (${[...new Set(rows.map((m) => m.reason ?? 'no record'))].join(', ')})`);
     console.log(`    its flight, first sighting to confirmed: ${stats(rows.map((m) => m.controllerMs))}`);
     console.log(`    TCP stream back:                        ${stats(rows.map((m) => m.streamBackMs))}`);
@@ -310,7 +324,7 @@ async function main(): Promise<void> {
       console.log(`\na move during failover (load average ${loadAverage().join(' ')}):`);
       const plan = Array.from({ length: moves }, () => MODES).flat();
       const figures = await rounds(plan.length, (i) => `move ${i + 1} (${plan[i]!.name})`, (i) => moveDuringFailover(lab, n++, plan[i]!),
-        (f) => `${f.from} -> ${f.to}${f.victim === null ? '' : `, ${f.victim} killed (held ${f.orphans.join(', ')}), re-mastered ${ms(f.remasteredMs)}`}: decided ${ms(f.decidedMs)} (${f.reason ?? 'no record'}), flight ${ms(f.controllerMs)}, converged ${ms(f.rulesMs)}, stream back ${ms(f.streamBackMs)}, gap ${ms(f.gapMs)}, UDP lost ${f.udpLost}${f.intact ? '' : '; TCP STREAM BROKE'}`);
+        (f) => `${f.from} -> ${f.to}${f.victim === null ? '' : `, ${f.victim} killed (held ${f.orphans.join(', ')}), re-mastered ${ms(f.remasteredMs)}`}: decided ${ms(f.decidedMs)} (${f.reason ?? 'no record'}), flight ${ms(f.controllerMs)}, converged ${ms(f.rulesMs)}${f.lagging.length > 0 ? ` (last: ${f.lagging.join(', ')})` : ''}, stream back ${ms(f.streamBackMs)}, gap ${ms(f.gapMs)}, UDP lost ${f.udpLost}${f.intact ? '' : '; TCP STREAM BROKE'}`);
       out.moves = figures;
       printMoves(figures, ttlMs);
     }
