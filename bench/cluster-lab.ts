@@ -256,8 +256,9 @@ function printMoves(moves: readonly MoveFigures[], ttlMs: number): void {
     console.log(`  ${mode.name} (${rows.length} moves${mode.killOffsetMs === null ? '' : `, the handler killed in ${killed}`}, pause ${ms(percentile(rows.map((m) => m.pauseMs), 50))}):`);
     console.log(`    store + every switch's rules converged: ${stats(rows.map((m) => m.rulesMs))} (poll ${ms(percentile(rows.map((m) => m.pollMs), 50))})`);
     if (mode.killOffsetMs !== null) {
-      const orphanLast = rows.filter((m) => m.lagging.some((s) => m.orphans.includes(s as SwitchName))).length;
-      console.log(`    the last switch to converge was one the killed replica held in ${orphanLast}/${rows.length} moves`);
+      // Right after the store commit every switch differs: only a poll with the victim's switches alone left says they were late.
+      const orphansLast = rows.filter((m) => m.lagging.length > 0 && m.lagging.every((s) => m.orphans.includes(s as SwitchName))).length;
+      console.log(`    only switches the killed replica held were left to converge in ${orphansLast}/${rows.length} moves`);
     }
     console.log(`    the controller decided:                 ${stats(rows.map((m) => m.decidedMs))} (${[...new Set(rows.map((m) => m.reason ?? 'no record'))].join(', ')})`);
     console.log(`    its flight, first sighting to confirmed: ${stats(rows.map((m) => m.controllerMs))}`);
