@@ -140,8 +140,8 @@ interface MoveFigures {
   readonly to: SwitchName;
   readonly victim: string | null;
   readonly orphans: readonly SwitchName[];
-  /** The move's handler (the master of the target) was the victim. */
-  readonly handlerKilled: boolean;
+  /** The killed replica mastered the target switch too: the move fell to its successor there. */
+  readonly targetOrphaned: boolean;
   readonly remasteredMs: number | null;
   /** From the VM's first announcement: the move in etcd and every switch holding exactly the desired rules (the first poll that saw it). */
   readonly rulesMs: number;
@@ -216,7 +216,7 @@ async function moveDuringFailover(lab: ClusterLab, n: number, mode: Mode): Promi
     const back = firstArrivalAfter(tcp.timeline, times.resumedAt);
     const record = completion(lab, (await vmAt(lab)).version);
     return {
-      mode: mode.name, from, to, victim: victim?.id ?? null, orphans, handlerKilled: orphans.includes(to), remasteredMs,
+      mode: mode.name, from, to, victim: victim?.id ?? null, orphans, targetOrphaned: orphans.includes(to), remasteredMs,
       rulesMs: convergedAt - announced, lagging, streamBackMs: back === null ? null : back - announced,
       gapMs: gapAround(tcp.timeline, times.pausedAt, Number.POSITIVE_INFINITY),
       udpLost: UdpStream.lostBetween(udp, times.pauseRequestedAt - 100, Number.POSITIVE_INFINITY),
@@ -252,8 +252,8 @@ function printMoves(moves: readonly MoveFigures[], ttlMs: number): void {
   for (const mode of MODES) {
     const rows = moves.filter((m) => m.mode === mode.name);
     if (rows.length === 0) continue;
-    const killed = rows.filter((m) => m.handlerKilled).length;
-    console.log(`  ${mode.name} (${rows.length} moves${mode.killOffsetMs === null ? '' : `, the handler killed in ${killed}`}, pause ${ms(percentile(rows.map((m) => m.pauseMs), 50))}):`);
+    const orphaned = rows.filter((m) => m.targetOrphaned).length;
+    console.log(`  ${mode.name} (${rows.length} moves${mode.killOffsetMs === null ? '' : `, the target's master killed in ${orphaned}`}, pause ${ms(percentile(rows.map((m) => m.pauseMs), 50))}):`);
     console.log(`    store + every switch's rules converged: ${stats(rows.map((m) => m.rulesMs))} (poll ${ms(percentile(rows.map((m) => m.pollMs), 50))})`);
     if (mode.killOffsetMs !== null) {
       // Right after the store commit every switch differs: only a poll with the victim's switches alone left says they were late.
