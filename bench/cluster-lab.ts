@@ -21,6 +21,7 @@ import { gapAround, percentile, type Timeline } from '../topologies/case-study/m
 import { UdpStream, type UdpCount } from '../topologies/case-study/udp-stream.js';
 import { ClusterLab, DPIDS, SWITCHES, type LabReplica, type SwitchName } from '../test/lib/cluster-lab.js';
 import { TcpStream, type StreamResult } from '../test/lib/tcp-stream.js';
+import { removeAtExit, untrackDir } from '../test/lib/exit-cleanup.js';
 import { waitFor, waitUntil } from '../test/lib/wait.js';
 import { loadAverage, machine } from './machine.js';
 
@@ -46,6 +47,7 @@ class Streams {
 
   static async start(lab: ClusterLab, n: number): Promise<Streams> {
     const dir = mkdtempSync(join(tmpdir(), 'seamless-bench-udp-'));
+    removeAtExit(dir);
     const tcp = await TcpStream.start(lab.net, { from: TCP_FROM, to: VM, toIp: VM_EID, port: 5400 + n });
     try {
       const out = join(dir, 'rx.json');
@@ -55,7 +57,7 @@ class Streams {
       return new Streams(tcp, udp, dir);
     } catch (error) {
       await tcp.kill();
-      rmSync(dir, { recursive: true, force: true });
+      Streams.remove(dir);
       throw error;
     }
   }
@@ -65,13 +67,18 @@ class Streams {
       const [tcp, udp] = await Promise.all([this.tcp.finish(), this.udp.finish()]);
       return { tcp, udp };
     } finally {
-      rmSync(this.dir, { recursive: true, force: true });
+      Streams.remove(this.dir);
     }
   }
 
   async kill(): Promise<void> {
     await Promise.all([this.tcp.kill(), this.udp.kill()]);
-    rmSync(this.dir, { recursive: true, force: true });
+    Streams.remove(this.dir);
+  }
+
+  private static remove(dir: string): void {
+    rmSync(dir, { recursive: true, force: true });
+    untrackDir(dir);
   }
 }
 

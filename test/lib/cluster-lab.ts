@@ -18,6 +18,7 @@ import { ControllerProcess, freePort, type LogLine } from '../../topologies/case
 import { MininetDriver } from '../../topologies/mininet-driver.js';
 import { compiledLines, desiredRules, type BindingJson } from './desired-rules.js';
 import { EtcdCluster } from './etcd-cluster.js';
+import { killAtExit, removeAtExit, untrackDir, untrackPid } from './exit-cleanup.js';
 import { waitUntil } from './wait.js';
 
 const run = promisify(execFile);
@@ -90,20 +91,6 @@ export class LabReplica {
   }
 }
 
-/** PIDs of every controller started here and not seen to exit (for the exit hook). */
-const live = new Set<number>();
-let hooked = false;
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const pid of live) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    }
-  });
-}
-
 export class ClusterLab {
   readonly replicas: LabReplica[] = [];
   /** A client of the lab's etcd, for the tests' own reads. */
@@ -115,6 +102,7 @@ export class ClusterLab {
   private constructor(readonly etcd: EtcdCluster, readonly prefix: string, private readonly options: ClusterLabOptions) {
     this.client = connectEtcd({ endpoints: etcd.endpoints, requestTimeoutMs: 1000 });
     this.stateDir = mkdtempSync(join(tmpdir(), 'seamless-cluster-lab-'));
+    removeAtExit(this.stateDir);
     this.verbose = options.verbose ?? process.env.SEAMLESS_TEST_DEBUG !== undefined;
   }
 
@@ -124,7 +112,6 @@ export class ClusterLab {
 
   /** etcd, the replicas, then Mininet with every switch connected to every replica; waits until each switch has a master. */
   static async start(options: ClusterLabOptions = {}): Promise<ClusterLab> {
-    hookExit();
     const etcd = await EtcdCluster.start({ members: 3 });
     const lab = new ClusterLab(etcd, `/e2e-${randomBytes(3).toString('hex')}/`, options);
     try {
@@ -171,8 +158,8 @@ export class ClusterLab {
     });
     const pid = proc.pid;
     if (pid !== undefined) {
-      live.add(pid);
-      proc.waitExit().then(() => live.delete(pid), () => undefined);
+      killAtExit(pid);
+      proc.waitExit().then(() => untrackPid(pid), () => undefined);
     }
     if (known !== undefined) {
       known.proc = proc;
@@ -360,6 +347,7 @@ export class ClusterLab {
     this.client.close();
     await this.etcd.destroy();
     rmSync(this.stateDir, { recursive: true, force: true });
+    untrackDir(this.stateDir);
   }
 
   private async controllerUuids(sw: SwitchName): Promise<string[]> {
