@@ -94,6 +94,8 @@ export interface Config {
     readonly replicaId: string;
     /** host:port where the other replicas hold a connection that tells them at once when this process dies; '' = off (leases only). */
     readonly livenessAddress: string;
+    /** Delay between two places of a free switch's campaign order (mastership-rules.ts): how long a replica lets the one before it take the switch. */
+    readonly campaignStepMs: number;
   };
   readonly mobility: {
     /** false = the "no rewriting" baseline: plain L2 learning only. */
@@ -350,6 +352,7 @@ function schema(stdoutIsTTY: boolean) {
     cluster: {
       leaseTtlMs: { doc: 'Lease TTL of a replica (ms, at least 1000): how long its switches wait for a new master after it dies', format: 'seamless-lease-ms', default: 3000, env: 'SEAMLESS_LEASE_TTL_MS', arg: 'lease-ttl-ms' },
       replicaId: { doc: 'This replica\'s name in the cluster', format: 'seamless-host', default: `${hostname()}-${process.pid}`, env: 'SEAMLESS_REPLICA_ID', arg: 'replica-id' },
+      campaignStepMs: { doc: 'Delay between two places of a free switch\'s campaign order: how long a replica lets the one before it (rendezvous order) take the switch; more spreads switches better when replicas are slow to connect, and delays a takeover when the first in the order is not connected', format: 'seamless-ms', default: 100, env: 'SEAMLESS_CAMPAIGN_STEP_MS', arg: 'campaign-step-ms' },
       livenessAddress: { doc: 'host:port the other replicas connect to, to notice at once when this process dies (port 0: any free one; empty: off, a dead replica waits for its lease TTL). On several hosts: an address the others reach', format: 'seamless-liveness-address', default: '127.0.0.1:0', env: 'SEAMLESS_LIVENESS_ADDRESS', arg: 'liveness-address' },
     },
     mobility: {

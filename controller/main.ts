@@ -179,7 +179,7 @@ function openCluster(config: Config, switches: SwitchRegistry, log: Logger, metr
   const repository = new EtcdBindingRepository({ client, prefix: etcd.prefix, log: log.child({ component: 'store' }), onCommit: ClusterReplica.commitLatency(metrics) });
   const replica = new ClusterReplica({
     client, repository, switches, prefix: etcd.prefix, replicaId: config.cluster.replicaId, leaseTtlMs: config.cluster.leaseTtlMs,
-    livenessAddress: config.cluster.livenessAddress, log, metrics,
+    livenessAddress: config.cluster.livenessAddress, campaignStepMs: config.cluster.campaignStepMs, log, metrics,
   });
   // One client per member, so that each member's answer is its own (the API and metrics show them).
   const health = new EtcdHealth({

@@ -147,7 +147,10 @@ export class ClusterLab {
       stateDir: this.stateDir, openflowPort, httpPort,
       args: [
         '--store', 'etcd', '--etcd-endpoints', this.etcd.endpoints.join(','), '--etcd-prefix', this.prefix,
-        '--replica-id', id, '--lease-ttl-ms', String(this.leaseTtlMs), ...(this.options.controllerArgs ?? []),
+        '--replica-id', id, '--lease-ttl-ms', String(this.leaseTtlMs),
+        // Three replicas, Mininet and etcd on 2 shared cores: a replica's switch connections can come
+        // 100-200 ms after the others', and the default step (100 ms) then lets another take its switch.
+        '--campaign-step-ms', '250', ...(this.options.controllerArgs ?? []),
       ],
       onLine: (line) => {
         lines.push(line);

@@ -12,14 +12,14 @@ describe('cluster configuration', () => {
     const c = load([]);
     expect(c.state.store).to.equal('file');
     expect(c.state.etcd).to.deep.equal({ endpoints: ['http://127.0.0.1:2379'], prefix: '/seamless/', tls: { ca: null, cert: null, key: null } });
-    expect(c.cluster).to.deep.equal({ leaseTtlMs: 3000, replicaId: `${hostname()}-${process.pid}`, livenessAddress: '127.0.0.1:0' });
+    expect(c.cluster).to.deep.equal({ leaseTtlMs: 3000, replicaId: `${hostname()}-${process.pid}`, livenessAddress: '127.0.0.1:0', campaignStepMs: 100 });
   });
 
   it('takes the store and comma-separated endpoints from the environment, as scripts set them', () => {
     const c = load([], { SEAMLESS_STORE: 'etcd', SEAMLESS_ETCD_ENDPOINTS: 'http://h1:2379, http://h2:2379,http://h3:2379', SEAMLESS_LEASE_TTL_MS: '1000', SEAMLESS_REPLICA_ID: 'c1', SEAMLESS_LIVENESS_ADDRESS: '10.0.0.5:6700' });
     expect(c.state.store).to.equal('etcd');
     expect(c.state.etcd.endpoints).to.deep.equal(['http://h1:2379', 'http://h2:2379', 'http://h3:2379']);
-    expect(c.cluster).to.deep.equal({ leaseTtlMs: 1000, replicaId: 'c1', livenessAddress: '10.0.0.5:6700' });
+    expect(c.cluster).to.deep.equal({ leaseTtlMs: 1000, replicaId: 'c1', livenessAddress: '10.0.0.5:6700', campaignStepMs: 100 });
     expect(load(['--liveness-address', '']).cluster.livenessAddress, 'empty: off').to.equal('');
     expect(load(['--store', 'etcd', '--etcd-prefix', '/lab2/', '--etcd-ca', '/etc/ca.pem']).state.etcd).to.include({ prefix: '/lab2/' });
   });
