@@ -169,6 +169,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
 
   for (const [trigger, resume] of [
     ['first frame', (lab: FabricLab) => { lab.announce('garp'); }],
+    ['first frame', (lab: FabricLab) => { lab.announce('rarp'); }],
     ['port up', (lab: FabricLab) => { lab.switches.portStatus(2n, 3, 'up'); }],
   ] as const) {
     it(`moved ahead, without a resumed signal: the VM's ${trigger} at its new port says it runs`, async () => {
