@@ -7,19 +7,24 @@
 // controller answers an unbuffered packet-in with one); it is matched by the frame's source MAC,
 // so duplicates and late answers are not counted. Throughput mode keeps a
 // window of packet-ins outstanding per switch; latency mode keeps one and times the round trip.
+// A switch may connect to several controllers, as Open vSwitch does with several targets
+// (`set-controller BR tcp:c1 tcp:c2 tcp:c3`), and keeps their OpenFlow roles as OVS does
+// (controller-roles.ts): packet-ins only to its master (or equals), writes only from them.
 // Speaks only the wire protocol, so it works against any OpenFlow 1.3 controller.
 
 import { connect, type Socket } from 'node:net';
 import {
-  decodeMessage, encodeMessage, Framer, OFPT_FLOW_MOD, OFPT_PACKET_OUT, type OfpMessage, type Port,
+  decodeMessage, encodeMessage, Framer, OFPCR_ROLE_EQUAL, OFPT_FLOW_MOD, OFPT_PACKET_OUT, type OfpMessage, type Port, type RoleRequest,
 } from '../controller/openflow/index.js';
+import { ControllerRoles, errorFor, receivesPacketIns, refusedWrite, type RoleHolder } from './controller-roles.js';
 import { macOf, packetInSource, type PacketInSource, type SourceMacs } from './packet-in-sources.js';
 
 export { ipOf, macOf, packetInFrames, RANDOM_POOL_SIZE, type SourceMacs } from './packet-in-sources.js';
 
 export interface EmulatorOptions {
   readonly host: string;
-  readonly port: number;
+  /** The controller's port on `host`; several: the switch connects to each (OVS with several controller targets). */
+  readonly port: number | readonly number[];
   readonly switches: number;
   /** Datapath id of the first switch; the others follow. */
   readonly firstDpid: bigint;
@@ -43,22 +48,51 @@ export interface SwitchCounters {
   flowMods: number;
   /** Packet-ins re-sent because no answer came within the retry time (lost or ignored). */
   retries: number;
+  /** Writes (PACKET_OUT, FLOW_MOD ...) from a slave controller, refused with OFPBRC_IS_SLAVE. */
+  slaveWrites: number;
 }
 
 /** Silence after which the outstanding packet-ins count as lost and are re-sent (a loss detector, not a pacing aid). */
 const RETRY_AFTER_MS = 2000;
 
-/** One emulated datapath: its TCP session and its packet-in source. */
+/** One TCP session of an emulated switch with one controller, and that controller's role. */
+class ControllerChannel implements RoleHolder {
+  role = OFPCR_ROLE_EQUAL;
+  closed = false;
+  featuresSent = false;
+  readonly framer = new Framer();
+
+  constructor(readonly port: number, private readonly socket: Socket) {}
+
+  write(message: OfpMessage): void {
+    this.writeBytes(encodeMessage(message));
+  }
+
+  writeBytes(bytes: Buffer): void {
+    if (!this.closed) this.socket.write(bytes);
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+}
+
+/**
+ * One emulated datapath: its TCP sessions (one per controller; several like OVS with several
+ * controller targets, roles kept as OVS keeps them: controller-roles.ts) and its packet-in source.
+ */
 export class EmulatedSwitch {
-  readonly counters: SwitchCounters = { packetIns: 0, packetOuts: 0, unmatched: 0, flowMods: 0, retries: 0 };
+  readonly counters: SwitchCounters = { packetIns: 0, packetOuts: 0, unmatched: 0, flowMods: 0, retries: 0, slaveWrites: 0 };
   /** Round-trip times (ms) of answered packet-ins, recorded while `recording`. */
   readonly rtts: number[] = [];
   recording = false;
   /** Raw handler for messages other than PACKET_OUT / FLOW_MOD (migration scenarios, tests). */
   onMessage?: (message: OfpMessage) => void;
 
-  private socket: Socket | undefined;
-  private readonly framer = new Framer();
+  private readonly channels: ControllerChannel[] = [];
+  private expectedChannels = 0;
+  private readonly roles = new ControllerRoles();
   private sourceCache: PacketInSource | undefined;
   private window = 0;
   private outstanding = 0;
@@ -66,7 +100,7 @@ export class EmulatedSwitch {
   private sentAt = new Float64Array(0);
   private featuresSent!: () => void;
   private closedEarly!: (error: Error) => void;
-  /** Resolves once FEATURES_REPLY is sent; rejects when the controller closes the connection before. */
+  /** Resolves once FEATURES_REPLY is sent to every controller; rejects when one closes the connection before. */
   readonly ready: Promise<void>;
   private closed = false;
   private lastAnswer = 0;
@@ -83,21 +117,36 @@ export class EmulatedSwitch {
     return (this.sourceCache ??= packetInSource(sourceMacs, this.dpid, macsPerSwitch, portsPerSwitch));
   }
 
+  /** Connects to every controller port of the options and sends each a HELLO. */
   async connect(): Promise<void> {
-    const socket = connect({ host: this.options.host, port: this.options.port });
+    const ports = typeof this.options.port === 'number' ? [this.options.port] : this.options.port;
+    this.expectedChannels = ports.length;
+    await Promise.all(ports.map((port) => this.open(port)));
+  }
+
+  /** Some controller is MASTER of this switch (a role request made it so). */
+  get mastered(): boolean {
+    return this.roles.mastered;
+  }
+
+  private async open(port: number): Promise<void> {
+    const socket = connect({ host: this.options.host, port });
     socket.setNoDelay(true);
-    this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
+    const channel = new ControllerChannel(port, socket);
+    this.channels.push(channel);
+    this.roles.join(channel);
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      this.closed = true;
-      this.closedEarly(new Error(`switch ${this.dpid}: the controller closed the connection during the handshake`));
+      channel.closed = true;
+      this.roles.leave(channel);
+      if (!channel.featuresSent) this.closedEarly(new Error(`switch ${this.dpid}: the controller on port ${port} closed the connection during the handshake`));
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.write({ type: 'HELLO', xid: 1, version: 4, elements: [{ type: 'VERSIONBITMAP', versions: [4] }] });
+    socket.on('data', (chunk: Buffer) => this.onData(channel, chunk));
+    channel.write({ type: 'HELLO', xid: 1, version: 4, elements: [{ type: 'VERSIONBITMAP', versions: [4] }] });
   }
 
   /** Starts keeping `window` packet-ins outstanding (0 stops). */
@@ -119,12 +168,17 @@ export class EmulatedSwitch {
   close(): void {
     this.stop();
     this.closed = true;
-    this.socket?.destroy();
+    for (const c of this.channels) c.destroy();
   }
 
-  /** Sends any message as this switch (PORT_STATUS, a single PACKET_IN ...). */
+  /**
+   * Sends any message as this switch (PORT_STATUS, a single PACKET_IN ...) to every controller
+   * that gets it: a PACKET_IN or FLOW_REMOVED not to slaves.
+   */
   write(message: OfpMessage): void {
-    if (!this.closed) this.socket?.write(encodeMessage(message));
+    if (this.closed) return;
+    const asynchronous = message.type === 'PACKET_IN' || message.type === 'FLOW_REMOVED';
+    for (const c of this.channels) if (!asynchronous || receivesPacketIns(c)) c.write(message);
   }
 
   private portList: Port[] | undefined;
@@ -133,14 +187,15 @@ export class EmulatedSwitch {
     return (this.portList ??= Array.from({ length: this.options.portsPerSwitch }, (_, i) => emulatedPort(this.dpid, i + 1)));
   }
 
+  /** Tops the window up, sending to every master or equal controller; with none, sends nothing (OVS drops a miss then). */
   private fill(): void {
     const n = this.window - this.outstanding;
-    if (n <= 0 || this.closed) return;
+    if (n <= 0 || this.closed || !this.channels.some((c) => !c.closed && receivesPacketIns(c))) return;
     const now = performance.now();
     const bytes = this.source.take(n, (index) => { this.sentAt[index] = now; });
     this.outstanding += n;
     this.counters.packetIns += n;
-    this.socket!.write(bytes);
+    for (const c of this.channels) if (receivesPacketIns(c)) c.writeBytes(bytes);
   }
 
   /** A controller that ignored a packet-in must not stall the window forever. */
@@ -153,19 +208,23 @@ export class EmulatedSwitch {
     this.fill();
   }
 
-  private onData(chunk: Buffer): void {
-    const { frames } = this.framer.push(chunk);
+  private onData(channel: ControllerChannel, chunk: Buffer): void {
+    const { frames } = channel.framer.push(chunk);
     let answered = 0;
     const now = performance.now();
     for (const frame of frames) {
       const type = frame[1];
       // The hot path reads a few bytes, never decodes: the emulator must not be the bottleneck.
-      if (type === OFPT_PACKET_OUT) {
+      const refused = refusedWrite(channel, frame);
+      if (refused !== undefined) {
+        this.counters.slaveWrites++;
+        channel.write(refused);
+      } else if (type === OFPT_PACKET_OUT) {
         if (this.answer(packetOutFrameIndex(frame), now)) answered++;
       } else if (type === OFPT_FLOW_MOD) {
         this.counters.flowMods++;
       } else {
-        this.onControl(frame);
+        this.onControl(channel, frame);
       }
     }
     if (answered > 0) {
@@ -188,16 +247,28 @@ export class EmulatedSwitch {
     return true;
   }
 
-  private onControl(frame: Buffer): void {
+  private onControl(channel: ControllerChannel, frame: Buffer): void {
     const decoded = decodeMessage(frame);
     if (!decoded.ok) return;
     const m = decoded.message;
-    const reply = replyTo(m, this.dpid, this.ports);
-    if (reply !== undefined) {
-      this.write(reply);
-      if (reply.type === 'FEATURES_REPLY') this.featuresSent();
+    if (m.type === 'ROLE_REQUEST') {
+      this.onRoleRequest(channel, m, frame);
+    } else {
+      const reply = replyTo(m, this.dpid, this.ports);
+      if (reply !== undefined) channel.write(reply);
+      if (reply?.type === 'FEATURES_REPLY') {
+        channel.featuresSent = true;
+        if (this.channels.length === this.expectedChannels && this.channels.every((c) => c.featuresSent)) this.featuresSent();
+      }
     }
     this.onMessage?.(m);
+  }
+
+  private onRoleRequest(channel: ControllerChannel, m: RoleRequest, frame: Buffer): void {
+    const outcome = this.roles.request(channel, m.role, m.generationId);
+    if (!outcome.ok) return channel.write(errorFor(frame, outcome.errorType, outcome.code));
+    channel.write({ type: 'ROLE_REPLY', xid: m.xid, role: outcome.role, generationId: outcome.generationId });
+    this.fill(); // a new master (or equal) may be the first to take packet-ins
   }
 }
 
@@ -218,6 +289,7 @@ export function replyTo(m: OfpMessage, dpid: bigint, ports: readonly Port[]): Of
       return { type: 'FEATURES_REPLY', xid, datapathId: dpid, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0x4f, reserved: 0 };
     case 'GET_CONFIG_REQUEST': return { type: 'GET_CONFIG_REPLY', xid, flags: 0, missSendLen: 0xffff };
     case 'BARRIER_REQUEST': return { type: 'BARRIER_REPLY', xid };
+    // Granted as asked, as one controller alone sees it; EmulatedSwitch keeps real roles (controller-roles.ts).
     case 'ROLE_REQUEST': return { type: 'ROLE_REPLY', xid, role: m.role, generationId: m.generationId };
     case 'MULTIPART_REQUEST': return { type: 'MULTIPART_REPLY', xid, flags: 0, body: multipartBody(m.body, dpid, ports) };
     default: return undefined;
