@@ -6,7 +6,9 @@
 // per packet-in.
 
 import { startPeer, type PeerName } from './peers.js';
-import { connectSwitches, DEFAULT_EMULATOR, measure, median, RANDOM_POOL_SIZE, type LoadResult, type SourceMacs } from './switch-emulator.js';
+import {
+  connectSwitches, DEFAULT_EMULATOR, measure, median, RANDOM_POOL_SIZE, type EmulatedSwitch, type LoadResult, type SourceMacs,
+} from './switch-emulator.js';
 
 export interface ControllerBenchOptions {
   readonly peers: readonly PeerName[];
@@ -53,25 +55,40 @@ export async function benchController(peer: PeerName, o: ControllerBenchOptions)
     await new Promise((r) => setTimeout(r, 500));
     const throughput: LoadResult[] = [];
     const latency: LoadResult[] = [];
-    for (let r = 0; r < o.runs; r++) throughput.push(await measure(switches, o.window, o.warmupMs, o.runMs));
-    for (let r = 0; r < o.runs; r++) latency.push(await measure(switches, 1, o.warmupMs / 2, o.runMs));
+    for (let r = 0; r < o.runs; r++) throughput.push(await throughputRun(switches, o));
+    for (let r = 0; r < o.runs; r++) latency.push(await latencyRun(switches, o));
     const lost = [...throughput, ...latency].some((r) => r.retries > 0);
     const learnerRefused = proc.httpPort === undefined ? undefined : await scrapeCounter(proc.httpPort, 'seamless_learner_refused_total');
     return {
       peer, label: o.label ?? peer,
       ...(lost ? { outputOnLoss: proc.output.slice(-20) } : {}),
       ...(learnerRefused === undefined ? {} : { learnerRefused }),
-      throughput: { medianPerSec: median(throughput.map((t) => t.responsesPerSec)), runs: throughput },
-      latency: {
-        medianP50Ms: median(latency.map((l) => l.p50Ms!)),
-        medianP99Ms: median(latency.map((l) => l.p99Ms!)),
-        runs: latency,
-      },
+      ...medians(throughput, latency),
     };
   } finally {
     for (const s of switches) s.close();
     await proc.stop();
   }
+}
+
+type RunOptions = Pick<ControllerBenchOptions, 'window' | 'runMs' | 'warmupMs'>;
+
+/** One throughput measurement: a window of packet-ins outstanding per switch. */
+export function throughputRun(switches: readonly EmulatedSwitch[], o: RunOptions): Promise<LoadResult> {
+  return measure(switches, o.window, o.warmupMs, o.runMs);
+}
+
+/** One latency measurement: one packet-in outstanding per switch, round trips timed. */
+export function latencyRun(switches: readonly EmulatedSwitch[], o: RunOptions): Promise<LoadResult> {
+  return measure(switches, 1, o.warmupMs / 2, o.runMs);
+}
+
+/** The medians of throughput and latency runs. */
+export function medians(throughput: readonly LoadResult[], latency: readonly LoadResult[]): Pick<PeerFigures, 'throughput' | 'latency'> {
+  return {
+    throughput: { medianPerSec: median(throughput.map((t) => t.responsesPerSec)), runs: throughput },
+    latency: { medianP50Ms: median(latency.map((l) => l.p50Ms!)), medianP99Ms: median(latency.map((l) => l.p99Ms!)), runs: latency },
+  };
 }
 
 export function printFigures(f: PeerFigures): void {
@@ -86,12 +103,12 @@ export function printFigures(f: PeerFigures): void {
   for (const line of f.outputOnLoss ?? []) console.log(`      ${f.peer}: ${line}`);
 }
 
-/** One unlabelled counter from Seamless's /metrics; undefined when it cannot be read. */
-async function scrapeCounter(httpPort: number, name: string): Promise<number | undefined> {
+/** A counter from Seamless's /metrics, summed over its labels; undefined when it cannot be read. */
+export async function scrapeCounter(httpPort: number, name: string): Promise<number | undefined> {
   try {
     const page = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
-    const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(page)?.[1];
-    return value === undefined ? undefined : Number(value);
+    const values = [...page.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].map((m) => Number(m[1]));
+    return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
   } catch {
     return undefined;
   }
