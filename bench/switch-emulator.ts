@@ -62,7 +62,7 @@ class ControllerChannel implements RoleHolder {
   featuresSent = false;
   readonly framer = new Framer();
 
-  constructor(readonly port: number, private readonly socket: Socket) {}
+  constructor(private readonly socket: Socket) {}
 
   write(message: OfpMessage): void {
     this.writeBytes(encodeMessage(message));
@@ -136,7 +136,7 @@ export class EmulatedSwitch {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    const channel = new ControllerChannel(port, socket);
+    const channel = new ControllerChannel(socket);
     this.channels.push(channel);
     this.roles.join(channel);
     socket.on('error', () => undefined);
