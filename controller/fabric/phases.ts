@@ -148,11 +148,16 @@ export class MigrationPhases {
     const before = this.deps.topology().state();
     const frames = this.deps.buffers.release(bindingId, this.deps.graceMs + 1000);
     if (this.deps.outbox.canWrite(binding.locator.dpid)) this.deps.buffers.deliver(binding, frames);
+    // When the frames went out: the hold rules' removal below waits for its barrier, and its turn.
+    const releasedAt = this.deps.clock.now();
     const { plan } = planBindingChange(binding, binding, before, this.deps.topology().state());
     const result = await this.deps.sync.apply(withoutGrace(plan));
     this.deps.onUpdate(result, [...new Set(plan.steps.flatMap((s) => [...s.mods.keys()]))]);
-    this.deps.emit({ type: 'VM_RESUMED', eid: binding.eid, mac: binding.mac, trigger: why, frames: frames.length, heldMs: this.deps.clock.now() - heldSince, at: this.deps.clock.now() });
-    this.deps.log.info('VM runs again: the frames that waited for it are delivered', { eid: binding.eid, trigger: why, frames: frames.length, heldMs: this.deps.clock.now() - heldSince, dropped: this.deps.buffers.counters.dropped });
+    this.deps.emit({ type: 'VM_RESUMED', eid: binding.eid, mac: binding.mac, trigger: why, frames: frames.length, heldMs: releasedAt - heldSince, at: releasedAt });
+    this.deps.log.info('VM runs again: the frames that waited for it are delivered', {
+      eid: binding.eid, trigger: why, frames: frames.length, heldMs: releasedAt - heldSince, releasedAt: new Date(releasedAt).toISOString(),
+      rulesMs: this.deps.clock.now() - releasedAt, dropped: this.deps.buffers.counters.dropped,
+    });
   }
 
   /** Changes how a binding's frames come to the buffer (`change` says whether it did) and its rules with it. */
