@@ -124,6 +124,7 @@ export async function startController(config: Config, log: Logger, options: Cont
       buffer: {
         ...DEFAULT_BUFFER_LIMITS, maxFrames: config.mobility.bufferMaxFrames, maxBytes: config.mobility.bufferMaxBytes,
         maxAgeMs: config.mobility.bufferMaxAgeMs, copyWindowMs: config.mobility.bufferCopyWindowMs,
+        queueAtDestination: config.mobility.bufferQueueAtDestination,
       },
     },
   });

@@ -34,9 +34,16 @@ export interface BufferLimits {
    * skew between the hypervisor host and the controller; the VM may get a few frames twice).
    */
   readonly clockSlackMs: number;
+  /**
+   * When a stopped VM's move is made ahead and its destination port is up already (the tap the
+   * destination hypervisor opened), its frames go there at once: the tap queues them until the VM
+   * runs (Linux: up to the tap's txqueuelen, 500-1000 frames), instead of waiting here for the news
+   * that it runs, which comes late on a busy host. false: they wait here until that news.
+   */
+  readonly queueAtDestination: boolean;
 }
 
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000, copyWindowMs: 250, clockSlackMs: 5 };
+export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000, copyWindowMs: 250, clockSlackMs: 5, queueAtDestination: true };
 
 /** A frame for a VM, where it reached a buffer rule, and when (epoch ms). */
 export interface BufferedFrame {

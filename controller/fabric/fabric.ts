@@ -37,7 +37,7 @@ import type { FabricSwitches } from './switches.js';
 import { TableSync, type UpdateResult } from './table-sync.js';
 import { TopologyView, type TopologyState } from './topology.js';
 import { DEFAULT_FABRIC_OPTIONS, type FabricOptions } from './options.js';
-import { MoveVerifier, type Verdict } from './verify.js';
+import { isPortDown, MoveVerifier, type Verdict } from './verify.js';
 
 export interface FabricDeps {
   readonly switches: FabricSwitches;
@@ -141,6 +141,8 @@ export class Fabric {
     this.phases = new MigrationPhases({
       registry, intents, buffers: this.buffers, mover, prestage: this.prestage, sync: this.sync, outbox, topology: () => this.topology,
       clock, log, rewrite: options.rewrite, graceMs: options.graceMs, counters: this.counters, emit, onUpdate,
+      queueAtDestination: options.buffer.queueAtDestination,
+      portUp: (dpid, port) => { const sw = switches.get(dpid); return sw !== undefined && !isPortDown(sw, port); },
     });
     this.switchSync = new SwitchSync({
       registry, subnets, sync: this.sync, outbox, learner: this.learner, mapCache: this.mapCache, buffers: this.buffers, phases: this.phases,

@@ -30,6 +30,10 @@ export interface MigrationPhaseDeps {
   readonly log: Logger;
   readonly rewrite: boolean;
   readonly graceMs: number;
+  /** Hand a stopped VM's frames to its destination port when that is up already (BufferLimits.queueAtDestination). */
+  readonly queueAtDestination: boolean;
+  /** Is this switch port up (link and admin)? */
+  readonly portUp: (dpid: bigint, port: number) => boolean;
   readonly counters: FabricCounters;
   readonly emit: (event: FabricEvent) => void;
   readonly onUpdate: (result: UpdateResult, dpids: string[]) => void;
@@ -109,6 +113,13 @@ export class MigrationPhases {
     this.deps.log.info('VM stopped: frames for it wait at the controller', {
       eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: this.deps.buffers.held, movedAhead: ahead,
     });
+    // Moved ahead to a port that is up while the VM is still stopped: a hypervisor's tap, which
+    // keeps what it is given until the VM reads it. The frames go there now, in order, and newer
+    // ones follow by the rules; no need to wait for the news that the VM runs.
+    const moved = this.deps.registry.bindings.byId(binding.id);
+    if (ahead && this.deps.queueAtDestination && moved !== undefined && this.deps.portUp(moved.locator.dpid, moved.locator.port)) {
+      await this.endHold(binding.id, 'destination port up');
+    }
     return true;
   }
 

@@ -31,6 +31,12 @@ export interface Host extends Interface {
   readonly inbox: Headers[];
   /** A paused VM (stop-and-copy): it neither receives nor sends. */
   paused: boolean;
+  /**
+   * A hypervisor's tap in front of it (set it to []): what reaches a paused VM waits here, up to
+   * 1,000 frames, and reaches it when it runs again, as a QEMU tap keeps what it is given until
+   * the VM reads it. Unset: frames for a paused VM are lost.
+   */
+  tapQueue?: Headers[];
 }
 
 export interface RouterIface extends Interface {}
@@ -160,6 +166,10 @@ export class FakeNetwork {
 
   /** Runs the queue until it is empty. */
   run(): void {
+    for (const host of this.hosts.values()) {
+      if (host.paused || host.tapQueue === undefined || host.tapQueue.length === 0) continue;
+      for (const frame of host.tapQueue.splice(0)) this.queue.push({ to: { kind: 'host', host }, frame });
+    }
     let budget = 10_000;
     while (this.queue.length > 0) {
       if (--budget === 0) throw new Error('FakeNetwork: forwarding loop');
@@ -202,7 +212,10 @@ export class FakeNetwork {
   }
 
   private atHost(host: Host, frame: Headers): void {
-    if (host.paused) return;
+    if (host.paused) {
+      if (host.tapQueue !== undefined && host.tapQueue.length < 1000) host.tapQueue.push(frame);
+      return;
+    }
     if (frame.eth_dst !== host.mac && frame.eth_dst !== BROADCAST) return;
     this.received.push({ host: host.name, frame });
     const self: Endpoint = { kind: 'host', host };
