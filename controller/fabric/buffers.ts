@@ -38,12 +38,13 @@ export interface BufferLimits {
    * When a stopped VM's move is made ahead and its destination port is up already (the tap the
    * destination hypervisor opened), its frames go there at once: the tap queues them until the VM
    * runs (Linux: up to the tap's txqueuelen, 500-1000 frames), instead of waiting here for the news
-   * that it runs, which comes late on a busy host. false: they wait here until that news.
+   * that it runs, which comes late on a busy host. false (the default): they wait here until that
+   * news, within bounds that count what they drop (a tap drops beyond its queue without a trace).
    */
   readonly queueAtDestination: boolean;
 }
 
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000, copyWindowMs: 250, clockSlackMs: 5, queueAtDestination: true };
+export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000, copyWindowMs: 250, clockSlackMs: 5, queueAtDestination: false };
 
 /** A frame for a VM, where it reached a buffer rule, and when (epoch ms). */
 export interface BufferedFrame {

@@ -7,7 +7,7 @@ import { DEFAULT_BUFFER_LIMITS } from '../../../controller/fabric/buffers.js';
 import { FabricLab } from '../../lib/fabric-lab.js';
 import { VM } from '../mobility/fixtures.js';
 
-/** Frames wait at the controller until the VM is known to run (a destination port that would drop them, or the option off). */
+/** Frames wait at the controller until the VM is known to run (the default; a destination port here would drop them). */
 const HELD_HERE = { fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, queueAtDestination: false } } };
 const tags = (lab: FabricLab, prefix: string) => lab.vm.inbox.filter((f) => (f.tag ?? '').startsWith(prefix)).map((f) => f.tag);
 
@@ -191,8 +191,8 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     });
   }
 
-  it('moved ahead to a port that is up (a QEMU tap, which keeps frames for the stopped VM): they go there at the stop, in order, and reach the VM when it runs', async () => {
-    const lab = await FabricLab.create();
+  it('bufferQueueAtDestination, moved ahead to a port that is up (a QEMU tap, which keeps frames for the stopped VM): they go there at the stop, in order, and reach the VM when it runs', async () => {
+    const lab = await FabricLab.create({ fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, queueAtDestination: true } } });
     lab.vm.tapQueue = [];
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
     await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
