@@ -160,22 +160,25 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
     const pausedAt = Date.now();
     const migration = lab.net.migrate(VM, { toSwitch: target });
     let killedAt = 0;
+    let atKill = '';
     try {
       // The handler confirmed the receive side on its switch and waits for the others: kill it now.
       await waitUntil(async () => (await lab.client.get(ackKey).string()) !== null, { timeoutMs: 10_000, intervalMs: 5, what: 'the handler\'s receive ack' });
+      // What the target holds as the handler dies (read just before: once it is dead the others see it
+      // on their liveness connections at once, and the target's next master may finish within 100 ms).
+      atKill = await lab.net.ofctl(target, 'dump-flows');
       killedAt = await lab.kill(handler.id);
     } finally {
       lab.resume(heldReplica.id);
     }
     expect(killedAt - pausedAt, 'the held replica was back before its lease could expire').to.be.lessThan(LEASE_TTL_MS);
     // Between the steps: the new version's receive side is on the target, its send side is not.
-    const atKill = await lab.net.ofctl(target, 'dump-flows');
     const cookie = cookieOf(vm.id, vm.version + 1);
     expect(atKill.split('\n').filter((l) => l.includes(cookie) && l.includes('table=2') && l.includes('priority=300,')), 'receive side on the target').to.have.length(1);
     expect(atKill.split('\n').filter((l) => l.includes(cookie) && l.includes('table=0') && l.includes('priority=100,')), 'send side (the VM\'s gate) on the target').to.have.length(0);
     await migration;
 
-    // The target's new master (after the handler's lease expired) brings it to the desired rules.
+    // The target's new master (the handler's lease revoked by the others, or expired) brings it to the desired rules.
     const after = await lab.waitMastered(30_000);
     expect(after[target].id).not.to.equal(handler.id);
     const moved = await vmBinding();
