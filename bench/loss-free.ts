@@ -36,6 +36,9 @@ export interface LossFreeFigures {
   readonly movesWithUdpLoss: number;
   readonly resets: number;
   readonly survived: boolean;
+  /** Where frames were dropped during the moves (drop-counters.ts), and when the lost datagrams were sent (ms from each stop). */
+  readonly drops: Readonly<Record<string, number>>;
+  readonly udpLostAtMs: ReadonlyArray<readonly number[]>;
 }
 
 export function lossFreeSpecs(pauseMs: number, moves: number): ScenarioSpec[] {
@@ -75,6 +78,7 @@ export function lossFreeFigures(r: ScenarioResult, pauseMs: number): LossFreeFig
     retransmissions: lost.reduce((a, b) => a + b, 0), movesWithLoss: lost.filter((n) => n > 0).length,
     resets: r.resets, survived: r.survived,
     udpSent: r.udp?.sent ?? 0, udpLost: r.udp?.lost ?? 0, movesWithUdpLoss: r.migrations.filter((m) => (m.udpLost ?? 0) > 0).length,
+    drops: r.drops, udpLostAtMs: r.migrations.map((m) => m.udpLostAtMs),
   };
 }
 
@@ -83,6 +87,22 @@ export function printLossFree(f: LossFreeFigures): void {
     + `(downtime +${f.excessMedianMs} / +${f.excessP99Ms} ms); UDP lost ${f.udpLost} of ${f.udpSent} (in ${f.movesWithUdpLoss}/${f.moves} moves); `
     + `TCP retransmitted ${f.retransmissions} segments in ${f.movesWithLoss}/${f.moves} moves; `
     + `resets ${f.resets}${f.survived ? '' : '; STREAMS BROKE'}`);
+  const drops = Object.entries(f.drops).map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(`  ${''.padEnd(30)} dropped at: ${drops === '' ? 'nowhere counted' : drops}`);
+  const when = f.udpLostAtMs.map((at, i) => (at.length === 0 ? '' : `move ${i + 1}: ${lostSpans(at)}`)).filter((t) => t !== '').join('; ');
+  if (when !== '') console.log(`  ${''.padEnd(30)} lost datagrams sent at (ms from the stop): ${when}`);
+}
+
+/** Sorted offsets as runs (`-3..+1 (5)`), so that a burst reads as one span. */
+export function lostSpans(offsets: readonly number[]): string {
+  const sorted = [...offsets].sort((a, b) => a - b);
+  const spans: Array<[number, number, number]> = [];
+  for (const t of sorted) {
+    const last = spans[spans.length - 1];
+    if (last !== undefined && t - last[1] <= 5) { last[1] = t; last[2]++; } else spans.push([t, t, 1]);
+  }
+  const sign = (v: number) => (v >= 0 ? `+${v}` : String(v));
+  return spans.map(([a, b, n]) => (n === 1 ? sign(a) : `${sign(a)}..${sign(b)} (${n})`)).join(', ');
 }
 
 async function main(): Promise<void> {

@@ -12,6 +12,7 @@ import { ControllerClient } from '../../controller/host-agent/controller-client.
 import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 import { ControllerProcess, type LogLine } from './controller-process.js';
 import { mininetVm, qemuLabVm, readJson, type LabMigrationTimes, type LabVm, type QemuLabVmOptions, type VmKind } from './lab-vm.js';
+import { addDrops, dropsBetween, readDropCounters, type DropCounters } from './drop-counters.js';
 import { gapAround, type Timeline } from './measure.js';
 import { UdpStream, type UdpResult } from './udp-stream.js';
 
@@ -96,6 +97,10 @@ export interface MigrationResult {
   readonly probes: readonly ProbeResult[];
   /** Datagrams of the UDP stream lost that were sent from this move's start to the next one's; null without the stream. */
   readonly udpLost: number | null;
+  /** Each of those: when the datagram before it was sent, in ms from the VM's stop (negative: before it). */
+  readonly udpLostAtMs: readonly number[];
+  /** Drop counters that grew from just before this move to the end of its dwell (drop-counters.ts: which place dropped what). */
+  readonly drops: DropCounters;
 }
 
 export interface StreamResult {
@@ -123,6 +128,8 @@ export interface ScenarioResult {
   readonly probesFailed: number;
   /** Claims the controller refused during the run (from its log: a lower bound, the log is rate-limited). */
   readonly conflicts: number;
+  /** The moves' drop counters, summed. */
+  readonly drops: DropCounters;
 }
 
 export interface RunOptions {
@@ -259,11 +266,12 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
   say(`${spec.name}: ${senders.length} streams of ${spec.rate / 1e6} MB/s running${udp ? `, ${spec.udpPps} datagrams/s from ${udp.from}` : ''}`);
   if (spec.lossFree === true && ctl !== undefined) await fetch(`http://127.0.0.1:${ctl.httpPort}/api/health`).then((r) => r.body?.cancel()); // the agent's connection is up before the first migration
 
-  const raw: Array<Omit<MigrationResult, 'gapMs'>> = [];
+  const raw: Array<Omit<MigrationResult, 'gapMs' | 'udpLostAtMs'>> = [];
+  const readDrops = () => readDropCounters(net, vm, { ...(udp === undefined ? {} : { sender: udp.from }), ...(ctl === undefined ? {} : { ctl }) });
   let from = await whereIs(vm, net);
   for (const [index, move] of spec.moves.entries()) {
     await sleep(spec.dwellMs / 2);
-    const before = await countersOf(net, spec.senders);
+    const [before, dropsBefore] = await Promise.all([countersOf(net, spec.senders), readDrops()]);
     const mark = ctl?.lines.length ?? 0;
     const toPort = move.toPort ?? 10;
     const onSignal = spec.lossFree === true && ctl !== undefined ? hostAgent(ctl, VM_MAC, { dpid: net.topology.switches[move.toSwitch]?.dpid ?? '', port: toPort }, say) : undefined;
@@ -274,11 +282,11 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     const record = ctl && spec.rewrite ? await completedMove(ctl, mark, net.topology.switches[move.toSwitch]?.dpid ?? '', toPort) : undefined;
     await sleep(spec.dwellMs / 2);
     const probes = spec.probes ? await probeAll(net, vm) : [];
-    const after = await countersOf(net, spec.senders);
+    const [after, dropsAfter] = await Promise.all([countersOf(net, spec.senders), readDrops()]);
     const delta = (k: keyof Counters) => Object.fromEntries(spec.senders.map((h) => [h, after[h]![k] - before[h]![k]]));
     const num = (v: unknown) => (typeof v === 'number' ? v : null);
     raw.push({
-      index: index + 1, from, to, times, udpLost: null,
+      index: index + 1, from, to, times, udpLost: null, drops: dropsBetween(dropsBefore, dropsAfter),
       reconvergenceMs: num(record?.reconvergenceMs), releaseMs: num(record?.releaseMs), confirmMs: num(record?.confirmMs), rounds: num(record?.rounds),
       reason: typeof record?.reason === 'string' ? record.reason : null,
       trigger: typeof record?.trigger === 'string' ? record.trigger : null,
@@ -318,9 +326,15 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
   });
   const migrations: MigrationResult[] = raw.map((m, i) => {
     const until = raw[i + 1]?.times.pausedAt ?? Number.POSITIVE_INFINITY;
-    const since = i === 0 ? Number.NEGATIVE_INFINITY : m.times.pauseRequestedAt;
-    const udpLost = udpCount === undefined ? null : UdpStream.lostBetween(udpCount, since, until);
-    return { ...m, udpLost, gapMs: Object.fromEntries(streams.map((s) => [s.from, gapAround(s.timeline, m.times.pausedAt, until)])) };
+    // A datagram lost at a stop is named by the one sent just before it (before the stop): a move's
+    // window runs from halfway after the previous stop to halfway before the next.
+    const previous = raw[i - 1]?.times.pausedAt;
+    const next = raw[i + 1]?.times.pausedAt;
+    const udpSince = previous === undefined ? Number.NEGATIVE_INFINITY : (previous + m.times.pausedAt) / 2;
+    const udpUntil = next === undefined ? Number.POSITIVE_INFINITY : (m.times.pausedAt + next) / 2;
+    const udpLost = udpCount === undefined ? null : UdpStream.lostBetween(udpCount, udpSince, udpUntil);
+    const udpLostAtMs = udpCount === undefined ? [] : UdpStream.lostAt(udpCount, udpSince, udpUntil).map((t) => Math.round(t - m.times.pausedAt));
+    return { ...m, udpLost, udpLostAtMs, gapMs: Object.fromEntries(streams.map((s) => [s.from, gapAround(s.timeline, m.times.pausedAt, until)])) };
   });
   const resets = migrations.reduce((n, m) => n + Object.values(m.resets).reduce((a, b) => a + b, 0), 0);
   return {
@@ -329,6 +343,7 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     survived: streams.every((s) => s.survived), resets,
     probesFailed: migrations.reduce((n, m) => n + m.probes.filter((p) => !p.ok).length, 0),
     conflicts: (ctl?.find('conflicting claim: refused').length ?? 0) - conflictsBefore,
+    drops: addDrops(...migrations.map((m) => m.drops)),
   };
 }
 

@@ -45,7 +45,12 @@ export class UdpStream {
 
   /** Datagrams lost that were sent from `fromMs` up to `toMs` (epoch ms; by the send time of the datagram before each). */
   static lostBetween(count: UdpCount, fromMs: number, toMs: number): number {
-    return count.missingAt.filter((t) => t !== null && t * 1000 >= fromMs && t * 1000 < toMs).length;
+    return UdpStream.lostAt(count, fromMs, toMs).length;
+  }
+
+  /** Those datagrams' times (the send time of the datagram before each, epoch ms). */
+  static lostAt(count: UdpCount, fromMs: number, toMs: number): number[] {
+    return count.missingAt.filter((t): t is number => t !== null && t * 1000 >= fromMs && t * 1000 < toMs).map((t) => t * 1000);
   }
 
   /** Stops the sender (the stop file, if not there yet), lets the last datagrams land, ends the receiver and reads its count. */

@@ -17,7 +17,7 @@ function migration(index: number, pausedAt: number, resumedAt: number, extra: Pa
       announcedAt: null, announcements: [], fromSwitch: 's1', fromBridge: 'b1', fromPort: 10, toSwitch: 's2', toBridge: 'b2', toPort: 10,
     },
     reconvergenceMs: 10, releaseMs: 5, confirmMs: 4, rounds: 1, reason: 'intent', trigger: 'rarp', detectedAt: resumedAt + 3, flowMods: 20, controllerRecords: 1,
-    gapMs: {}, retransmissions: {}, resets: { cnB: 0 }, udpLost: null, probes: [{ from: 'cnA', to: 'vm', kind: 'tcp', ok: true, attempts: 1 }],
+    gapMs: {}, retransmissions: {}, resets: { cnB: 0 }, udpLost: null, udpLostAtMs: [], drops: {}, probes: [{ from: 'cnA', to: 'vm', kind: 'tcp', ok: true, attempts: 1 }],
     ...extra,
   };
 }
@@ -32,7 +32,7 @@ function stream(from: string, silences: Array<[number, number]>, bytesReceived =
 function scenario(migrations: MigrationResult[], streams: StreamResult[], name = 'seamless-cross-subnet'): ScenarioResult {
   return {
     name, description: 'test', rewrite: true, startedAt: T0, migrations, streams, udp: null,
-    survived: streams.every((s) => s.survived), resets: 0, probesFailed: migrations.reduce((n, m) => n + m.probes.filter((p) => !p.ok).length, 0), conflicts: 0,
+    survived: streams.every((s) => s.survived), resets: 0, probesFailed: migrations.reduce((n, m) => n + m.probes.filter((p) => !p.ok).length, 0), conflicts: 0, drops: {},
   };
 }
 
