@@ -33,8 +33,11 @@ const REPO = dirname(dirname(topologyFile('seamless_topo.py')));
 function command(): { bin: string; args: string[] } {
   const built = join(REPO, 'dist', 'controller', 'main.js');
   const compiledHere = import.meta.url.includes('/dist/');
-  if (compiledHere && existsSync(built)) return { bin: process.execPath, args: [built] };
-  return { bin: process.execPath, args: ['--import', 'tsx', join(REPO, 'controller', 'main.ts')] };
+  // Node's own flags for the lab's controller, e.g. SEAMLESS_LAB_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'
+  // (a profile of a lab run; NODE_OPTIONS refuses --cpu-prof).
+  const node = (process.env.SEAMLESS_LAB_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  if (compiledHere && existsSync(built)) return { bin: process.execPath, args: [...node, built] };
+  return { bin: process.execPath, args: [...node, '--import', 'tsx', join(REPO, 'controller', 'main.ts')] };
 }
 
 export async function freePort(): Promise<number> {
