@@ -5,10 +5,10 @@
 // barrier round). Updates run one at a time, in order, so the mirror is never read while a
 // step is in flight. Every message leaves through the Outbox.
 
-import { flowMod, OFPFC_DELETE_STRICT, type FlowRemoved, type FlowStats } from '../openflow/index.js';
+import { flowMod, OFPFC_ADD, OFPFC_DELETE, OFPFC_DELETE_STRICT, type FlowMod, type FlowRemoved, type FlowStats } from '../openflow/index.js';
 import type { Logger } from '../log.js';
 import {
-  applyToInstalled, COOKIE_MASK_EXACT, installedFromFlowStats, planUpdate, withoutInstalled,
+  applyToInstalled, canonicalMatch, COOKIE_MASK_EXACT, installedFromFlowStats, planUpdate, withoutInstalled,
   type InstalledRule, type PlanStep, type Rule, type UpdatePlan,
 } from '../pipeline/index.js';
 import type { Clock, Timer } from './clock.js';
@@ -60,6 +60,13 @@ export interface TableSyncOptions {
 
 export class TableSync {
   private readonly mirror = new Map<string, InstalledRule[]>();
+  /**
+   * Cleanup steps waiting for their grace period. A later update that installs (or keeps) a rule
+   * one of them would delete takes it out of that cleanup: planned when the rule was no longer
+   * wanted, the deletion must not undo the newer update (a staged move withdrawn and staged again
+   * shares most rules with its first staging).
+   */
+  private readonly pendingCleanups = new Set<PlanStep>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly cleanupTimers = new Set<Timer>();
   private closed = false;
@@ -134,11 +141,14 @@ export class TableSync {
     return { flowMods: step1.sent + step2.sent, switches: new Set([...step1.switches, ...step2.switches]).size, rounds, confirmMs, releaseMs, cleanup, failures };
   }
 
-  private scheduleCleanup(step: PlanStep, failures: string[]): Promise<void> {
-    if (step.mods.size === 0) return Promise.resolve();
+  private scheduleCleanup(planned: PlanStep, failures: string[]): Promise<void> {
+    if (planned.mods.size === 0) return Promise.resolve();
+    const step: PlanStep = { name: planned.name, mods: new Map(planned.mods) }; // superseded deletions leave this copy
+    this.pendingCleanups.add(step);
     return new Promise((resolve) => {
       const timer = this.options.clock.setTimeout(() => {
         this.cleanupTimers.delete(timer);
+        this.pendingCleanups.delete(step);
         if (this.closed) return resolve();
         // The cleanup takes its turn in the queue: it must not interleave with a newer update.
         const run = this.queue.then(() => this.runStep(step, failures));
@@ -156,6 +166,7 @@ export class TableSync {
     await Promise.all([...step.mods].map(async ([dpid, planned]) => {
       const sw = this.switches.get(dpid);
       if (sw === undefined || !this.options.outbox.canWrite(sw.dpid)) return; // another replica writes it
+      this.supersede(dpid, planned);
       const mods = withoutInstalled(planned, this.mirror.get(dpid) ?? []);
       if (mods.length === 0) return;
       sent += mods.length;
@@ -176,6 +187,25 @@ export class TableSync {
     }));
     return { sent, switches };
   }
+
+  /** Rules `planned` installs on `dpid` are wanted again: no pending cleanup deletes them. */
+  private supersede(dpid: string, planned: readonly FlowMod[]): void {
+    if (this.pendingCleanups.size === 0) return;
+    const wanted = new Set(planned.filter((m) => m.command === OFPFC_ADD).map(modKey));
+    if (wanted.size === 0) return;
+    for (const cleanup of this.pendingCleanups) {
+      const mods = cleanup.mods.get(dpid);
+      if (mods === undefined) continue;
+      const kept = mods.filter((m) => !((m.command === OFPFC_DELETE_STRICT || m.command === OFPFC_DELETE) && wanted.has(modKey(m))));
+      if (kept.length === mods.length) continue;
+      if (kept.length === 0) cleanup.mods.delete(dpid);
+      else cleanup.mods.set(dpid, kept);
+    }
+  }
+}
+
+function modKey(m: FlowMod): string {
+  return `${m.tableId}/${m.priority}/${canonicalMatch(m.match)}`;
 }
 
 function onlyConnected(desired: ReadonlyMap<string, readonly Rule[]>, switches: FabricSwitches): Map<string, readonly Rule[]> {

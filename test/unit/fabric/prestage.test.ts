@@ -47,6 +47,32 @@ describe('fabric: moves staged ahead from intents', function () {
     lab.stop();
   });
 
+  it('staged twice within the grace period (the tap in OVSDB, then the hypervisor\'s signal): the rules both stagings share stay, also after the first one\'s cleanup', async () => {
+    const lab = await staged();
+    const arpRules = (l: FabricLab) => l.table(2n).flows(0).filter((f) => f.match.in_port === 3 && f.match.eth_type === 0x0806).map((f) => f.priority).sort();
+    expect(arpRules(lab), 'the VM\'s ARP is answered at its new port').to.deep.equal([940, 950, 960]);
+    const again = lab.intents.register({ eid: VM.eid, toDpid: 2n, toPort: 3, expiresAt: lab.clock.now() + 10_000, source: 'api' }, lab.clock.now());
+    if (!again.ok) throw new Error(again.error);
+    const restaged = lab.fabric.phases.announce(again.intent);
+    await lab.settle();
+    expect(await restaged).to.equal(true);
+    await lab.advance(1000); // past the grace period of the first staging's withdrawal
+    expect(arpRules(lab), 'still there: the withdrawal\'s cleanup must not take what the second staging needs').to.deep.equal([940, 950, 960]);
+    await lab.migrate({ dpid: 2n, port: 3 });
+    await lab.settle();
+    await lab.advance(1000);
+    expect(arpRules(lab)).to.deep.equal([940, 950, 960]);
+    const homeGw = lab.fabric.gatewayMac('A');
+    expect(homeGw).to.be.a('string');
+    lab.vm.arp.delete('10.0.1.1');
+    const m = VM.mac;
+    lab.net.inject(lab.vm, { eth_src: m, eth_dst: 'ff:ff:ff:ff:ff:ff', eth_type: 0x0806, arp_op: 1, arp_sha: m, arp_spa: VM.eid, arp_tha: '00:00:00:00:00:00', arp_tpa: '10.0.1.1' });
+    await lab.settle();
+    expect(lab.vm.arp.get('10.0.1.1'), 'the VM\'s gateway is the home gateway').to.equal(homeGw);
+    expect(await lab.allExchanges('moved')).to.deep.equal([]);
+    lab.stop();
+  });
+
   it('the intent expires without a move: the staged rules go and the address is given back', async () => {
     const lab = await staged();
     await lab.advance(10_100);
