@@ -247,13 +247,19 @@ export class FakeNetwork {
     this.transmit(out, frame.ipv4_src!, reply, { kind: 'router', iface: out });
   }
 
-  /** ARP as Linux does it: answer requests for our address (learning the asker unless it probes), learn replies. */
+  /**
+   * ARP as Linux does it: answer requests for our address (learning the asker unless it probes), learn
+   * replies. A router answers for any of its addresses on any of its interfaces, with the MAC of the
+   * one the request came in on (arp_ignore=0, the default): a VM's ARP for its home gateway that
+   * leaks to another subnet's router port learns that port's MAC.
+   */
   private arpIn(me: Interface, self: Endpoint, frame: Headers): void {
     const { arp_op: op, arp_spa: spa, arp_sha: sha, arp_tpa: tpa } = frame;
     if (spa === undefined || sha === undefined) return;
-    if (op === 1 && tpa === me.ip) {
+    const mine = tpa === me.ip || (self.kind === 'router' && this.routerIfaces.some((i) => i.ip === tpa));
+    if (op === 1 && mine) {
       if (spa !== ZERO_IP) this.learn(me, self, spa, sha);
-      this.emit(self, { eth_src: me.mac, eth_dst: sha, eth_type: ETH_ARP, arp_op: 2, arp_sha: me.mac, arp_spa: me.ip, arp_tha: sha, arp_tpa: spa });
+      this.emit(self, { eth_src: me.mac, eth_dst: sha, eth_type: ETH_ARP, arp_op: 2, arp_sha: me.mac, arp_spa: tpa, arp_tha: sha, arp_tpa: spa });
     } else if (op === 2 && frame.eth_dst === me.mac) {
       this.learn(me, self, spa, sha);
     }

@@ -191,6 +191,57 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     });
   }
 
+  it('moved ahead home, the destination port\'s "down" status arriving after the move (the tap joined the bridge while the VM was stopped): its frames still go out when it runs', async () => {
+    const lab = await FabricLab.create(HELD_HERE);
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    await lab.migrate({ dpid: 2n, port: 3 });
+    await lab.settle();
+    await lab.advance(2000);
+    expect(await lab.allExchanges('away')).to.deep.equal([]);
+    // Home again, loss-free: the move is made at the stop; the switch reports the home port (the tap,
+    // added while the VM is stopped, so down) only after that, as a hypervisor's slow OVSDB transaction does.
+    await lab.signal('migrating', { toDpid: 1n, toPort: 3, lossFree: true });
+    const stoppedAt = lab.clock.now();
+    lab.vm.paused = true;
+    lab.net.move(lab.vm, { dpid: 1n, port: 3 }, { keepOldPort: true });
+    await lab.signal('stopping', { stoppedAt });
+    await lab.settle();
+    expect(lab.binding.locator, 'moved ahead, home').to.deep.include({ dpid: 1n, port: 3 });
+    lab.switches.portStatus(1n, 3, 'down');
+    for (let i = 0; i < 3; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`);
+    await lab.settle();
+    await lab.advance(100);
+    lab.vm.paused = false;
+    lab.switches.portStatus(1n, 3, 'up');
+    await lab.settle();
+    expect(tags(lab, 'paused-')).to.deep.equal(['paused-0', 'paused-1', 'paused-2']);
+    for (const peer of peers(lab)) lab.net.send(lab.vm, peer.ip, `ack-${peer.name}`);
+    await lab.settle();
+    for (const peer of peers(lab)) expect(lab.net.lastIp(peer, `ack-${peer.name}`), `the VM's frames to ${peer.name} at once`).to.deep.include({ ipv4_src: VM.eid, ipv4_dst: peer.ip });
+    await lab.advance(3000);
+    expect(await lab.allExchanges('after')).to.deep.equal([]);
+    lab.stop();
+  });
+
+  it('moved ahead, the VM\'s ARP for its gateway at its new port is answered there with the home gateway\'s MAC', async () => {
+    const lab = await FabricLab.create(HELD_HERE);
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    const homeGw = lab.fabric.gatewayMac('A');
+    expect(homeGw).to.be.a('string');
+    await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
+    await stopAndMove(lab, { dpid: 2n, port: 3 }, () => undefined);
+    await lab.advance(100);
+    lab.vm.paused = false;
+    lab.announce('both');
+    await lab.settle();
+    lab.vm.arp.delete('10.0.1.1');
+    const m = VM.mac;
+    lab.net.inject(lab.vm, { eth_src: m, eth_dst: 'ff:ff:ff:ff:ff:ff', eth_type: 0x0806, arp_op: 1, arp_sha: m, arp_spa: VM.eid, arp_tha: '00:00:00:00:00:00', arp_tpa: '10.0.1.1' });
+    await lab.settle();
+    expect(lab.vm.arp.get('10.0.1.1'), 'answered with the home gateway MAC').to.equal(homeGw);
+    lab.stop();
+  });
+
   it('bufferQueueAtDestination, moved ahead to a port that is up (a QEMU tap, which keeps frames for the stopped VM): they go there at the stop, in order, and reach the VM when it runs', async () => {
     const lab = await FabricLab.create({ fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, queueAtDestination: true } } });
     lab.vm.tapQueue = [];
