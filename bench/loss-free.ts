@@ -8,10 +8,11 @@
 //     controller/host-agent hears from QEMU's QMP events); the frames of the pause wait at the controller.
 // Prints per scenario and pause: gap median and p99, gap minus the pause, retransmissions, resets.
 //
-//   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--json FILE]
+//   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--json FILE] [--controller-logs DIR]
 //   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --buffer 10000 [--bound-frames 300]   (the buffer under load)
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runScenario, type ScenarioResult, type ScenarioSpec } from '../topologies/case-study/experiment.js';
 import type { VmKind } from '../topologies/case-study/lab-vm.js';
@@ -108,8 +109,12 @@ export function lostSpans(offsets: readonly number[]): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     pauses: { type: 'string', default: '100,1000' }, moves: { type: 'string', default: '6' }, vm: { type: 'string', default: 'mininet' }, json: { type: 'string' },
-    buffer: { type: 'string' }, 'bound-frames': { type: 'string', default: '300' },
+    buffer: { type: 'string' }, 'bound-frames': { type: 'string', default: '300' }, 'controller-logs': { type: 'string' },
   } });
+  const logs = values['controller-logs'];
+  if (logs !== undefined) mkdirSync(logs, { recursive: true });
+  // With --controller-logs DIR: each scenario's controller log and its raw result (streams' timelines, moves' times).
+  const controllerLog = (name: string, pauseMs: number) => (logs === undefined ? {} : { controllerLog: join(logs, `${name}-${pauseMs}ms.jsonl`) });
   const pauses = values.pauses.split(',').map(Number);
   const moves = Number(values.moves);
   if (pauses.some((p) => !Number.isInteger(p) || p < 1) || !Number.isInteger(moves) || moves < 1 || (values.vm !== 'mininet' && values.vm !== 'qemu')) {
@@ -120,7 +125,7 @@ async function main(): Promise<void> {
   if (values.buffer !== undefined) { // --buffer PPS: the buffer under load instead of the comparison
     for (const spec of bufferSpecs(Number(values.buffer), Number(values['bound-frames']))) {
       console.log(`${spec.name}: ${spec.description}`);
-      figures.push(lossFreeFigures(await runScenario(spec, { vm: 'mininet', log: (t) => console.log(`    ${t}`) }), 100));
+      figures.push(lossFreeFigures(await runScenario(spec, { vm: 'mininet', log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, 100) }), 100));
     }
     pauses.length = 0;
   }
@@ -128,7 +133,12 @@ async function main(): Promise<void> {
     for (const spec of lossFreeSpecs(pauseMs, moves)) {
       console.log(`${spec.name}: ${spec.description}`);
       // A real QEMU's stop-and-copy is held for the pause (pause-before-switchover): its own takes a few ms here.
-      const result = await runScenario(spec, { vm: values.vm as VmKind, qemu: { holdStop: true }, log: (t) => console.log(`    ${t}`) });
+      const result = await runScenario(spec, { vm: values.vm as VmKind, qemu: { holdStop: true }, log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, pauseMs) });
+      if (logs !== undefined) writeFileSync(join(logs, `${spec.name}-${pauseMs}ms.result.json`), JSON.stringify(result));
+      for (const m of result.migrations) {
+        const gap = Math.max(...Object.values(m.gapMs).map((g) => g ?? Number.POSITIVE_INFINITY));
+        if (gap > m.times.pauseMs + 2000) console.log(`    ${spec.name}: move ${m.index} stalled: gaps ${JSON.stringify(m.gapMs)} ms after a ${m.times.pauseMs.toFixed(0)} ms pause; retransmitted ${JSON.stringify(m.retransmissions)}; UDP lost ${m.udpLost ?? '-'}`);
+      }
       figures.push(lossFreeFigures(result, pauseMs));
     }
   }

@@ -139,6 +139,8 @@ export interface RunOptions {
   readonly vm?: VmKind;
   /** Extra settings of the QEMU VM (linger, lead, downtime limit, held stop). */
   readonly qemu?: Omit<QemuLabVmOptions, 'log'>;
+  /** Write the controller's log (JSON lines) to this file when the scenario ends, whatever its outcome. */
+  readonly controllerLog?: string;
 }
 
 export interface LabOptions extends RunOptions {
@@ -170,6 +172,7 @@ export async function runScenario(spec: ScenarioSpec, options: RunOptions = {}):
     await warmUp(lab.net, spec.senders);
     return await runMoves(spec, lab, say);
   } finally {
+    if (options.controllerLog !== undefined) writeFileSync(options.controllerLog, lab.ctl!.lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     await lab.stop();
   }
 }
