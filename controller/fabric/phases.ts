@@ -49,8 +49,8 @@ export class MigrationPhases {
   async announce(intent: MigrationIntent): Promise<boolean> {
     if (!this.deps.rewrite) return false;
     const staged = await this.deps.prestage.stage(intent, this.deps.clock.now());
-    if (staged) this.deps.counters.staged++;
-    return staged;
+    if (staged === 'staged') this.deps.counters.staged++;
+    return staged !== false;
   }
 
   /**

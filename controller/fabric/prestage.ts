@@ -48,14 +48,22 @@ export class Prestager {
     return this.staged.get(eid)?.next;
   }
 
-  /** Stages the receive side of the move `intent` announces; false when there is nothing to stage. */
-  async stage(intent: MigrationIntent, now: number): Promise<boolean> {
+  /**
+   * Stages the receive side of the move `intent` announces: 'staged'; 'kept' when that very move is
+   * staged already (the tap in OVSDB, then the hypervisor's signal: one staging, the later expiry);
+   * false when there is nothing to stage.
+   */
+  async stage(intent: MigrationIntent, now: number): Promise<'staged' | 'kept' | false> {
     const { registry, subnets, clock } = this.deps;
     const binding = registry.bindings.byEid(intent.eid);
     if (intent.toDpid === undefined || intent.toPort === undefined || binding === undefined) return false;
     const subnet = subnets.ofDpid(intent.toDpid);
     if (subnet === undefined || (binding.locator.dpid === intent.toDpid && binding.locator.port === intent.toPort)) return false;
     const earlier = this.staged.get(intent.eid);
+    if (earlier !== undefined && earlier.intent.toDpid === intent.toDpid && earlier.intent.toPort === intent.toPort) {
+      this.keep(earlier, intent, now);
+      return 'kept';
+    }
     if (earlier !== undefined) await this.cancel(intent.eid, now);
     const choice = subnet.name === binding.homeSubnet ? 'home' : subnet.name === binding.locator.subnet ? 'keep' : 'allocate';
     let next: Binding | undefined;
@@ -79,7 +87,19 @@ export class Prestager {
     this.deps.onUpdate(result, dpids);
     this.deps.emit({ type: 'MOVE_STAGED', eid: intent.eid, dpid: formatDpid(intent.toDpid), port: intent.toPort, locator: next.locator.address, at: now });
     this.deps.log.info('move staged ahead', { eid: intent.eid, dpid: formatDpid(intent.toDpid), port: intent.toPort, locator: next.locator.address, source: intent.source, flowMods: result.flowMods });
-    return true;
+    return 'staged';
+  }
+
+  /** The staged move is announced again: its rules stand, and it lasts until the later of the two intents expires. */
+  private keep(earlier: Staged, intent: MigrationIntent, now: number): void {
+    const { clock } = this.deps;
+    clock.clearTimeout(earlier.timer);
+    const expiresAt = Math.max(earlier.intent.expiresAt, intent.expiresAt);
+    const timer = clock.setTimeout(() => {
+      this.cancel(intent.eid, clock.now()).catch((e: Error) => this.deps.log.error('could not withdraw a staged move', { eid: intent.eid, error: e.message }));
+    }, Math.max(0, expiresAt - now));
+    timer.unref?.();
+    this.staged.set(intent.eid, { ...earlier, intent: { ...intent, expiresAt }, timer });
   }
 
   /**

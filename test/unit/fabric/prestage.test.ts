@@ -47,10 +47,34 @@ describe('fabric: moves staged ahead from intents', function () {
     lab.stop();
   });
 
-  it('staged twice within the grace period (the tap in OVSDB, then the hypervisor\'s signal): the rules both stagings share stay, also after the first one\'s cleanup', async () => {
+  it('the same move announced twice (the tap in OVSDB, then the hypervisor\'s signal): staged once, with the later expiry', async () => {
+    const lab = await staged();
+    const mods = () => lab.sw(2n).received.filter((m) => m.type === 'FLOW_MOD').length;
+    const before = mods();
+    const again = lab.intents.register({ eid: VM.eid, toDpid: 2n, toPort: 3, expiresAt: lab.clock.now() + 20_000, source: 'api' }, lab.clock.now());
+    if (!again.ok) throw new Error(again.error);
+    const restaged = lab.fabric.phases.announce(again.intent);
+    await lab.settle();
+    expect(await restaged).to.equal(true);
+    expect(mods(), 'no flow-mod for the same staging').to.equal(before);
+    expect(lab.events.filter((e) => e.type === 'MOVE_STAGED')).to.have.length(1);
+    await lab.advance(15_000); // past the first intent's expiry, within the second's
+    expect(deliverRules(lab, 2n).map((f) => f.match.ipv4_dst), 'still staged').to.deep.equal(['10.0.2.200']);
+    await lab.migrate({ dpid: 2n, port: 3 });
+    await lab.settle();
+    const [m] = lab.fabric.migrations.list();
+    expect(m).to.deep.include({ reason: 'intent', rounds: 1 });
+    expect(m!.to.address).to.equal('10.0.2.200');
+    expect(await lab.allExchanges('moved')).to.deep.equal([]);
+    lab.stop();
+  });
+
+  it('withdrawn and staged again within the grace period: the rules both stagings share stay, also after the first one\'s cleanup', async () => {
     const lab = await staged();
     const arpRules = (l: FabricLab) => l.table(2n).flows(0).filter((f) => f.match.in_port === 3 && f.match.eth_type === 0x0806).map((f) => f.priority).sort();
     expect(arpRules(lab), 'the VM\'s ARP is answered at its new port').to.deep.equal([940, 950, 960]);
+    await lab.fabric.phases.withdraw(VM.eid); // the migration called off, then announced again
+    await lab.settle();
     const again = lab.intents.register({ eid: VM.eid, toDpid: 2n, toPort: 3, expiresAt: lab.clock.now() + 10_000, source: 'api' }, lab.clock.now());
     if (!again.ok) throw new Error(again.error);
     const restaged = lab.fabric.phases.announce(again.intent);
