@@ -78,11 +78,7 @@ export class Prestager {
     const { plan } = planBindingChange(binding, next, this.deps.topology().state());
     const receive = plan.steps[0];
     const dpids = [...receive.mods.keys()];
-    const timer = clock.setTimeout(() => {
-      this.cancel(intent.eid, clock.now()).catch((e: Error) => this.deps.log.error('could not withdraw a staged move', { eid: intent.eid, error: e.message }));
-    }, Math.max(0, intent.expiresAt - now));
-    timer.unref?.();
-    this.staged.set(intent.eid, { intent, next, dpids, timer });
+    this.staged.set(intent.eid, { intent, next, dpids, timer: this.expiry(intent.eid, intent.expiresAt, now) });
     const result = await this.deps.sync.apply({ steps: [receive, EMPTY_STEP('send'), EMPTY_STEP('cleanup')] });
     this.deps.onUpdate(result, dpids);
     this.deps.emit({ type: 'MOVE_STAGED', eid: intent.eid, dpid: formatDpid(intent.toDpid), port: intent.toPort, locator: next.locator.address, at: now });
@@ -92,14 +88,19 @@ export class Prestager {
 
   /** The staged move is announced again: its rules stand, and it lasts until the later of the two intents expires. */
   private keep(earlier: Staged, intent: MigrationIntent, now: number): void {
-    const { clock } = this.deps;
-    clock.clearTimeout(earlier.timer);
+    this.deps.clock.clearTimeout(earlier.timer);
     const expiresAt = Math.max(earlier.intent.expiresAt, intent.expiresAt);
+    this.staged.set(intent.eid, { ...earlier, intent: { ...intent, expiresAt }, timer: this.expiry(intent.eid, expiresAt, now) });
+  }
+
+  /** The timer that withdraws a staged move when its intent expires. */
+  private expiry(eid: Ipv4, expiresAt: number, now: number): Timer {
+    const { clock } = this.deps;
     const timer = clock.setTimeout(() => {
-      this.cancel(intent.eid, clock.now()).catch((e: Error) => this.deps.log.error('could not withdraw a staged move', { eid: intent.eid, error: e.message }));
+      this.cancel(eid, clock.now()).catch((e: Error) => this.deps.log.error('could not withdraw a staged move', { eid, error: e.message }));
     }, Math.max(0, expiresAt - now));
     timer.unref?.();
-    this.staged.set(intent.eid, { ...earlier, intent: { ...intent, expiresAt }, timer });
+    return timer;
   }
 
   /**
