@@ -12,7 +12,7 @@ import { ControllerClient } from '../../controller/host-agent/controller-client.
 import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 import { ControllerProcess, type LogLine } from './controller-process.js';
 import { mininetVm, qemuLabVm, readJson, type LabMigrationTimes, type LabVm, type QemuLabVmOptions, type VmKind } from './lab-vm.js';
-import { addDrops, dropsBetween, readDropCounters, type DropCounters } from './drop-counters.js';
+import { addDrops, dropsBetween, readDropCounters, snmpFields, type DropCounters } from './drop-counters.js';
 import { gapAround, type Timeline } from './measure.js';
 import { UdpStream, type UdpResult } from './udp-stream.js';
 
@@ -414,10 +414,8 @@ export async function probeAll(net: MininetDriver, vm: LabVm): Promise<ProbeResu
 async function countersOf(net: MininetDriver, hosts: readonly string[]): Promise<Record<string, Counters>> {
   const out: Record<string, Counters> = {};
   for (const host of hosts) {
-    const text = await net.check(host, 'cat /proc/net/snmp');
-    const rows = text.split('\n').filter((l) => l.startsWith('Tcp:')).map((l) => l.split(/\s+/).slice(1));
-    const get = (name: string) => Number(rows[1]?.[rows[0]?.indexOf(name) ?? -1] ?? 0);
-    out[host] = { retransSegs: get('RetransSegs'), outRsts: get('OutRsts'), estabResets: get('EstabResets') };
+    const tcp = snmpFields(await net.check(host, 'cat /proc/net/snmp'), 'Tcp');
+    out[host] = { retransSegs: tcp.RetransSegs ?? 0, outRsts: tcp.OutRsts ?? 0, estabResets: tcp.EstabResets ?? 0 };
   }
   return out;
 }

@@ -35,6 +35,7 @@ describe('drop counters of a lab move', () => {
   it('reads /proc/net/snmp fields by name, and never the UdpLite section for Udp', () => {
     expect(snmpFields(SNMP, 'Udp')).to.include({ InErrors: 11, RcvbufErrors: 9, SndbufErrors: 1 });
     expect(snmpFields(SNMP, 'Ip')).to.include({ InDiscards: 7, OutDiscards: 2, OutNoRoutes: 3 });
+    expect(snmpFields(SNMP, 'Tcp')).to.include({ RetransSegs: 118522, EstabResets: 57763, OutRsts: 340364 });
     expect(snmpFields(SNMP, 'Icmp')).to.deep.equal({});
   });
 
