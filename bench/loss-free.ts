@@ -9,7 +9,7 @@
 // Prints per scenario and pause: gap median and p99, gap minus the pause, retransmissions, resets.
 //
 //   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--json FILE] [--controller-logs DIR]
-//   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --buffer 10000 [--bound-frames 300]   (the buffer under load)
+//   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --buffer 10000 [--bound-frames 300] [--moves 6]   (the buffer under load; 3 moves unless --moves)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,8 +57,8 @@ export function lossFreeSpecs(pauseMs: number, moves: number): ScenarioSpec[] {
  * The buffer under load: a loss-free move at a 100 ms pause while `pps` numbered datagrams a second
  * stream to the VM, with the default bounds and with a bound that must bite (`maxFrames`).
  */
-export function bufferSpecs(pps: number, maxFrames: number): ScenarioSpec[] {
-  const base = lossFreeSpecs(100, 3)[2]!;
+export function bufferSpecs(pps: number, maxFrames: number, moves = 3): ScenarioSpec[] {
+  const base = lossFreeSpecs(100, moves)[2]!;
   return [
     { ...base, name: `buffer-${pps}pps`, description: `Seamless loss-free, ${pps} datagrams/s to the VM, default bounds`, udpPps: pps },
     { ...base, name: `buffer-${pps}pps-bound-${maxFrames}`, description: `the same, at most ${maxFrames} frames held`, udpPps: pps, controllerArgs: ['--buffer-max-frames', String(maxFrames)] },
@@ -108,7 +108,7 @@ export function lostSpans(offsets: readonly number[]): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
-    pauses: { type: 'string', default: '100,1000' }, moves: { type: 'string', default: '6' }, vm: { type: 'string', default: 'mininet' }, json: { type: 'string' },
+    pauses: { type: 'string', default: '100,1000' }, moves: { type: 'string' }, vm: { type: 'string', default: 'mininet' }, json: { type: 'string' },
     buffer: { type: 'string' }, 'bound-frames': { type: 'string', default: '300' }, 'controller-logs': { type: 'string' },
   } });
   const logs = values['controller-logs'];
@@ -116,14 +116,14 @@ async function main(): Promise<void> {
   // With --controller-logs DIR: each scenario's controller log and its raw result (streams' timelines, moves' times).
   const controllerLog = (name: string, pauseMs: number) => (logs === undefined ? {} : { controllerLog: join(logs, `${name}-${pauseMs}ms.jsonl`) });
   const pauses = values.pauses.split(',').map(Number);
-  const moves = Number(values.moves);
+  const moves = Number(values.moves ?? (values.buffer !== undefined ? 3 : 6));
   if (pauses.some((p) => !Number.isInteger(p) || p < 1) || !Number.isInteger(moves) || moves < 1 || (values.vm !== 'mininet' && values.vm !== 'qemu')) {
     process.stderr.write('usage: bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--json FILE]\n');
     process.exit(2);
   }
   const figures: LossFreeFigures[] = [];
   if (values.buffer !== undefined) { // --buffer PPS: the buffer under load instead of the comparison
-    for (const spec of bufferSpecs(Number(values.buffer), Number(values['bound-frames']))) {
+    for (const spec of bufferSpecs(Number(values.buffer), Number(values['bound-frames']), moves)) {
       console.log(`${spec.name}: ${spec.description}`);
       figures.push(lossFreeFigures(await runScenario(spec, { vm: 'mininet', log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, 100) }), 100));
     }

@@ -4,6 +4,10 @@
 //   the router                  Ip InDiscards / OutDiscards / OutNoRoutes, Icmp OutDestUnreachs, and
 //                               the neighbour table's unresolved_discards (a frame waiting for an ARP
 //                               answer beyond the queue: this counter is the kernel's, all namespaces')
+//   Open vSwitch's sockets      the userspace datapath reads each port through a packet socket: a
+//                               frame that arrives while its receive buffer is full (the switch's
+//                               thread was busy) is dropped there and counted only by the socket
+//                               (`ss -0 -m`: skmem d), not by the port
 //   Open vSwitch's ports        rx/tx drops of every OpenFlow port of the lab's bridges (live, from
 //                               the switch; the database's statistics lag by up to 5 s), but LOCAL
 //   not counted as a drop       frames a paused source's port took (the emulation's stand-in, a real
@@ -11,8 +15,10 @@
 //   Open vSwitch's packet-ins   packet_in_overflow (the bridge's queue of 1,024 for the main thread),
 //                               rconn_overflow (a controller connection's queue, 100 by default), and
 //                               the datapath's drops that mean a failure (upcall, lock, invalid port)
-//   the controller's buffer     seamless_buffer_dropped_frames_total (a bound bit)
-//   the VM's socket             Udp RcvbufErrors / InErrors
+//   the controller              every seamless_*_total counter that counts frames or messages it
+//                               dropped: its buffer's bound, a move's hold, messages for a gone switch
+//   the VM                      Ip InHdrErrors / InAddrErrors / InDiscards (a frame not addressed to
+//                               it), Udp RcvbufErrors / InErrors / NoPorts
 // Not here: OVS's datapath_drop_userspace_action_error. Open vSwitch 3.1 counts every packet its
 // userspace datapath hands to the controller action last in a flow's actions (the upcall returns
 // EAGAIN on success, and the packet is freed): it counts packet-ins, not losses.
@@ -63,6 +69,35 @@ export function portDrops(text: string): Record<string, number> {
   return out;
 }
 
+/**
+ * `ss -0 -a -m -p` text: the drops of Open vSwitch's packet sockets, per interface they are bound
+ * to (`*:s1-eth1`; the unbound one is left out), summed when several read the same one.
+ */
+export function packetSocketDrops(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.includes('ovs-vswitchd')) continue;
+    const local = line.trim().split(/\s+/)[4] ?? '';
+    const iface = local.slice(local.lastIndexOf(':') + 1);
+    const drops = /skmem:\([^)]*\bd(\d+)/.exec(line)?.[1];
+    if (iface === '' || iface === '*' || drops === undefined) continue;
+    out[iface] = (out[iface] ?? 0) + Number(drops);
+  }
+  return out;
+}
+
+/** Counters of the controller's metrics page that count frames or messages it dropped. */
+const CONTROLLER_DROPS = ['buffer_dropped_frames', 'held_frames_dropped', 'messages_dropped', 'claims_limited'] as const;
+
+/** The controller's metrics page: its drop counters (CONTROLLER_DROPS), by name without `seamless_` and `_total`. */
+export function controllerDrops(metrics: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of metrics.matchAll(/^seamless_(\w+)_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/gm)) {
+    if ((CONTROLLER_DROPS as readonly string[]).includes(m[1]!)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
 /** Every counter of the places above, now. Unreadable ones are left out (the difference then ignores them). */
 export async function readDropCounters(net: MininetDriver, vm: LabVm, options: { sender?: string; ctl?: ControllerProcess }): Promise<DropCounters> {
   const out: Record<string, number> = {};
@@ -76,6 +111,7 @@ export async function readDropCounters(net: MininetDriver, vm: LabVm, options: {
       out[`ovs ${name}`] = m ? Number(m[1]) : 0;
     }
   }));
+  tries.push(run('ss', ['-0', '-a', '-m', '-p'], { timeout: 10_000 }).then((r) => put('ovs socket_drop', packetSocketDrops(r.stdout))));
   for (const [name, sw] of Object.entries(net.topology.switches)) {
     // Not the bridge's own port (LOCAL): it is down in the lab, and floods end there.
     const ports = (text: string) => Object.fromEntries(Object.entries(portDrops(text)).filter(([k]) => !k.endsWith(' LOCAL')));
@@ -90,12 +126,13 @@ export async function readDropCounters(net: MininetDriver, vm: LabVm, options: {
     put('r icmp', snmpFields(t, 'Icmp'), ['OutDestUnreachs']);
     out['neigh unresolved_discards'] = neighStat(t.slice(t.indexOf('entries')), 'unresolved_discards');
   }));
-  tries.push(vm.cmd('cat /proc/net/snmp').then((r) => { if (r.code === 0) put('vm udp', snmpFields(r.stdout, 'Udp'), ['RcvbufErrors', 'InErrors']); }));
+  tries.push(vm.cmd('cat /proc/net/snmp').then((r) => {
+    if (r.code !== 0) return;
+    put('vm ip', snmpFields(r.stdout, 'Ip'), ['InHdrErrors', 'InAddrErrors', 'InDiscards']);
+    put('vm udp', snmpFields(r.stdout, 'Udp'), ['RcvbufErrors', 'InErrors', 'NoPorts']);
+  }));
   if (options.ctl !== undefined) {
-    tries.push(fetch(`http://127.0.0.1:${options.ctl.httpPort}/metrics`).then((r) => r.text()).then((t) => {
-      const m = /^seamless_buffer_dropped_frames_total(?:\{[^}]*\})? (\d+)/m.exec(t);
-      if (m) out['controller buffer_dropped'] = Number(m[1]);
-    }));
+    tries.push(fetch(`http://127.0.0.1:${options.ctl.httpPort}/metrics`).then((r) => r.text()).then((t) => put('controller', controllerDrops(t))));
   }
   await Promise.all(tries.map((p) => p.catch(() => undefined)));
   return out;
@@ -107,7 +144,7 @@ export function dropsBetween(before: DropCounters, after: DropCounters): DropCou
   for (const [k, v] of Object.entries(after)) {
     const b = before[k];
     if (b !== undefined && v > b) out[k] = v - b;
-    else if (b === undefined && v > 0 && /^s\d+ (rx|tx)_drop/.test(k)) out[k] = v; // a port that came during the move (the stand-in, the tap)
+    else if (b === undefined && v > 0 && /^(s\d+ (rx|tx)_drop|ovs socket_drop)/.test(k)) out[k] = v; // a port that came during the move (the stand-in, the tap)
   }
   return out;
 }

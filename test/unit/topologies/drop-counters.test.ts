@@ -3,7 +3,7 @@
 
 import { expect } from 'chai';
 import { lostSpans } from '../../../bench/loss-free.js';
-import { addDrops, dropsBetween, neighStat, portDrops, snmpFields } from '../../../topologies/case-study/drop-counters.js';
+import { addDrops, controllerDrops, dropsBetween, neighStat, packetSocketDrops, portDrops, snmpFields } from '../../../topologies/case-study/drop-counters.js';
 
 const SNMP = `Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors ForwDatagrams InUnknownProtos InDiscards InDelivers OutRequests OutDiscards OutNoRoutes
 Ip: 1 64 26701128 0 0 4410 0 7 26701128 25902938 2 3
@@ -31,7 +31,34 @@ const DUMP_PORTS = `OFPST_PORT reply (OF1.3) (xid=0x2): 3 ports
            tx pkts=?, bytes=?, drop=?, errs=?, coll=?
 `;
 
+// ss 6.1 (`ss -0 -a -m -p`) during a lab run: Open vSwitch 3.1's userspace datapath reads each port
+// through a packet socket bound to it, plus one unbound socket.
+const SS_PACKET = `Netid State  Recv-Q Send-Q Local Address:Port        Peer Address:PortProcess
+p_raw UNCONN 0      0                [0]:*                       *     users:(("ovs-vswitchd",pid=7430,fd=68)) skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d7)
+p_raw UNCONN 0      0                  *:m9k6s1-eth1             *     users:(("ovs-vswitchd",pid=7430,fd=49)) skmem:(r0,rb212992,t0,tb212992,f0,w0,o176,bl0,d0)
+p_raw UNCONN 0      0                  *:m9k6s2-eth1             *     users:(("ovs-vswitchd",pid=7430,fd=56)) skmem:(r0,rb212992,t0,tb212992,f0,w0,o176,bl0,d440)
+p_raw UNCONN 0      0                  *:eth0                    *     users:(("dhclient",pid=99,fd=5)) skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d3)
+`;
+
+const METRICS = `# HELP seamless_buffer_dropped_frames_total Loss-free migration: frames dropped.
+# TYPE seamless_buffer_dropped_frames_total counter
+seamless_buffer_dropped_frames_total 12
+seamless_held_frames_dropped_total 3
+seamless_messages_dropped_total 0
+seamless_sse_clients_dropped_total 4
+seamless_claims_limited_total{reason="port"} 2
+seamless_claims_limited_total{reason="switch"} 1
+`;
+
 describe('drop counters of a lab move', () => {
+  it("reads the drops of Open vSwitch's packet sockets per interface, not other processes' nor the unbound one", () => {
+    expect(packetSocketDrops(SS_PACKET)).to.deep.equal({ 'm9k6s1-eth1': 0, 'm9k6s2-eth1': 440 });
+  });
+
+  it("reads the controller's counters of dropped frames and messages, summed over labels, not its dropped event-stream clients", () => {
+    expect(controllerDrops(METRICS)).to.deep.equal({ buffer_dropped_frames: 12, held_frames_dropped: 3, messages_dropped: 0, claims_limited: 3 });
+  });
+
   it('reads /proc/net/snmp fields by name, and never the UdpLite section for Udp', () => {
     expect(snmpFields(SNMP, 'Udp')).to.include({ InErrors: 11, RcvbufErrors: 9, SndbufErrors: 1 });
     expect(snmpFields(SNMP, 'Ip')).to.include({ InDiscards: 7, OutDiscards: 2, OutNoRoutes: 3 });
@@ -50,10 +77,10 @@ describe('drop counters of a lab move', () => {
 
   it('keeps only what grew, counts a port that came during the move from 0, and sums moves', () => {
     const before = { 'ovs rconn_overflow': 5, 's1 tx_drop 10': 3, 'vm udp RcvbufErrors': 0 };
-    const after = { 'ovs rconn_overflow': 9, 's1 tx_drop 10': 3, 'vm udp RcvbufErrors': 0, 's2 tx_drop 10': 2, 'controller buffer_dropped': 1 };
+    const after = { 'ovs rconn_overflow': 9, 's1 tx_drop 10': 3, 'vm udp RcvbufErrors': 0, 's2 tx_drop 10': 2, 'controller buffer_dropped': 1, 'ovs socket_drop m0s2-eth9': 6 };
     const d = dropsBetween(before, after);
-    expect(d).to.deep.equal({ 'ovs rconn_overflow': 4, 's2 tx_drop 10': 2 });
-    expect(addDrops(d, { 'ovs rconn_overflow': 1 })).to.deep.equal({ 'ovs rconn_overflow': 5, 's2 tx_drop 10': 2 });
+    expect(d).to.deep.equal({ 'ovs rconn_overflow': 4, 's2 tx_drop 10': 2, 'ovs socket_drop m0s2-eth9': 6 });
+    expect(addDrops(d, { 'ovs rconn_overflow': 1 })).to.deep.equal({ 'ovs rconn_overflow': 5, 's2 tx_drop 10': 2, 'ovs socket_drop m0s2-eth9': 6 });
   });
 
   it('prints lost datagrams as spans of send times around the stop', () => {
