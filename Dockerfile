@@ -12,4 +12,5 @@ ENV NODE_ENV=production \
     SEAMLESS_STATE_DIR=/var/lib/seamless
 VOLUME /var/lib/seamless
 EXPOSE 6653 8080
-CMD ["node", "dist/controller/main.js"]
+# Node flags: controller/node-flags.ts (why), test/unit/node-flags.test.ts (that they match)
+CMD ["node", "--max-semi-space-size=64", "dist/controller/main.js"]

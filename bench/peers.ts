@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OFPT_HELLO } from '../controller/openflow/index.js';
+import { CONTROLLER_NODE_FLAGS } from '../controller/node-flags.js';
 import { freePort } from '../topologies/case-study/controller-process.js';
 import { sleep } from './switch-emulator.js';
 
@@ -46,7 +47,9 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
       const state = mkdtempSync(join(tmpdir(), 'seamless-bench-'));
       cleanups.push(() => rmSync(state, { recursive: true, force: true }));
       const prof = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
-      argv = [process.execPath, ...prof, '--import', 'tsx', join(REPO, 'controller', 'main.ts'),
+      // The controller's own Node flags, then SEAMLESS_LAB_NODE_ARGS (as for the lab's controller; a later flag wins).
+      const nodeArgs = [...CONTROLLER_NODE_FLAGS, ...(process.env.SEAMLESS_LAB_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')];
+      argv = [process.execPath, ...nodeArgs, ...prof, '--import', 'tsx', join(REPO, 'controller', 'main.ts'),
         '--openflow-host', '127.0.0.1', '--openflow-port', String(port), '--http-port', String(httpPort = await freePort()), '--state-dir', state,
         '--log-level', 'warn', '--log-format', 'json', '--rewrite', 'true', ...(options.seamlessArgs ?? [])];
       break;

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { topologyFile } from '../agent-channel.js';
+import { CONTROLLER_NODE_FLAGS } from '../../controller/node-flags.js';
 
 export interface LogLine {
   readonly time: string;
@@ -35,7 +36,7 @@ function command(): { bin: string; args: string[] } {
   const compiledHere = import.meta.url.includes('/dist/');
   // Node's own flags for the lab's controller, e.g. SEAMLESS_LAB_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'
   // (a profile of a lab run; NODE_OPTIONS refuses --cpu-prof).
-  const node = (process.env.SEAMLESS_LAB_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  const node = [...CONTROLLER_NODE_FLAGS, ...(process.env.SEAMLESS_LAB_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')];
   if (compiledHere && existsSync(built)) return { bin: process.execPath, args: [...node, built] };
   return { bin: process.execPath, args: [...node, '--import', 'tsx', join(REPO, 'controller', 'main.ts')] };
 }
