@@ -1,6 +1,8 @@
 // Migration benchmark in Mininet (the case-study harness, longer move lists): reconvergence time
-// and application gap over many migrations, Seamless across subnets (A -> B -> C -> A ...) next to
-// plain L2 learning inside one subnet (port 10 <-> 11 of s1), in one run. Two paced TCP streams
+// and application gap over many migrations, Seamless across subnets (A -> B -> C -> A ...), with
+// nothing announced (the old port stays up: each claim is verified) and with the destination port
+// announced when the migration starts (the move staged ahead), next to plain L2 learning inside one
+// subnet (port 10 <-> 11 of s1), in one run. Two paced TCP streams
 // of `rate` bytes/s to the VM, a pause of 100 ms per migration, no reachability probes (they
 // would dominate the time; the case study runs them).
 
@@ -22,6 +24,11 @@ export interface ScenarioFigures {
   readonly resets: number;
   readonly gapMs: Stats;
   readonly reconvergenceMs: Stats | null;
+  /** TableSync's part of it (steps 1 and 2 confirmed). */
+  readonly confirmMs: Stats | null;
+  /** How many moves took how many barrier rounds, and why each was made (`intent`, `old-attachment-silent`...). */
+  readonly rounds: Readonly<Record<string, number>>;
+  readonly reasons: Readonly<Record<string, number>>;
   readonly flowModsPerMigration: number | null;
 }
 
@@ -34,6 +41,12 @@ export function specs(o: MigrationBenchOptions): ScenarioSpec[] {
     {
       name: 'seamless-cross-subnet', rewrite: true,
       description: `Seamless rewriting; ${o.migrations} migrations A -> B -> C -> A ...`,
+      moves: Array.from({ length: o.migrations }, (_, i) => ({ toSwitch: cross[i % 3]! })),
+      ...common,
+    },
+    {
+      name: 'seamless-announced', rewrite: true, announceDestination: true,
+      description: `Seamless rewriting, the destination port announced when each migration starts (an intent: the OVSDB watcher, an orchestrator); ${o.migrations} migrations A -> B -> C -> A ...`,
       moves: Array.from({ length: o.migrations }, (_, i) => ({ toSwitch: cross[i % 3]! })),
       ...common,
     },
@@ -60,10 +73,18 @@ export function figuresOf(r: ScenarioResult): ScenarioFigures {
   const gaps = r.migrations.map((m) => Math.max(...Object.values(m.gapMs).map((g) => g ?? Number.POSITIVE_INFINITY)));
   const reconv = r.migrations.map((m) => m.reconvergenceMs).filter((v): v is number => v !== null);
   const mods = r.migrations.map((m) => m.flowMods).filter((v): v is number => v !== null);
+  const confirm = r.migrations.map((m) => m.confirmMs).filter((v): v is number => v !== null);
+  const tally = (values: Array<string | number | null>) => {
+    const out: Record<string, number> = {};
+    for (const v of values) if (v !== null) out[String(v)] = (out[String(v)] ?? 0) + 1;
+    return out;
+  };
   return {
     scenario: r.name, migrations: r.migrations.length, survived: r.survived, resets: r.resets,
     gapMs: stats(gaps),
     reconvergenceMs: reconv.length === 0 ? null : stats(reconv),
+    confirmMs: confirm.length === 0 ? null : stats(confirm),
+    rounds: tally(r.migrations.map((m) => m.rounds)), reasons: tally(r.migrations.map((m) => m.reason)),
     flowModsPerMigration: mods.length === 0 ? null : percentile(mods, 50),
   };
 }
@@ -78,4 +99,9 @@ export function printMigration(f: ScenarioFigures): void {
     + `gap median ${f.gapMs.median} ms p99 ${f.gapMs.p99} ms; `
     + `reconvergence ${r === null ? 'n/a (no controller-side migration)' : `median ${r.median?.toFixed(2)} ms p99 ${r.p99?.toFixed(2)} ms`}`
     + `${f.flowModsPerMigration === null ? '' : `; flow-mods per migration ${f.flowModsPerMigration}`}`);
+  if (r !== null) {
+    const c = f.confirmMs;
+    const list = (t: Readonly<Record<string, number>>) => Object.entries(t).map(([k, n]) => `${k} x${n}`).join(', ');
+    console.log(`  ${''.padEnd(24)} of which confirmed on the switches (TableSync) median ${c?.median?.toFixed(2)} ms p99 ${c?.p99?.toFixed(2)} ms; barrier rounds ${list(f.rounds)}; reasons ${list(f.reasons)}`);
+  }
 }

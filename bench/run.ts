@@ -120,10 +120,11 @@ async function main(): Promise<void> {
     const { benchMigrations, printMigration } = await import('./migration.js');
     const { figures, raw } = await benchMigrations({ migrations: MIGRATIONS, dwellMs: 1500, rate: 200_000, pauseMs: 100, log: (t) => console.log(`  ${t}`) });
     for (const f of figures) printMigration(f);
-    const [seamless, l2] = figures;
-    const gapRatio = seamless!.gapMs.median !== null && l2!.gapMs.median ? seamless!.gapMs.median / l2!.gapMs.median : null;
+    const seamless = figures.find((f) => f.scenario === 'seamless-cross-subnet');
+    const l2 = figures.find((f) => f.scenario === 'l2-intra-subnet');
+    const gapRatio = seamless?.gapMs.median && l2?.gapMs.median ? seamless.gapMs.median / l2.gapMs.median : null;
     console.log(`  cross-subnet gap / intra-subnet gap (medians): ${gapRatio?.toFixed(2) ?? '-'} (target <= 1.1); reconvergence p99 target < 10 ms`);
-    out.migration = { figures, gapRatio, perMigration: raw.map((r) => r.migrations.map((x) => ({ to: x.to, gapMs: x.gapMs, reconvergenceMs: x.reconvergenceMs, flowMods: x.flowMods }))) };
+    out.migration = { figures, gapRatio, perMigration: raw.map((r) => r.migrations.map((x) => ({ to: x.to, gapMs: x.gapMs, reconvergenceMs: x.reconvergenceMs, confirmMs: x.confirmMs, rounds: x.rounds, reason: x.reason, flowMods: x.flowMods }))) };
   }
   if (ONLY.has('hypervisors')) {
     load('hypervisors', out);

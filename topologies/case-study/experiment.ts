@@ -55,6 +55,12 @@ export interface ScenarioSpec {
   readonly controllerArgs?: readonly string[];
   /** Loss-free: the controller is told when the VM stops (as the host agent does), and buffers its frames. */
   readonly lossFree?: boolean;
+  /**
+   * The destination port is announced when the migration starts (an intent, as the controller's
+   * OVSDB watcher makes from the destination tap's external_ids, or an orchestrator posts), and
+   * nothing else: no stop or resume signals. The move is staged ahead; the VM's first frame makes it.
+   */
+  readonly announceDestination?: boolean;
   /** Numbered UDP datagrams per second from the first sender to the VM, to count what the network loses (emulated VM only). */
   readonly udpPps?: number;
 }
@@ -228,7 +234,7 @@ export async function warmUp(net: MininetDriver, senders: readonly string[]): Pr
  * database (external_ids:attached-mac) when libvirt or OpenStack add the destination's tap: the
  * emulated migration adds the tap only at the stop, so it is posted the way the OVSDB watcher does.
  */
-function hostAgent(ctl: ControllerProcess, mac: string, to: { dpid: string; port: number }, say: (t: string) => void): (signal: MigrationSignal) => void {
+function hostAgent(ctl: ControllerProcess, mac: string, to: { dpid: string; port: number }, say: (t: string) => void, destinationOnly = false): (signal: MigrationSignal) => void {
   const api = `http://127.0.0.1:${ctl.httpPort}`;
   const client = new ControllerClient({ api });
   let told: Promise<unknown> = Promise.resolve();
@@ -236,6 +242,7 @@ function hostAgent(ctl: ControllerProcess, mac: string, to: { dpid: string; port
     const destination = signal.kind !== 'migrating' ? Promise.resolve() : fetch(`${api}/api/intents`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mac, toDpid: to.dpid, toPort: to.port }),
     }).then((r) => r.body?.cancel());
+    if (destinationOnly) return void destination.catch((e: Error) => say(`destination not announced: ${e.message}`));
     told = told.then(() => destination).then(() => client.signal(mac, signal)).then(
       () => say(`host agent: ${signal.kind} told ${(Date.now() - signal.at).toFixed(0)} ms after it happened`),
       (e: Error) => say(`host agent: controller not told ${signal.kind}: ${e.message}`),
@@ -277,7 +284,8 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     const [before, dropsBefore] = await Promise.all([countersOf(net, spec.senders), readDrops()]);
     const mark = ctl?.lines.length ?? 0;
     const toPort = move.toPort ?? 10;
-    const onSignal = spec.lossFree === true && ctl !== undefined ? hostAgent(ctl, VM_MAC, { dpid: net.topology.switches[move.toSwitch]?.dpid ?? '', port: toPort }, say) : undefined;
+    const told = spec.lossFree === true || spec.announceDestination === true;
+    const onSignal = told && ctl !== undefined ? hostAgent(ctl, VM_MAC, { dpid: net.topology.switches[move.toSwitch]?.dpid ?? '', port: toPort }, say, spec.lossFree !== true) : undefined;
     const times = await vm.migrate({
       toSwitch: move.toSwitch, toPort, pauseMs: spec.pauseMs, ...(move.lingerMs !== undefined ? { lingerMs: move.lingerMs } : {}), ...(onSignal === undefined ? {} : { onSignal }),
     });
