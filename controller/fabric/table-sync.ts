@@ -8,8 +8,8 @@
 import { flowMod, OFPFC_ADD, OFPFC_DELETE, OFPFC_DELETE_STRICT, type FlowMod, type FlowRemoved, type FlowStats } from '../openflow/index.js';
 import type { Logger } from '../log.js';
 import {
-  applyToInstalled, canonicalMatch, COOKIE_MASK_EXACT, installedFromFlowStats, planUpdate, withoutInstalled,
-  type InstalledRule, type PlanStep, type Rule, type UpdatePlan,
+  canonicalMatch, COOKIE_MASK_EXACT, InstalledTable, installedFromFlowStats, planUpdate,
+  type PlanStep, type Rule, type UpdatePlan,
 } from '../pipeline/index.js';
 import type { Clock, Timer } from './clock.js';
 import type { Outbox } from './outbox.js';
@@ -59,7 +59,8 @@ export interface TableSyncOptions {
 }
 
 export class TableSync {
-  private readonly mirror = new Map<string, InstalledRule[]>();
+  /** Per switch, the compiled rules it holds (keyed: a step re-keys only its own FLOW_MODs). */
+  private readonly mirror = new Map<string, InstalledTable>();
   /**
    * Cleanup steps waiting for their grace period. A later update that installs (or keeps) a rule
    * one of them would delete takes it out of that cleanup: planned when the rule was no longer
@@ -76,7 +77,7 @@ export class TableSync {
   /** A switch (re)connected: its flows are the truth; returns them for the learner. */
   async adopt(sw: FabricSwitch): Promise<FlowStats[]> {
     const flows = await sw.flowStats();
-    this.mirror.set(sw.dpidText, installedFromFlowStats(flows));
+    this.mirror.set(sw.dpidText, new InstalledTable(installedFromFlowStats(flows)));
     return flows;
   }
 
@@ -87,12 +88,12 @@ export class TableSync {
   /** A rule left the switch by itself (idle timeout, FLOW_REMOVED): the mirror follows. */
   removedBySwitch(dpid: string, removed: FlowRemoved): void {
     const mod = flowMod({ command: OFPFC_DELETE_STRICT, tableId: removed.tableId, priority: removed.priority, match: removed.match, cookie: removed.cookie, cookieMask: COOKIE_MASK_EXACT });
-    this.mirror.set(dpid, applyToInstalled(this.mirror.get(dpid) ?? [], [mod]));
+    this.mirror.get(dpid)?.apply([mod]);
   }
 
   /** Brings every switch in `desired` to its desired rules; `afterSend` runs once step 2 is queued. */
   update(desired: ReadonlyMap<string, readonly Rule[]>, afterSend?: AfterSend): Promise<UpdateResult> {
-    return this.enqueue(() => planUpdate(this.mirror, onlyConnected(desired, this.switches)), afterSend);
+    return this.enqueue(() => planUpdate(new Map([...this.mirror].map(([dpid, table]) => [dpid, table.rules()])), onlyConnected(desired, this.switches)), afterSend);
   }
 
   /**
@@ -167,12 +168,14 @@ export class TableSync {
       const sw = this.switches.get(dpid);
       if (sw === undefined || !this.options.outbox.canWrite(sw.dpid)) return; // another replica writes it
       this.supersede(dpid, planned);
-      const mods = withoutInstalled(planned, this.mirror.get(dpid) ?? []);
+      let table = this.mirror.get(dpid);
+      if (table === undefined) this.mirror.set(dpid, (table = new InstalledTable()));
+      const mods = table.without(planned);
       if (mods.length === 0) return;
       sent += mods.length;
       switches.push(dpid);
       // Mirror first: what we sent is what the switch will hold unless it refuses.
-      this.mirror.set(dpid, applyToInstalled(this.mirror.get(dpid) ?? [], mods));
+      table.apply(mods);
       const started = this.options.clock.monotonic();
       try {
         await this.options.outbox.confirm(sw, mods);

@@ -137,39 +137,71 @@ export function installedFromFlowStats(flows: readonly FlowStats[]): InstalledRu
 }
 
 /**
- * What a switch holds after `mods` (ADD overwrite by identity; DELETE_STRICT honouring the
- * cookie mask, MODIFY_STRICT): lets the caller keep its mirror of installed rules in step with
- * what it sent. Non-strict MODIFY/DELETE are not modelled (the planner never sends them).
+ * The compiled rules one switch holds, by identity (table, priority, match): a mirror that follows
+ * what is sent to the switch. Each rule's key is computed once, when it enters; applying or
+ * filtering a few FLOW_MODs then costs keys for those only, not for the switch's hundreds of rules
+ * (a move's steps used to re-key every installed rule of every switch they touched, twice).
  */
-export function applyToInstalled(installed: readonly InstalledRule[], mods: readonly FlowMod[]): InstalledRule[] {
-  const rules = new Map(installed.map((r) => [ruleKey(r), r]));
-  for (const m of mods) {
-    const key = `${m.tableId}/${m.priority}/${canonicalMatch(m.match)}`;
-    if (m.command === OFPFC_ADD) {
-      rules.set(key, { table: m.tableId, priority: m.priority, match: m.match, instructions: m.instructions, cookie: m.cookie, ...(m.idleTimeout === 0 ? {} : { idleTimeout: m.idleTimeout }) });
-    } else if (m.command === OFPFC_DELETE_STRICT) {
-      const r = rules.get(key);
-      if (r !== undefined && (r.cookie & m.cookieMask) === (m.cookie & m.cookieMask)) rules.delete(key);
-    } else if (m.command === OFPFC_MODIFY_STRICT) {
-      const r = rules.get(key);
-      if (r !== undefined) rules.set(key, { ...r, instructions: m.instructions });
+export class InstalledTable {
+  private readonly byKey = new Map<string, InstalledRule>();
+
+  constructor(rules: Iterable<InstalledRule> = []) {
+    for (const r of rules) this.byKey.set(ruleKey(r), r);
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** The rules, in the order they first came (a rule overwritten keeps its place). */
+  rules(): InstalledRule[] {
+    return [...this.byKey.values()];
+  }
+
+  /**
+   * What the switch holds after `mods` (ADD overwrite by identity; DELETE_STRICT honouring the
+   * cookie mask, MODIFY_STRICT). Non-strict MODIFY/DELETE are not modelled (the planner never
+   * sends them).
+   */
+  apply(mods: readonly FlowMod[]): void {
+    for (const m of mods) {
+      const key = `${m.tableId}/${m.priority}/${canonicalMatch(m.match)}`;
+      if (m.command === OFPFC_ADD) {
+        this.byKey.set(key, { table: m.tableId, priority: m.priority, match: m.match, instructions: m.instructions, cookie: m.cookie, ...(m.idleTimeout === 0 ? {} : { idleTimeout: m.idleTimeout }) });
+      } else if (m.command === OFPFC_DELETE_STRICT) {
+        const r = this.byKey.get(key);
+        if (r !== undefined && (r.cookie & m.cookieMask) === (m.cookie & m.cookieMask)) this.byKey.delete(key);
+      } else if (m.command === OFPFC_MODIFY_STRICT) {
+        const r = this.byKey.get(key);
+        if (r !== undefined) this.byKey.set(key, { ...r, instructions: m.instructions });
+      }
     }
   }
-  return [...rules.values()];
+
+  /**
+   * `mods` without the ADDs the switch already holds exactly (same identity, cookie and
+   * instructions): a rule staged ahead of a move, or re-planned after a resync, costs nothing to
+   * keep, and a step left empty saves its barrier round.
+   */
+  without(mods: readonly FlowMod[]): FlowMod[] {
+    return mods.filter((m) => {
+      if (m.command !== OFPFC_ADD) return true;
+      const r = this.byKey.get(`${m.tableId}/${m.priority}/${canonicalMatch(m.match)}`);
+      return r === undefined || r.cookie !== m.cookie || (r.idleTimeout ?? 0) !== m.idleTimeout
+        || canonicalInstructions(r.instructions) !== canonicalInstructions(m.instructions);
+    });
+  }
 }
 
-/**
- * Drops the ADDs a switch already holds exactly (same identity, cookie and instructions): a rule
- * staged ahead of a move, or re-planned after a resync, costs nothing to keep, and a step left
- * empty saves its barrier round.
- */
+/** What a switch holds after `mods` (InstalledTable.apply, on a list). */
+export function applyToInstalled(installed: readonly InstalledRule[], mods: readonly FlowMod[]): InstalledRule[] {
+  const table = new InstalledTable(installed);
+  table.apply(mods);
+  return table.rules();
+}
+
+/** `mods` without the ADDs a switch already holds exactly (InstalledTable.without, on a list). */
 export function withoutInstalled(mods: readonly FlowMod[], installed: readonly InstalledRule[]): FlowMod[] {
   if (installed.length === 0) return [...mods];
-  const have = new Map(installed.map((r) => [ruleKey(r), r]));
-  return mods.filter((m) => {
-    if (m.command !== OFPFC_ADD) return true;
-    const r = have.get(`${m.tableId}/${m.priority}/${canonicalMatch(m.match)}`);
-    return r === undefined || r.cookie !== m.cookie || (r.idleTimeout ?? 0) !== m.idleTimeout
-      || canonicalInstructions(r.instructions) !== canonicalInstructions(m.instructions);
-  });
+  return new InstalledTable(installed).without(mods);
 }

@@ -5,8 +5,8 @@ import {
   type FlowMod, type FlowStats,
 } from '../../../controller/openflow/index.js';
 import {
-  applyToInstalled, bindingCookie, compileRules, COOKIE_LEARNER, diffRules, installedFromFlowStats, isEmptyPlan,
-  normaliseBatch, planUpdate, resolveGatewayMacs, ruleKey, switchInfos, toFlowMod, type InstalledRule, type Rule,
+  applyToInstalled, bindingCookie, compileRules, COOKIE_LEARNER, diffRules, InstalledTable, installedFromFlowStats, isEmptyPlan,
+  normaliseBatch, planUpdate, resolveGatewayMacs, ruleKey, switchInfos, toFlowMod, withoutInstalled, type InstalledRule, type Rule,
 } from '../../../controller/pipeline/index.js';
 import { caseStudySubnets, VM } from '../mobility/fixtures.js';
 
@@ -179,6 +179,32 @@ describe('pipeline/plan', () => {
       expect(rules.map((x) => x.cookie)).to.deep.equal([bindingCookie(1, 3)]);
       rules = applyToInstalled(rules, [toFlowMod({ ...r, cookie: bindingCookie(1, 3) }, OFPFC_DELETE_STRICT)]);
       expect(rules).to.deep.equal([]);
+    });
+  });
+
+  describe('InstalledTable (the mirror TableSync keeps per switch)', () => {
+    it('kept across a migration\'s plans, holds what the list functions compute from scratch, and skips what it holds', () => {
+      const journey = [desired(vmAt('B', 2n, '10.0.2.200', 2)), desired(vmAt('C', 3n, '10.0.3.192', 3)), desired(vmAt('A', 1n, VM.eid, 4)), desired()];
+      let lists = new Map<string, InstalledRule[]>();
+      const tables = new Map<string, InstalledTable>();
+      for (const want of journey) {
+        for (const step of planUpdate(lists, want).steps) {
+          for (const [dpid, mods] of step.mods) {
+            let table = tables.get(dpid);
+            if (table === undefined) tables.set(dpid, (table = new InstalledTable()));
+            const listed = lists.get(dpid) ?? [];
+            expect(table.without(mods), `${dpid} ${step.name}: the same FLOW_MODs left to send`).to.deep.equal(withoutInstalled(mods, listed));
+            table.apply(mods);
+            lists = new Map(lists).set(dpid, applyToInstalled(listed, mods));
+            expect(table.rules(), `${dpid} after ${step.name}`).to.deep.equal(lists.get(dpid));
+          }
+        }
+        // Everything it holds now is what is wanted: planned again, each step is filtered to nothing.
+        for (const step of planUpdate(lists, want).steps) {
+          for (const [dpid, mods] of step.mods) expect(tables.get(dpid)!.without(mods.filter((m) => m.command === OFPFC_ADD))).to.deep.equal([]);
+        }
+      }
+      expect([...tables.values()].reduce((n, t) => n + t.size, 0)).to.be.above(0);
     });
   });
 });
