@@ -137,7 +137,7 @@ async function main(): Promise<void> {
       if (logs !== undefined) writeFileSync(join(logs, `${spec.name}-${pauseMs}ms.result.json`), JSON.stringify(result));
       for (const m of result.migrations) {
         const gap = Math.max(...Object.values(m.gapMs).map((g) => g ?? Number.POSITIVE_INFINITY));
-        if (gap > m.times.pauseMs + 2000) console.log(`    ${spec.name}: move ${m.index} stalled: gaps ${JSON.stringify(m.gapMs)} ms after a ${m.times.pauseMs.toFixed(0)} ms pause; retransmitted ${JSON.stringify(m.retransmissions)}; UDP lost ${m.udpLost ?? '-'}`);
+        if (gap - m.times.pauseMs > Math.max(500, m.times.pauseMs)) console.log(`    ${spec.name}: move ${m.index} stalled: gaps ${JSON.stringify(m.gapMs)} ms after a ${m.times.pauseMs.toFixed(0)} ms pause; retransmitted ${JSON.stringify(m.retransmissions)}; UDP lost ${m.udpLost ?? '-'}`);
       }
       figures.push(lossFreeFigures(result, pauseMs));
     }
