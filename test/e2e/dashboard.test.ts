@@ -196,10 +196,23 @@ describe('e2e: dashboard in headless Chromium (Mininet lab)', function () {
     await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('#flows tbody')!.dataset.reads) >= n + 2, before.reads, { timeout: 10_000 });
     const after = await page.evaluate(() => {
       const kept = (window as unknown as { rows: HTMLElement[] }).rows;
-      const now = [...document.querySelectorAll('#flows tbody tr.flow')];
-      return { selected: getSelection()!.toString(), same: kept.length === now.length && kept.every((r, i) => r === now[i] && r.isConnected) };
+      const now = [...document.querySelectorAll<HTMLElement>('#flows tbody tr.flow')];
+      // The lab is live (its hosts' IPv6 neighbour discovery can teach the learner a rule at any
+      // time): a rule may come or go between the reads. Every rule shown before and still there
+      // must still be the same row element.
+      // (No named function here: tsx would wrap it in a helper the page does not have.)
+      const keptRules = kept.map((r) => r.querySelector<HTMLElement>('code.rule')!.dataset.rule);
+      const byRule = new Map(now.map((r) => [r.querySelector<HTMLElement>('code.rule')!.dataset.rule, r]));
+      const stayed = kept.filter((_, i) => byRule.has(keptRules[i]));
+      return {
+        selected: getSelection()!.toString(), stayed: stayed.length, kept: kept.length,
+        replaced: kept.filter((r, i) => byRule.has(keptRules[i]) && (byRule.get(keptRules[i]) !== r || !r.isConnected)).length,
+        selectedRowKept: kept[2]!.isConnected && byRule.get(keptRules[2]) === kept[2],
+      };
     });
-    expect(after.same, 'every row element is still the same node').to.equal(true);
+    expect(after.stayed, 'most rules are still shown').to.be.at.least(after.kept - 2);
+    expect(after.replaced, 'a rule that stays keeps its row element').to.equal(0);
+    expect(after.selectedRowKept, 'the selected rule\'s row is the same node').to.equal(true);
     expect(after.selected).to.equal(before.selected);
   });
 
