@@ -32,7 +32,7 @@ try {
   const rtts: number[] = [];
   for (let i = 0; i < N; i++) {
     const parts = [];
-    for (let k = 0; k < 5; k++) parts.push(encodeMessage({ ...flowMod({ command: OFPFC_ADD, tableId: 0, priority: 100 + k, match: { eth_type: 0x0800, ipv4_dst: `10.9.${i % 200}.${k}` } as never, instructions: [applyActions(outputPort(1))] }), xid: 1000 + i * 10 + k } as never));
+    for (let k = 0; k < 5; k++) parts.push(encodeMessage({ ...flowMod({ command: OFPFC_ADD, tableId: 0, priority: 100 + k, match: { eth_type: 0x0800, ipv4_dst: `10.9.${i % 200}.${k}` }, instructions: [applyActions(outputPort(1))] }), xid: 1000 + i * 10 + k }));
     parts.push(encodeMessage({ ...barrierRequest(99999 + i) }));
     const t0 = performance.now();
     const got = new Promise<Buffer>((r) => { pending = r; });
