@@ -6,7 +6,7 @@
 //   N=4000 npx tsx bench/barrier-rtt.ts
 import { createServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { encodeMessage, hello, barrierRequest, flowMod, applyActions, outputPort, OFPFC_ADD } from '../controller/openflow/index.js';
+import { applyActions, barrierRequest, encodeMessage, flowMod, Framer, hello, OFPFC_ADD, OFPT_BARRIER_REPLY, outputPort } from '../controller/openflow/index.js';
 const N = Number(process.env.N ?? 300);
 const server = createServer();
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -18,14 +18,10 @@ try {
   sock.setNoDelay(true);
   sock.write(encodeMessage(hello(1)));
   let pending: ((b: Buffer) => void) | undefined;
-  let buf = Buffer.alloc(0);
-  sock.on('data', (d) => {
-    buf = Buffer.concat([buf, d]);
-    while (buf.length >= 8) {
-      const len = buf.readUInt16BE(2);
-      if (buf.length < len) break;
-      const m = buf.subarray(0, len); buf = buf.subarray(len);
-      if (m[1] === 21 && pending) { const p = pending; pending = undefined; p(m); } // BARRIER_REPLY
+  const framer = new Framer();
+  sock.on('data', (d: Buffer) => {
+    for (const m of framer.push(d).frames) {
+      if (m[1] === OFPT_BARRIER_REPLY && pending) { const p = pending; pending = undefined; p(m); }
     }
   });
   await new Promise((r) => setTimeout(r, 500));
