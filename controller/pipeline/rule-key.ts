@@ -10,7 +10,19 @@ export function ruleKey(rule: { readonly table: number; readonly priority: numbe
   return `${rule.table}/${rule.priority}/${canonicalMatch(rule.match)}`;
 }
 
+// Matches and instruction lists are immutable once built (compiled, or decoded from flow stats), and
+// the same objects are keyed again and again: by a plan, by TableSync's mirror and its cleanups, and
+// by a move planned when it was staged. Each is canonicalised once.
+const matchKeys = new WeakMap<Match, string>();
+const instructionKeys = new WeakMap<readonly Instruction[], string>();
+
 export function canonicalMatch(match: Match): string {
+  let key = matchKeys.get(match);
+  if (key === undefined) matchKeys.set(match, (key = canonicalMatchOnce(match)));
+  return key;
+}
+
+function canonicalMatchOnce(match: Match): string {
   const parts: string[] = [];
   for (const key of Object.keys(match).sort()) {
     const value = (match as Record<string, unknown>)[key];
@@ -56,7 +68,9 @@ function applyMask(v: unknown, mask: unknown): string {
 }
 
 export function canonicalInstructions(instructions: readonly Instruction[]): string {
-  return instructions.map(canonicalInstruction).join(';');
+  let key = instructionKeys.get(instructions);
+  if (key === undefined) instructionKeys.set(instructions, (key = instructions.map(canonicalInstruction).join(';')));
+  return key;
 }
 
 function canonicalInstruction(i: Instruction): string {
