@@ -29,6 +29,8 @@ export interface ScenarioFigures {
   /** How many moves took how many barrier rounds, and why each was made (`intent`, `old-attachment-silent`...). */
   readonly rounds: Readonly<Record<string, number>>;
   readonly reasons: Readonly<Record<string, number>>;
+  /** Moves whose rules were planned when they were staged ahead. */
+  readonly plannedAhead: number;
   readonly flowModsPerMigration: number | null;
 }
 
@@ -85,6 +87,7 @@ export function figuresOf(r: ScenarioResult): ScenarioFigures {
     reconvergenceMs: reconv.length === 0 ? null : stats(reconv),
     confirmMs: confirm.length === 0 ? null : stats(confirm),
     rounds: tally(r.migrations.map((m) => m.rounds)), reasons: tally(r.migrations.map((m) => m.reason)),
+    plannedAhead: r.migrations.filter((m) => m.plannedAhead === true).length,
     flowModsPerMigration: mods.length === 0 ? null : percentile(mods, 50),
   };
 }
@@ -102,6 +105,6 @@ export function printMigration(f: ScenarioFigures): void {
   if (r !== null) {
     const c = f.confirmMs;
     const list = (t: Readonly<Record<string, number>>) => Object.entries(t).map(([k, n]) => `${k} x${n}`).join(', ');
-    console.log(`  ${''.padEnd(24)} of which confirmed on the switches (TableSync) median ${c?.median?.toFixed(2)} ms p99 ${c?.p99?.toFixed(2)} ms; barrier rounds ${list(f.rounds)}; reasons ${list(f.reasons)}`);
+    console.log(`  ${''.padEnd(24)} of which confirmed on the switches (TableSync) median ${c?.median?.toFixed(2)} ms p99 ${c?.p99?.toFixed(2)} ms; barrier rounds ${list(f.rounds)}; reasons ${list(f.reasons)}; planned when staged ${f.plannedAhead}`);
   }
 }

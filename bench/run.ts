@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     const l2 = figures.find((f) => f.scenario === 'l2-intra-subnet');
     const gapRatio = seamless?.gapMs.median && l2?.gapMs.median ? seamless.gapMs.median / l2.gapMs.median : null;
     console.log(`  cross-subnet gap / intra-subnet gap (medians): ${gapRatio?.toFixed(2) ?? '-'} (target <= 1.1); reconvergence p99 target < 10 ms`);
-    out.migration = { figures, gapRatio, perMigration: raw.map((r) => r.migrations.map((x) => ({ to: x.to, gapMs: x.gapMs, reconvergenceMs: x.reconvergenceMs, confirmMs: x.confirmMs, rounds: x.rounds, reason: x.reason, flowMods: x.flowMods }))) };
+    out.migration = { figures, gapRatio, perMigration: raw.map((r) => r.migrations.map((x) => ({ to: x.to, gapMs: x.gapMs, reconvergenceMs: x.reconvergenceMs, confirmMs: x.confirmMs, rounds: x.rounds, plannedAhead: x.plannedAhead, reason: x.reason, flowMods: x.flowMods }))) };
   }
   if (ONLY.has('hypervisors')) {
     load('hypervisors', out);

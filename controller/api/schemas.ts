@@ -97,7 +97,9 @@ const Subnet = Type.Object({
 const Migration = Type.Object({
   id: count(), eid: ipv4(), mac: str(), from: ref('Locator'), to: ref('Locator'), version: count(), reason: str(), trigger: str(),
   detectedAt: num(), reconvergenceMs: num(), confirmMs: num(),
-  rounds: Type.Integer({ minimum: 0, maximum: MAX_SAFE, description: 'Barrier rounds the move took (1 when its receive side was staged ahead)' }), releaseMs: Type.Number({ description: 'From the first packet to the held frames released' }), flowMods: count(), switches: count(), failures: Type.Array(str()),
+  rounds: Type.Integer({ minimum: 0, maximum: MAX_SAFE, description: 'Barrier rounds the move took (1 when its receive side was staged ahead)' }), releaseMs: Type.Number({ description: 'From the first packet to the held frames released' }),
+  plannedAhead: Type.Boolean({ description: 'Its rules were planned when the move was staged ahead (nothing they depend on changed since): only the send side was left to send' }),
+  flowMods: count(), switches: count(), failures: Type.Array(str()),
 }, { $id: 'Migration', additionalProperties: false });
 
 const TimelineMark = Type.Object({

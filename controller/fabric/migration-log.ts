@@ -24,6 +24,8 @@ export interface MigrationRecord {
   readonly rounds: number;
   /** From the VM's first packet at its new switch to its held packets going on (step 2 queued). */
   readonly releaseMs: number;
+  /** Its rules were planned when the move was staged ahead (nothing they depend on changed since): only the send side was left. */
+  readonly plannedAhead: boolean;
   readonly flowMods: number;
   readonly switches: number;
   readonly failures: readonly string[];

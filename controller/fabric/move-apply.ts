@@ -58,7 +58,7 @@ export class MoveApplier {
   }
 
   /** What every replica does for a committed move on the switches it masters. */
-  async apply(event: Extract<BindingEvent, { type: 'BINDING_MOVED' }>, afterSend?: () => void): Promise<{ plan: UpdatePlan; result: UpdateResult }> {
+  async apply(event: Extract<BindingEvent, { type: 'BINDING_MOVED' }>, afterSend?: () => void): Promise<{ plan: UpdatePlan; result: UpdateResult; plannedAhead: boolean }> {
     const { log } = this.deps;
     const { previous, binding } = event;
     const until = this.deps.damper.recordMove(binding.eid, event.at);
@@ -72,7 +72,10 @@ export class MoveApplier {
     // the move was made ahead of its resume: then its frames wait on, at its new edge.
     const before = this.deps.topology().state();
     if (!this.deps.buffers.isAhead(binding.id)) this.deps.buffers.release(binding.id, this.deps.graceMs + 1000, true);
-    const { plan, problem } = planBindingChange(previous, binding, before, this.deps.topology().state());
+    const after = this.deps.topology().state();
+    // A move staged ahead was planned then: unless what its rules depend on changed, only its send side is left to send.
+    const staged = this.deps.prestage.plannedMove(previous, binding, before, after);
+    const { plan, problem } = staged === undefined ? planBindingChange(previous, binding, before, after) : { plan: staged, problem: undefined };
     if (!isAway(binding)) this.deps.mapCache.forget(binding.id);
     if (problem !== undefined) log.warn('rule compilation problem', { problem });
     const beforeSend = async (): Promise<void> => {
@@ -82,7 +85,7 @@ export class MoveApplier {
     const result = await this.deps.sync.apply(plan, afterSend, beforeSend);
     this.deps.coordination?.done(binding.id, binding.version);
     await this.deps.prestage.settle(binding).catch((e: Error) => result.failures.push(`staged rules: ${e.message}`));
-    return { plan, result };
+    return { plan, result, plannedAhead: staged !== undefined };
   }
 
   /**

@@ -9,15 +9,21 @@ import type { Logger } from '../log.js';
 import { PoolExhaustedError, type Binding, type BindingRegistry, type MigrationIntent, type SubnetMap } from '../mobility/index.js';
 import type { Ipv4 } from '../packet/index.js';
 import { formatDpid } from '../switch/dpid.js';
-import { planBindingChange, type PlanStep } from '../pipeline/index.js';
+import { bindingInputsKey, planBindingChange, sameBindingRules, type PlanStep, type UpdatePlan } from '../pipeline/index.js';
 import type { Clock, Timer } from './clock.js';
 import type { FabricEvent } from './events.js';
 import type { TableSync, UpdateResult } from './table-sync.js';
-import type { TopologyView } from './topology.js';
+import type { TopologyState, TopologyView } from './topology.js';
 
 interface Staged {
   readonly intent: MigrationIntent;
+  /** The binding as it was when the move was staged, and what the move will make of it. */
+  readonly previous: Binding;
   readonly next: Binding;
+  /** The whole move, planned when it was staged (its receive side is on the switches). */
+  readonly plan: UpdatePlan;
+  /** What that plan was made in (bindingInputsKey, and the subnets). */
+  readonly inputs: { readonly key: string; readonly subnets: TopologyState['subnets'] };
   /** Switches that received staged rules (what a cancellation reconciles). */
   readonly dpids: readonly string[];
   readonly timer: Timer;
@@ -75,10 +81,12 @@ export class Prestager {
       return false;
     }
     if (next === undefined) return false;
-    const { plan } = planBindingChange(binding, next, this.deps.topology().state());
+    const state = this.deps.topology().state();
+    const { plan, problem } = planBindingChange(binding, next, state);
     const receive = plan.steps[0];
     const dpids = [...receive.mods.keys()];
-    this.staged.set(intent.eid, { intent, next, dpids, timer: this.expiry(intent.eid, intent.expiresAt, now) });
+    const inputs = problem === undefined ? { key: bindingInputsKey(state, binding.id), subnets: state.subnets } : { key: '', subnets: [] };
+    this.staged.set(intent.eid, { intent, previous: binding, next, plan, inputs, dpids, timer: this.expiry(intent.eid, intent.expiresAt, now) });
     const result = await this.deps.sync.apply({ steps: [receive, EMPTY_STEP('send'), EMPTY_STEP('cleanup')] });
     this.deps.onUpdate(result, dpids);
     this.deps.emit({ type: 'MOVE_STAGED', eid: intent.eid, dpid: formatDpid(intent.toDpid), port: intent.toPort, locator: next.locator.address, at: now });
@@ -101,6 +109,20 @@ export class Prestager {
     }, Math.max(0, expiresAt - now));
     timer.unref?.();
     return timer;
+  }
+
+  /**
+   * The plan of the staged move, when `previous -> next` is that very move and nothing its rules
+   * depend on changed since it was staged (`before`: the state `previous` was planned in, `after`:
+   * the one `next` is): the move then sends its send side without planning again. Undefined
+   * otherwise (the move is planned as any other).
+   */
+  plannedMove(previous: Binding, next: Binding, before: TopologyState, after: TopologyState): UpdatePlan | undefined {
+    const s = this.staged.get(next.eid);
+    if (s === undefined || s.inputs.key === '' || !sameBindingRules(s.previous, previous) || !sameBindingRules(s.next, next)) return undefined;
+    if (before.subnets !== s.inputs.subnets || after.subnets !== s.inputs.subnets) return undefined;
+    if (bindingInputsKey(before, previous.id) !== s.inputs.key || bindingInputsKey(after, next.id) !== s.inputs.key) return undefined;
+    return s.plan;
   }
 
   /**

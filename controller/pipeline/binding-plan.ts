@@ -43,3 +43,23 @@ export function planBindingChange(
   const plan = planUpdate(installed, desired);
   return typeof after === 'string' ? { plan, problem: after } : { plan };
 }
+
+/**
+ * Everything besides the binding itself that `bindingRules` reads for binding `bindingId` in
+ * `state`, as one string: two states with the same key (and the same subnets) compile that
+ * binding to the same rules, so a plan made in one holds in the other. The subnets are compared
+ * by identity (they come from the configuration), not serialised here.
+ */
+export function bindingInputsKey(state: Omit<CompileState, 'bindings'>, bindingId: number): string {
+  const switches = state.switches.map((s) => `${s.dpid}/${s.subnet ?? ''}/${s.routerPort ?? ''}`).join(',');
+  const gateways = [...state.gatewayMacs].map(([name, mac]) => `${name}=${mac}`).sort().join(',');
+  const c = state.correspondents;
+  const correspondents = c === undefined || c.mode === 'eager' ? 'eager' : `on-demand/${c.idleTimeoutSec}/${[...c.cached(bindingId)].sort().join(',')}`;
+  return `${switches}|${gateways}|${correspondents}|${state.buffering?.(bindingId) ?? ''}`;
+}
+
+/** The same binding as far as its rules go (lastSeen and createdAt aside). */
+export function sameBindingRules(a: Binding, b: Binding): boolean {
+  return a.id === b.id && a.eid === b.eid && a.mac === b.mac && a.homeSubnet === b.homeSubnet && a.version === b.version
+    && a.locator.subnet === b.locator.subnet && a.locator.dpid === b.locator.dpid && a.locator.port === b.locator.port && a.locator.address === b.locator.address;
+}

@@ -87,6 +87,8 @@ export interface MigrationResult {
   /** The confirmed rule update alone (steps 1 and 2), and the barrier rounds it took. */
   readonly confirmMs: number | null;
   readonly rounds: number | null;
+  /** Its rules were planned when it was staged ahead (only the send side was left); null without a record. */
+  readonly plannedAhead: boolean | null;
   /** Why the controller accepted the move: intent, old-port-down, old-attachment-silent. */
   readonly reason: string | null;
   /** The frame that revealed the move (rarp, garp, arp, ipv4, ipv6...). */
@@ -299,6 +301,7 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     raw.push({
       index: index + 1, from, to, times, udpLost: null, drops: dropsBetween(dropsBefore, dropsAfter),
       reconvergenceMs: num(record?.reconvergenceMs), releaseMs: num(record?.releaseMs), confirmMs: num(record?.confirmMs), rounds: num(record?.rounds),
+      plannedAhead: typeof record?.plannedAhead === 'boolean' ? record.plannedAhead : null,
       reason: typeof record?.reason === 'string' ? record.reason : null,
       trigger: typeof record?.trigger === 'string' ? record.trigger : null,
       detectedAt: num(record?.detectedAt), flowMods: num(record?.flowMods),

@@ -26,7 +26,7 @@ let nextId = 1;
 function move(eid: string, from: Locator, to: Locator, detectedAt: number): MigrationRecord {
   return {
     id: nextId++, eid, mac: '02:00:00:00:01:0a', from, to, version: 2, reason: 'intent', trigger: 'rarp', detectedAt,
-    reconvergenceMs: 10, confirmMs: 5, rounds: 2, releaseMs: 4, flowMods: 10, switches: 3, failures: [],
+    reconvergenceMs: 10, confirmMs: 5, rounds: 2, releaseMs: 4, plannedAhead: false, flowMods: 10, switches: 3, failures: [],
   };
 }
 

@@ -132,7 +132,7 @@ describe('api views', () => {
   it('migrationView and intentView', () => {
     const m = migrationView({
       id: 1, eid: '10.0.1.10', mac: home.mac, from: home.locator, to: away.locator, version: 2, reason: 'intent', trigger: 'rarp',
-      detectedAt: 5, reconvergenceMs: 12.5, rounds: 2, releaseMs: 5, confirmMs: 8, flowMods: 21, switches: 3, failures: [],
+      detectedAt: 5, reconvergenceMs: 12.5, rounds: 2, releaseMs: 5, plannedAhead: false, confirmMs: 8, flowMods: 21, switches: 3, failures: [],
     });
     expect(m.to.dpid).to.equal('0000000000000002');
     conforms(m, SCHEMAS.Migration);

@@ -16,7 +16,7 @@ function migration(index: number, pausedAt: number, resumedAt: number, extra: Pa
       pauseRequestedAt: pausedAt - 500, pausedAt, movedAt: pausedAt - 1000, resumedAt, pauseMs: resumedAt - pausedAt, requestedPauseMs: 300,
       announcedAt: null, announcements: [], fromSwitch: 's1', fromBridge: 'b1', fromPort: 10, toSwitch: 's2', toBridge: 'b2', toPort: 10,
     },
-    reconvergenceMs: 10, releaseMs: 5, confirmMs: 4, rounds: 1, reason: 'intent', trigger: 'rarp', detectedAt: resumedAt + 3, flowMods: 20, controllerRecords: 1,
+    reconvergenceMs: 10, releaseMs: 5, confirmMs: 4, rounds: 1, plannedAhead: true, reason: 'intent', trigger: 'rarp', detectedAt: resumedAt + 3, flowMods: 20, controllerRecords: 1,
     gapMs: {}, retransmissions: {}, resets: { cnB: 0 }, udpLost: null, udpLostAtMs: [], drops: {}, probes: [{ from: 'cnA', to: 'vm', kind: 'tcp', ok: true, attempts: 1 }],
     ...extra,
   };

@@ -10,7 +10,7 @@ const loc = (subnet: string, dpid: string, address: string) => ({ subnet, dpid, 
 function move(id: number, detectedAt: number, reconvergenceMs: number, releaseMs: number, rounds = 2, eid = '10.0.1.10'): MigrationView {
   return {
     id, eid, mac: '02:00:00:00:01:0a', from: loc('A', '0000000000000001', eid), to: loc('B', '0000000000000002', '10.0.2.200'), version: id + 1,
-    reason: 'intent', trigger: 'rarp', detectedAt, reconvergenceMs, confirmMs: 5, rounds, releaseMs, flowMods: 20, switches: 3, failures: [],
+    reason: 'intent', trigger: 'rarp', detectedAt, reconvergenceMs, confirmMs: 5, rounds, releaseMs, plannedAhead: false, flowMods: 20, switches: 3, failures: [],
   };
 }
 const mark = (type: TimelineMark['type'], at: number, eid = '10.0.1.10'): TimelineMark => ({ type, eid, at, detail: 'd', dpid: null });

@@ -136,6 +136,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     expect(lab.binding.locator, 'moved ahead of the resume').to.deep.include({ dpid: 2n, port: 3 });
     const ahead = lab.fabric.migrations.list().at(-1)!;
     expect(ahead).to.include({ trigger: 'signal', reason: 'intent' });
+    expect(ahead.plannedAhead, 'staged at migrating, held at the stop: its rules changed since, so it was planned again').to.equal(false);
     burst('paused');
     await lab.settle();
     expect(tags(lab, 'paused-'), 'nothing reaches the stopped VM').to.deep.equal([]);

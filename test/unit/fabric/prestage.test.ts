@@ -39,7 +39,7 @@ describe('fabric: moves staged ahead from intents', function () {
     await lab.migrate({ dpid: 2n, port: 3 });
     await lab.settle();
     const [m] = lab.fabric.migrations.list();
-    expect(m).to.deep.include({ reason: 'intent', rounds: 1 });
+    expect(m).to.deep.include({ reason: 'intent', rounds: 1, plannedAhead: true });
     expect(m!.to.address).to.equal('10.0.2.200');
     expect(probes(lab)).to.deep.equal([]);
     expect(await lab.allExchanges('moved')).to.deep.equal([]);
