@@ -149,16 +149,19 @@ export class Mover {
     // From here the move is a fact (journaled or committed): whatever the switches do, it is recorded as such.
     if (how.ahead === true) this.deps.buffers.markAhead(event.binding.id);
     this.deps.emit(event);
-    this.deps.persist();
     const binding = event.binding;
     let releasedAt = 0;
-    const { plan, result } = await this.applier.apply(event, () => { releasedAt = clock.monotonic(); this.release(binding, flight); });
+    // The journal's fsync waits until the switches have the move: it was always asynchronous (the
+    // move is a fact in the registry now), and its file work would compete with reading the barriers.
+    const applied = this.applier.apply(event, () => { releasedAt = clock.monotonic(); this.release(binding, flight); });
+    void applied.finally(() => this.deps.persist()).catch(() => undefined);
+    const { plan, result, plannedAhead } = await applied;
     this.deps.counters.moves++;
     this.deps.onUpdate(result, [...new Set(plan.steps.flatMap((step) => [...step.mods.keys()]))]);
     const record = this.deps.migrations.add({
       eid: binding.eid, mac: binding.mac, from: previous.locator, to: binding.locator, version: binding.version,
       reason: decision.reason, trigger: sighting.kind, detectedAt,
-      reconvergenceMs: clock.monotonic() - flight.startedAt, releaseMs: releasedAt - flight.startedAt, confirmMs: result.confirmMs, rounds: result.rounds,
+      reconvergenceMs: clock.monotonic() - flight.startedAt, releaseMs: releasedAt - flight.startedAt, confirmMs: result.confirmMs, rounds: result.rounds, plannedAhead,
       flowMods: result.flowMods, switches: result.switches, failures: result.failures,
     });
     log.info('migration completed', { ...record, from: locatorText(record.from), to: locatorText(record.to) });
