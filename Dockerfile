@@ -13,4 +13,4 @@ ENV NODE_ENV=production \
 VOLUME /var/lib/seamless
 EXPOSE 6653 8080
 # Node flags: controller/node-flags.ts (why), test/unit/node-flags.test.ts (that they match)
-CMD ["node", "--max-semi-space-size=64", "dist/controller/main.js"]
+CMD ["node", "--max-semi-space-size=64", "--min-semi-space-size=16", "dist/controller/main.js"]
