@@ -1,4 +1,6 @@
 // Outgoing bytes of one connection: small writes made in the same tick leave as one socket write,
+// up to FLUSH_BYTES (a large burst, such as the frames a stopped VM's buffer delivers, leaves in
+// chunks as it is built, so the switch starts on its first frames while the rest are encoded),
 // socket.write() returning false parks everything until 'drain', and a peer that stops reading
 // is reported once the queue passes a bound (the owner then closes it).
 
@@ -8,6 +10,9 @@ export interface FrameWriterOptions {
   /** Bytes we hold for a slow reader (our queue plus the socket's buffer) before giving up on it. */
   maxQueuedBytes: number;
 }
+
+/** Bytes queued in one tick that are handed to the socket at once rather than at the tick's end. */
+export const FLUSH_BYTES = 64 * 1024;
 
 export class FrameWriter {
   private pending: Buffer[] = [];
@@ -40,6 +45,7 @@ export class FrameWriter {
     this.pending.push(frame);
     this.pendingBytes += frame.length;
     if (this.queuedBytes > this.options.maxQueuedBytes) return this.overflow();
+    if (this.pendingBytes >= FLUSH_BYTES && !this.waitingForDrain) return this.flush();
     if (!this.flushScheduled && !this.waitingForDrain) {
       this.flushScheduled = true;
       process.nextTick(() => this.flush());

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { FrameWriter } from '../../../controller/switch/writer.js';
+import { FLUSH_BYTES, FrameWriter } from '../../../controller/switch/writer.js';
 
 /** A socket stand-in whose reader we control: it takes chunks only when `release()` is called. */
 function slowSocket(highWaterMark: number) {
@@ -29,6 +29,20 @@ describe('switch/writer', () => {
     release();
     expect(chunks).to.have.length(1);
     expect([...chunks[0]!]).to.deep.equal([...Array(100).keys()]);
+  });
+
+  it('hands a large burst to the socket in chunks as it is written, not all at the tick\'s end', async () => {
+    const chunks: Buffer[] = [];
+    const socket = new Writable({ write(chunk: Buffer, _enc, done) { chunks.push(chunk); done(); } });
+    const writer = new FrameWriter(socket, { maxQueuedBytes: 1 << 24 }, () => {});
+    const frame = (i: number) => Buffer.alloc(1000, i % 256);
+    const n = Math.ceil((3 * FLUSH_BYTES) / 1000) + 10;
+    for (let i = 0; i < n; i++) writer.write(frame(i));
+    // Before the tick ends, the first chunks are out already (the frames a switch can start on).
+    expect(chunks.length).to.be.at.least(3);
+    expect(chunks[0]!.length).to.be.at.least(FLUSH_BYTES).and.below(FLUSH_BYTES + 1000);
+    await tick();
+    expect(Buffer.concat(chunks)).to.deep.equal(Buffer.concat(Array.from({ length: n }, (_, i) => frame(i))), 'every byte, in order');
   });
 
   it('holds writes while the socket is full and sends them after drain, in order', async () => {
