@@ -8,6 +8,7 @@
 import type { Logger } from '../log.js';
 import { PoolExhaustedError, type Binding, type BindingRegistry, type MigrationIntent, type SubnetMap } from '../mobility/index.js';
 import type { Ipv4 } from '../packet/index.js';
+import { encodeAhead } from '../openflow/index.js';
 import { formatDpid } from '../switch/dpid.js';
 import { bindingInputsKey, planBindingChange, sameBindingRules, type PlanStep, type UpdatePlan } from '../pipeline/index.js';
 import type { Clock, Timer } from './clock.js';
@@ -86,6 +87,8 @@ export class Prestager {
     const receive = plan.steps[0];
     const dpids = [...receive.mods.keys()];
     const inputs = problem === undefined ? { key: bindingInputsKey(state, binding.id), subnets: state.subnets } : { key: '', subnets: [] };
+    // What the move will send when the VM shows up, encoded now (sending it then is a copy).
+    if (problem === undefined) for (const mods of plan.steps[1].mods.values()) for (const m of mods) encodeAhead(m);
     this.staged.set(intent.eid, { intent, previous: binding, next, plan, inputs, dpids, timer: this.expiry(intent.eid, intent.expiresAt, now) });
     const result = await this.deps.sync.apply({ steps: [receive, EMPTY_STEP('send'), EMPTY_STEP('cleanup')] });
     this.deps.onUpdate(result, dpids);

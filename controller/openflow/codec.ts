@@ -84,6 +84,24 @@ export function encodeMessage(msg: OfpMessage): Buffer {
   return w.finish();
 }
 
+// Messages encoded ahead of sending, by object (messages are immutable once built): a message known
+// before it is due (the send side of a move staged ahead) is encoded when it becomes known, and
+// sending it then costs a copy.
+const encodedAhead = new WeakMap<OfpMessage, Buffer>();
+
+/** Encodes `msg` now for a later encodeFrame() of the same object. */
+export function encodeAhead(msg: OfpMessage): void {
+  if (!encodedAhead.has(msg)) encodedAhead.set(msg, encodeMessage(msg));
+}
+
+/** `msg` as a frame with `xid` in its header (its xid field is ignored); a copy of its encoding made ahead, if there is one. */
+export function encodeFrame(msg: OfpMessage, xid: number): Buffer {
+  const ahead = encodedAhead.get(msg);
+  const frame = ahead === undefined ? encodeMessage(msg) : Buffer.from(ahead);
+  frame.writeUInt32BE(xid, 4);
+  return frame;
+}
+
 function decodeBody(buf: Buffer, type: number, end: number, xid: number): OfpMessage {
   const off = C.OFP_HEADER_LEN;
   switch (type) {

@@ -7,7 +7,7 @@
 export * from './types.js';
 export * from './constants.js';
 export * from './error-codes.js';
-export { encodeMessage, decodeMessage, messageTypeCode } from './codec.js';
+export { encodeAhead, encodeFrame, encodeMessage, decodeMessage, messageTypeCode } from './codec.js';
 export { readHeader, type OfpHeader } from './header.js';
 export { Framer, type FramerOptions, type FramerResult } from './framer.js';
 export { OXM_FIELDS, OXM_BY_NAME, type OxmField, type OxmKind } from './oxm.js';

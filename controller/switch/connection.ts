@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import {
-  decodeMessage, encodeMessage, errorName, Framer,
+  decodeMessage, encodeFrame, encodeMessage, errorName, Framer,
   OFPC_FRAG_NORMAL, OFPCML_NO_BUFFER, OFPET_HELLO_FAILED, OFPG_ANY, OFPHFC_INCOMPATIBLE, OFPMPF_REPLY_MORE, OFPP_ANY, OFPT_HELLO, OFPTT_ALL,
 } from '../openflow/index.js';
 import type {
@@ -292,7 +292,9 @@ export class SwitchConnection {
     if (messages.length === 0) return this.barrier();
     const batch: BatchState = { errors: [] };
     const sent = messages.map((m) => this.withXid(m));
-    const frames = sent.map((m) => encodeMessage(m)); // an unencodable message fails the batch before anything is sent
+    // (encodeFrame: a message encoded ahead, e.g. a staged move's send side, is only copied.) An
+    // unencodable message fails the batch before anything is sent.
+    const frames = sent.map((m, i) => encodeFrame(messages[i] as OfpMessage, m.xid));
     sent.forEach((message, i) => {
       this.tracker.joinBatch(message, batch);
       this.writer.write(frames[i]!);

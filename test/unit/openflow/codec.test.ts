@@ -220,4 +220,18 @@ describe('readHeader', () => {
     expect(OF.readHeader(hex('01140008fffffffe'))).to.deep.equal({ version: 1, type: 20, length: 8, xid: 0xfffffffe });
     expect(OF.readHeader(hex('0414'))).to.equal(undefined);
   });
+
+  it('a frame encoded ahead is the frame encoded at send time, with each send\'s own xid', () => {
+    const m = OF.flowMod({ cookie: 7n, tableId: 2, priority: 300, match: { eth_type: 0x0800, ipv4_dst: '10.0.2.200' }, instructions: [OF.applyActions(OF.setField('ipv4_dst', '10.0.1.10'), OF.outputPort(10))] });
+    const fresh = (xid: number) => OF.encodeMessage({ ...m, xid });
+    expect(OF.encodeFrame(m, 5)).to.deep.equal(fresh(5)); // nothing ahead: encoded now
+    OF.encodeAhead(m);
+    const a = OF.encodeFrame(m, 0x01020304);
+    const b = OF.encodeFrame(m, 9);
+    expect(a).to.deep.equal(fresh(0x01020304));
+    expect(b, 'a later send is not changed by an earlier one').to.deep.equal(fresh(9));
+    a.fill(0); // what the writer does with a frame never reaches the encoding kept ahead
+    expect(OF.encodeFrame(m, 9)).to.deep.equal(fresh(9));
+  });
 });
+
