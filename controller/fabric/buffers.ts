@@ -44,6 +44,9 @@ export interface BufferLimits {
   readonly queueAtDestination: boolean;
 }
 
+/** Frames delivered to a VM in one burst at most (deliverPaced). */
+export const MAX_BURST = 256;
+
 export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000, copyWindowMs: 250, clockSlackMs: 5, queueAtDestination: false };
 
 /** A frame for a VM, where it reached a buffer rule, and when (epoch ms). */
@@ -196,9 +199,10 @@ export class FrameBuffers {
     const timer = this.clock.setTimeout(() => this.byId.delete(bindingId), forwardForMs);
     timer.unref?.();
     const ring = state.mode === 'copy' ? state.ring : undefined;
-    const frames = state.mode === 'hold' ? state.frames : [];
+    // Held frames, or stragglers still queued behind an earlier release's (a move right after a resume).
+    const frames = state.mode === 'hold' ? state.frames : state.mode === 'forward' ? state.pending ?? [] : [];
     this.byId.set(bindingId, state.mode === 'copy' || state.mode === 'drain' ? { mode: 'drain', timer, ...(ring === undefined ? {} : { ring }) }
-      : { mode: 'forward', timer, ...(replayLater && state.mode === 'hold' ? { pending: frames } : {}) });
+      : { mode: 'forward', timer, ...(replayLater ? { pending: frames } : {}) });
     return frames;
   }
 
@@ -244,6 +248,22 @@ export class FrameBuffers {
    */
   deliver(binding: Binding, frames: readonly BufferedFrame[]): void {
     this.send(binding.locator.dpid, frames, (f) => [...this.toEndpoint(binding, f.data), setField('eth_dst', binding.mac), outputPort(binding.locator.port)]);
+  }
+
+  /**
+   * `deliver`, in bursts of at most MAX_BURST frames, each sent once the switch confirmed the one
+   * before (a barrier). The frames of a 1 s stop are over a thousand: sent at once, the switch
+   * pushes them into the VM's port faster than the host takes them (Linux queues at most
+   * `netdev_max_backlog`, 1,000 frames, per CPU), and frames were dropped at the port. Resolves
+   * when the last burst is sent; a switch that fails a barrier gets the rest at once.
+   */
+  async deliverPaced(binding: Binding, frames: readonly BufferedFrame[]): Promise<void> {
+    const sw = this.switches.get(binding.locator.dpid);
+    let confirm = sw !== undefined;
+    for (let i = 0; i < frames.length; i += MAX_BURST) {
+      if (i > 0 && confirm) await this.outbox.confirm(sw!, []).catch(() => { confirm = false; });
+      this.deliver(binding, frames.slice(i, i + MAX_BURST));
+    }
   }
 
   /**

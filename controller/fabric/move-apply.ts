@@ -116,9 +116,10 @@ export class MoveApplier {
     const frames = buffers.takePending(binding.id, false);
     if (frames.length === 0) return void buffers.takePending(binding.id, true);
     try {
-      send(frames);
+      if (!outbox.canWrite(binding.locator.dpid)) return send(frames);
+      await buffers.deliverPaced(binding, frames);
       const sw = this.deps.switches.get(binding.locator.dpid);
-      if (sw !== undefined && outbox.canWrite(binding.locator.dpid)) await outbox.confirm(sw, []);
+      if (sw !== undefined) await outbox.confirm(sw, []);
     } finally {
       send(buffers.takePending(binding.id, true)); // the stragglers that came meanwhile, behind them
     }

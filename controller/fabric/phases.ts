@@ -157,10 +157,14 @@ export class MigrationPhases {
     if (binding === undefined || !this.deps.buffers.isHolding(bindingId)) return;
     const heldSince = this.deps.buffers.heldSince(bindingId) ?? this.deps.clock.now();
     const before = this.deps.topology().state();
-    const frames = this.deps.buffers.release(bindingId, this.deps.graceMs + 1000);
-    if (this.deps.outbox.canWrite(binding.locator.dpid)) this.deps.buffers.deliver(binding, frames);
-    // When the frames went out: the hold rules' removal below waits for its barrier, and its turn.
+    // The held frames; stragglers (frames the hold rules still take) queue behind them until they are out.
+    this.deps.buffers.release(bindingId, this.deps.graceMs + 1000, true);
+    const frames = this.deps.buffers.takePending(bindingId, false);
+    // When the frames began to go out: the hold rules' removal below waits for the last of them, its barrier, and its turn.
     const releasedAt = this.deps.clock.now();
+    if (this.deps.outbox.canWrite(binding.locator.dpid)) await this.deps.buffers.deliverPaced(binding, frames);
+    // The stragglers, unless a move came meanwhile (its own replay takes them, to the new place).
+    if (this.deps.registry.bindings.byId(bindingId)?.version === binding.version) this.deps.buffers.deliver(binding, this.deps.buffers.takePending(bindingId, true));
     const { plan } = planBindingChange(binding, binding, before, this.deps.topology().state());
     const result = await this.deps.sync.apply(withoutGrace(plan));
     this.deps.onUpdate(result, [...new Set(plan.steps.flatMap((s) => [...s.mods.keys()]))]);

@@ -3,7 +3,7 @@
 // order, before newer ones; bounded; and given back if the VM never moves.
 
 import { expect } from 'chai';
-import { DEFAULT_BUFFER_LIMITS } from '../../../controller/fabric/buffers.js';
+import { DEFAULT_BUFFER_LIMITS, MAX_BURST } from '../../../controller/fabric/buffers.js';
 import { FabricLab } from '../../lib/fabric-lab.js';
 import { VM } from '../mobility/fixtures.js';
 
@@ -221,6 +221,35 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     for (const peer of peers(lab)) expect(lab.net.lastIp(peer, `ack-${peer.name}`), `the VM's frames to ${peer.name} at once`).to.deep.include({ ipv4_src: VM.eid, ipv4_dst: peer.ip });
     await lab.advance(3000);
     expect(await lab.allExchanges('after')).to.deep.equal([]);
+    lab.stop();
+  });
+
+  it('more frames waited than one burst: they reach the VM in bursts, each after the switch confirmed the one before, in order, before newer ones', async () => {
+    const lab = await FabricLab.create(HELD_HERE);
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
+    const total = 2 * MAX_BURST + 100;
+    await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { for (let i = 0; i < total; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`); });
+    await lab.settle();
+    lab.vm.paused = false;
+    lab.sw(2n).holdBarriers = true; // each burst waits for the switch's confirmation of the one before
+    const intent = lab.intents.register({ eid: VM.eid, phase: 'resumed', expiresAt: lab.clock.now() + 30_000 }, lab.clock.now());
+    if (!intent.ok) throw new Error(intent.error);
+    const resumed = lab.fabric.phases.onIntent(intent.intent);
+    await lab.settle();
+    expect(tags(lab, 'paused-'), 'one burst until the switch confirms it').to.have.length(MAX_BURST);
+    lab.sw(2n).releaseBarriers(true);
+    await lab.settle();
+    expect(tags(lab, 'paused-'), 'then the next').to.have.length(2 * MAX_BURST);
+    lab.net.send(lab.cnB, VM.eid, 'after'); // while the hold rules are still in place: it waits behind them
+    lab.sw(2n).releaseBarriers();
+    await lab.settle();
+    await resumed;
+    const got = tags(lab, 'paused-');
+    expect(got, 'none lost, none twice, in order').to.deep.equal(Array.from({ length: total }, (_, i) => `paused-${i}`));
+    const order = lab.vm.inbox.map((f) => f.tag);
+    expect(order.indexOf('after'), 'the newer frame after them').to.be.greaterThan(order.indexOf(`paused-${total - 1}`));
+    expect(lab.leaks()).to.deep.equal([]);
     lab.stop();
   });
 
