@@ -255,13 +255,16 @@ export class FrameBuffers {
    * before (a barrier). The frames of a 1 s stop are over a thousand: sent at once, the switch
    * pushes them into the VM's port faster than the host takes them (Linux queues at most
    * `netdev_max_backlog`, 1,000 frames, per CPU), and frames were dropped at the port. Resolves
-   * when the last burst is sent; a switch that fails a barrier gets the rest at once.
+   * when the last burst is sent; a switch that fails a barrier gets the rest at once, and so does the
+   * VM's new place if it moved meanwhile (`current`: the binding now).
    */
-  async deliverPaced(binding: Binding, frames: readonly BufferedFrame[]): Promise<void> {
+  async deliverPaced(binding: Binding, frames: readonly BufferedFrame[], current: () => Binding | undefined = () => binding): Promise<void> {
     const sw = this.switches.get(binding.locator.dpid);
     let confirm = sw !== undefined;
     for (let i = 0; i < frames.length; i += MAX_BURST) {
       if (i > 0 && confirm) await this.outbox.confirm(sw!, []).catch(() => { confirm = false; });
+      const now = current() ?? binding;
+      if (now.version !== binding.version) return this.deliver(now, frames.slice(i));
       this.deliver(binding, frames.slice(i, i + MAX_BURST));
     }
   }

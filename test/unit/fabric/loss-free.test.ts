@@ -253,6 +253,36 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     lab.stop();
   });
 
+  it('the VM moves on while its held frames still go out in bursts: the rest follow it to its new place, none lost, none twice', async () => {
+    const lab = await FabricLab.create(HELD_HERE);
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
+    const total = 2 * MAX_BURST + 100;
+    await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { for (let i = 0; i < total; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`); });
+    await lab.settle();
+    lab.vm.paused = false;
+    lab.sw(2n).holdBarriers = true;
+    const intent = lab.intents.register({ eid: VM.eid, phase: 'resumed', expiresAt: lab.clock.now() + 30_000 }, lab.clock.now());
+    if (!intent.ok) throw new Error(intent.error);
+    const resumed = lab.fabric.phases.onIntent(intent.intent);
+    await lab.settle();
+    expect(tags(lab, 'paused-'), 'the first burst').to.have.length(MAX_BURST);
+    // It moves on at once (an unlikely second migration, its old port gone): C, port 4.
+    lab.net.move(lab.vm, { dpid: 3n, port: 4 }, { keepOldPort: false });
+    lab.switches.portStatus(2n, 3, 'delete');
+    lab.switches.portStatus(3n, 4, 'add');
+    lab.announce('both');
+    await lab.settle();
+    lab.sw(2n).releaseBarriers();
+    await lab.settle();
+    await resumed;
+    expect(lab.binding.locator, 'it moved on').to.deep.include({ dpid: 3n, port: 4 });
+    const got = tags(lab, 'paused-');
+    expect(new Set(got).size, 'none twice').to.equal(got.length);
+    expect([...got].sort(), 'none lost').to.deep.equal(Array.from({ length: total }, (_, i) => `paused-${i}`).sort());
+    lab.stop();
+  });
+
   it('moved ahead, the VM\'s ARP for its gateway at its new port is answered there with the home gateway\'s MAC', async () => {
     const lab = await FabricLab.create(HELD_HERE);
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
