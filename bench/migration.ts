@@ -26,6 +26,8 @@ export interface ScenarioFigures {
   readonly reconvergenceMs: Stats | null;
   /** TableSync's part of it (steps 1 and 2 confirmed). */
   readonly confirmMs: Stats | null;
+  /** The controller's part: from the VM's first frame to the send side written (releaseMs); the rest is the switches' barriers. */
+  readonly releaseMs: Stats | null;
   /** How many moves took how many barrier rounds, and why each was made (`intent`, `old-attachment-silent`...). */
   readonly rounds: Readonly<Record<string, number>>;
   readonly reasons: Readonly<Record<string, number>>;
@@ -76,6 +78,7 @@ export function figuresOf(r: ScenarioResult): ScenarioFigures {
   const reconv = r.migrations.map((m) => m.reconvergenceMs).filter((v): v is number => v !== null);
   const mods = r.migrations.map((m) => m.flowMods).filter((v): v is number => v !== null);
   const confirm = r.migrations.map((m) => m.confirmMs).filter((v): v is number => v !== null);
+  const release = r.migrations.map((m) => m.releaseMs).filter((v): v is number => v !== null);
   const tally = (values: Array<string | number | null>) => {
     const out: Record<string, number> = {};
     for (const v of values) if (v !== null) out[String(v)] = (out[String(v)] ?? 0) + 1;
@@ -86,6 +89,7 @@ export function figuresOf(r: ScenarioResult): ScenarioFigures {
     gapMs: stats(gaps),
     reconvergenceMs: reconv.length === 0 ? null : stats(reconv),
     confirmMs: confirm.length === 0 ? null : stats(confirm),
+    releaseMs: release.length === 0 ? null : stats(release),
     rounds: tally(r.migrations.map((m) => m.rounds)), reasons: tally(r.migrations.map((m) => m.reason)),
     plannedAhead: r.migrations.filter((m) => m.plannedAhead === true).length,
     flowModsPerMigration: mods.length === 0 ? null : percentile(mods, 50),
@@ -105,6 +109,8 @@ export function printMigration(f: ScenarioFigures): void {
   if (r !== null) {
     const c = f.confirmMs;
     const list = (t: Readonly<Record<string, number>>) => Object.entries(t).map(([k, n]) => `${k} x${n}`).join(', ');
-    console.log(`  ${''.padEnd(24)} of which confirmed on the switches (TableSync) median ${c?.median?.toFixed(2)} ms p99 ${c?.p99?.toFixed(2)} ms; barrier rounds ${list(f.rounds)}; reasons ${list(f.reasons)}; planned when staged ${f.plannedAhead}`);
+    const w = f.releaseMs;
+    console.log(`  ${''.padEnd(24)} of which confirmed on the switches (TableSync) median ${c?.median?.toFixed(2)} ms p99 ${c?.p99?.toFixed(2)} ms; `
+      + `send side written (the controller's part) median ${w?.median?.toFixed(2)} ms p99 ${w?.p99?.toFixed(2)} ms; barrier rounds ${list(f.rounds)}; reasons ${list(f.reasons)}; planned when staged ${f.plannedAhead}`);
   }
 }
