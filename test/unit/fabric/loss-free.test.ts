@@ -280,6 +280,9 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     const got = tags(lab, 'paused-');
     expect(new Set(got).size, 'none twice').to.equal(got.length);
     expect([...got].sort(), 'none lost').to.deep.equal(Array.from({ length: total }, (_, i) => `paused-${i}`).sort());
+    await lab.advance(2000);
+    expect(lab.leaks(), 'no rule of the version it left behind').to.deep.equal([]);
+    expect(await lab.allExchanges('after')).to.deep.equal([]);
     lab.stop();
   });
 
