@@ -224,7 +224,11 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     lab.stop();
   });
 
-  it('more frames waited than one burst: they reach the VM in bursts, each after the switch confirmed the one before, in order, before newer ones', async () => {
+  /**
+   * Moved ahead to s2:3 with more than two bursts of frames waiting, then resumed with s2's barriers
+   * held: each burst waits for the switch's confirmation of the one before.
+   */
+  async function resumeWithBarriersHeld(): Promise<{ lab: FabricLab; total: number; resumed: Promise<unknown> }> {
     const lab = await FabricLab.create(HELD_HERE);
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
     await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
@@ -232,11 +236,16 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { for (let i = 0; i < total; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`); });
     await lab.settle();
     lab.vm.paused = false;
-    lab.sw(2n).holdBarriers = true; // each burst waits for the switch's confirmation of the one before
+    lab.sw(2n).holdBarriers = true;
     const intent = lab.intents.register({ eid: VM.eid, phase: 'resumed', expiresAt: lab.clock.now() + 30_000 }, lab.clock.now());
     if (!intent.ok) throw new Error(intent.error);
     const resumed = lab.fabric.phases.onIntent(intent.intent);
     await lab.settle();
+    return { lab, total, resumed };
+  }
+
+  it('more frames waited than one burst: they reach the VM in bursts, each after the switch confirmed the one before, in order, before newer ones', async () => {
+    const { lab, total, resumed } = await resumeWithBarriersHeld();
     expect(tags(lab, 'paused-'), 'one burst until the switch confirms it').to.have.length(MAX_BURST);
     lab.sw(2n).releaseBarriers(true);
     await lab.settle();
@@ -254,18 +263,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
   });
 
   it('the VM moves on while its held frames still go out in bursts: the rest follow it to its new place, none lost, none twice', async () => {
-    const lab = await FabricLab.create(HELD_HERE);
-    expect(await lab.allExchanges('warm')).to.deep.equal([]);
-    await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
-    const total = 2 * MAX_BURST + 100;
-    await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { for (let i = 0; i < total; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`); });
-    await lab.settle();
-    lab.vm.paused = false;
-    lab.sw(2n).holdBarriers = true;
-    const intent = lab.intents.register({ eid: VM.eid, phase: 'resumed', expiresAt: lab.clock.now() + 30_000 }, lab.clock.now());
-    if (!intent.ok) throw new Error(intent.error);
-    const resumed = lab.fabric.phases.onIntent(intent.intent);
-    await lab.settle();
+    const { lab, total, resumed } = await resumeWithBarriersHeld();
     expect(tags(lab, 'paused-'), 'the first burst').to.have.length(MAX_BURST);
     // It moves on at once (an unlikely second migration, its old port gone): C, port 4.
     lab.net.move(lab.vm, { dpid: 3n, port: 4 }, { keepOldPort: false });
