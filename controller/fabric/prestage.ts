@@ -23,8 +23,8 @@ interface Staged {
   readonly next: Binding;
   /** The whole move, planned when it was staged (its receive side is on the switches). */
   readonly plan: UpdatePlan;
-  /** What that plan was made in (bindingInputsKey, and the subnets). */
-  readonly inputs: { readonly key: string; readonly subnets: TopologyState['subnets'] };
+  /** What that plan was made in (bindingInputsKey, and the subnets); undefined when it could not be compiled (not reused). */
+  readonly inputs: { readonly key: string; readonly subnets: TopologyState['subnets'] } | undefined;
   /** Switches that received staged rules (what a cancellation reconciles). */
   readonly dpids: readonly string[];
   readonly timer: Timer;
@@ -86,7 +86,7 @@ export class Prestager {
     const { plan, problem } = planBindingChange(binding, next, state);
     const receive = plan.steps[0];
     const dpids = [...receive.mods.keys()];
-    const inputs = problem === undefined ? { key: bindingInputsKey(state, binding.id), subnets: state.subnets } : { key: '', subnets: [] };
+    const inputs = problem === undefined ? { key: bindingInputsKey(state, binding.id), subnets: state.subnets } : undefined;
     // What the move will send when the VM shows up, encoded now (sending it then is a copy).
     if (problem === undefined) for (const mods of plan.steps[1].mods.values()) for (const m of mods) encodeAhead(m);
     this.staged.set(intent.eid, { intent, previous: binding, next, plan, inputs, dpids, timer: this.expiry(intent.eid, intent.expiresAt, now) });
@@ -122,9 +122,10 @@ export class Prestager {
    */
   plannedMove(previous: Binding, next: Binding, before: TopologyState, after: TopologyState): UpdatePlan | undefined {
     const s = this.staged.get(next.eid);
-    if (s === undefined || s.inputs.key === '' || !sameBindingRules(s.previous, previous) || !sameBindingRules(s.next, next)) return undefined;
-    if (before.subnets !== s.inputs.subnets || after.subnets !== s.inputs.subnets) return undefined;
-    if (bindingInputsKey(before, previous.id) !== s.inputs.key || bindingInputsKey(after, next.id) !== s.inputs.key) return undefined;
+    const inputs = s?.inputs;
+    if (s === undefined || inputs === undefined || !sameBindingRules(s.previous, previous) || !sameBindingRules(s.next, next)) return undefined;
+    if (before.subnets !== inputs.subnets || after.subnets !== inputs.subnets) return undefined;
+    if (bindingInputsKey(before, previous.id) !== inputs.key || bindingInputsKey(after, next.id) !== inputs.key) return undefined;
     return s.plan;
   }
 

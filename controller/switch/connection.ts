@@ -229,8 +229,7 @@ export class SwitchConnection {
     // The hot path (a packet-out and two flow-mods per packet-in): no copy of the message; the
     // xid is written into the encoded header.
     const xid = this.tracker.nextXid();
-    const frame = encodeMessage(message as OfpMessage);
-    frame.writeUInt32BE(xid, 4);
+    const frame = encodeFrame(message as OfpMessage, xid);
     // A PACKET_OUT's data is a view into a received socket chunk: remembering it would pin that
     // chunk in memory; the OFPT_ERROR quotes the message's first bytes anyway.
     this.tracker.remember(message.type === 'PACKET_OUT'
