@@ -254,7 +254,7 @@ export class FrameBuffers {
    * `deliver`, in bursts of at most MAX_BURST frames, each sent once the switch confirmed the one
    * before (a barrier). The frames of a 1 s stop are over a thousand: sent at once, the switch
    * pushes them into the VM's port faster than the host takes them (Linux queues at most
-   * `netdev_max_backlog`, 1,000 frames, per CPU), and frames were dropped at the port. Resolves
+   * `netdev_max_backlog` frames per CPU), and frames were dropped at the port. Resolves
    * when the last burst is sent; a switch that fails a barrier gets the rest at once, and so does the
    * VM's new place if it moved meanwhile (`current`: the binding now).
    */

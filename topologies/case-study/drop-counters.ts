@@ -4,6 +4,9 @@
 //   the router                  Ip InDiscards / OutDiscards / OutNoRoutes, Icmp OutDestUnreachs, and
 //                               the neighbour table's unresolved_discards (a frame waiting for an ARP
 //                               answer beyond the queue: this counter is the kernel's, all namespaces')
+//   the kernel's input backlog  a veth hands what it sends to the receiving CPU's backlog queue; beyond
+//                               net.core.netdev_max_backlog frames the rest is dropped and counted only
+//                               in /proc/net/softnet_stat (per CPU, all namespaces: the whole host)
 //   Open vSwitch's sockets      the userspace datapath reads each port through a packet socket: a
 //                               frame that arrives while its receive buffer is full (the switch's
 //                               thread was busy) is dropped there and counted only by the socket
@@ -50,6 +53,11 @@ export function neighStat(text: string, column: string): number {
   const i = head?.trim().split(/\s+/).indexOf(column) ?? -1;
   if (i < 0) return 0;
   return rows.reduce((n, row) => n + (Number.parseInt(row.trim().split(/\s+/)[i] ?? '0', 16) || 0), 0);
+}
+
+/** /proc/net/softnet_stat: frames the kernel dropped because a CPU's input backlog was full (its second column, hex), summed over the CPUs. */
+export function backlogDrops(text: string): number {
+  return text.trim().split('\n').reduce((n, row) => n + (Number.parseInt(row.trim().split(/\s+/)[1] ?? '0', 16) || 0), 0);
 }
 
 /** `ovs-ofctl dump-ports` text: rx and tx drops per OpenFlow port (`rx_drop 10`, `tx_drop LOCAL`). */
@@ -111,6 +119,7 @@ export async function readDropCounters(net: MininetDriver, vm: LabVm, options: {
       out[`ovs ${name}`] = m ? Number(m[1]) : 0;
     }
   }));
+  tries.push(run('cat', ['/proc/net/softnet_stat'], { timeout: 10_000 }).then((r) => { out['kernel backlog_drop'] = backlogDrops(r.stdout); }));
   tries.push(run('ss', ['-0', '-a', '-m', '-p'], { timeout: 10_000 }).then((r) => put('ovs socket_drop', packetSocketDrops(r.stdout))));
   for (const [name, sw] of Object.entries(net.topology.switches)) {
     // Not the bridge's own port (LOCAL): it is down in the lab, and floods end there.

@@ -3,7 +3,7 @@
 
 import { expect } from 'chai';
 import { lostSpans } from '../../../bench/loss-free.js';
-import { addDrops, controllerDrops, dropsBetween, neighStat, packetSocketDrops, portDrops, snmpFields } from '../../../topologies/case-study/drop-counters.js';
+import { addDrops, backlogDrops, controllerDrops, dropsBetween, neighStat, packetSocketDrops, portDrops, snmpFields } from '../../../topologies/case-study/drop-counters.js';
 
 const SNMP = `Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors ForwDatagrams InUnknownProtos InDiscards InDelivers OutRequests OutDiscards OutNoRoutes
 Ip: 1 64 26701128 0 0 4410 0 7 26701128 25902938 2 3
@@ -69,6 +69,12 @@ describe('drop counters of a lab move', () => {
   it('sums a neighbour-table column over the CPUs (hex)', () => {
     expect(neighStat(ARP_CACHE, 'unresolved_discards')).to.equal(13);
     expect(neighStat(ARP_CACHE, 'no_such_column')).to.equal(0);
+  });
+
+  it('sums the input backlog drops of /proc/net/softnet_stat over the CPUs (second column, hex)', () => {
+    const softnet = '05840d9e 0000001a 00000070 00000000 00000000\n0578c3b1 00000002 00000064 00000000 00000000\n';
+    expect(backlogDrops(softnet)).to.equal(28);
+    expect(backlogDrops('')).to.equal(0);
   });
 
   it('reads rx and tx drops per OpenFlow port from dump-ports, unknown counts as 0', () => {
