@@ -217,7 +217,7 @@ describe('mobility/repository', () => {
 
 describe('mobility/file-repository: appends during a write', () => {
   it('keeps a record appended while a flush is writing, and writes it with the next flush (found by the e2e restart: a gap in the journal)', async () => {
-    const { mkdtempSync } = await import('node:fs');
+    const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'seamless-append-race-'));
@@ -234,7 +234,11 @@ describe('mobility/file-repository: appends during a write', () => {
     await Promise.all(flushes);
     await repo.close();
     const again = new FileBindingRepository({ dir });
-    expect((await again.load()).bindings).to.have.length(40);
-    await again.close();
+    try {
+      expect((await again.load()).bindings).to.have.length(40);
+    } finally {
+      await again.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

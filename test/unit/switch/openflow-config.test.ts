@@ -30,7 +30,7 @@ describe('config: openflow bounds, admission and TLS', () => {
   });
 
   it('validates static pins', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'seamless-pins-'));
@@ -39,9 +39,13 @@ describe('config: openflow bounds, admission and TLS', () => {
       writeFileSync(path, JSON.stringify({ openflow: { pins } }));
       return ['--config', path];
     };
-    expect(load(file([{ dpid: '0000000000000001', address: '10.0.0.1' }])).openflow.pins).to.have.length(1);
-    expect(() => load(file([{ dpid: '0000000000000001' }]))).to.throw(ConfigError, /pin 0: needs an address or a certificate/);
-    expect(() => load(file([{ dpid: 'zz', address: '10.0.0.1' }]))).to.throw(ConfigError, /pin 0: dpid/);
-    expect(() => load(file([{ dpid: '1', adress: '10.0.0.1' }]))).to.throw(ConfigError, /unknown key adress/);
+    try {
+      expect(load(file([{ dpid: '0000000000000001', address: '10.0.0.1' }])).openflow.pins).to.have.length(1);
+      expect(() => load(file([{ dpid: '0000000000000001' }]))).to.throw(ConfigError, /pin 0: needs an address or a certificate/);
+      expect(() => load(file([{ dpid: 'zz', address: '10.0.0.1' }]))).to.throw(ConfigError, /pin 0: dpid/);
+      expect(() => load(file([{ dpid: '1', adress: '10.0.0.1' }]))).to.throw(ConfigError, /unknown key adress/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
