@@ -1,8 +1,10 @@
 // Loss-free migration: the frames on their way to a VM while it is stopped for the stop-and-copy.
 // Per binding, a buffer goes through these modes (pipeline BufferMode for the rules):
 //   copy     the VM is migrating (a host agent said so): its edge delivers its frames and copies
-//            them here; the last `copyWindowMs` are kept, for the frames a VM that stops now misses
-//            before 'stopping' reaches the controller (the signal trails the stop by milliseconds)
+//            them here; the last `copyWindowMs` are kept (within the frame and byte bounds), for the
+//            frames a VM that stops now misses before 'stopping' reaches the controller (the signal
+//            trails the stop by milliseconds; on a loaded host by hundreds): copies a late signal
+//            finds gone are counted as dropped
 //   hold     the VM is stopped: its frames come here instead of to its dead port, in order, bounded
 //            in frames, bytes and time (beyond a bound the rest is dropped and counted; TCP recovers)
 //   forward  the VM runs again (at its new place): the held frames were handed out; stragglers that
@@ -27,7 +29,10 @@ export interface BufferLimits {
   readonly maxBytes: number;
   /** How long a VM may stay stopped before its frames are handed out where it is. */
   readonly maxAgeMs: number;
-  /** While a VM migrates: how far back its copied frames are kept (must exceed the stop signal's delay). */
+  /**
+   * While a VM migrates: how far back its copied frames are kept (must exceed the stop signal's
+   * delay; copies a late signal finds gone are counted as dropped).
+   */
   readonly copyWindowMs: number;
   /**
    * How much earlier than the hypervisor's stop time copied frames are taken into the buffer (clock
@@ -47,7 +52,12 @@ export interface BufferLimits {
 /** Frames delivered to a VM in one burst at most (deliverPaced). */
 export const MAX_BURST = 256;
 
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000, copyWindowMs: 250, clockSlackMs: 5, queueAtDestination: false };
+/**
+ * copyWindowMs: a stop signal came 260 ms after the stop on a loaded host (10,000 frames/s to the VM,
+ * 2026-11-30) and up to 680 ms at 3,000/s before; the ring's frame and byte bounds cap its memory
+ * whatever the window.
+ */
+export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000, copyWindowMs: 1000, clockSlackMs: 5, queueAtDestination: false };
 
 /** A frame for a VM, where it reached a buffer rule, and when (epoch ms). */
 export interface BufferedFrame {
@@ -57,10 +67,13 @@ export interface BufferedFrame {
   readonly at: number;
 }
 
-interface Copying { readonly mode: 'copy'; readonly ring: BufferedFrame[]; bytes: number; readonly timer: Timer }
-interface Holding { readonly mode: 'hold'; readonly frames: BufferedFrame[]; bytes: number; readonly timer: Timer; readonly since: number; ahead: boolean }
+/** The copies kept while a VM migrates, and when those its bounds let go had arrived (oldest first, at most maxFrames of them). */
+interface Ring { readonly frames: BufferedFrame[]; readonly released: number[] }
+interface Copying { readonly mode: 'copy'; readonly ring: Ring; bytes: number; readonly timer: Timer }
+/** `missed`: copies of frames that reached its port after the stop, let go before the stop was signalled (lost). */
+interface Holding { readonly mode: 'hold'; readonly frames: BufferedFrame[]; bytes: number; readonly timer: Timer; readonly since: number; ahead: boolean; readonly missed: number }
 /** forward: stragglers go on to the VM; drain: late copies are ignored, and the ring of a copy a move ended is kept for a late stop signal. */
-interface Passing { readonly mode: 'forward' | 'drain'; readonly timer: Timer; ring?: BufferedFrame[]; pending?: BufferedFrame[] }
+interface Passing { readonly mode: 'forward' | 'drain'; readonly timer: Timer; ring?: Ring; pending?: BufferedFrame[] }
 type State = Copying | Holding | Passing;
 
 export interface BufferCounters {
@@ -121,7 +134,7 @@ export class FrameBuffers {
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const timer = this.clock.setTimeout(() => { this.endCopy(bindingId); onEnd(); }, forMs);
     timer.unref?.();
-    this.byId.set(bindingId, { mode: 'copy', ring: [], bytes: 0, timer });
+    this.byId.set(bindingId, { mode: 'copy', ring: { frames: [], released: [] }, bytes: 0, timer });
     return true;
   }
 
@@ -136,12 +149,21 @@ export class FrameBuffers {
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const now = this.clock.now();
     const since = Math.min(stoppedAt ?? now, now) - this.limits.clockSlackMs;
-    const frames = current?.mode === 'copy' ? current.ring.filter((f) => f.at >= since) : [];
-    this.counters.recovered += frames.length;
+    const { frames, missed } = current?.mode === 'copy' ? this.recover(current.ring, since) : { frames: [], missed: 0 };
     const timer = this.clock.setTimeout(() => { this.counters.expired++; onExpire(); }, this.limits.maxAgeMs);
     timer.unref?.();
-    this.byId.set(bindingId, { mode: 'hold', frames, bytes: frames.reduce((n, f) => n + f.data.length, 0), timer, since: now, ahead: false });
+    this.byId.set(bindingId, { mode: 'hold', frames, bytes: frames.reduce((n, f) => n + f.data.length, 0), timer, since: now, ahead: false, missed });
     return true;
+  }
+
+  /**
+   * Copies of frames that reached a stopped VM's port before its stop was signalled, which the copy
+   * ring had let go (the signal came later than `copyWindowMs`, or more came than its bounds keep):
+   * lost, and counted as dropped. 0 when it is not stopped.
+   */
+  missedAtStop(bindingId: number): number {
+    const s = this.byId.get(bindingId);
+    return s?.mode === 'hold' ? s.missed : 0;
   }
 
   /** The stopped VM's move was committed ahead of its resume. */
@@ -224,14 +246,22 @@ export class FrameBuffers {
    * copies of frames that reached its old port since `stoppedAt` (lost there), to deliver at its new
    * place. Undefined when no move ended a copy of this binding lately.
    */
-  recoverLate(bindingId: number, stoppedAt: number | undefined): BufferedFrame[] | undefined {
+  recoverLate(bindingId: number, stoppedAt: number | undefined): { frames: BufferedFrame[]; missed: number } | undefined {
     const state = this.byId.get(bindingId);
     if (state?.mode !== 'drain' || state.ring === undefined) return undefined;
-    const since = (stoppedAt ?? this.clock.now()) - this.limits.clockSlackMs;
-    const frames = state.ring.filter((f) => f.at >= since);
+    const recovered = this.recover(state.ring, (stoppedAt ?? this.clock.now()) - this.limits.clockSlackMs);
     state.ring = undefined;
+    return recovered;
+  }
+
+  /** The ring's copies since `since`, and how many of that time it no longer has (counted as dropped). */
+  private recover(ring: Ring, since: number): { frames: BufferedFrame[]; missed: number } {
+    const frames = ring.frames.filter((f) => f.at >= since);
+    let missed = 0;
+    for (let i = ring.released.length - 1; i >= 0 && ring.released[i]! >= since; i--) missed++;
     this.counters.recovered += frames.length;
-    return frames;
+    this.counters.dropped += missed;
+    return { frames, missed };
   }
 
   /** Frames held for every stopped VM (metrics). */
@@ -286,16 +316,21 @@ export class FrameBuffers {
   }
 
   private keepCopy(state: Copying, frame: BufferedFrame, now: number): void {
-    state.ring.push(frame);
+    const { frames, released } = state.ring;
+    frames.push(frame);
     state.bytes += frame.data.length;
     const oldest = now - this.limits.copyWindowMs;
     let drop = 0;
     let bytes = state.bytes;
-    while (drop < state.ring.length && (state.ring[drop]!.at < oldest || state.ring.length - drop > this.limits.maxFrames || bytes > this.limits.maxBytes)) {
-      bytes -= state.ring[drop]!.data.length;
+    while (drop < frames.length && (frames[drop]!.at < oldest || frames.length - drop > this.limits.maxFrames || bytes > this.limits.maxBytes)) {
+      bytes -= frames[drop]!.data.length;
+      released.push(frames[drop]!.at);
       drop++;
     }
-    if (drop > 0) state.ring.splice(0, drop);
+    if (drop > 0) {
+      frames.splice(0, drop);
+      if (released.length > this.limits.maxFrames) released.splice(0, released.length - this.limits.maxFrames);
+    }
     state.bytes = bytes;
   }
 

@@ -102,17 +102,24 @@ export class MigrationPhases {
     if (late !== undefined) {
       // It stopped, resumed elsewhere and was moved before the signal came: nothing to hold any
       // more, but the frames its old port took meanwhile were lost there; the copies go to it now.
-      if (this.deps.outbox.canWrite(binding.locator.dpid)) this.deps.buffers.deliver(binding, late);
-      this.deps.log.info('VM stop signalled after its move: the frames its old port took since the stop are delivered', { eid, frames: late.length });
+      if (this.deps.outbox.canWrite(binding.locator.dpid)) this.deps.buffers.deliver(binding, late.frames);
+      this.deps.log.info('VM stop signalled after its move: the frames its old port took since the stop are delivered', { eid, frames: late.frames.length });
+      this.warnMissed(eid, late.missed, stoppedAt);
       return true;
     }
-    const started = await this.rebuffer(eid, () => this.deps.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt));
+    let missed = 0;
+    const started = await this.rebuffer(eid, () => {
+      const held = this.deps.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt);
+      missed = this.deps.buffers.missedAtStop(binding.id);
+      return held;
+    });
     if (!started) return true;
     const intent = this.deps.intents.get(eid, this.deps.clock.now());
     const ahead = intent !== undefined && await this.deps.mover.moveAhead(binding, intent);
     this.deps.log.info('VM stopped: frames for it wait at the controller', {
       eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: this.deps.buffers.held, movedAhead: ahead,
     });
+    this.warnMissed(eid, missed, stoppedAt);
     // Moved ahead to a port that is up while the VM is still stopped: a hypervisor's tap, which
     // keeps what it is given until the VM reads it. The frames go there now, in order, and newer
     // ones follow by the rules; no need to wait for the news that the VM runs.
@@ -176,6 +183,15 @@ export class MigrationPhases {
   }
 
   /** Changes how a binding's frames come to the buffer (`change` says whether it did) and its rules with it. */
+  /** Copies a late stop signal found gone (the copy window or its bounds let them go): counted by the buffer, said here. */
+  private warnMissed(eid: string, missed: number, stoppedAt: number | undefined): void {
+    if (missed === 0) return;
+    const lateMs = stoppedAt === undefined ? undefined : Math.round(this.deps.clock.now() - stoppedAt);
+    this.deps.log.warn('VM stop signalled later than its copies are kept: frames its old port took after the stop are lost', {
+      eid, frames: missed, signalLateMs: lateMs, hint: 'raise mobility.bufferCopyWindowMs (and the buffer bounds) above the stop signal\'s delay',
+    });
+  }
+
   private async rebuffer(eid: string, change: () => boolean): Promise<boolean> {
     const binding = this.deps.registry.bindings.byEid(eid);
     if (binding === undefined) return false;
