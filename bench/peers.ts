@@ -35,6 +35,8 @@ export interface PeerOptions {
   readonly seamlessArgs?: readonly string[];
   /** Run Seamless under `node --cpu-prof` and write the profile into this directory. */
   readonly cpuProfDir?: string;
+  /** Run the Seamless of another checkout (a git worktree with node_modules), to compare two trees; default: this one. */
+  readonly repo?: string;
 }
 
 export async function startPeer(name: PeerName, options: PeerOptions): Promise<PeerProcess> {
@@ -49,7 +51,7 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
       const prof = options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir];
       // The controller's own Node flags, then SEAMLESS_LAB_NODE_ARGS (as for the lab's controller; a later flag wins).
       const nodeArgs = [...CONTROLLER_NODE_FLAGS, ...(process.env.SEAMLESS_LAB_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')];
-      argv = [process.execPath, ...nodeArgs, ...prof, '--import', 'tsx', join(REPO, 'controller', 'main.ts'),
+      argv = [process.execPath, ...nodeArgs, ...prof, '--import', 'tsx', join(options.repo ?? REPO, 'controller', 'main.ts'),
         '--openflow-host', '127.0.0.1', '--openflow-port', String(port), '--http-port', String(httpPort = await freePort()), '--state-dir', state,
         '--log-level', 'warn', '--log-format', 'json', '--rewrite', 'true', ...(options.seamlessArgs ?? [])];
       break;
@@ -62,7 +64,7 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
       argv = ['ovs-testcontroller', '-O', 'OpenFlow13', '-vconsole:emer', '-vsyslog:emer', `ptcp:${port}:127.0.0.1`];
       break;
   }
-  const child = spawn('taskset', ['-c', String(options.core), ...argv], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('taskset', ['-c', String(options.core), ...argv], { cwd: name === 'seamless' ? options.repo ?? REPO : REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   const output: string[] = [];
   const keep = (c: Buffer) => {
