@@ -6,12 +6,9 @@
 // per-binding rule (pipeline/binding-rules), so the learner never installs rules for it there.
 // A host that is not an endpoint yet is learned for IPv6 only (scope 'ipv6'), so that its ARP
 // and IPv4 still reach the controller. Bounded per port and per switch (MAC flooding).
-//
-// A learned MAC keeps its two rules, encoded once: a re-send (the switch missed again) costs
-// copies of their bytes, not two rules built and encoded per packet-in.
 
 import {
-  encodeAhead, flowMod, OFPFC_DELETE_STRICT, OFPG_ANY, OFPP_ANY, type FlowMod, type FlowStats, type Mac, type Match,
+  flowMod, OFPFC_DELETE_STRICT, OFPG_ANY, OFPP_ANY, type FlowMod, type FlowStats, type Mac, type Match,
 } from '../openflow/index.js';
 import {
   COOKIE_LEARNER, COOKIE_TAG_MASK, DEFAULT_LEARN_IDLE_TIMEOUT_SEC, forgetLearned, LEARNER_PRIORITY, learnedDestination, learnedSource, learnedSourceIpv6, TABLE_INGRESS,
@@ -21,7 +18,7 @@ export type LearnScope = 'full' | 'ipv6';
 
 export interface LearnResult {
   /** What to send so the switch matches the new knowledge (empty when nothing changed). */
-  readonly mods: readonly FlowMod[];
+  readonly mods: FlowMod[];
   /** The port the MAC was behind before, when it moved within this switch. */
   readonly previousPort?: number;
   /** Not learned: the port or the switch holds as many MACs as it may. */
@@ -49,8 +46,6 @@ interface Entry {
   port: number;
   scope: LearnScope;
   sentAt: number;
-  /** Its two rules (destination, source), encoded ahead; built when first sent. */
-  rules?: readonly FlowMod[];
 }
 
 class SwitchTable {
@@ -114,18 +109,15 @@ export class L2Learner {
       if (table.onPort(port) >= this.options.maxMacsPerPort) return this.refuse('port-full');
       if (previous === undefined && table.macs.size >= this.options.maxMacsPerSwitch) return this.refuse('switch-full');
     }
+    table.set(mac, { port, scope: effective, sentAt: now });
+    const mods: FlowMod[] = [];
     const moved = previous !== undefined && previous.port !== port;
-    const same = previous !== undefined && !moved && previous.scope === effective;
-    const rules = same && previous.rules !== undefined ? previous.rules : this.rules(port, mac, effective);
-    if (same) {
-      // A re-send: the same rules, the entry updated in place (no churn in the tables' maps).
-      previous.sentAt = now;
-      previous.rules = rules;
-      return { mods: rules };
-    }
-    table.set(mac, { port, scope: effective, sentAt: now, rules });
-    if (moved) return { mods: [...this.deleteSource(previous.port, mac, previous.scope), ...rules], previousPort: previous.port };
-    return { mods: widen ? [...this.deleteSource(port, mac, 'ipv6'), ...rules] : rules };
+    if (moved) mods.push(...this.deleteSource(previous.port, mac, previous.scope));
+    else if (widen) mods.push(...this.deleteSource(port, mac, 'ipv6'));
+    // Destination first: a source rule sends the host's frames into a pipeline that can deliver replies.
+    const { idleTimeoutSec: idle } = this.options;
+    mods.push(learnedDestination(mac, port, idle), effective === 'full' ? learnedSource(port, mac, idle) : learnedSourceIpv6(port, mac, idle));
+    return moved ? { mods, previousPort: previous.port } : { mods };
   }
 
   /** Forgets `mac` on `dpid` (it left the switch) and returns the deletes of its rules there (any port). */
@@ -183,14 +175,6 @@ export class L2Learner {
     let table = this.tables.get(dpid);
     if (table === undefined) this.tables.set(dpid, (table = new SwitchTable()));
     return table;
-  }
-
-  /** The two rules of a learned MAC. Destination first: a source rule sends the host's frames into a pipeline that can deliver replies. */
-  private rules(port: number, mac: Mac, scope: LearnScope): readonly FlowMod[] {
-    const { idleTimeoutSec: idle } = this.options;
-    const rules = [learnedDestination(mac, port, idle), scope === 'full' ? learnedSource(port, mac, idle) : learnedSourceIpv6(port, mac, idle)];
-    for (const rule of rules) encodeAhead(rule);
-    return rules;
   }
 
   private deleteSource(port: number, mac: Mac, scope: LearnScope): FlowMod[] {

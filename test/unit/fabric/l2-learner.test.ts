@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DEFAULT_LEARNER_OPTIONS, L2Learner } from '../../../controller/fabric/l2-learner.js';
-import { encodeFrame, OFPFC_ADD, OFPFC_DELETE, OFPFC_DELETE_STRICT, OFPFF_SEND_FLOW_REM, type FlowMod, type FlowStats } from '../../../controller/openflow/index.js';
-import { COOKIE_BASE, COOKIE_LEARNER, LEARNER_PRIORITY, learnedDestination, TABLE_INGRESS, TABLE_L2_FORWARD } from '../../../controller/pipeline/index.js';
+import { OFPFC_ADD, OFPFC_DELETE, OFPFC_DELETE_STRICT, OFPFF_SEND_FLOW_REM, type FlowStats } from '../../../controller/openflow/index.js';
+import { COOKIE_BASE, COOKIE_LEARNER, LEARNER_PRIORITY, TABLE_INGRESS, TABLE_L2_FORWARD } from '../../../controller/pipeline/index.js';
 
 const M = '02:00:00:00:01:0a';
 
@@ -65,23 +65,6 @@ describe('L2Learner', () => {
     expect(learner.learn(1n, 11, M, 1600).mods, 'a move is always sent').to.have.length(3);
     learner.forget(1n, M);
     expect(learner.learn(1n, 11, M, 1700).mods, 'forgotten, then seen again').to.have.length(2);
-  });
-
-  it('re-sends the same two rules, encoded once, and builds new ones when the port or scope changes', () => {
-    const learner = new L2Learner({ ...DEFAULT_LEARNER_OPTIONS, resendAfterMs: 1000 });
-    const first = learner.learn(1n, 10, M, 0).mods;
-    const again = learner.learn(1n, 10, M, 1500).mods;
-    expect(again[0], 'the same objects: their encoding made ahead is reused').to.equal(first[0]);
-    expect(again[1]).to.equal(first[1]);
-    expect(encodeFrame(again[1]!, 7)).to.deep.equal(encodeFrame({ ...first[1]!, xid: 7 } as FlowMod, 7), 'the kept encoding is the rule');
-    const moved = learner.learn(1n, 11, M, 1600).mods;
-    expect(moved.slice(1).map((m) => m.match), 'a move builds rules for the new port').to.deep.equal([{ eth_dst: M }, { in_port: 11, eth_src: M }]);
-    expect(moved[1]!.instructions, 'the destination rule outputs to the new port').to.deep.equal(learnedDestination(M, 11, DEFAULT_LEARNER_OPTIONS.idleTimeoutSec).instructions);
-    expect(learner.learn(1n, 11, M, 3000).mods[1], 'kept for the new port').to.equal(moved[2]);
-    const v6 = learner.learn(1n, 12, '02:00:00:00:01:0b', 0, 'ipv6').mods;
-    const widened = learner.learn(1n, 12, '02:00:00:00:01:0b', 1, 'full').mods;
-    expect(widened.slice(1)).to.not.include(v6[1]);
-    expect(widened[2]!.match).to.deep.equal({ in_port: 12, eth_src: '02:00:00:00:01:0b' });
   });
 
   it('moves a MAC between ports of one switch: the old source rule is deleted exactly', () => {
