@@ -134,6 +134,8 @@ export interface Config {
     readonly bufferMaxFrames: number;
     readonly bufferMaxBytes: number;
     readonly bufferMaxAgeMs: number;
+    /** VMs whose frames are copied or held at once at most (bounds all buffers' memory together). */
+    readonly bufferMaxVms: number;
     /** While a host agent follows a migration, the VM's last frames this long are copied, for those the stop signal arrives too late for. */
     readonly bufferCopyWindowMs: number;
     /** Hand a stopped VM's frames to its destination port at once when that is up (its tap queues them). */
@@ -378,6 +380,7 @@ function schema(stdoutIsTTY: boolean) {
       dampSuspendMs: { doc: 'How long a flapping endpoint\'s claims are refused', format: 'seamless-ms', default: F.damping.suspendMs, env: 'SEAMLESS_DAMP_SUSPEND_MS', arg: 'damp-suspend-ms' },
       bufferMaxFrames: { doc: 'Loss-free migration: frames held for one stopped VM at most (more are dropped and counted)', format: 'seamless-count', default: F.buffer.maxFrames, env: 'SEAMLESS_BUFFER_MAX_FRAMES', arg: 'buffer-max-frames' },
       bufferMaxBytes: { doc: 'Loss-free migration: bytes held for one stopped VM at most', format: 'seamless-bytes', default: F.buffer.maxBytes, env: 'SEAMLESS_BUFFER_MAX_BYTES', arg: 'buffer-max-bytes' },
+      bufferMaxVms: { doc: 'Loss-free migration: VMs whose frames are copied or held at once at most (with bufferMaxBytes, bounds the memory of all buffers together); beyond it a migration goes on without a buffer, counted', format: 'seamless-count', default: F.buffer.maxVms, env: 'SEAMLESS_BUFFER_MAX_VMS', arg: 'buffer-max-vms' },
       bufferMaxAgeMs: { doc: 'Loss-free migration: how long frames wait for a stopped VM before they are dropped', format: 'seamless-ms', default: F.buffer.maxAgeMs, env: 'SEAMLESS_BUFFER_MAX_AGE_MS', arg: 'buffer-max-age-ms' },
       bufferQueueAtDestination: { doc: 'Loss-free migration: when a stopped VM\'s move is made ahead and its destination port is up already (the destination hypervisor\'s tap), hand its frames to that port at once; the tap keeps them until the VM runs (Linux: up to its txqueuelen). false: they wait at the controller for the news that the VM runs', format: BOOLEAN_FORMAT, default: F.buffer.queueAtDestination, env: 'SEAMLESS_BUFFER_QUEUE_AT_DESTINATION', arg: 'buffer-queue-at-destination' },
       bufferCopyWindowMs: { doc: 'Loss-free migration: how far back the copied frames of a migrating VM reach when its stop is signalled', format: 'seamless-ms', default: F.buffer.copyWindowMs, env: 'SEAMLESS_BUFFER_COPY_WINDOW_MS', arg: 'buffer-copy-window-ms' },

@@ -122,7 +122,7 @@ export async function startController(config: Config, log: Logger, options: Cont
       correspondentRules: config.mobility.correspondentRules,
       cacheIdleTimeoutSec: config.mobility.cacheIdleTimeoutSec,
       buffer: {
-        ...DEFAULT_BUFFER_LIMITS, maxFrames: config.mobility.bufferMaxFrames, maxBytes: config.mobility.bufferMaxBytes,
+        ...DEFAULT_BUFFER_LIMITS, maxFrames: config.mobility.bufferMaxFrames, maxBytes: config.mobility.bufferMaxBytes, maxVms: config.mobility.bufferMaxVms,
         maxAgeMs: config.mobility.bufferMaxAgeMs, copyWindowMs: config.mobility.bufferCopyWindowMs,
         queueAtDestination: config.mobility.bufferQueueAtDestination,
       },

@@ -27,6 +27,12 @@ export interface BufferLimits {
   readonly maxFrames: number;
   /** Bytes held per VM. */
   readonly maxBytes: number;
+  /**
+   * VMs whose frames are copied or held at once: with the per-VM bounds, this bounds the memory of
+   * all buffers together (64 x 8 MiB by default). Beyond it a migration goes on without a buffer
+   * (its frames of the stop are lost, as without a host agent), counted in `refused`.
+   */
+  readonly maxVms: number;
   /** How long a VM may stay stopped before its frames are handed out where it is. */
   readonly maxAgeMs: number;
   /**
@@ -57,7 +63,7 @@ export const MAX_BURST = 256;
  * 2026-11-30) and up to 680 ms at 3,000/s before; the ring's frame and byte bounds cap its memory
  * whatever the window.
  */
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxAgeMs: 5000, copyWindowMs: 1000, clockSlackMs: 5, queueAtDestination: false };
+export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxVms: 64, maxAgeMs: 5000, copyWindowMs: 1000, clockSlackMs: 5, queueAtDestination: false };
 
 /** A frame for a VM, where it reached a buffer rule, and when (epoch ms). */
 export interface BufferedFrame {
@@ -89,10 +95,12 @@ export interface BufferCounters {
   dropped: number;
   /** Stops that ended by the time bound (the frames went to where the VM is). */
   expired: number;
+  /** Copies and holds not begun because maxVms VMs were buffered already. */
+  refused: number;
 }
 
 export class FrameBuffers {
-  readonly counters: BufferCounters = { copied: 0, recovered: 0, buffered: 0, delivered: 0, dropped: 0, expired: 0 };
+  readonly counters: BufferCounters = { copied: 0, recovered: 0, buffered: 0, delivered: 0, dropped: 0, expired: 0, refused: 0 };
   private readonly byId = new Map<number, State>();
 
   constructor(
@@ -127,10 +135,26 @@ export class FrameBuffers {
     return s?.mode === 'hold' && s.ahead;
   }
 
-  /** The VM migrates: copy its frames until `forMs` passed (then `onEnd`). False when it already is, or is stopped. */
+  /**
+   * May a copy or a hold begin for this binding: it has one already, or fewer than maxVms VMs are
+   * buffered (copied or held) now.
+   */
+  hasRoom(bindingId: number): boolean {
+    const mode = this.byId.get(bindingId)?.mode;
+    if (mode === 'copy' || mode === 'hold') return true;
+    let buffered = 0;
+    for (const s of this.byId.values()) if (s.mode === 'copy' || s.mode === 'hold') buffered++;
+    return buffered < this.limits.maxVms;
+  }
+
+  /** The VM migrates: copy its frames until `forMs` passed (then `onEnd`). False when it already is, or is stopped, or there is no room (counted). */
   copy(bindingId: number, forMs: number, onEnd: () => void): boolean {
     const current = this.byId.get(bindingId);
     if (current?.mode === 'copy' || current?.mode === 'hold') return false;
+    if (!this.hasRoom(bindingId)) {
+      this.counters.refused++;
+      return false;
+    }
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const timer = this.clock.setTimeout(() => { this.endCopy(bindingId); onEnd(); }, forMs);
     timer.unref?.();
@@ -146,6 +170,10 @@ export class FrameBuffers {
   hold(bindingId: number, onExpire: () => void, stoppedAt?: number): boolean {
     const current = this.byId.get(bindingId);
     if (current?.mode === 'hold') return false;
+    if (!this.hasRoom(bindingId)) {
+      this.counters.refused++;
+      return false;
+    }
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const now = this.clock.now();
     const since = Math.min(stoppedAt ?? now, now) - this.limits.clockSlackMs;

@@ -64,6 +64,7 @@ export class FabricMetrics {
     from('seamless_buffer_held_frames_total', 'Loss-free migration: frames held for a stopped VM.', buffer('buffered'));
     from('seamless_buffer_delivered_frames_total', 'Loss-free migration: held frames delivered to the VM (at its new place, or where it resumed).', buffer('delivered'));
     from('seamless_buffer_dropped_frames_total', 'Loss-free migration: frames dropped because a buffer bound (frames, bytes) was reached or the switch had gone.', buffer('dropped'));
+    from('seamless_buffer_refused_total', 'Loss-free migration: copies and holds not begun because bufferMaxVms VMs were buffered already (the migration went on without a buffer).', buffer('refused'));
     from('seamless_buffer_expired_total', 'Loss-free migration: holds ended by the time bound (frames went to where the VM is).', buffer('expired'));
     new Gauge({ name: 'seamless_buffer_frames', help: 'Loss-free migration: frames waiting at the controller now.', registers, collect() { this.set(src.buffers().held); } });
     new Gauge({ name: 'seamless_endpoints_in_flight', help: 'Endpoints whose move is being verified or applied (their frames are held).', registers, collect() { this.set(flights.size); } });

@@ -83,6 +83,7 @@ export class MigrationPhases {
   async copying(intent: MigrationIntent): Promise<boolean> {
     const binding = this.deps.registry.bindings.byEid(intent.eid);
     if (binding === undefined) return false;
+    if (!this.roomFor(binding.id, binding.eid, 'migrating')) return false;
     const forMs = Math.max(0, intent.expiresAt - this.deps.clock.now());
     const onEnd = () => { this.rebuffer(binding.eid, () => true).catch((e: Error) => this.deps.log.error('could not stop copying', { eid: binding.eid, error: e.message })); };
     return this.rebuffer(binding.eid, () => this.deps.buffers.copy(binding.id, forMs, onEnd));
@@ -107,6 +108,7 @@ export class MigrationPhases {
       this.warnMissed(eid, late.missed, stoppedAt);
       return true;
     }
+    if (!this.roomFor(binding.id, eid, 'stopping')) return true;
     let missed = 0;
     const started = await this.rebuffer(eid, () => {
       const held = this.deps.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt);
@@ -183,6 +185,14 @@ export class MigrationPhases {
   }
 
   /** Changes how a binding's frames come to the buffer (`change` says whether it did) and its rules with it. */
+  /** True when a copy or hold may begin; otherwise counts and says why not (too many VMs buffered at once). */
+  private roomFor(bindingId: number, eid: string, phase: string): boolean {
+    if (this.deps.buffers.hasRoom(bindingId)) return true;
+    this.deps.buffers.counters.refused++;
+    this.deps.log.warn('loss-free migration without a buffer: too many VMs buffered at once', { eid, phase, hint: 'mobility.bufferMaxVms' });
+    return false;
+  }
+
   /** Copies a late stop signal found gone (the copy window or its bounds let them go): counted by the buffer, said here. */
   private warnMissed(eid: string, missed: number, stoppedAt: number | undefined): void {
     if (missed === 0) return;

@@ -398,6 +398,35 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     late.stop();
   });
 
+  it('no more than bufferMaxVms VMs buffered at once: a further migration goes on without a buffer, counted and said', async () => {
+    const lab = await FabricLab.create({ fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, maxVms: 1, queueAtDestination: false } } });
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    const { buffers } = lab.fabric;
+    const other = lab.registry.bindings.byEid(lab.cnB.ip)!;
+    const registered = lab.intents.register({ eid: other.eid, phase: 'migrating', lossFree: true, expiresAt: lab.clock.now() + 30_000 }, lab.clock.now());
+    if (!registered.ok) throw new Error(registered.error);
+    const copying = lab.fabric.phases.onIntent(registered.intent);
+    await lab.settle(200, 5);
+    await copying;
+    expect(buffers.mode(other.id), 'another VM took the only room').to.equal('copy');
+    await lab.signal('migrating', { lossFree: true });
+    expect(buffers.mode(lab.binding.id), 'no copy').to.equal(undefined);
+    await lab.signal('stopping', { stoppedAt: lab.clock.now() });
+    expect(buffers.isHolding(lab.binding.id), 'no hold').to.equal(false);
+    expect(buffers.counters.refused).to.equal(2);
+    expect(lab.logged('loss-free migration without a buffer: too many VMs buffered at once').map((l) => l.phase)).to.deep.equal(['migrating', 'stopping']);
+    lab.vm.paused = true;
+    lab.net.move(lab.vm, { dpid: 2n, port: 3 }, { keepOldPort: true });
+    lab.switches.portStatus(2n, 3, 'add');
+    await lab.advance(100);
+    lab.vm.paused = false;
+    lab.announce('both');
+    await lab.settle();
+    expect(lab.binding.locator, 'it moves as without a host agent').to.deep.include({ dpid: 2n, port: 3 });
+    expect(buffers.mode(other.id), 'the other keeps its copy').to.equal('copy');
+    lab.stop();
+  });
+
   it('a stop signalled after the VM already resumed and moved: nothing is held, what its old port took since the stop is delivered', async () => {
     const lab = await FabricLab.create();
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
