@@ -398,6 +398,28 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     late.stop();
   });
 
+  /** A loss-free migration whose VM stopped and was moved to s2:3 with no stop signal yet (it comes late); four frames for it reached its old port. */
+  async function stoppedAtB3WithoutSignal(): Promise<{ lab: FabricLab; stoppedAt: number }> {
+    const lab = await FabricLab.create();
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    await lab.signal('migrating', { lossFree: true });
+    const stoppedAt = lab.clock.now();
+    lab.vm.paused = true;
+    lab.net.move(lab.vm, { dpid: 2n, port: 3 }, { keepOldPort: true });
+    lab.switches.portStatus(2n, 3, 'add');
+    for (let i = 0; i < 4; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`);
+    await lab.advance(100);
+    return { lab, stoppedAt };
+  }
+
+  /** Nothing is held for the VM any more, and newer frames reach it at once. */
+  async function expectFlowingAtNewPlace(lab: FabricLab): Promise<void> {
+    expect(lab.fabric.buffers.isHolding(lab.binding.id), 'no hold at its new place').to.equal(false);
+    for (let i = 0; i < 3; i++) lab.net.send(lab.cnB, VM.eid, `after-${i}`);
+    await lab.settle();
+    expect(tags(lab, 'after-'), 'newer frames flow at once').to.deep.equal(['after-0', 'after-1', 'after-2']);
+  }
+
   it('no more than bufferMaxVms VMs buffered at once: a further migration goes on without a buffer, counted and said', async () => {
     const lab = await FabricLab.create({ fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, maxVms: 1, queueAtDestination: false } } });
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
@@ -428,15 +450,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
   });
 
   it('a stop signalled after the VM already resumed and moved: nothing is held, what its old port took since the stop is delivered', async () => {
-    const lab = await FabricLab.create();
-    expect(await lab.allExchanges('warm')).to.deep.equal([]);
-    await lab.signal('migrating', { lossFree: true });
-    const stoppedAt = lab.clock.now();
-    lab.vm.paused = true;
-    lab.net.move(lab.vm, { dpid: 2n, port: 3 }, { keepOldPort: true });
-    lab.switches.portStatus(2n, 3, 'add');
-    for (let i = 0; i < 4; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`);
-    await lab.advance(100);
+    const { lab, stoppedAt } = await stoppedAtB3WithoutSignal();
     lab.vm.paused = false;
     lab.announce('both');
     await lab.settle();
@@ -444,10 +458,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     expect(tags(lab, 'paused-'), 'lost at the old port').to.deep.equal([]);
     await lab.signal('stopping', { stoppedAt }); // the signal, 150 ms late
     expect(tags(lab, 'paused-'), 'the copies go to it').to.deep.equal(['paused-0', 'paused-1', 'paused-2', 'paused-3']);
-    expect(lab.fabric.buffers.isHolding(lab.binding.id), 'no hold at its new place').to.equal(false);
-    for (let i = 0; i < 3; i++) lab.net.send(lab.cnB, VM.eid, `after-${i}`);
-    await lab.settle();
-    expect(tags(lab, 'after-'), 'newer frames flow at once').to.deep.equal(['after-0', 'after-1', 'after-2']);
+    await expectFlowingAtNewPlace(lab);
     expect(await lab.allExchanges('after')).to.deep.equal([]);
     lab.stop();
   });
@@ -455,15 +466,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
   it('a stop signalled while the move the VM\'s announcement started is still under way: nothing is held, what its old port took since the stop follows it', async () => {
     // On a loaded host the signal can trail the stop by hundreds of ms (260 ms at 10,000 frames/s,
     // 2026-11-30): it may come while the move the VM's RARP started is being applied.
-    const lab = await FabricLab.create();
-    expect(await lab.allExchanges('warm')).to.deep.equal([]);
-    await lab.signal('migrating', { lossFree: true });
-    const stoppedAt = lab.clock.now();
-    lab.vm.paused = true;
-    lab.net.move(lab.vm, { dpid: 2n, port: 3 }, { keepOldPort: true });
-    lab.switches.portStatus(2n, 3, 'add');
-    for (let i = 0; i < 4; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`);
-    await lab.advance(100);
+    const { lab, stoppedAt } = await stoppedAtB3WithoutSignal();
     // The signal arrives right after the VM's first frame there started its move.
     const { flights } = lab.fabric;
     const begin = flights.begin.bind(flights);
@@ -481,10 +484,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     await lab.settle();
     expect(lab.binding.locator, 'moved on its announcement').to.deep.include({ dpid: 2n, port: 3 });
     expect(tags(lab, 'paused-'), 'the copies go to it').to.deep.equal(['paused-0', 'paused-1', 'paused-2', 'paused-3']);
-    expect(lab.fabric.buffers.isHolding(lab.binding.id), 'no hold at its new place').to.equal(false);
-    for (let i = 0; i < 3; i++) lab.net.send(lab.cnB, VM.eid, `after-${i}`);
-    await lab.settle();
-    expect(tags(lab, 'after-'), 'newer frames flow at once').to.deep.equal(['after-0', 'after-1', 'after-2']);
+    await expectFlowingAtNewPlace(lab);
     expect(lab.fabric.buffers.counters).to.deep.include({ dropped: 0 });
     expect(await lab.allExchanges('after')).to.deep.equal([]);
     lab.stop();
