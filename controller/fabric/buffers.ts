@@ -137,24 +137,23 @@ export class FrameBuffers {
 
   /**
    * May a copy or a hold begin for this binding: it has one already, or fewer than maxVms VMs are
-   * buffered (copied or held) now.
+   * buffered (copied or held) now. A refusal is counted.
    */
-  hasRoom(bindingId: number): boolean {
+  admits(bindingId: number): boolean {
     const mode = this.byId.get(bindingId)?.mode;
     if (mode === 'copy' || mode === 'hold') return true;
     let buffered = 0;
     for (const s of this.byId.values()) if (s.mode === 'copy' || s.mode === 'hold') buffered++;
-    return buffered < this.limits.maxVms;
+    if (buffered < this.limits.maxVms) return true;
+    this.counters.refused++;
+    return false;
   }
 
   /** The VM migrates: copy its frames until `forMs` passed (then `onEnd`). False when it already is, or is stopped, or there is no room (counted). */
   copy(bindingId: number, forMs: number, onEnd: () => void): boolean {
     const current = this.byId.get(bindingId);
     if (current?.mode === 'copy' || current?.mode === 'hold') return false;
-    if (!this.hasRoom(bindingId)) {
-      this.counters.refused++;
-      return false;
-    }
+    if (!this.admits(bindingId)) return false;
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const timer = this.clock.setTimeout(() => { this.endCopy(bindingId); onEnd(); }, forMs);
     timer.unref?.();
@@ -170,10 +169,7 @@ export class FrameBuffers {
   hold(bindingId: number, onExpire: () => void, stoppedAt?: number): boolean {
     const current = this.byId.get(bindingId);
     if (current?.mode === 'hold') return false;
-    if (!this.hasRoom(bindingId)) {
-      this.counters.refused++;
-      return false;
-    }
+    if (!this.admits(bindingId)) return false;
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const now = this.clock.now();
     const since = Math.min(stoppedAt ?? now, now) - this.limits.clockSlackMs;

@@ -97,6 +97,7 @@ export class MigrationPhases {
    * nothing ends the stop within the buffer's time bound, the frames go to where it is.
    */
   async stopping(eid: string, stoppedAt?: number): Promise<boolean> {
+    const lateMs = stoppedAt === undefined ? undefined : Math.round(this.deps.clock.now() - stoppedAt);
     const binding = this.deps.registry.bindings.byEid(eid);
     if (binding === undefined || !this.deps.rewrite) return false;
     const late = this.deps.buffers.recoverLate(binding.id, stoppedAt);
@@ -105,7 +106,7 @@ export class MigrationPhases {
       // more, but the frames its old port took meanwhile were lost there; the copies go to it now.
       if (this.deps.outbox.canWrite(binding.locator.dpid)) this.deps.buffers.deliver(binding, late.frames);
       this.deps.log.info('VM stop signalled after its move: the frames its old port took since the stop are delivered', { eid, frames: late.frames.length });
-      this.warnMissed(eid, late.missed, stoppedAt);
+      this.warnMissed(eid, late.missed, lateMs);
       return true;
     }
     if (!this.roomFor(binding.id, eid, 'stopping')) return true;
@@ -121,7 +122,7 @@ export class MigrationPhases {
     this.deps.log.info('VM stopped: frames for it wait at the controller', {
       eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: this.deps.buffers.held, movedAhead: ahead,
     });
-    this.warnMissed(eid, missed, stoppedAt);
+    this.warnMissed(eid, missed, lateMs);
     // Moved ahead to a port that is up while the VM is still stopped: a hypervisor's tap, which
     // keeps what it is given until the VM reads it. The frames go there now, in order, and newer
     // ones follow by the rules; no need to wait for the news that the VM runs.
@@ -184,24 +185,22 @@ export class MigrationPhases {
     });
   }
 
-  /** Changes how a binding's frames come to the buffer (`change` says whether it did) and its rules with it. */
-  /** True when a copy or hold may begin; otherwise counts and says why not (too many VMs buffered at once). */
+  /** True when a copy or hold may begin; otherwise says why not (too many VMs buffered at once; the buffers count it). */
   private roomFor(bindingId: number, eid: string, phase: string): boolean {
-    if (this.deps.buffers.hasRoom(bindingId)) return true;
-    this.deps.buffers.counters.refused++;
+    if (this.deps.buffers.admits(bindingId)) return true;
     this.deps.log.warn('loss-free migration without a buffer: too many VMs buffered at once', { eid, phase, hint: 'mobility.bufferMaxVms' });
     return false;
   }
 
   /** Copies a late stop signal found gone (the copy window or its bounds let them go): counted by the buffer, said here. */
-  private warnMissed(eid: string, missed: number, stoppedAt: number | undefined): void {
+  private warnMissed(eid: string, missed: number, lateMs: number | undefined): void {
     if (missed === 0) return;
-    const lateMs = stoppedAt === undefined ? undefined : Math.round(this.deps.clock.now() - stoppedAt);
     this.deps.log.warn('VM stop signalled later than its copies are kept: frames its old port took after the stop are lost', {
       eid, frames: missed, signalLateMs: lateMs, hint: 'raise mobility.bufferCopyWindowMs (and the buffer bounds) above the stop signal\'s delay',
     });
   }
 
+  /** Changes how a binding's frames come to the buffer (`change` says whether it did) and its rules with it. */
   private async rebuffer(eid: string, change: () => boolean): Promise<boolean> {
     const binding = this.deps.registry.bindings.byEid(eid);
     if (binding === undefined) return false;
