@@ -181,13 +181,14 @@ export class FrameBuffers {
   }
 
   /**
-   * Copies of frames that reached a stopped VM's port before its stop was signalled, which the copy
-   * ring had let go (the signal came later than `copyWindowMs`, or more came than its bounds keep):
-   * lost, and counted as dropped. 0 when it is not stopped.
+   * A stopped VM's hold now: the frames it keeps, and the copies of frames that reached its port
+   * after the stop which the copy ring had let go before the stop was signalled (the signal came
+   * later than `copyWindowMs`, or more came than its bounds keep): lost, and counted as dropped.
+   * Undefined when it is not stopped.
    */
-  missedAtStop(bindingId: number): number {
+  holding(bindingId: number): { readonly frames: number; readonly missed: number } | undefined {
     const s = this.byId.get(bindingId);
-    return s?.mode === 'hold' ? s.missed : 0;
+    return s?.mode === 'hold' ? { frames: s.frames.length, missed: s.missed } : undefined;
   }
 
   /** The stopped VM's move was committed ahead of its resume. */

@@ -110,19 +110,19 @@ export class MigrationPhases {
       return true;
     }
     if (!this.roomFor(binding.id, eid, 'stopping')) return true;
-    let missed = 0;
+    let atStop: { readonly frames: number; readonly missed: number } | undefined;
     const started = await this.rebuffer(eid, () => {
       const held = this.deps.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt);
-      missed = this.deps.buffers.missedAtStop(binding.id);
+      atStop = this.deps.buffers.holding(binding.id);
       return held;
     });
     if (!started) return true;
     const intent = this.deps.intents.get(eid, this.deps.clock.now());
     const ahead = intent !== undefined && await this.deps.mover.moveAhead(binding, intent);
     this.deps.log.info('VM stopped: frames for it wait at the controller', {
-      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: this.deps.buffers.held, movedAhead: ahead,
+      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, movedAhead: ahead, signalLateMs: lateMs,
     });
-    this.warnMissed(eid, missed, lateMs);
+    this.warnMissed(eid, atStop?.missed ?? 0, lateMs);
     // Moved ahead to a port that is up while the VM is still stopped: a hypervisor's tap, which
     // keeps what it is given until the VM reads it. The frames go there now, in order, and newer
     // ones follow by the rules; no need to wait for the news that the VM runs.

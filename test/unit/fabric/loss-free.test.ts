@@ -482,6 +482,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     expect(signalled, 'the signal came during the move').to.not.equal(undefined);
     await signalled;
     await lab.settle();
+    expect(lab.logged('VM stopped: frames for it wait at the controller')[0], 'what the hold took at the stop, not what is left when it is logged').to.include({ recovered: 4 });
     expect(lab.binding.locator, 'moved on its announcement').to.deep.include({ dpid: 2n, port: 3 });
     expect(tags(lab, 'paused-'), 'the copies go to it').to.deep.equal(['paused-0', 'paused-1', 'paused-2', 'paused-3']);
     await expectFlowingAtNewPlace(lab);
