@@ -51,13 +51,17 @@ export function snmpFields(text: string, section: string): Record<string, number
 export function neighStat(text: string, column: string): number {
   const [head, ...rows] = text.trim().split('\n');
   const i = head?.trim().split(/\s+/).indexOf(column) ?? -1;
-  if (i < 0) return 0;
-  return rows.reduce((n, row) => n + (Number.parseInt(row.trim().split(/\s+/)[i] ?? '0', 16) || 0), 0);
+  return i < 0 ? 0 : sumHexColumn(rows, i);
 }
 
 /** /proc/net/softnet_stat: frames the kernel dropped because a CPU's input backlog was full (its second column, hex), summed over the CPUs. */
 export function backlogDrops(text: string): number {
-  return text.trim().split('\n').reduce((n, row) => n + (Number.parseInt(row.trim().split(/\s+/)[1] ?? '0', 16) || 0), 0);
+  return sumHexColumn(text.trim().split('\n'), 1);
+}
+
+/** Column `i` of per-CPU rows of hex counters (the kernel's /proc/net/stat style), summed. */
+function sumHexColumn(rows: readonly string[], i: number): number {
+  return rows.reduce((n, row) => n + (Number.parseInt(row.trim().split(/\s+/)[i] ?? '0', 16) || 0), 0);
 }
 
 /** `ovs-ofctl dump-ports` text: rx and tx drops per OpenFlow port (`rx_drop 10`, `tx_drop LOCAL`). */
