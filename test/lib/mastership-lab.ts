@@ -105,10 +105,15 @@ export class ReplicaProcess {
     return Date.now();
   }
 
+  /**
+   * When the child was resumed, read before the signal: the child runs as soon as it is sent,
+   * on the other core, and can print a line stamped earlier than a clock read after kill().
+   */
   resume(): number {
+    const at = Date.now();
     this.child.kill('SIGCONT');
     this.paused = false;
-    return Date.now();
+    return at;
   }
 
   async stop(): Promise<void> {
