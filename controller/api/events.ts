@@ -50,8 +50,22 @@ export function fabricEventView(e: FabricEvent): ApiEvent {
 export interface SequencedEvent {
   readonly id: number;
   readonly event: ApiEvent;
-  /** The event as one SSE frame, built once and shared by every client that is sent it. */
+  /**
+   * The event as one SSE frame, built once and shared by every client that is sent it: on first
+   * use, so that without a client nothing is serialised (a migration publishes a dozen events
+   * while its rules are on their way to the switches).
+   */
   readonly frame: string;
+}
+
+class Sequenced implements SequencedEvent {
+  private built: string | undefined;
+
+  constructor(readonly id: number, readonly event: ApiEvent) {}
+
+  get frame(): string {
+    return (this.built ??= sseFrame(this));
+  }
 }
 
 /** One SSE frame: `id`, `event` and one `data` line of JSON. */
@@ -77,7 +91,7 @@ export class EventHub {
 
   publish(event: ApiEvent): SequencedEvent {
     const id = this.nextId++;
-    const sequenced = { id, event, frame: sseFrame({ id, event }) };
+    const sequenced = new Sequenced(id, event);
     this.history.push(sequenced);
     if (this.history.length > this.capacity) this.history.shift();
     for (const l of this.listeners) l(sequenced);

@@ -76,8 +76,8 @@ export class EventStream {
   private readonly stopListening: () => void;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly warn: RateLimitedLog;
-  /** Frames published in this tick, sent together at its end. */
-  private pending: string[] = [];
+  /** Events published since the last flush, serialised and sent together at the next turn of the event loop (off the path of what published them). */
+  private pending: SequencedEvent[] = [];
   private flushScheduled = false;
   /** Clients dropped for falling behind, since start. */
   dropped = 0;
@@ -136,7 +136,7 @@ export class EventStream {
   private broadcast(e: SequencedEvent): void {
     this.published++;
     if (this.clients.size === 0) return;
-    this.pending.push(e.frame);
+    this.pending.push(e);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flushPending());
@@ -146,7 +146,7 @@ export class EventStream {
   private flushPending(): void {
     this.flushScheduled = false;
     if (this.pending.length === 0) return;
-    const frame = frameOf(this.pending.join(''));
+    const frame = frameOf(this.pending.map((e) => e.frame).join(''));
     this.pending = [];
     for (const c of this.clients) c.send(frame);
   }

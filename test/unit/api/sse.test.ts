@@ -55,6 +55,17 @@ describe('event stream', function () {
       expect(hub.lastId).to.equal(6);
       expect(last.frame).to.equal('id: 6\nevent: rules-updated\ndata: {"type":"rules-updated","dpids":[],"flowMods":9,"at":9}\n\n');
     });
+
+    it('serialises an event only when a client needs its frame, and then once', () => {
+      const hub = new EventHub();
+      let serialised = 0;
+      const dpids = Object.assign(['0000000000000001'], { toJSON: (): string[] => { serialised++; return ['0000000000000001']; } });
+      const e = hub.publish({ type: 'rules-updated', dpids, flowMods: 1, at: 1 });
+      expect(serialised, 'published with no client').to.equal(0);
+      expect(e.frame).to.contain('"dpids":["0000000000000001"]');
+      expect(hub.since(0)[0]!.frame).to.equal(e.frame);
+      expect(serialised).to.equal(1);
+    });
   });
 
   describe('EventStream back-pressure (a response that says when it is full)', () => {
@@ -79,6 +90,21 @@ describe('event stream', function () {
       for (let i = 0; i < n; i++) hub.publish({ type: 'conflict', eid: VM.eid, mac: VM.mac, reason: 'test', detail, dpid: '1', port: 1, at: i });
     };
     const tick = () => new Promise((r) => setImmediate(r));
+
+    it('serialises the events for its clients at the next turn of the event loop, not while the publisher runs', async () => {
+      const hub = new EventHub();
+      const stream = new EventStream(hub, { maxClients: 1, maxBufferedBytes: 10_000, heartbeatMs: 60_000, log: silentLogger });
+      const res = new FakeResponse();
+      stream.open(res as unknown as ServerResponse, 'test', undefined);
+      let serialised = 0;
+      const dpids = Object.assign(['0000000000000001'], { toJSON: (): string[] => { serialised++; return ['0000000000000001']; } });
+      hub.publish({ type: 'rules-updated', dpids, flowMods: 1, at: 1 });
+      expect(serialised, 'while publishing').to.equal(0);
+      await tick();
+      expect(serialised).to.equal(1);
+      expect(res.written.join('')).to.contain('event: rules-updated');
+      stream.close();
+    });
 
     it('sends the events of one tick as one write, the same bytes to every client', async () => {
       const hub = new EventHub();
