@@ -3,7 +3,7 @@
 // (Open vSwitch's C learning switch). stop() ends only the process started here, by PID.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -53,7 +53,10 @@ export async function startPeer(name: PeerName, options: PeerOptions): Promise<P
       const nodeArgs = [...CONTROLLER_NODE_FLAGS, ...(process.env.SEAMLESS_LAB_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '')];
       argv = [process.execPath, ...nodeArgs, ...prof, '--import', 'tsx', join(options.repo ?? REPO, 'controller', 'main.ts'),
         '--openflow-host', '127.0.0.1', '--openflow-port', String(port), '--http-port', String(httpPort = await freePort()), '--state-dir', state,
-        '--log-level', 'warn', '--log-format', 'json', '--rewrite', 'true', ...(options.seamlessArgs ?? [])];
+        '--log-level', 'warn', '--log-format', 'json', '--rewrite', 'true',
+        // The priority the other controllers run at (each has a core of its own here): the comparison is of the code, not of the scheduler.
+        ...(existsSync(join(options.repo ?? REPO, 'controller', 'priority.ts')) ? ['--nice', 'keep'] : []),
+        ...(options.seamlessArgs ?? [])];
       break;
     }
     case 'os-ken':

@@ -149,6 +149,14 @@ export interface Config {
      */
     readonly ovsdb: string | null;
   };
+  readonly process: {
+    /**
+     * The scheduling priority (nice value) the controller's thread takes at start, or 'keep' the one
+     * it was started with. Default -10: what Open vSwitch's ovs-ctl gives ovs-vswitchd, which it
+     * shares the cores of a hypervisor host with (controller/priority.ts).
+     */
+    readonly nice: number | 'keep';
+  };
   /** Managed subnets; the mobility module defines and validates their shape. */
   readonly subnets: readonly unknown[];
 }
@@ -221,6 +229,13 @@ convict.addFormats({
   'seamless-ms': integerIn(1, MAX_TIMER_MS, 'a positive integer (milliseconds)'),
   'seamless-flow-timeout-sec': integerIn(1, MAX_FLOW_TIMEOUT_SEC, 'seconds that fit an OpenFlow timeout'),
   'seamless-bytes': integerIn(1024, 2 ** 30, 'a byte count'),
+  'seamless-nice': {
+    validate(value: unknown) {
+      if (value === 'keep') return;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < -20 || value > 19) throw new Error('must be a nice value (-20 to 19) or keep');
+    },
+    coerce: (value: unknown) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value),
+  },
 });
 
 // Formats of the openflow.* bounds, TLS files and pins.
@@ -393,6 +408,12 @@ function schema(stdoutIsTTY: boolean) {
           resolveOvsdbTargets(value, () => false);
         },
         default: 'auto' as string | null, nullable: true, env: 'SEAMLESS_OVSDB', arg: 'ovsdb',
+      },
+    },
+    process: {
+      nice: {
+        doc: 'Scheduling priority the controller takes at start (nice, -20 to 19; a negative one needs root or CAP_SYS_NICE), or keep the one it was started with. Default -10, the priority ovs-ctl gives ovs-vswitchd: at 0 the controller waits behind Open vSwitch for a core when both are busy, which is during every migration',
+        format: 'seamless-nice', default: -10 as number | string, env: 'SEAMLESS_NICE', arg: 'nice',
       },
     },
     subnets: { doc: 'Managed subnets (schema owned by the mobility module); default: the reference lab', format: 'seamless-subnets', default: REFERENCE_LAB_SUBNETS as unknown[] },

@@ -19,6 +19,7 @@ import { SwitchListener, SwitchRegistry } from './switch/index.js';
 import { registerSwitchStateMetrics } from './switch/state-metrics.js';
 import type { Etcd3 } from 'etcd3';
 import { ClusterReplica, connectEtcd, EtcdBindingRepository, EtcdHealth, registerEtcdHealthMetrics, type EtcdTlsFiles } from './cluster/index.js';
+import { applyPriority } from './priority.js';
 
 export interface Controller {
   readonly config: Config;
@@ -262,6 +263,7 @@ async function main(): Promise<void> {
   process.on('exit', () => log.flush());
   const metrics = createMetricsRegistry();
   guardProcess(log, metrics);
+  applyPriority(config.process.nice, log);
 
   const controller = await startController(config, log, { metrics });
   let stopping = false;

@@ -50,6 +50,20 @@ describe('config', () => {
     expect(() => loadConfig([], { SEAMLESS_BUFFER_COPY_WINDOW_MS: '-5' }, { stdoutIsTTY: false })).to.throw(/bufferCopyWindowMs/);
   });
 
+  it('takes the scheduling priority (-10 by default, Open vSwitch\'s) as a nice value or keep, and refuses others', () => {
+    const nice = (argv: string[], env: NodeJS.ProcessEnv = {}) => loadConfig(argv, env, { stdoutIsTTY: false }).process.nice;
+    expect(nice([])).to.equal(-10);
+    expect(nice(['--nice', '5'])).to.equal(5);
+    expect(nice(['--nice=-5'])).to.equal(-5);
+    expect(failure(['--nice', '-5']).message).to.match(/--nice=VALUE/);
+    expect(nice(['--nice=-20'])).to.equal(-20);
+    expect(nice([], { SEAMLESS_NICE: 'keep' })).to.equal('keep');
+    expect(nice([], { SEAMLESS_NICE: '0' })).to.equal(0);
+    expect(failure(['--nice', '20']).message).to.match(/process\.nice.*-20 to 19/);
+    expect(failure([], { SEAMLESS_NICE: 'high' }).message).to.match(/process\.nice/);
+    expect(failure(['--nice', '1.5']).message).to.match(/process\.nice/);
+  });
+
   it('turns rewriting off for the baseline from the environment or a flag', () => {
     const rewrite = (argv: string[], env: NodeJS.ProcessEnv = {}) => loadConfig(argv, env, { stdoutIsTTY: false }).mobility.rewrite;
     expect(rewrite([], { SEAMLESS_REWRITE: 'false' })).to.equal(false);
