@@ -5,11 +5,24 @@
 // lab (docs/benchmarks.md): 50 moves, the controller's thread waited 3.6 s on the run queue at nice
 // 0 against 2.5 s of running; at -10, 1.6 s.
 //
-// os.setPriority(0, n) sets the calling thread's nice value on Linux: the event loop's thread, and
-// the threads it starts later (libuv's pool). V8's own helper threads keep theirs.
+// On Linux a nice value belongs to a thread, and a new thread inherits its creator's: so every
+// thread the process has at start takes it (the event loop's, and V8's helpers that scavenge and
+// mark in parallel with it: left behind at 0 they make its garbage-collection pauses wait), and
+// the threads started later inherit it.
 
+import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import type { Logger } from './log.js';
+
+/** This process's threads (Linux: /proc/self/task), the calling one first; elsewhere only the calling one (0). */
+export function ownThreads(): number[] {
+  try {
+    const tids = readdirSync('/proc/self/task').map(Number).filter((t) => Number.isInteger(t) && t > 0);
+    return [0, ...tids.filter((t) => t !== process.pid)];
+  } catch {
+    return [0];
+  }
+}
 
 export interface PriorityOutcome {
   readonly nice: number;
@@ -18,7 +31,7 @@ export interface PriorityOutcome {
 }
 
 /** Takes the configured priority ('keep': the one the process was started with) and says which one it has. */
-export function applyPriority(wanted: number | 'keep', log: Logger, os: { get: () => number; set: (n: number) => void } = { get: () => getPriority(0), set: (n) => setPriority(0, n) }): PriorityOutcome {
+export function applyPriority(wanted: number | 'keep', log: Logger, os: { get: () => number; set: (n: number) => void } = { get: () => getPriority(0), set: setEveryThread }): PriorityOutcome {
   const before = os.get();
   if (wanted === 'keep' || wanted === before) return { nice: before };
   try {
@@ -31,4 +44,17 @@ export function applyPriority(wanted: number | 'keep', log: Logger, os: { get: (
   const nice = os.get();
   log.info('scheduling priority set', { nice, was: before });
   return { nice };
+}
+
+/** The calling thread first (its failure is the one reported), then the others; a thread that ended meanwhile is skipped. */
+function setEveryThread(nice: number): void {
+  const [self, ...others] = ownThreads();
+  setPriority(self!, nice);
+  for (const tid of others) {
+    try {
+      setPriority(tid, nice);
+    } catch {
+      // gone since the listing, or not ours to change: the event loop's thread has it, which is what counts most
+    }
+  }
 }

@@ -2,7 +2,7 @@
 // back from the kernel (/proc) for the event loop's thread, by default and when configured.
 
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControllerProcess } from '../../topologies/case-study/controller-process.js';
@@ -33,6 +33,10 @@ describe('integration: the controller process\'s scheduling priority', function 
   it('takes the configured nice value for its event loop and logs it', async () => {
     const ctl = await start(['--nice', '7']);
     expect(niceOf(ctl.pid!)).to.equal(7);
+    // Every thread: V8's helpers (garbage collection) too, and libuv's pool started since.
+    const threads = readdirSync(`/proc/${ctl.pid!}/task`).map(Number);
+    expect(threads.length).to.be.greaterThan(4);
+    expect(Object.fromEntries(threads.map((t) => [t, niceOf(ctl.pid!, t)]))).to.deep.equal(Object.fromEntries(threads.map((t) => [t, 7])));
     expect(ctl.find('scheduling priority set')[0]).to.deep.include({ nice: 7 });
   });
 
