@@ -245,10 +245,18 @@ export class ClusterLab {
     return view?.mastered.includes(DPIDS[sw]) === true ? r : undefined;
   }
 
-  async masterOf(sw: SwitchName): Promise<LabReplica> {
-    const r = await this.confirmedMaster(sw);
-    if (r === undefined) throw new Error(`${sw} has no confirmed master`);
-    return r;
+  /**
+   * The switch's confirmed master, waiting up to `timeoutMs` for one: after an etcd member (the
+   * leader, say) went down a replica may have let its lease go and be taking the switch again.
+   */
+  async masterOf(sw: SwitchName, timeoutMs = 10_000): Promise<LabReplica> {
+    let r: LabReplica | undefined;
+    try {
+      await waitUntil(async () => (r = await this.confirmedMaster(sw)) !== undefined, { timeoutMs, what: `a confirmed master of ${sw}` });
+    } catch {
+      throw new Error(`${sw} has no confirmed master after ${timeoutMs} ms`);
+    }
+    return r!;
   }
 
   /** Waits until every switch has a running master that says it writes it. */

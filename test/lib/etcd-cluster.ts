@@ -192,7 +192,10 @@ export class EtcdCluster {
     const log = openSync(m.logFile, 'a');
     // Only what etcd needs from the environment: an ETCD_* variable would override the flags.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ETCD_')));
-    const child = spawn(ETCD_BINARY, args, { stdio: ['ignore', log, log], env });
+    // At the replicas' priority (their process.nice, -10 by default: docs/cluster.md), as a member
+    // beside them on one host should run; without root, at its own.
+    const [bin, argv] = process.getuid?.() === 0 ? ['nice', ['-n', '-10', ETCD_BINARY, ...args]] : [ETCD_BINARY, args];
+    const child = spawn(bin, argv, { stdio: ['ignore', log, log], env });
     closeSync(log);
     if (child.pid === undefined) throw new Error(`could not start ${ETCD_BINARY}`);
     const pid = child.pid;
