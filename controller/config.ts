@@ -151,9 +151,9 @@ export interface Config {
   };
   readonly process: {
     /**
-     * The scheduling priority (nice value) the controller's thread takes at start, or 'keep' the one
-     * it was started with. Default -10: what Open vSwitch's ovs-ctl gives ovs-vswitchd, which it
-     * shares the cores of a hypervisor host with (controller/priority.ts).
+     * The scheduling priority (nice value) every thread of the controller takes at start, or 'keep'
+     * the one it was started with. Default -10: what Open vSwitch's ovs-ctl gives ovs-vswitchd, which
+     * it shares the cores of a hypervisor host with (controller/priority.ts).
      */
     readonly nice: number | 'keep';
   };

@@ -3,7 +3,7 @@
 // Open vSwitch's threads whenever both are busy, and both are busy during every migration (the
 // switches apply the move's rules while the controller waits for their barriers). Measured in the
 // lab (docs/benchmarks.md): 50 moves, the controller's thread waited 3.6 s on the run queue at nice
-// 0 against 2.5 s of running; at -10, 1.6 s.
+// 0 against 2.5 s of running; at -10, 1.5-2.1 s.
 //
 // On Linux a nice value belongs to a thread, and a new thread inherits its creator's: so every
 // thread the process has at start takes it (the event loop's, and V8's helpers that scavenge and
