@@ -330,8 +330,8 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     const tx = sent.find((s) => s.from === r.from)?.result ?? {};
     const bytesSent = typeof tx.bytes === 'number' ? tx.bytes : 0;
     const bytesReceived = rx.bytes ?? 0;
-    const senderError = typeof tx.error === 'string' ? tx.error : tx.bytes === undefined ? 'sender printed no result' : null;
-    const receiverError = rx.error ?? (rx.bytes === undefined ? 'receiver wrote no result' : null);
+    const senderError = typeof tx.error === 'string' ? tx.error : tx.bytes === undefined ? `sender printed no result (${processState(senders.find((s) => s.from === r.from)!.proc)})` : null;
+    const receiverError = rx.error ?? (rx.bytes === undefined ? `receiver wrote no result (${processState(r.proc)})` : null);
     return {
       from: r.from, bytesSent, bytesReceived, inOrder: rx.inOrder === true, senderError, receiverError,
       survived: senderError === null && receiverError === null && rx.inOrder === true && bytesReceived === bytesSent && bytesSent > 0,
@@ -370,6 +370,14 @@ async function startUdp(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, scrat
   if (spec.udpPps === undefined || from === undefined || vm.udpServeCommand === undefined) return undefined;
   const out = join(scratch, 'udp-rx.json');
   return UdpStream.start(net, { from, receiver: vm.spawn(vm.udpServeCommand(UDP_PORT, out)), out, toIp: VM_EID, port: UDP_PORT, pps: spec.udpPps, stopFile });
+}
+
+/** How a process ended, or that it has not, with its last line on stderr: why it left no result. */
+export function processState(proc: Pick<HostProcess, 'exit' | 'stderr'>): string {
+  const exit = proc.exit;
+  const how = exit === undefined ? 'still running' : exit.code !== null ? `exited with code ${exit.code}` : `ended by ${exit.signal ?? 'a signal'}`;
+  const last = proc.stderr.filter((l) => l.trim() !== '').at(-1);
+  return last === undefined ? how : `${how}; stderr: ${last.trim().slice(0, 200)}`;
 }
 
 /** The controller's record of a move to (dpid, port) logged after line `mark`; undefined when none came within `timeoutMs`. */
