@@ -321,8 +321,12 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
   writeFileSync(stopFile, '');
   const sent = await Promise.all(senders.map(async (s) => ({ from: s.from, result: await doneLine(s.proc, 15_000) })));
   const udpCount = udp === undefined ? undefined : await udp.finish();
+  // A receiver ends by itself at its sender's close, once it has written its result. A long run's
+  // timeline takes seconds to write on a loaded machine, and a kill gives 1 s before SIGKILL: the
+  // soak's cnB receiver was killed that way, writing, at the end of its 10-minute runs. So a receiver
+  // is only stopped when it has not ended within 20 s.
+  await Promise.all(receivers.map((r) => r.proc.wait(20_000).catch(() => undefined)));
   for (const r of receivers) if (r.proc.exit === undefined) await r.proc.kill().catch(() => undefined);
-  await Promise.all(receivers.map((r) => r.proc.wait(10_000).catch(() => undefined)));
   await Promise.all(servers.map((p) => p.kill().catch(() => undefined)));
 
   const streams: StreamResult[] = receivers.map((r) => {
