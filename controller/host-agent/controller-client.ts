@@ -33,7 +33,9 @@ export class ControllerClient {
 
   private async send(mac: string, signal: MigrationSignal): Promise<void> {
     if (signal.kind === 'called-off') return this.calledOff(mac);
-    const body = { mac, phase: signal.kind, ttlMs: INTENT_TTL_MS, ...(signal.kind === 'migrating' ? { lossFree: true } : {}), ...(signal.kind === 'stopping' ? { stoppedAt: signal.at } : {}) };
+    // 'converging' is the migrating phase again, now asking for the copies (lossFree).
+    const phase = signal.kind === 'converging' ? 'migrating' : signal.kind;
+    const body = { mac, phase, ttlMs: INTENT_TTL_MS, ...(signal.kind === 'converging' ? { lossFree: true } : {}), ...(signal.kind === 'stopping' ? { stoppedAt: signal.at } : {}) };
     await this.call('POST', '/api/intents', body);
   }
 

@@ -1,14 +1,18 @@
-// What a hypervisor's events say about a live migration, for the controller. Pure: QMP events in,
-// signals out, each once per migration:
-//   migrating   the migration began (setup): frames for the VM are copied to a short ring at the
-//               controller from now, so that none is lost before 'stopping' arrives
+// What a hypervisor's events say about a live migration, for the controller. Pure: QMP events and
+// the migration's progress (query-migrate) in, signals out, each once per migration:
+//   migrating   the migration began (setup): the controller stages the VM's move
+//   converging  the stop-and-copy is near (the first pass over the VM's memory ends within
+//               `copyLeadMs`, or has ended): frames for the VM are copied to a short ring at the
+//               controller from now, so that none is lost before 'stopping' arrives. Not from
+//               'migrating' on: a VM of a few GiB copies its memory for tens of seconds, and every
+//               frame for it would cost the switch and the controller a packet-in all that time
 //   stopping    the source stopped for the stop-and-copy: frames for the VM wait at the controller
 //   resumed     the migration completed: the VM runs (or is about to) at its destination
 //   called-off  a migration failed or was cancelled: the VM runs on at its source
 // `at` is when QEMU emitted the event (epoch ms), so that the controller knows which copied frames
 // the VM may have missed even when the signal reaches it late.
 
-export type MigrationSignalKind = 'migrating' | 'stopping' | 'resumed' | 'called-off';
+export type MigrationSignalKind = 'migrating' | 'converging' | 'stopping' | 'resumed' | 'called-off';
 
 export interface MigrationSignal {
   readonly kind: MigrationSignalKind;
@@ -23,14 +27,41 @@ export interface QmpEventLike {
   readonly at?: number;
 }
 
+/** The part of QEMU's `query-migrate` answer the estimate reads (bytes). */
+export interface MigrationProgress {
+  readonly status?: unknown;
+  readonly ram?: { readonly total?: unknown; readonly remaining?: unknown; readonly 'dirty-sync-count'?: unknown };
+}
+
+/**
+ * How long before the stop copying starts: more than the progress is polled at (MIGRATION_POLL_MS),
+ * plus the time the signal takes to reach the controller and its copy rules the switch (a few ms;
+ * tens on a loaded host), plus the estimate's error.
+ */
+export const DEFAULT_COPY_LEAD_MS = 250;
+/** How often a host agent reads a migration's progress while it waits for 'converging'. */
+export const MIGRATION_POLL_MS = 50;
+
 /**
  * One VM's source QEMU. QEMU's MIGRATION events (with the `events` capability) go setup, active,
  * [pre-switchover], device (the VM is stopped, its last state copied), completed; STOP comes when
- * the VM stops. Either tells the stop-and-copy began; failed or cancelled means the source runs on.
+ * the VM stops; MIGRATION_PASS counts the syncs of the dirty-page bitmap (pass 1 at setup, pass 2
+ * when the first pass over all memory ended: what is left are the pages dirtied meanwhile, and the
+ * stop-and-copy comes once they fit in the downtime limit). Either of STOP and 'device' tells the
+ * stop-and-copy began; failed or cancelled means the source runs on.
  */
 export class MigrationSignals {
   private migrating = false;
+  private converging = false;
   private stopped = false;
+  private startedAt = 0;
+
+  constructor(private readonly copyLeadMs: number = DEFAULT_COPY_LEAD_MS) {}
+
+  /** Should the migration's progress be read now (it runs and copying has not begun)? */
+  get awaitingConvergence(): boolean {
+    return this.migrating && !this.converging && !this.stopped;
+  }
 
   /** The signal an event gives, if any. */
   onEvent(e: QmpEventLike, now: number = Date.now()): MigrationSignal | undefined {
@@ -40,7 +71,9 @@ export class MigrationSignals {
       if (status === 'setup' || status === 'active') {
         if (this.migrating) return undefined;
         this.migrating = true;
+        this.converging = false;
         this.stopped = false;
+        this.startedAt = at;
         return { kind: 'migrating', at };
       }
       if (status === 'device' || status === 'pre-switchover') return this.stop(at);
@@ -48,8 +81,34 @@ export class MigrationSignals {
       if (status === 'failed' || status === 'cancelled') return this.end(this.migrating ? 'called-off' : undefined, at);
       return undefined;
     }
+    if (e.event === 'MIGRATION_PASS' && Number(e.data.pass) >= 2) return this.converge(at);
     if (e.event === 'STOP' && this.migrating) return this.stop(at);
     return undefined;
+  }
+
+  /**
+   * What the migration's progress says: 'converging' once the first pass over the VM's memory
+   * ends within the copy lead at the rate it went so far, or has ended (a dirty-page sync after
+   * setup). Undefined while it is far, and when the answer says nothing usable.
+   */
+  onProgress(progress: MigrationProgress, now: number = Date.now()): MigrationSignal | undefined {
+    if (!this.awaitingConvergence) return undefined;
+    const ram = progress.ram;
+    const syncs = Number(ram?.['dirty-sync-count']);
+    if (Number.isFinite(syncs) && syncs >= 2) return this.converge(now);
+    const total = Number(ram?.total);
+    const remaining = Number(ram?.remaining);
+    const elapsed = now - this.startedAt;
+    if (!(Number.isFinite(total) && Number.isFinite(remaining) && total > 0 && remaining >= 0 && elapsed > 0)) return undefined;
+    const rate = (total - remaining) / elapsed; // bytes of memory gone through per ms, zero pages included
+    if (rate <= 0) return undefined;
+    return remaining / rate <= this.copyLeadMs ? this.converge(now) : undefined;
+  }
+
+  private converge(at: number): MigrationSignal | undefined {
+    if (!this.awaitingConvergence) return undefined;
+    this.converging = true;
+    return { kind: 'converging', at };
   }
 
   private stop(at: number): MigrationSignal | undefined {
@@ -60,6 +119,7 @@ export class MigrationSignals {
 
   private end(kind: MigrationSignalKind | undefined, at: number): MigrationSignal | undefined {
     this.migrating = false;
+    this.converging = false;
     this.stopped = false;
     return kind === undefined ? undefined : { kind, at };
   }

@@ -18,6 +18,7 @@ import { gapAround } from '../../topologies/case-study/measure.js';
 import { labResources } from '../../topologies/qemu/lab-resources.js';
 import { onHostClock, probeClientCommand, probeServerCommand, streamServeCommand } from '../../topologies/qemu/guest-tools.js';
 import { QemuVm, type QemuMigration } from '../../topologies/qemu/qemu-vm.js';
+import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 import { interfaceRow } from '../../topologies/qemu/tap-port.js';
 import { OvsLab, ofctl, sh, vsctl, type NetnsPort } from '../lib/ovs.js';
 import { waitUntil } from '../lib/wait.js';
@@ -258,17 +259,22 @@ describe('QemuVm: a real QEMU guest live-migrated over QMP (plain L2, no control
     await run('rm', ['-f', stop]);
   });
 
-  it('holds the stop-and-copy as long as asked (pause-before-switchover), and a host agent hears stop and completion', async () => {
-    const signals: string[] = [];
-    const migration = await vm.migrate({ toBridge: br2, toPort: 12, lingerMs: 0, stopMs: 400, onSignal: (s) => signals.push(s.kind) });
+  it('holds the stop-and-copy as long as asked (pause-before-switchover), and a host agent hears it near, then stop and completion', async () => {
+    const signals: MigrationSignal[] = [];
+    // At 16 MiB/s the guest's memory takes seconds to copy: the agent's copies must start near the stop, not with the migration.
+    const migration = await vm.migrate({ toBridge: br2, toPort: 12, lingerMs: 0, stopMs: 400, maxBandwidth: 16 << 20, onSignal: (s) => signals.push(s) });
     remember();
     await migration.sourceRetired;
     const t = migration.times;
     expect(t.resumedAt - t.stoppedAt, 'stopped from STOP to RESUME').to.be.at.least(400);
     expect(t.downtimeMs, 'QEMU counts the held stop as downtime').to.be.at.least(400);
-    expect(signals).to.deep.equal(['migrating', 'stopping', 'resumed']);
+    expect(signals.map((s) => s.kind)).to.deep.equal(['migrating', 'converging', 'stopping', 'resumed']);
+    const at = Object.fromEntries(signals.map((s) => [s.kind, s.at]));
+    expect(at.stopping! - at.migrating!, 'the memory copy took seconds').to.be.at.least(1500);
+    expect(at.stopping! - at.converging!, 'copying began near the stop (lead 250 ms, estimated)').to.be.within(0, 1000);
     expect((await vm.cmd('echo alive')).stdout).to.include('alive');
-    console.log(`      held stop: downtime ${t.downtimeMs} ms (asked 400), STOP to RESUME ${(t.resumedAt - t.stoppedAt).toFixed(0)} ms`);
+    console.log(`      held stop: downtime ${t.downtimeMs} ms (asked 400), STOP to RESUME ${(t.resumedAt - t.stoppedAt).toFixed(0)} ms; `
+      + `memory copied for ${(at.stopping! - at.migrating!).toFixed(0)} ms, converging ${(at.stopping! - at.converging!).toFixed(0)} ms before the stop`);
   });
 
   it('keeps the VM running at the source when a migration fails half-way, and removes the destination', async () => {

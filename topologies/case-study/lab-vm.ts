@@ -7,7 +7,7 @@ import { topologyFile } from '../agent-channel.js';
 import type { CmdOptions, CmdResult, HostProcess, MigrationTimes, MininetDriver } from '../mininet-driver.js';
 import { onHostClock, probeClientCommand, probeServerCommand, streamServeCommand } from '../qemu/guest-tools.js';
 import { QemuVm, type QemuMigrationTimes } from '../qemu/qemu-vm.js';
-import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
+import { DEFAULT_COPY_LEAD_MS, type MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 
 const STREAM = topologyFile('case-study/stream.py');
 const UDP_STREAM = topologyFile('case-study/udp_stream.py');
@@ -69,12 +69,17 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
     probeServerCommand: (kind, port) => `${PY} ${PROBE} ${kind}-server --port ${port}`,
     probeClientCommand: (kind, host, port) => `${PY} ${PROBE} ${kind} --host ${host} --port ${port}`,
     migrate: async ({ toSwitch, toPort, pauseMs, lingerMs, onSignal }) => {
-      // What a host agent hears from QEMU: the migration starts (setup), the VM stops for the
-      // stop-and-copy (the cut), the migration completes (the VM runs at its destination).
-      // QEMU copies the guest's memory first while it runs (about 300 ms for the 64 MB guest of
-      // the QEMU lab); a host agent's 'migrating' comes that much before the stop.
+      // What a host agent hears from QEMU: the migration starts (setup), the stop-and-copy is
+      // near (the agent's copy lead before it), the VM stops for the stop-and-copy (the cut), the
+      // migration completes (the VM runs at its destination). QEMU copies the guest's memory
+      // first while it runs (about 300 ms for the 64 MB guest of the QEMU lab); a host agent's
+      // 'migrating' comes that much before the stop.
       onSignal?.({ kind: 'migrating', at: Date.now() });
-      if (onSignal !== undefined) await sleepMs(EMULATED_PRECOPY_MS);
+      if (onSignal !== undefined) {
+        await sleepMs(Math.max(0, EMULATED_PRECOPY_MS - DEFAULT_COPY_LEAD_MS));
+        onSignal({ kind: 'converging', at: Date.now() });
+        await sleepMs(Math.min(EMULATED_PRECOPY_MS, DEFAULT_COPY_LEAD_MS));
+      }
       const onPhase = onSignal === undefined ? undefined
         : (phase: 'stopped' | 'resumed', at: number) => onSignal({ kind: phase === 'stopped' ? 'stopping' : 'resumed', at });
       const times = await net.migrate(name, { toSwitch, toPort, pauseMs, ...(lingerMs !== undefined ? { lingerMs } : {}), ...(onPhase === undefined ? {} : { onPhase }) });

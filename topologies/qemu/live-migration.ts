@@ -6,7 +6,8 @@
  * announce parameters left at QEMU's defaults). The source stays paused ("postmigrate") until
  * someone quits it.
  */
-import { MigrationSignals, type MigrationSignal } from '../../controller/host-agent/migration-signals.js';
+import { followMigrations } from '../../controller/host-agent/follow.js';
+import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 import type { QmpClient, QmpEvent } from '../../controller/host-agent/qmp.js';
 
 export interface MigrationParameters {
@@ -23,8 +24,9 @@ export interface MigrationParameters {
   /** From `migrate` to the destination's RESUME; default 60 s. */
   readonly timeoutMs?: number;
   /**
-   * Told what the source's events say, as the host agent tells the controller (controller/host-agent):
-   * 'stopping' when the stop-and-copy begins, 'called-off' when a stopped migration fails.
+   * Told what the source's events and progress say, as the host agent tells the controller
+   * (controller/host-agent: followMigrations): 'migrating', 'converging' when the stop-and-copy is
+   * near, 'stopping' when it begins, 'resumed', 'called-off' when a migration fails.
    */
   readonly onSignal?: (signal: MigrationSignal) => void;
 }
@@ -63,11 +65,7 @@ export async function listenForIncoming(destination: QmpClient): Promise<number>
 
 export async function migrate(source: QmpClient, destination: QmpClient, port: number, parameters: MigrationParameters = {}): Promise<QmpMigrationTimes> {
   await enableEvents(source);
-  const signals = new MigrationSignals();
-  const unwatch = parameters.onSignal === undefined ? undefined : source.onEvent((e) => {
-    const signal = signals.onEvent(e);
-    if (signal !== undefined) parameters.onSignal?.(signal);
-  });
+  const unwatch = parameters.onSignal === undefined ? undefined : followMigrations(source, parameters.onSignal);
   try {
     return await migrateWatched(source, destination, port, parameters);
   } finally {

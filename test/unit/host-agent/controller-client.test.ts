@@ -36,12 +36,15 @@ describe('host-agent/controller-client', () => {
     const mac = '02:00:00:00:01:0A';
     await Promise.all([
       client.signal(mac, { kind: 'migrating', at: 1 }),
-      client.signal(mac, { kind: 'stopping', at: 2 }),
-      client.signal(mac, { kind: 'resumed', at: 3 }),
+      client.signal(mac, { kind: 'converging', at: 2 }),
+      client.signal(mac, { kind: 'stopping', at: 3 }),
+      client.signal(mac, { kind: 'resumed', at: 4 }),
     ]);
-    expect(received.map((b) => (b as { phase: string }).phase)).to.deep.equal(['migrating', 'stopping', 'resumed']);
-    expect(received[0]).to.include({ mac, lossFree: true });
-    expect(received[1]).to.include({ stoppedAt: 2 });
-    expect(received[2]).to.not.have.property('stoppedAt');
+    expect(received.map((b) => (b as { phase: string }).phase)).to.deep.equal(['migrating', 'migrating', 'stopping', 'resumed']);
+    // The copies start with 'converging', not with the migration.
+    expect(received[0]).to.include({ mac }).and.not.have.property('lossFree');
+    expect(received[1]).to.include({ mac, lossFree: true });
+    expect(received[2]).to.include({ stoppedAt: 3 });
+    expect(received[3]).to.not.have.property('stoppedAt');
   });
 });

@@ -1,8 +1,11 @@
 import { expect } from 'chai';
-import { MigrationSignals, type QmpEventLike } from '../../../controller/host-agent/migration-signals.js';
+import { MigrationSignals, type MigrationProgress, type QmpEventLike } from '../../../controller/host-agent/migration-signals.js';
 
 const migration = (status: string, at?: number): QmpEventLike => ({ event: 'MIGRATION', data: { status }, ...(at === undefined ? {} : { at }) });
 const STOP: QmpEventLike = { event: 'STOP', data: {} };
+const pass = (n: number): QmpEventLike => ({ event: 'MIGRATION_PASS', data: { pass: n } });
+const MiB = 1 << 20;
+const progress = (remaining: number, total = 1024 * MiB, syncs = 1): MigrationProgress => ({ status: 'active', ram: { total, remaining, 'dirty-sync-count': syncs } });
 
 describe('host-agent/migration-signals', () => {
   const run = (events: QmpEventLike[]) => { const s = new MigrationSignals(); return events.map((e) => s.onEvent(e, 0)).filter((x) => x !== undefined).map((x) => x.kind); };
@@ -28,5 +31,55 @@ describe('host-agent/migration-signals', () => {
     expect(s.onEvent(migration('setup', 1000), 5000)).to.deep.equal({ kind: 'migrating', at: 1000 });
     expect(s.onEvent(STOP, 5100)).to.deep.equal({ kind: 'stopping', at: 5100 });
     expect(s.onEvent(migration('completed', 5300), 9000)).to.deep.equal({ kind: 'resumed', at: 5300 });
+  });
+
+  it('says converging once the first pass over memory ends within the copy lead, at the rate it went so far', () => {
+    const s = new MigrationSignals(250);
+    expect(s.onEvent(migration('setup', 0), 0)?.kind).to.equal('migrating');
+    expect(s.awaitingConvergence).to.equal(true);
+    // 1 GiB, 100 MiB gone through in the first second: about 9.2 s to go.
+    expect(s.onProgress(progress(924 * MiB), 1000)).to.equal(undefined);
+    // 8.2 s on, 40 MiB left at 125 MiB/s: 320 ms to go, still more than the lead.
+    expect(s.onProgress(progress(40 * MiB), 8200)).to.equal(undefined);
+    // 20 MiB left at about 123 MiB/s: 162 ms.
+    expect(s.onProgress(progress(20 * MiB), 8300)).to.deep.equal({ kind: 'converging', at: 8300 });
+    expect(s.awaitingConvergence).to.equal(false);
+    expect(s.onProgress(progress(1 * MiB), 8350)).to.equal(undefined);
+    expect(s.onEvent(pass(2), 8400)).to.equal(undefined);
+    expect(s.onEvent(STOP, 8500)?.kind).to.equal('stopping');
+  });
+
+  it('says converging when the first pass ended (a second dirty-page sync, as event or in the progress), whatever the estimate', () => {
+    expect(run([migration('setup'), pass(1), pass(2), pass(3), STOP, migration('completed')])).to.deep.equal(['migrating', 'converging', 'stopping', 'resumed']);
+    const s = new MigrationSignals(250);
+    s.onEvent(migration('setup', 0), 0);
+    expect(s.onProgress(progress(900 * MiB, 1024 * MiB, 2), 100)?.kind).to.equal('converging');
+  });
+
+  it('never says converging outside a migration, after its stop, twice, or from an answer it cannot read', () => {
+    const s = new MigrationSignals(250);
+    expect(s.awaitingConvergence).to.equal(false);
+    expect(s.onProgress(progress(0), 10)).to.equal(undefined);
+    expect(s.onEvent(pass(2), 10)).to.equal(undefined);
+    s.onEvent(migration('setup', 100), 100);
+    for (const bad of [{}, { ram: {} }, { ram: { total: 'x', remaining: 1 } }, { ram: { total: 0, remaining: 0 } }, { ram: { total: 10, remaining: -1 } }, { ram: { total: 1024, remaining: 1024 } }] as MigrationProgress[]) {
+      expect(s.onProgress(bad, 200), JSON.stringify(bad)).to.equal(undefined);
+    }
+    expect(s.onProgress(progress(1, 1024), 100), 'no time gone by').to.equal(undefined);
+    expect(s.onEvent(STOP, 300)?.kind).to.equal('stopping');
+    expect(s.awaitingConvergence).to.equal(false);
+    expect(s.onProgress(progress(0), 310)).to.equal(undefined);
+    expect(s.onEvent(pass(2), 310)).to.equal(undefined);
+    // The next migration is judged afresh: its rate counts from its own setup.
+    s.onEvent(migration('completed', 400), 400);
+    s.onEvent(migration('setup', 1000), 1000);
+    expect(s.onProgress(progress(512 * MiB), 2000)).to.equal(undefined);
+    expect(s.onProgress(progress(10 * MiB), 2990)?.kind).to.equal('converging');
+  });
+
+  it('a migration shorter than the lead says converging at its first progress read', () => {
+    const s = new MigrationSignals(250);
+    s.onEvent(migration('setup', 0), 0);
+    expect(s.onProgress(progress(48 * MiB, 64 * MiB), 50)?.kind).to.equal('converging');
   });
 });
