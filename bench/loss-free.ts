@@ -9,14 +9,18 @@
 // Prints per scenario and pause: gap median and p99, gap minus the pause, retransmissions, resets.
 //
 //   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--json FILE] [--controller-logs DIR]
-//   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --buffer 10000 [--bound-frames 300] [--moves 6]   (the buffer under load; 3 moves unless --moves)
+//   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --buffer 10000 [--bound-frames 300] [--moves 6] [--precopy-ms 3000]
+//     (the buffer under load; 3 moves unless --moves; with --precopy-ms longer than the host agent's
+//     copy lead, also a row that copies from the migration's setup, as the agent did before b52f04c)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runScenario, type ScenarioResult, type ScenarioSpec } from '../topologies/case-study/experiment.js';
 import type { VmKind } from '../topologies/case-study/lab-vm.js';
+import { WORK_PREFIX } from '../topologies/case-study/drop-counters.js';
 import { percentile } from '../topologies/case-study/measure.js';
+import { DEFAULT_COPY_LEAD_MS } from '../controller/host-agent/migration-signals.js';
 
 export interface LossFreeFigures {
   readonly scenario: string;
@@ -57,10 +61,15 @@ export function lossFreeSpecs(pauseMs: number, moves: number): ScenarioSpec[] {
  * The buffer under load: a loss-free move at a 100 ms pause while `pps` numbered datagrams a second
  * stream to the VM, with the default bounds and with a bound that must bite (`maxFrames`).
  */
-export function bufferSpecs(pps: number, maxFrames: number, moves = 3): ScenarioSpec[] {
-  const base = lossFreeSpecs(100, moves)[2]!;
+export function bufferSpecs(pps: number, maxFrames: number, moves = 3, precopyMs?: number): ScenarioSpec[] {
+  const base = { ...lossFreeSpecs(100, moves)[2]!, ...(precopyMs === undefined ? {} : { precopyMs }) };
+  const precopy = precopyMs === undefined ? '' : `, memory copied for ${precopyMs} ms`;
   return [
-    { ...base, name: `buffer-${pps}pps`, description: `Seamless loss-free, ${pps} datagrams/s to the VM, default bounds`, udpPps: pps },
+    { ...base, name: `buffer-${pps}pps`, description: `Seamless loss-free, ${pps} datagrams/s to the VM${precopy}, default bounds`, udpPps: pps },
+    // The host agent before b52f04c: copies from the migration's setup, for the whole memory copy.
+    ...(precopyMs === undefined || precopyMs <= DEFAULT_COPY_LEAD_MS ? [] : [{
+      ...base, name: `buffer-${pps}pps-copy-from-setup`, description: `the same, frames copied from the migration's setup (copy lead ${precopyMs} ms)`, udpPps: pps, copyLeadMs: precopyMs,
+    }]),
     { ...base, name: `buffer-${pps}pps-bound-${maxFrames}`, description: `the same, at most ${maxFrames} frames held`, udpPps: pps, controllerArgs: ['--buffer-max-frames', String(maxFrames)] },
   ];
 }
@@ -88,8 +97,10 @@ export function printLossFree(f: LossFreeFigures): void {
     + `(downtime +${f.excessMedianMs} / +${f.excessP99Ms} ms); UDP lost ${f.udpLost} of ${f.udpSent} (in ${f.movesWithUdpLoss}/${f.moves} moves); `
     + `TCP retransmitted ${f.retransmissions} segments in ${f.movesWithLoss}/${f.moves} moves; `
     + `resets ${f.resets}${f.survived ? '' : '; STREAMS BROKE'}`);
-  const drops = Object.entries(f.drops).map(([k, v]) => `${k} ${v}`).join(', ');
+  const drops = Object.entries(f.drops).filter(([k]) => !k.startsWith(WORK_PREFIX)).map(([k, v]) => `${k} ${v}`).join(', ');
   console.log(`  ${''.padEnd(30)} dropped at: ${drops === '' ? 'nowhere counted' : drops}`);
+  const work = Object.entries(f.drops).filter(([k]) => k.startsWith(WORK_PREFIX)).map(([k, v]) => `${k.slice(WORK_PREFIX.length)} ${v}`).join(', ');
+  if (work !== '') console.log(`  ${''.padEnd(30)} during the moves: ${work}`);
   const when = f.udpLostAtMs.map((at, i) => (at.length === 0 ? '' : `move ${i + 1}: ${lostSpans(at)}`)).filter((t) => t !== '').join('; ');
   if (when !== '') console.log(`  ${''.padEnd(30)} lost datagrams sent at (ms from the stop): ${when}`);
 }
@@ -109,7 +120,7 @@ export function lostSpans(offsets: readonly number[]): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     pauses: { type: 'string', default: '100,1000' }, moves: { type: 'string' }, vm: { type: 'string', default: 'mininet' }, json: { type: 'string' },
-    buffer: { type: 'string' }, 'bound-frames': { type: 'string', default: '300' }, 'controller-logs': { type: 'string' },
+    buffer: { type: 'string' }, 'bound-frames': { type: 'string', default: '300' }, 'controller-logs': { type: 'string' }, 'precopy-ms': { type: 'string' },
   } });
   const logs = values['controller-logs'];
   if (logs !== undefined) mkdirSync(logs, { recursive: true });
@@ -123,7 +134,9 @@ async function main(): Promise<void> {
   }
   const figures: LossFreeFigures[] = [];
   if (values.buffer !== undefined) { // --buffer PPS: the buffer under load instead of the comparison
-    for (const spec of bufferSpecs(Number(values.buffer), Number(values['bound-frames']), moves)) {
+    const precopyMs = values['precopy-ms'] === undefined ? undefined : Number(values['precopy-ms']);
+    if (precopyMs !== undefined && !(Number.isInteger(precopyMs) && precopyMs >= 0)) throw new Error(`--precopy-ms wants whole milliseconds, got ${values['precopy-ms']}`);
+    for (const spec of bufferSpecs(Number(values.buffer), Number(values['bound-frames']), moves, precopyMs)) {
       console.log(`${spec.name}: ${spec.description}`);
       figures.push(lossFreeFigures(await runScenario(spec, { vm: 'mininet', log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, 100) }), 100));
     }

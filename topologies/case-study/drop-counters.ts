@@ -101,11 +101,19 @@ export function packetSocketDrops(text: string): Record<string, number> {
 /** Counters of the controller's metrics page that count frames or messages it dropped. */
 const CONTROLLER_DROPS = ['buffer_dropped_frames', 'held_frames_dropped', 'messages_dropped', 'claims_limited'] as const;
 
-/** The controller's metrics page: its drop counters (CONTROLLER_DROPS), by name without `seamless_` and `_total`. */
-export function controllerDrops(metrics: string): Record<string, number> {
+/**
+ * Counters of the controller's metrics page that count its work for a move, not losses: the
+ * packet-ins it took (all switches) and the frames copied to it while a VM migrates. Read with the
+ * drops under the prefix `work` (WORK_PREFIX), so that a report can keep them apart.
+ */
+const CONTROLLER_WORK = ['packet_ins', 'buffer_copied_frames'] as const;
+export const WORK_PREFIX = 'work ';
+
+/** The controller's metrics page: the counters named (default its drop counters, CONTROLLER_DROPS), by name without `seamless_` and `_total`, summed over labels. */
+export function controllerDrops(metrics: string, names: readonly string[] = CONTROLLER_DROPS): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of metrics.matchAll(/^seamless_(\w+)_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/gm)) {
-    if ((CONTROLLER_DROPS as readonly string[]).includes(m[1]!)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+    if (names.includes(m[1]!)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
   }
   return out;
 }
@@ -145,7 +153,7 @@ export async function readDropCounters(net: MininetDriver, vm: LabVm, options: {
     put('vm udp', snmpFields(r.stdout, 'Udp'), ['RcvbufErrors', 'InErrors', 'NoPorts']);
   }));
   if (options.ctl !== undefined) {
-    tries.push(fetch(`http://127.0.0.1:${options.ctl.httpPort}/metrics`).then((r) => r.text()).then((t) => put('controller', controllerDrops(t))));
+    tries.push(fetch(`http://127.0.0.1:${options.ctl.httpPort}/metrics`).then((r) => r.text()).then((t) => { put('controller', controllerDrops(t)); put(`${WORK_PREFIX}controller`, controllerDrops(t, CONTROLLER_WORK)); }));
   }
   await Promise.all(tries.map((p) => p.catch(() => undefined)));
   return out;

@@ -63,6 +63,10 @@ export interface ScenarioSpec {
   readonly announceDestination?: boolean;
   /** Numbered UDP datagrams per second from the first sender to the VM, to count what the network loses (emulated VM only). */
   readonly udpPps?: number;
+  /** The emulated VM's memory copy before each stop (LabMove.precopyMs); default the lab's (300 ms). */
+  readonly precopyMs?: number;
+  /** The emulated host agent's copy lead (LabMove.copyLeadMs); default the agent's (250 ms). */
+  readonly copyLeadMs?: number;
 }
 
 export interface ProbeResult {
@@ -290,6 +294,7 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     const onSignal = told && ctl !== undefined ? hostAgent(ctl, VM_MAC, { dpid: net.topology.switches[move.toSwitch]?.dpid ?? '', port: toPort }, say, spec.lossFree !== true) : undefined;
     const times = await vm.migrate({
       toSwitch: move.toSwitch, toPort, pauseMs: spec.pauseMs, ...(move.lingerMs !== undefined ? { lingerMs: move.lingerMs } : {}), ...(onSignal === undefined ? {} : { onSignal }),
+      ...(spec.precopyMs === undefined ? {} : { precopyMs: spec.precopyMs }), ...(spec.copyLeadMs === undefined ? {} : { copyLeadMs: spec.copyLeadMs }),
     });
     const to = `${move.toSwitch}:${toPort}`;
     const record = ctl && spec.rewrite ? await completedMove(ctl, mark, net.topology.switches[move.toSwitch]?.dpid ?? '', toPort) : undefined;

@@ -11,7 +11,7 @@ import { DEFAULT_COPY_LEAD_MS, type MigrationSignal } from '../../controller/hos
 
 const STREAM = topologyFile('case-study/stream.py');
 const UDP_STREAM = topologyFile('case-study/udp_stream.py');
-/** The emulated migration's memory copy before its stop, when a host agent follows it. */
+/** The emulated migration's memory copy before its stop, when a host agent follows it (the QEMU lab's 64 MB guest: about 300-400 ms). */
 const EMULATED_PRECOPY_MS = 300;
 const PROBE = topologyFile('case-study/probe.py');
 const PY = '/usr/bin/python3';
@@ -32,6 +32,10 @@ export interface LabMove {
    * QEMU from the source's QMP events; the emulated VM around its pause.
    */
   readonly onSignal?: (signal: MigrationSignal) => void;
+  /** The emulation's memory copy before the stop, when a host agent follows it (a real QEMU decides its own); default 300 ms. */
+  readonly precopyMs?: number;
+  /** How long before the stop the emulated host agent says 'converging' (its --copy-lead-ms); default the agent's. */
+  readonly copyLeadMs?: number;
 }
 
 export type LabMigrationTimes = MigrationTimes & { readonly qemu?: QemuMigrationTimes };
@@ -68,7 +72,7 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
     udpServeCommand: (port, out) => `${PY} ${UDP_STREAM} serve --port ${port} --out ${out}`,
     probeServerCommand: (kind, port) => `${PY} ${PROBE} ${kind}-server --port ${port}`,
     probeClientCommand: (kind, host, port) => `${PY} ${PROBE} ${kind} --host ${host} --port ${port}`,
-    migrate: async ({ toSwitch, toPort, pauseMs, lingerMs, onSignal }) => {
+    migrate: async ({ toSwitch, toPort, pauseMs, lingerMs, onSignal, precopyMs = EMULATED_PRECOPY_MS, copyLeadMs = DEFAULT_COPY_LEAD_MS }) => {
       // What a host agent hears from QEMU: the migration starts (setup), the stop-and-copy is
       // near (the agent's copy lead before it), the VM stops for the stop-and-copy (the cut), the
       // migration completes (the VM runs at its destination). QEMU copies the guest's memory
@@ -76,9 +80,9 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
       // 'migrating' comes that much before the stop.
       onSignal?.({ kind: 'migrating', at: Date.now() });
       if (onSignal !== undefined) {
-        await sleepMs(Math.max(0, EMULATED_PRECOPY_MS - DEFAULT_COPY_LEAD_MS));
+        await sleepMs(Math.max(0, precopyMs - copyLeadMs));
         onSignal({ kind: 'converging', at: Date.now() });
-        await sleepMs(Math.min(EMULATED_PRECOPY_MS, DEFAULT_COPY_LEAD_MS));
+        await sleepMs(Math.min(precopyMs, copyLeadMs));
       }
       const onPhase = onSignal === undefined ? undefined
         : (phase: 'stopped' | 'resumed', at: number) => onSignal({ kind: phase === 'stopped' ? 'stopping' : 'resumed', at });

@@ -48,6 +48,9 @@ seamless_messages_dropped_total 0
 seamless_sse_clients_dropped_total 4
 seamless_claims_limited_total{reason="port"} 2
 seamless_claims_limited_total{reason="switch"} 1
+seamless_packet_ins_total{dpid="0000000000000001"} 700
+seamless_packet_ins_total{dpid="0000000000000002"} 54
+seamless_buffer_copied_frames_total 640
 `;
 
 describe('drop counters of a lab move', () => {
@@ -57,6 +60,10 @@ describe('drop counters of a lab move', () => {
 
   it("reads the controller's counters of dropped frames and messages, summed over labels, not its dropped event-stream clients", () => {
     expect(controllerDrops(METRICS)).to.deep.equal({ buffer_dropped_frames: 12, held_frames_dropped: 3, messages_dropped: 0, claims_limited: 3 });
+  });
+
+  it("reads the controller's work counters apart from its drops when asked by name (packet-ins summed over switches)", () => {
+    expect(controllerDrops(METRICS, ['packet_ins', 'buffer_copied_frames'])).to.deep.equal({ packet_ins: 754, buffer_copied_frames: 640 });
   });
 
   it('reads /proc/net/snmp fields by name, and never the UdpLite section for Udp', () => {
