@@ -42,7 +42,7 @@ export interface Config {
     readonly maxEarlyMessages: number;
     readonly maxEarlyBytes: number;
     /** Bounds of one multipart reply in MAIN. */
-    readonly multipart: { readonly maxParts: number; readonly maxBytes: number; readonly timeoutMs: number };
+    readonly multipart: { readonly maxParts: number; readonly maxBytes: number; readonly timeoutMs: number; readonly totalMaxBytes: number };
     /** Log lines per kind of peer event per minute (every event is counted). */
     readonly logLinesPerMinute: number;
     /** A second connection for a dpid that is up: refused (keep-established) or wins (replace). */
@@ -328,6 +328,7 @@ function schema(stdoutIsTTY: boolean) {
         maxParts: { doc: 'Parts of one multipart reply', format: 'seamless-count', default: OF_LIMITS.multipartMaxParts, env: 'SEAMLESS_OPENFLOW_MULTIPART_MAX_PARTS', arg: 'openflow-multipart-max-parts' },
         maxBytes: { doc: 'Bytes of one multipart reply', format: 'seamless-count', default: OF_LIMITS.multipartMaxBytes, env: 'SEAMLESS_OPENFLOW_MULTIPART_MAX_BYTES', arg: 'openflow-multipart-max-bytes' },
         timeoutMs: { doc: 'Total time of one multipart reply', format: 'seamless-ms', default: OF_LIMITS.multipartTimeoutMs, env: 'SEAMLESS_OPENFLOW_MULTIPART_TIMEOUT_MS', arg: 'openflow-multipart-timeout-ms' },
+        totalMaxBytes: { doc: 'Bytes of all multipart replies in reassembly on every switch together', format: 'seamless-count', default: OF_LIMITS.multipartTotalMaxBytes, env: 'SEAMLESS_OPENFLOW_MULTIPART_TOTAL_MAX_BYTES', arg: 'openflow-multipart-total-max-bytes' },
       },
       logLinesPerMinute: { doc: 'Log lines per kind of peer event per minute (all are counted)', format: 'seamless-count', default: OF_LIMITS.logLinesPerMinute, env: 'SEAMLESS_OPENFLOW_LOG_LINES_PER_MINUTE', arg: 'openflow-log-lines-per-minute' },
       duplicateDpid: { doc: 'A second connection for a connected dpid: keep-established (refuse it) or replace', format: ['keep-established', 'replace'], default: 'keep-established', env: 'SEAMLESS_OPENFLOW_DUPLICATE_DPID', arg: 'openflow-duplicate-dpid' },

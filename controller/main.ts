@@ -71,6 +71,7 @@ export async function startController(config: Config, log: Logger, options: Cont
       multipartMaxParts: of.multipart.maxParts,
       multipartMaxBytes: of.multipart.maxBytes,
       multipartTimeoutMs: of.multipart.timeoutMs,
+      multipartTotalMaxBytes: of.multipart.totalMaxBytes,
     },
     maxConnections: of.maxConnections,
     maxConnectionsPerAddress: of.maxConnectionsPerAddress,

@@ -146,6 +146,7 @@ export class Fabric {
     });
     this.switchSync = new SwitchSync({
       registry, subnets, sync: this.sync, outbox, learner: this.learner, mapCache: this.mapCache, buffers: this.buffers, phases: this.phases,
+      connected: (sw) => deps.switches.get(sw.dpid) === sw, clock: this.clock,
       topology: () => this.topology, options, log, noteUpdate: (flowMods, dpids) => this.noteUpdate(flowMods, dpids),
     });
   }

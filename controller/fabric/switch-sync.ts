@@ -8,7 +8,9 @@ import type { BindingRegistry, SubnetMap } from '../mobility/index.js';
 import { OFPPR_MODIFY, type FlowRemoved, type PortStatus } from '../openflow/index.js';
 import { compile } from '../pipeline/index.js';
 import { formatDpid } from '../switch/dpid.js';
+import { MultipartLimitError } from '../switch/errors.js';
 import type { FrameBuffers } from './buffers.js';
+import type { Clock } from './clock.js';
 import type { L2Learner } from './l2-learner.js';
 import type { MapCache } from './map-cache.js';
 import type { FabricOptions } from './options.js';
@@ -28,11 +30,22 @@ export interface SwitchSyncDeps {
   readonly mapCache: MapCache;
   readonly buffers: FrameBuffers;
   readonly phases: MigrationPhases;
+  /** Is this switch still the one connected with its dpid (a retry of its synchronisation is for it alone)? */
+  readonly connected: (sw: FabricSwitch) => boolean;
+  readonly clock: Clock;
   readonly topology: () => TopologyView;
   readonly options: Pick<FabricOptions, 'rewrite' | 'correspondentRules'>;
   readonly log: Logger;
   readonly noteUpdate: (flowMods: number, dpids: string[]) => void;
 }
+
+/**
+ * Synchronising a switch whose flow table could not be read because the controller was
+ * reassembling too many replies at once (the shared bound, `openflow.multipart.totalMaxBytes`: many
+ * big switches connecting together, or peers that never end their replies) is tried again this
+ * many times, after 1, 2, 4, ... s.
+ */
+export const SYNC_RETRIES = 6;
 
 export class SwitchSync {
   constructor(private readonly deps: SwitchSyncDeps) {}
@@ -48,8 +61,8 @@ export class SwitchSync {
   }
 
   /** A switch connected, or this replica became its master: its flows are read back and brought to the desired state. */
-  async up(sw: FabricSwitch): Promise<void> {
-    if (!this.deps.outbox.canWrite(sw.dpid)) return; // a slave waits until it masters the switch (becameMaster)
+  async up(sw: FabricSwitch, attempt = 0): Promise<void> {
+    if (!this.deps.outbox.canWrite(sw.dpid) || !this.deps.connected(sw)) return; // a slave waits until it masters the switch (becameMaster)
     try {
       const flows = await this.deps.sync.adopt(sw);
       const learned = this.deps.learner.restore(sw.dpid, flows);
@@ -59,6 +72,12 @@ export class SwitchSync {
       if (subnet === undefined) this.deps.log.warn('switch is in no configured subnet: plain L2 learning only, no mobility', { dpid: sw.dpidText });
       await this.reconcile([sw.dpidText]);
     } catch (error) {
+      if (error instanceof MultipartLimitError && error.limit === 'total' && attempt < SYNC_RETRIES) {
+        const inMs = 1000 * 2 ** attempt;
+        this.deps.log.warn('switch not synchronised yet: too many flow tables in reassembly at once; trying again', { dpid: sw.dpidText, inMs, attempt: attempt + 1 });
+        this.deps.clock.setTimeout(() => { this.up(sw, attempt + 1).catch(() => undefined); }, inMs);
+        return;
+      }
       this.deps.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: (error as Error).message });
     }
   }

@@ -9,6 +9,7 @@ export * from './constants.js';
 export * from './error-codes.js';
 export { encodeAhead, encodeFrame, encodeMessage, decodeMessage, messageTypeCode } from './codec.js';
 export { readHeader, type OfpHeader } from './header.js';
+export { multipartReplyKind } from './multipart.js';
 export { Framer, type FramerOptions, type FramerResult } from './framer.js';
 export { OXM_FIELDS, OXM_BY_NAME, type OxmField, type OxmKind } from './oxm.js';
 export * from './build.js';

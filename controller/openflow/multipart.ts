@@ -124,6 +124,20 @@ export function encodeMultipartReply(w: Writer, msg: MultipartReply): void {
   }
 }
 
+/** The kind of body a multipart reply of this OFPMP_* type decodes to. */
+export function multipartReplyKind(type: number): MultipartReplyBody['kind'] {
+  switch (type) {
+    case C.OFPMP_DESC: return 'DESC';
+    case C.OFPMP_FLOW: return 'FLOW';
+    case C.OFPMP_AGGREGATE: return 'AGGREGATE';
+    case C.OFPMP_TABLE: return 'TABLE';
+    case C.OFPMP_PORT_STATS: return 'PORT_STATS';
+    case C.OFPMP_PORT_DESC: return 'PORT_DESC';
+    case C.OFPMP_GROUP_DESC: return 'GROUP_DESC';
+    default: return 'UNKNOWN';
+  }
+}
+
 function decodeReplyBody(buf: Buffer, type: number, off: number, end: number): MultipartReplyBody {
   switch (type) {
     case C.OFPMP_DESC: return { kind: 'DESC', desc: decodeDesc(buf, off, end) };

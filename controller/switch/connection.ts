@@ -6,7 +6,8 @@ import type { Duplex } from 'node:stream';
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import {
   decodeMessage, encodeFrame, encodeMessage, errorName, Framer,
-  OFPC_FRAG_NORMAL, OFPCML_NO_BUFFER, OFPET_HELLO_FAILED, OFPG_ANY, OFPHFC_INCOMPATIBLE, OFPMPF_REPLY_MORE, OFPP_ANY, OFPT_HELLO, OFPTT_ALL,
+  OFP_VERSION, OFPC_FRAG_NORMAL, OFPCML_NO_BUFFER, OFPET_HELLO_FAILED, OFPG_ANY, OFPHFC_INCOMPATIBLE, OFPMP_PORT_DESC, OFPMPF_REPLY_MORE, OFPP_ANY,
+  OFPT_HELLO, OFPT_MULTIPART_REPLY, OFPTT_ALL,
 } from '../openflow/index.js';
 import type {
   Desc, ErrorMsg, FeaturesReply, FlowStats, FlowStatsRequestBody, Hello, OfpMessage, Port, PortStatus, TableStats,
@@ -22,7 +23,7 @@ import { OPENFLOW_LIMIT_DEFAULTS as DEFAULTS, resolveConnectionOptions, type Con
 import { OpenFlowMetrics } from './metrics.js';
 import { peerText, safeDesc, safePort, safePortStatus } from './peer-text.js';
 import { applyPortStatus, portTableFrom } from './ports.js';
-import { expectsReply, RequestTracker, type BatchState, type MultipartLimits, type ReplyFor, type RequestWithReply } from './requests.js';
+import { expectsReply, RequestTracker, type ReassemblyBudget, type BatchState, type MultipartLimits, type ReplyFor, type RequestWithReply } from './requests.js';
 import { LogThrottle } from './throttle.js';
 import { FrameWriter } from './writer.js';
 
@@ -43,6 +44,8 @@ export interface ConnectionContext {
    * switch (duplicate dpid, pin mismatch), or undefined to let it in.
    */
   readonly admit?: (sw: SwitchConnection, stage: 'features' | 'main') => string | undefined;
+  /** The listener's bound on the multipart replies in reassembly on all its connections together. */
+  readonly reassembly?: ReassemblyBudget;
 }
 
 /** A message as callers hand it to us: the connection assigns the xid. */
@@ -131,6 +134,11 @@ export class SwitchConnection {
         timeoutMs: this.options.multipartTimeoutMs,
       },
       onLimit: (error) => this.onMultipartLimit(error),
+      onUndecodablePart: (frame, reason) => {
+        this.metrics.undecodableMessages.inc({ dpid: this.dpidLabel });
+        this.throttle.warn(this.log, 'undecodable part of a multipart reply', { dpid: this.dpidText, reason, bytes: frame.subarray(0, ERROR_DATA_LEN).toString('hex') });
+      },
+      ...(context.reassembly === undefined ? {} : { budget: context.reassembly }),
     });
     this.keepalive = new Keepalive({ intervalMs: options.echoIntervalMs, timeoutMs: options.echoTimeoutMs }, {
       canProbe: () => this.helloReceived,
@@ -343,6 +351,11 @@ export class SwitchConnection {
   }
 
   private onFrame(frame: Buffer): void {
+    // A part of a multipart reply we wait for is kept as its bytes until the reply is whole.
+    if (frame[1] === OFPT_MULTIPART_REPLY && frame[0] === OFP_VERSION && this.helloReceived && this.tracker.onMultipartFrame(frame)) {
+      if (this.state === ConnectionState.CONFIG && isLastPortDescFrame(frame)) this.statusesAfterPortDesc = [];
+      return;
+    }
     const result = decodeMessage(frame);
     if (!result.ok) {
       if (!this.helloReceived && frame[1] === OFPT_HELLO) {
@@ -513,4 +526,8 @@ export class SwitchConnection {
 
 function isLastPortDescPart(message: OfpMessage): boolean {
   return message.type === 'MULTIPART_REPLY' && message.body.kind === 'PORT_DESC' && (message.flags & OFPMPF_REPLY_MORE) === 0;
+}
+
+function isLastPortDescFrame(frame: Buffer): boolean {
+  return frame.readUInt16BE(8) === OFPMP_PORT_DESC && (frame.readUInt16BE(10) & OFPMPF_REPLY_MORE) === 0;
 }

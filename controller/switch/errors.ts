@@ -54,20 +54,22 @@ export class BatchError extends Error {
 }
 
 /**
- * A multipart reply passed a bound (parts, bytes, or total time) before its last part: the request
- * fails, the rest of the reply is ignored. A switch that never ends a reply cannot exhaust memory.
+ * A multipart reply passed a bound (parts, bytes, total time, or the bytes of every reply in
+ * reassembly on every connection together: `total`) before its last part: the request fails, the
+ * rest of the reply is ignored. Switches that never end a reply cannot exhaust memory.
  */
 export class MultipartLimitError extends Error {
   override readonly name = 'MultipartLimitError';
   constructor(
     readonly request: OfpMessage,
     readonly dpid: string,
-    readonly limit: 'parts' | 'bytes' | 'time',
+    readonly limit: 'parts' | 'bytes' | 'time' | 'total',
     readonly bound: number,
     readonly received: { readonly parts: number; readonly bytes: number; readonly ms: number },
   ) {
-    const unit = limit === 'time' ? ' ms' : limit === 'bytes' ? ' bytes' : ' parts';
-    super(`switch ${dpid}: multipart reply to ${request.type} xid ${request.xid} passed the bound of ${bound}${unit} `
+    const unit = limit === 'time' ? ' ms' : limit === 'parts' ? ' parts' : ' bytes';
+    const what = limit === 'total' ? `the bound of ${bound} bytes in reassembly on all switches together` : `the bound of ${bound}${unit}`;
+    super(`switch ${dpid}: multipart reply to ${request.type} xid ${request.xid} passed ${what} `
       + `(${received.parts} parts, ${received.bytes} bytes in ${Math.round(received.ms)} ms, not finished)`);
   }
 }

@@ -17,6 +17,11 @@ export const OPENFLOW_LIMIT_DEFAULTS = {
   multipartMaxParts: 4096,
   multipartMaxBytes: 32 << 20,
   multipartTimeoutMs: 60_000,
+  /**
+   * Bytes of every multipart reply in reassembly on all connections together: twice the largest
+   * one reply (decoded, a reply takes about 20 times its wire size: 64 MiB is about 1.3 GB).
+   */
+  multipartTotalMaxBytes: 64 << 20,
   /** Sockets open on the listener, in total and per source address. */
   maxConnections: 4096,
   maxConnectionsPerAddress: 1024,
@@ -46,6 +51,8 @@ export interface ConnectionOptions {
   readonly multipartMaxParts?: number;
   readonly multipartMaxBytes?: number;
   readonly multipartTimeoutMs?: number;
+  /** Bytes of all multipart replies in reassembly on every connection of a listener together (its ReassemblyBudget). */
+  readonly multipartTotalMaxBytes?: number;
 }
 
 export type ResolvedConnectionOptions = Required<ConnectionOptions>;
@@ -67,5 +74,6 @@ export function resolveConnectionOptions(options: ConnectionOptions): ResolvedCo
     multipartMaxParts: options.multipartMaxParts ?? d.multipartMaxParts,
     multipartMaxBytes: options.multipartMaxBytes ?? d.multipartMaxBytes,
     multipartTimeoutMs: options.multipartTimeoutMs ?? d.multipartTimeoutMs,
+    multipartTotalMaxBytes: options.multipartTotalMaxBytes ?? d.multipartTotalMaxBytes,
   };
 }

@@ -1,5 +1,6 @@
 // The OpenFlow listener (TCP, or TLS with client certificates): accepts switches within the
-// connection bounds, gives each its own SwitchConnection, decides who may be which datapath
+// connection bounds, gives each its own SwitchConnection (all sharing one bound on the multipart
+// replies in reassembly), decides who may be which datapath
 // (duplicate-dpid policy, pinning), and closes them all on shutdown. A failure in one
 // connection stays in that connection.
 
@@ -11,6 +12,7 @@ import { ConnectionState, SwitchConnection, type ConnectionOptions } from './con
 import { OPENFLOW_LIMIT_DEFAULTS as DEFAULTS } from './limits.js';
 import type { OpenFlowMetrics, RefusalReason } from './metrics.js';
 import type { SwitchRegistry } from './registry.js';
+import { ReassemblyBudget } from './requests.js';
 import { LogThrottle } from './throttle.js';
 import { peerIdentity, tlsServerOptions, type TlsFiles } from './tls.js';
 
@@ -45,10 +47,13 @@ export class SwitchListener {
   private open = 0;
   private readonly admission: DpidAdmission;
   private readonly throttle: LogThrottle;
+  /** The multipart replies in reassembly on all connections together. */
+  readonly reassembly: ReassemblyBudget;
   private listening = false;
 
   constructor(private readonly options: SwitchListenerOptions, private readonly registry: SwitchRegistry, private readonly log: Logger) {
     this.metrics = registry.metrics;
+    this.reassembly = new ReassemblyBudget(options.connection.multipartTotalMaxBytes ?? DEFAULTS.multipartTotalMaxBytes);
     this.throttle = new LogThrottle({
       linesPerWindow: options.logLinesPerMinute ?? DEFAULTS.logLinesPerMinute,
       windowMs: 60_000,
@@ -165,6 +170,7 @@ export class SwitchListener {
       metrics: this.metrics,
       throttle: this.throttle,
       admit: (conn, stage) => this.admit(conn, identity, stage),
+      reassembly: this.reassembly,
     });
     this.connections.add(sw);
     sw.closed.then(() => this.connections.delete(sw), () => this.connections.delete(sw));

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 
 export type RefusalReason = 'max_connections' | 'max_connections_per_address' | 'tls' | 'duplicate_dpid' | 'pin_mismatch';
-export type MultipartLimit = 'parts' | 'bytes' | 'time';
+export type MultipartLimit = 'parts' | 'bytes' | 'time' | 'total';
 
 export interface OpenFlowMetricsOptions {
   /** Where the counters are registered; default: a registry of their own. */

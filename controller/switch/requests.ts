@@ -1,16 +1,20 @@
 // Transaction ids and the requests waiting on them. A reply or an OFPT_ERROR is matched to its
-// request by xid; multipart replies are collected until the last part; fire-and-forget messages
-// are remembered (bounded) so that a later ERROR can still name the message that caused it.
+// request by xid; multipart replies are collected until the last part (as the bytes they came in,
+// decoded once whole: decoded, a reply takes about 20 times its wire size, and one that never
+// ends must cost no more than its bytes); fire-and-forget messages are remembered (bounded) so
+// that a later ERROR can still name the message that caused it.
 
 import type {
   BarrierReply, BarrierRequest, EchoReply, EchoRequest, ErrorMsg, FeaturesReply, FeaturesRequest,
   GetConfigReply, GetConfigRequest, MultipartReply, MultipartReplyBody, MultipartRequest, OfpMessage,
   RoleReply, RoleRequest,
 } from '../openflow/types.js';
+import { decodeMessage } from '../openflow/codec.js';
 import { OFPMPF_REPLY_MORE } from '../openflow/constants.js';
+import { multipartReplyKind } from '../openflow/multipart.js';
 import { MultipartLimitError, OpenFlowError, RequestTimeoutError } from './errors.js';
 import { performance } from 'node:perf_hooks';
-import { mergeMultipartBodies, samePartKind } from './multipart.js';
+import { mergeMultipartBodies } from './multipart.js';
 
 
 export const REPLY_TYPE = {
@@ -49,8 +53,36 @@ interface Waiting {
   readonly limits: MultipartLimits;
   readonly startedAt: number;
   timer: NodeJS.Timeout;
-  parts: MultipartReplyBody[];
+  /** A multipart reply's parts so far: as their frames (copied), or as given decoded (onReply). */
+  parts: Array<MultipartReplyBody | Buffer>;
+  /** The kind of its first part: every later part must be of that kind. */
+  kind: MultipartReplyBody['kind'] | undefined;
   bytes: number;
+}
+
+/**
+ * The wire bytes of multipart replies in reassembly on every connection of a process together
+ * (one per listener): each connection's own bound times the number of connections would be far
+ * more than a host has, and a reply's decoded parts take about 20 times their wire size.
+ */
+export class ReassemblyBudget {
+  private usedBytes = 0;
+  constructor(readonly maxBytes: number) {}
+
+  get used(): number {
+    return this.usedBytes;
+  }
+
+  /** Takes `bytes` if they fit; false (nothing taken) when they do not. */
+  take(bytes: number): boolean {
+    if (this.usedBytes + bytes > this.maxBytes) return false;
+    this.usedBytes += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.usedBytes = Math.max(0, this.usedBytes - bytes);
+  }
 }
 
 /** Bounds on one multipart reply: parts, wire bytes, and total time from the request. */
@@ -72,6 +104,10 @@ export interface RequestTrackerOptions {
   readonly multipart: MultipartLimits;
   /** Told when a bound fails a request (to count and log it). */
   readonly onLimit?: (error: MultipartLimitError) => void;
+  /** Shared with the other connections: the bytes of all replies in reassembly together. */
+  readonly budget?: ReassemblyBudget;
+  /** A part of a whole multipart reply did not decode (the request fails; to count and log it). */
+  readonly onUndecodablePart?: (frame: Buffer, reason: string) => void;
   readonly now?: () => number;
 }
 
@@ -117,6 +153,7 @@ export class RequestTracker {
         startedAt: this.now(),
         timer: this.startTimer(request, this.options.timeoutMs),
         parts: [],
+        kind: undefined,
         bytes: 0,
       };
       this.waiting.set(request.xid, entry);
@@ -181,6 +218,7 @@ export class RequestTracker {
     this.waiting.clear();
     for (const [, entry] of entries) {
       clearTimeout(entry.timer);
+      this.giveBack(entry);
       entry.reject(makeError(entry.request));
     }
     this.recentMessages.fill(undefined);
@@ -188,13 +226,36 @@ export class RequestTracker {
     this.batchMembers.clear();
   }
 
+  /**
+   * A MULTIPART_REPLY frame, not decoded (the switch connection's way for every multipart reply):
+   * kept as its bytes when a request waits for it, decoded with the other parts once the last one
+   * came. False when nobody waits for it, or it is of another kind than the reply's first part
+   * (then it is decoded as any other message).
+   */
+  onMultipartFrame(frame: Buffer): boolean {
+    if (frame.length < 16) return false;
+    const entry = this.waiting.get(frame.readUInt32BE(4));
+    if (entry === undefined || entry.request.type !== 'MULTIPART_REQUEST') return false;
+    const kind = multipartReplyKind(frame.readUInt16BE(8));
+    if (entry.kind !== undefined && entry.kind !== kind) return false;
+    return this.addPart(entry, Buffer.from(frame), kind, frame.readUInt16BE(10), frame.length);
+  }
+
   private onMultipartPart(reply: MultipartReply, size: number, entry: Waiting): boolean {
-    if (!samePartKind(entry.parts, reply.body)) return false;
-    entry.parts.push(reply.body);
-    entry.bytes += size;
+    if (entry.kind !== undefined && entry.kind !== reply.body.kind) return false;
+    return this.addPart(entry, reply.body, reply.body.kind, reply.flags, size);
+  }
+
+  private addPart(entry: Waiting, part: MultipartReplyBody | Buffer, kind: MultipartReplyBody['kind'], flags: number, size: number): boolean {
     const { maxParts, maxBytes, timeoutMs } = entry.limits;
+    const budget = this.options.budget;
+    // The last part is taken too: until it is merged and handed over, all of the reply is here.
+    if (budget !== undefined && !budget.take(size)) return this.failLimit(entry, 'total', budget.maxBytes);
+    entry.kind ??= kind;
+    entry.parts.push(part);
+    entry.bytes += size;
     if (entry.bytes > maxBytes) return this.failLimit(entry, 'bytes', maxBytes);
-    if ((reply.flags & OFPMPF_REPLY_MORE) !== 0) {
+    if ((flags & OFPMPF_REPLY_MORE) !== 0) {
       const elapsed = this.now() - entry.startedAt;
       if (entry.parts.length >= maxParts) return this.failLimit(entry, 'parts', maxParts);
       if (elapsed >= timeoutMs) return this.failLimit(entry, 'time', timeoutMs);
@@ -204,21 +265,51 @@ export class RequestTracker {
       entry.timer = left < this.options.timeoutMs ? this.startTimer(entry.request, left, 'total') : this.startTimer(entry.request, this.options.timeoutMs);
       return true;
     }
-    this.settle(reply.xid, entry);
-    entry.resolve({ ...reply, flags: 0, body: mergeMultipartBodies(entry.parts) });
+    const xid = entry.request.xid;
+    this.settle(xid, entry);
+    const bodies = this.decodeParts(entry);
+    entry.parts = [];
+    if (bodies instanceof Error) entry.reject(bodies);
+    else entry.resolve({ type: 'MULTIPART_REPLY', xid, flags: 0, body: mergeMultipartBodies(bodies) });
     return true;
+  }
+
+  /** The parts of a whole reply, decoded; an Error naming the first part that does not decode. */
+  private decodeParts(entry: Waiting): MultipartReplyBody[] | Error {
+    const bodies: MultipartReplyBody[] = [];
+    for (const [i, part] of entry.parts.entries()) {
+      if (!Buffer.isBuffer(part)) {
+        bodies.push(part);
+        continue;
+      }
+      const decoded = decodeMessage(part);
+      if (!decoded.ok || decoded.message.type !== 'MULTIPART_REPLY') {
+        const reason = decoded.ok ? `a ${decoded.message.type}` : decoded.error.reason;
+        this.options.onUndecodablePart?.(part, reason);
+        return new Error(`switch ${this.options.describeSwitch()}: part ${i + 1} of the multipart reply to ${entry.request.type} xid ${entry.request.xid} is undecodable: ${reason}`);
+      }
+      bodies.push(decoded.message.body);
+    }
+    return bodies;
   }
 
   private settle(xid: number, entry: Waiting): void {
     clearTimeout(entry.timer);
     this.waiting.delete(xid);
+    this.giveBack(entry);
+  }
+
+  /** The reply's bytes leave the shared budget (once: its parts are let go with it). */
+  private giveBack(entry: Waiting): void {
+    this.options.budget?.give(entry.bytes);
+    entry.bytes = 0;
   }
 
   /** Fails a reply that passed a bound; its later parts find nobody waiting and are ignored. */
   private failLimit(entry: Waiting, limit: MultipartLimitError['limit'], bound: number): true {
+    const received = { parts: entry.parts.length, bytes: entry.bytes, ms: this.now() - entry.startedAt };
     this.settle(entry.request.xid, entry);
-    const error = new MultipartLimitError(entry.request, this.options.describeSwitch(), limit, bound,
-      { parts: entry.parts.length, bytes: entry.bytes, ms: this.now() - entry.startedAt });
+    const error = new MultipartLimitError(entry.request, this.options.describeSwitch(), limit, bound, received);
     entry.parts = [];
     this.options.onLimit?.(error);
     entry.reject(error);
@@ -235,7 +326,7 @@ export class RequestTracker {
         this.failLimit(entry, 'time', entry.limits.timeoutMs);
         return;
       }
-      this.waiting.delete(request.xid);
+      this.settle(request.xid, entry);
       entry.reject(new RequestTimeoutError(request, this.options.describeSwitch(), this.options.timeoutMs));
     }, ms);
   }

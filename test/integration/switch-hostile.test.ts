@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { encodeMessage, type OfpMessage } from '../../controller/openflow/index.js';
+import { encodeMessage, OFPMPF_REPLY_MORE, type FlowStats, type OfpMessage } from '../../controller/openflow/index.js';
 import type { SwitchListenerOptions } from '../../controller/switch/index.js';
 import { waitUntil } from '../lib/wait.js';
 import { FakeSwitch } from '../unit/switch/fake-switch.js';
@@ -21,6 +21,9 @@ interface Stats {
   readonly states: Record<string, number>;
   readonly handshakeTimeouts: number;
   readonly earlyMessagesDropped: number;
+  readonly multipartLimits: { readonly bytes: number; readonly total: number };
+  readonly reassemblyBytes: number;
+  readonly flowReads: { readonly ok: number; readonly failed: number };
 }
 
 /** The listener process: start, ask for stats, stop (by its PID only). */
@@ -31,8 +34,8 @@ class ListenerProcess {
     lines.on('line', (line) => this.pending.shift()?.(line));
   }
 
-  static async start(options: Partial<SwitchListenerOptions>): Promise<ListenerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'switch-listener-process.ts'), JSON.stringify(options)], { stdio: 'pipe' });
+  static async start(options: Partial<SwitchListenerOptions>, readFlows = false): Promise<ListenerProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'switch-listener-process.ts'), JSON.stringify(options), ...(readFlows ? ['read-flows'] : [])], { stdio: 'pipe' });
     child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
     const lines = createInterface({ input: child.stdout });
     const first = await new Promise<string>((resolve, reject) => {
@@ -155,5 +158,49 @@ describe('integration: hostile peers in numbers against a listener process', fun
     expect(after.states.CONFIG).to.equal(20); // still connected: the bounds held them, not a close
     expect(after.earlyMessagesDropped).to.be.greaterThan(0);
     expect(peak - before.rss).to.be.below(100 * 2 ** 20);
+  });
+
+  it('holds 8 peers whose flow-stats replies never end within a small memory bound (the shared reassembly bound, parts kept as bytes)', async () => {
+    // Default bounds: 32 MiB per reply, 64 MiB for all together. Before both (2026-11-30), each such
+    // peer cost the controller about 630 MB (decoded parts) until its own bound: 4 took it to 2.7 GB.
+    proc = await ListenerProcess.start({ connection: { echoIntervalMs: 5000, echoTimeoutMs: 15000, requestTimeoutMs: 60000 } }, true);
+    const before = await proc.stats();
+    const flows: FlowStats[] = Array.from({ length: 600 }, (_, i) => ({
+      tableId: 0, durationSec: 0, durationNsec: 0, priority: 1, idleTimeout: 0, hardTimeout: 0, flags: 0, cookie: BigInt(i), packetCount: 0n, byteCount: 0n,
+      match: { in_port: 1, eth_src: '02:00:00:00:00:01' }, instructions: [{ type: 'APPLY_ACTIONS', actions: [{ type: 'OUTPUT', port: 2, maxLen: 0 }] }],
+    }));
+    let sent = 0;
+    let sending = true;
+    const endless = (f: () => FakeSwitch | undefined, xid: number) => {
+      const part = encodeMessage({ type: 'MULTIPART_REPLY', xid, flags: OFPMPF_REPLY_MORE, body: { kind: 'FLOW', flows } });
+      (async () => {
+        for (let s = f(); sending && s !== undefined && !s.closed; s = f()) {
+          sent += part.length;
+          if (!s.socket.write(part)) await drainedOrClosed(s.socket);
+        }
+      })().catch(() => undefined);
+    };
+    for (let i = 0; i < 8; i++) {
+      const index = fakes.length;
+      fakes.push(await FakeSwitch.connect(proc.port, {
+        dpid: BigInt(0x200 + i),
+        answer: (m) => (m.type === 'MULTIPART_REQUEST' && m.body.kind === 'FLOW' ? (endless(() => fakes[index], m.xid), []) : undefined),
+      }));
+    }
+    let peak = before.rss;
+    let stats = before;
+    const until = performance.now() + 8000;
+    while (performance.now() < until) {
+      stats = await proc.stats();
+      peak = Math.max(peak, stats.rss);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    sending = false;
+    console.log(`      8 peers with endless flow-stats replies, 8 s (${mb(sent)} MB sent): listener RSS ${mb(before.rss)} MB before, ${mb(peak)} MB peak; `
+      + `replies failed at the shared bound ${stats.multipartLimits.total}, at their own ${stats.multipartLimits.bytes}; ${mb(stats.reassemblyBytes)} MB in reassembly`);
+    expect(stats.flowReads.ok).to.equal(0);
+    expect(stats.multipartLimits.total + stats.multipartLimits.bytes, 'the bounds bit').to.be.greaterThan(0);
+    expect(stats.reassemblyBytes, 'the shared bound holds').to.be.at.most(64 << 20);
+    expect(peak - before.rss).to.be.below(400 * 2 ** 20);
   });
 });

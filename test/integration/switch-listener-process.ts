@@ -1,7 +1,8 @@
 // A SwitchListener alone in its own process, for tests that measure its memory while peers in
 // the test process attack it. argv[2]: JSON SwitchListenerOptions (host/port default to
-// 127.0.0.1:0). Prints {"port": N} once listening; answers each line "stats" on stdin with one
-// JSON line: RSS, open sockets, connections by state, and the counters.
+// 127.0.0.1:0); argv[3] `read-flows`: every switch that reaches MAIN has its flow table read, as
+// the controller does at switch-up. Prints {"port": N} once listening; answers each line "stats"
+// on stdin with one JSON line: RSS, open sockets, connections by state, and the counters.
 
 import { createInterface } from 'node:readline';
 import { silentLogger } from '../../controller/log.js';
@@ -14,6 +15,10 @@ const listener = new SwitchListener({
   ...options,
   connection: { echoIntervalMs: 5000, echoTimeoutMs: 15000, requestTimeoutMs: 10000, ...options.connection },
 }, registry, silentLogger);
+const flowReads = { ok: 0, failed: 0 };
+if (process.argv[3] === 'read-flows') {
+  registry.switchUp$.subscribe((sw) => { sw.flowStats().then(() => { flowReads.ok++; }, () => { flowReads.failed++; }); });
+}
 const address = await listener.listen();
 process.stdout.write(JSON.stringify({ port: address.port }) + '\n');
 
@@ -29,6 +34,9 @@ for await (const line of createInterface({ input: process.stdin })) {
     handshakeTimeouts: await m.total(m.handshakeTimeouts),
     earlyMessagesDropped: await m.total(m.earlyMessagesDropped),
     refused: await m.total(m.connectionsRefused),
+    multipartLimits: { bytes: await m.total(m.multipartLimits, { limit: 'bytes' }), total: await m.total(m.multipartLimits, { limit: 'total' }) },
+    reassemblyBytes: listener.reassembly.used,
+    flowReads,
   }) + '\n');
 }
 await listener.close();

@@ -27,6 +27,8 @@ export class FakeSwitch implements FabricSwitch {
   readonly ports = new Map<number, Port>();
   /** Everything the controller sent, in order. */
   readonly received: Outgoing[] = [];
+  /** What the next flow-stats reads fail with, in order (a switch layer's bound biting). */
+  readonly flowStatsFailures: Error[] = [];
   closed = false;
   /** Barrier replies wait this long on the test clock. */
   barrierDelayMs = 1;
@@ -80,6 +82,8 @@ export class FakeSwitch implements FabricSwitch {
 
   async flowStats(filter: FlowStatsFilter = {}): Promise<FlowStats[]> {
     if (this.closed) throw new ConnectionClosedError(this.dpidText, 'closed');
+    const failure = this.flowStatsFailures.shift();
+    if (failure !== undefined) throw failure;
     const table = filter.tableId === undefined || filter.tableId === OFPTT_ALL ? undefined : filter.tableId;
     const want = Object.entries(filter.match ?? {});
     await new Promise<void>((resolve) => { this.clock.setTimeout(resolve, this.barrierDelayMs); });
@@ -147,8 +151,9 @@ export class FakeSwitches implements FabricSwitches {
   }
 
   /** A switch connects (its ports are those of its FakeFlowTable, all up). */
-  connect(dpid: bigint): FakeSwitch {
+  connect(dpid: bigint, flowStatsFailures: readonly Error[] = []): FakeSwitch {
     const sw = new FakeSwitch(dpid, this.net, this.clock);
+    sw.flowStatsFailures.push(...flowStatsFailures);
     for (const p of this.net.switches.get(dpid)?.ports ?? []) sw.ports.set(p, fakePort(p));
     this.up.set(dpid, sw);
     this.switchUp$.next(sw);

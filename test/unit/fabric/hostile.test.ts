@@ -3,6 +3,8 @@
 
 import { expect } from 'chai';
 import { parseSubnets } from '../../../controller/mobility/index.js';
+import { SYNC_RETRIES } from '../../../controller/fabric/switch-sync.js';
+import { MultipartLimitError } from '../../../controller/switch/index.js';
 import { FabricLab } from '../../lib/fabric-lab.js';
 import type { Headers } from '../../lib/fake-flow-table.js';
 import { RAW_SUBNETS } from '../mobility/fixtures.js';
@@ -108,6 +110,28 @@ describe('fabric: hostile hosts', function () {
     lab.net.inject(zero, garp('00:00:00:00:00:00', '10.0.2.50'));
     await lab.settle();
     expect(lab.registry.bindings.byEid('10.0.2.50')).to.equal(undefined);
+    lab.stop();
+  });
+
+  it('a switch whose flow table cannot be read while too many replies are in reassembly is synchronised later, and given up on after the retries', async () => {
+    const lab = await FabricLab.create();
+    const total = () => new MultipartLimitError({ type: 'MULTIPART_REQUEST', xid: 6, flags: 0, body: { kind: 'FLOW', tableId: 255, outPort: 0, outGroup: 0, cookie: 0n, cookieMask: 0n, match: {} } },
+      '0000000000000002', 'total', 64 << 20, { parts: 3, bytes: 196608, ms: 5 });
+    const rulesBefore = lab.table(2n).flows().length;
+    lab.switches.disconnect(2n);
+    lab.table(2n).apply({ type: 'FLOW_MOD', xid: 0, cookie: 0n, cookieMask: 0n, tableId: 255, command: 3, idleTimeout: 0, hardTimeout: 0, priority: 0, bufferId: 0xffffffff, outPort: 0xffffffff, outGroup: 0xffffffff, flags: 0, match: {}, instructions: [] });
+    expect(lab.table(2n).flows(), 'the switch restarted empty').to.have.length(0);
+    const sw = lab.switches.connect(2n, [total(), total()]);
+    await lab.settle(500, 50);
+    expect(sw.received.filter((m) => m.type === 'FLOW_MOD'), 'nothing written before its table was read').to.have.length(0);
+    await lab.advance(1000 + 2000 + 200);
+    expect(lab.table(2n).flows().length, 'synchronised at the third read').to.equal(rulesBefore);
+    expect(lab.logLines.filter((l) => l.includes('trying again'))).to.have.length(2);
+    // One that never gets a turn is given up on, said once.
+    lab.switches.disconnect(3n);
+    lab.switches.connect(3n, Array.from({ length: SYNC_RETRIES + 1 }, total));
+    await lab.advance(1000 * 2 ** SYNC_RETRIES + 500);
+    expect(lab.logLines.filter((l) => l.includes('could not synchronise a switch') && l.includes('0000000000000003'))).to.have.length(1);
     lab.stop();
   });
 });

@@ -132,6 +132,28 @@ describe('switch: hostile peers (bounds, admission, peer text, mid-flight deaths
       expect(sw.state).to.equal(ConnectionState.MAIN);
     });
 
+    it('bounds the replies of all switches together: several that never end fail at the shared bound, each keeps its switch, and the bytes are given back', async () => {
+      // Each alone is within its own bound (1 MiB); three together pass the shared one (1 MiB).
+      await restart({ multipartMaxBytes: 1 << 20, multipartTotalMaxBytes: 1 << 20 });
+      const endless = (m: OfpMessage) => (m.type === 'MULTIPART_REQUEST' && m.body.kind === 'FLOW'
+        ? Array.from({ length: 130 }, (_, i) => flowPart(m.xid, Array.from({ length: 100 }, (_, j) => flow(BigInt(i * 100 + j))))) // ~710 KiB, then silence
+        : undefined);
+      const up = await Promise.all([1n, 2n, 3n, 4n].map((dpid) => upSwitch({ dpid, answer: endless })));
+      const results = await Promise.all(up.map(({ sw }) => sw.flowStats().then(() => null, (e: unknown) => e)));
+      const limits = results.map((e) => (e instanceof MultipartLimitError ? e.limit : (e as Error).name));
+      // 4 x 710 KiB do not fit in 1 MiB: at least two fail at the shared bound; the others wait for parts that never come.
+      expect(limits.filter((l) => l === 'total').length, limits.join(', ')).to.be.at.least(2);
+      expect(limits.every((l) => l === 'total' || l === 'RequestTimeoutError'), limits.join(', ')).to.equal(true);
+      const total = results.find((e): e is MultipartLimitError => e instanceof MultipartLimitError)!;
+      expect(total.message).to.match(/passed the bound of 1048576 bytes in reassembly on all switches together/);
+      expect(listener.reassembly.used, 'every failed or finished reply gave its bytes back').to.equal(0);
+      expect(await registry.metrics.total(registry.metrics.multipartLimits, { limit: 'total' })).to.equal(limits.filter((l) => l === 'total').length);
+      for (const { sw } of up) {
+        await sw.barrier();
+        expect(sw.state).to.equal(ConnectionState.MAIN);
+      }
+    });
+
     it('fails a reply of endless empty parts at the part bound', async () => {
       await restart({ multipartMaxParts: 100 });
       const { sw } = await upSwitch({

@@ -14,13 +14,14 @@ describe('config: openflow bounds, admission and TLS', () => {
       maxConnections: 4096, maxConnectionsPerAddress: 1024, maxQueuedBytes: 8 << 20, handshakeMaxQueuedBytes: 64 << 10,
       duplicateDpid: 'keep-established', pinning: 'none', pins: [],
     });
-    expect(of.multipart).to.deep.equal({ maxParts: 4096, maxBytes: 32 << 20, timeoutMs: 60_000 });
+    expect(of.multipart).to.deep.equal({ maxParts: 4096, maxBytes: 32 << 20, timeoutMs: 60_000, totalMaxBytes: 64 << 20 });
     expect(of.tls).to.deep.equal({ key: null, cert: null, ca: null });
   });
 
   it('reads every bound from flags and environment, strictly', () => {
     const of = load(['--openflow-max-connections', '10', '--openflow-multipart-max-bytes=4096', '--openflow-duplicate-dpid', 'replace'],
-      { SEAMLESS_OPENFLOW_HANDSHAKE_TIMEOUT_MS: '2500', SEAMLESS_OPENFLOW_TLS_KEY: '/k.pem' }).openflow;
+      { SEAMLESS_OPENFLOW_HANDSHAKE_TIMEOUT_MS: '2500', SEAMLESS_OPENFLOW_TLS_KEY: '/k.pem', SEAMLESS_OPENFLOW_MULTIPART_TOTAL_MAX_BYTES: '1048576' }).openflow;
+    expect(of.multipart.totalMaxBytes).to.equal(1 << 20);
     expect(of).to.deep.include({ maxConnections: 10, handshakeTimeoutMs: 2500, duplicateDpid: 'replace' });
     expect(of.multipart.maxBytes).to.equal(4096);
     expect(of.tls.key).to.equal('/k.pem');
