@@ -20,9 +20,3 @@ export function mergeMultipartBodies(parts: readonly MultipartReplyBody[]): Mult
       return parts[parts.length - 1]!;
   }
 }
-
-/** True when every part has the same kind as the first (a mix means a confused switch). */
-export function samePartKind(parts: readonly MultipartReplyBody[], next: MultipartReplyBody): boolean {
-  const first = parts[0];
-  return first === undefined || first.kind === next.kind;
-}
