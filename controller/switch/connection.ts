@@ -323,6 +323,20 @@ export class SwitchConnection {
     this.writer.write(encodeMessage(message));
   }
 
+  /**
+   * A reply the peer asked for (echo reply, error for its undecodable message): withheld, and
+   * counted, while the peer leaves more than DEFAULTS.peerReplyBacklogBytes of our output unread;
+   * otherwise its own requests would fill our queue (an echo request carries up to 64 KiB, and a
+   * peer that reads nothing can send them as fast as we read).
+   */
+  private replyToPeer(message: OfpMessage): void {
+    if (this.writer.queuedBytes > DEFAULTS.peerReplyBacklogBytes) {
+      this.metrics.repliesWithheld.inc({ dpid: this.dpidLabel });
+      return;
+    }
+    this.writeMessage(message);
+  }
+
   // ---- receiving --------------------------------------------------------------------------
 
   /** A bug or a hostile input in one connection must never reach the others: close just this one. */
@@ -377,7 +391,7 @@ export class SwitchConnection {
     }
     this.throttle.warn(this.log, 'undecodable message from switch', fields);
     if (error.ofpError === undefined) return;
-    this.writeMessage({
+    this.replyToPeer({
       type: 'ERROR',
       xid: error.xid ?? (frame.length >= 8 ? frame.readUInt32BE(4) : 0),
       errorType: error.ofpError.errorType,
@@ -395,7 +409,7 @@ export class SwitchConnection {
       case 'HELLO':
         return; // a duplicate is harmless
       case 'ECHO_REQUEST':
-        return this.writeMessage({ type: 'ECHO_REPLY', xid: message.xid, data: message.data });
+        return this.replyToPeer({ type: 'ECHO_REPLY', xid: message.xid, data: message.data });
       case 'ERROR':
         return this.onError(message);
       case 'PORT_STATUS': {

@@ -11,6 +11,11 @@ export const OPENFLOW_LIMIT_DEFAULTS = {
   /** Asynchronous messages held during CONFIG until MAIN, by count and by bytes. */
   maxEarlyMessages: 256,
   maxEarlyBytes: 256 << 10,
+  /**
+   * Output a peer has not read past which we do not answer what it asks of us (echo requests,
+   * undecodable messages): a peer could otherwise fill our queue with replies to its own requests.
+   */
+  peerReplyBacklogBytes: 64 << 10,
   /** Output held for a switch in MAIN that does not read (our queue plus the socket's). */
   maxQueuedBytes: 8 << 20,
   /** Bounds of one multipart reply in MAIN (flow stats of a resync, of an API read). */

@@ -31,6 +31,7 @@ export class OpenFlowMetrics {
   /** Peers closed because their output queue passed its bound. */
   readonly outputOverflows: Counter<'dpid'>;
   readonly earlyMessagesDropped: Counter<'dpid'>;
+  readonly repliesWithheld: Counter<'dpid'>;
   readonly undecodableMessages: Counter<'dpid'>;
   /** ERRORs no request was waiting for. */
   readonly unsolicitedErrors: Counter<'dpid'>;
@@ -53,6 +54,7 @@ export class OpenFlowMetrics {
     this.multipartLimits = counter('multipart_limit_total', 'Multipart requests failed by a bound on parts, bytes or time', ['dpid', 'limit']);
     this.outputOverflows = counter('output_queue_overflows_total', 'Peers closed because their output queue passed its bound', ['dpid']);
     this.earlyMessagesDropped = counter('early_messages_dropped_total', 'Asynchronous messages dropped before MAIN (count or byte bound)', ['dpid']);
+    this.repliesWithheld = counter('replies_withheld_total', 'Echo replies and error replies not sent to a peer that does not read what it was sent', ['dpid']);
     this.undecodableMessages = counter('undecodable_messages_total', 'Messages that did not decode', ['dpid']);
     this.unsolicitedErrors = counter('unsolicited_errors_total', 'OFPT_ERROR messages no request was waiting for', ['dpid']);
     this.logLinesSuppressed = counter('log_lines_suppressed_total', 'Log lines about peers dropped by the rate limit', ['event']);

@@ -24,6 +24,8 @@ interface Stats {
   readonly multipartLimits: { readonly bytes: number; readonly total: number };
   readonly reassemblyBytes: number;
   readonly flowReads: { readonly ok: number; readonly failed: number };
+  readonly outputOverflows: number;
+  readonly repliesWithheld: number;
 }
 
 /** The listener process: start, ask for stats, stop (by its PID only). */
@@ -202,5 +204,38 @@ describe('integration: hostile peers in numbers against a listener process', fun
     expect(stats.multipartLimits.total + stats.multipartLimits.bytes, 'the bounds bit').to.be.greaterThan(0);
     expect(stats.reassemblyBytes, 'the shared bound holds').to.be.at.most(64 << 20);
     expect(peak - before.rss).to.be.below(400 * 2 ** 20);
+  });
+
+  it('holds 100 switches that stop reading and flood echo requests within a small memory bound (their replies are withheld)', async () => {
+    // Before (2026-11-30): each was answered until its 8 MiB output bound closed it; 100 took the
+    // controller from 207 to 903 MB, and 4,096 connections could have taken 30 GB.
+    proc = await ListenerProcess.start({ connection: { echoIntervalMs: 5000, echoTimeoutMs: 15000, requestTimeoutMs: 60000 } });
+    for (let i = 0; i < 100; i++) fakes.push(await FakeSwitch.connect(proc.port, { dpid: BigInt(0x300 + i) }));
+    await waitUntil(async () => (await proc!.stats()).states.MAIN === 100, { what: '100 switches in MAIN' });
+    const before = await proc.stats();
+    const echo = encodeMessage({ type: 'ECHO_REQUEST', xid: 5, data: new Uint8Array(60000) });
+    let flooding = true;
+    let sent = 0;
+    const flood = async (f: FakeSwitch) => {
+      f.socket.pause();
+      while (flooding && !f.closed) {
+        sent++;
+        if (!f.socket.write(echo)) await drainedOrClosed(f.socket);
+      }
+    };
+    const floods = fakes.map(flood);
+    let peak = before.rss;
+    const until = performance.now() + 6000;
+    while (performance.now() < until) {
+      peak = Math.max(peak, (await proc.stats()).rss);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    flooding = false;
+    await Promise.all(floods);
+    const after = await proc.stats();
+    console.log(`      100 switches not reading, 6 s of echo requests (${sent} of 60 KB): listener RSS ${mb(before.rss)} MB before, ${mb(peak)} MB peak; ${after.repliesWithheld} replies withheld, ${after.outputOverflows} closed`);
+    expect(after.states.MAIN).to.equal(100);
+    expect(after.repliesWithheld).to.be.greaterThan(0);
+    expect(peak - before.rss).to.be.below(150 * 2 ** 20);
   });
 });

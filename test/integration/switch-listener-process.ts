@@ -34,6 +34,8 @@ for await (const line of createInterface({ input: process.stdin })) {
     handshakeTimeouts: await m.total(m.handshakeTimeouts),
     earlyMessagesDropped: await m.total(m.earlyMessagesDropped),
     refused: await m.total(m.connectionsRefused),
+    outputOverflows: await m.total(m.outputOverflows),
+    repliesWithheld: await m.total(m.repliesWithheld),
     multipartLimits: { bytes: await m.total(m.multipartLimits, { limit: 'bytes' }), total: await m.total(m.multipartLimits, { limit: 'total' }) },
     reassemblyBytes: listener.reassembly.used,
     flowReads,

@@ -233,6 +233,26 @@ describe('switch: hostile peers (bounds, admission, peer text, mid-flight deaths
       expect(again.closed).to.equal(false);
     });
 
+    it('does not answer the echo requests and bad messages of a switch that leaves its output unread: our queue stays small, the switch stays up', async () => {
+      const { f, sw } = await upSwitch();
+      f.socket.pause(); // reads nothing from here on
+      const echo = encodeMessage({ type: 'ECHO_REQUEST', xid: 5, data: new Uint8Array(60000) });
+      const bad = Buffer.from(encodeMessage({ type: 'ECHO_REQUEST', xid: 6, data: new Uint8Array(0) }));
+      bad[1] = 200; // an unknown type: answered with an OFPT_ERROR
+      // 30 MB of requests: before, each was answered, and the replies filled the 8 MiB queue until the switch was closed.
+      for (let i = 0; i < 500 && !f.closed; i++) {
+        f.socket.write(echo);
+        f.socket.write(bad);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(sw.state).to.equal(ConnectionState.MAIN);
+      expect(await registry.metrics.total(registry.metrics.outputOverflows)).to.equal(0);
+      expect(await registry.metrics.total(registry.metrics.repliesWithheld, { dpid: sw.dpidText })).to.be.greaterThan(100);
+      f.socket.resume();
+      await sw.barrier(); // it reads again: it is answered again
+    });
+
     it('closes a peer in the handshake that stops reading, at the small pre-MAIN output bound', async () => {
       await restart({ handshakeMaxQueuedBytes: 64 << 10 });
       const peer = await raw();
