@@ -58,30 +58,56 @@ interface Waiting {
   /** The kind of its first part: every later part must be of that kind. */
   kind: MultipartReplyBody['kind'] | undefined;
   bytes: number;
+  /** Its place in the shared budget, once it has a part there. */
+  holder?: BudgetHolder;
+}
+
+/** A reply in reassembly, as the shared budget sees it. */
+export interface BudgetHolder {
+  /** Its bytes in the budget now. */
+  readonly bytes: number;
+  /** Fails it (its bytes go back to the budget). */
+  evict(): void;
 }
 
 /**
  * The wire bytes of multipart replies in reassembly on every connection of a process together
  * (one per listener): each connection's own bound times the number of connections would be far
- * more than a host has, and a reply's decoded parts take about 20 times their wire size.
+ * more than a host has. When a part does not fit, the largest reply in reassembly fails, as many
+ * as it takes: a reply that never ends grows until it is the largest, while a switch's real
+ * table comes in a few milliseconds, so peers that hold the budget cannot starve the others.
  */
 export class ReassemblyBudget {
   private usedBytes = 0;
+  private readonly holders = new Set<BudgetHolder>();
   constructor(readonly maxBytes: number) {}
 
   get used(): number {
     return this.usedBytes;
   }
 
-  /** Takes `bytes` if they fit; false (nothing taken) when they do not. */
-  take(bytes: number): boolean {
-    if (this.usedBytes + bytes > this.maxBytes) return false;
+  /**
+   * Takes `bytes` more for `holder`, failing the largest other replies while they do not fit;
+   * false (nothing taken) when `holder` would be the largest itself.
+   */
+  take(holder: BudgetHolder, bytes: number): boolean {
+    while (this.usedBytes + bytes > this.maxBytes) {
+      let largest: BudgetHolder | undefined;
+      for (const h of this.holders) if (h !== holder && (largest === undefined || h.bytes > largest.bytes)) largest = h;
+      if (largest === undefined || largest.bytes <= holder.bytes + bytes) return false;
+      const before = this.usedBytes;
+      largest.evict();
+      if (this.holders.has(largest) || this.usedBytes >= before) this.release(largest); // an evict that did not give back
+    }
+    this.holders.add(holder);
     this.usedBytes += bytes;
     return true;
   }
 
-  give(bytes: number): void {
-    this.usedBytes = Math.max(0, this.usedBytes - bytes);
+  /** `holder` is done (whole, failed or gone): its bytes go back. */
+  release(holder: BudgetHolder): void {
+    if (!this.holders.delete(holder)) return;
+    this.usedBytes = Math.max(0, this.usedBytes - holder.bytes);
   }
 }
 
@@ -250,7 +276,10 @@ export class RequestTracker {
     const { maxParts, maxBytes, timeoutMs } = entry.limits;
     const budget = this.options.budget;
     // The last part is taken too: until it is merged and handed over, all of the reply is here.
-    if (budget !== undefined && !budget.take(size)) return this.failLimit(entry, 'total', budget.maxBytes);
+    if (budget !== undefined) {
+      entry.holder ??= { get bytes() { return entry.bytes; }, evict: () => { if (this.waiting.get(entry.request.xid) === entry) this.failLimit(entry, 'total', budget.maxBytes); } };
+      if (!budget.take(entry.holder, size)) return this.failLimit(entry, 'total', budget.maxBytes);
+    }
     entry.kind ??= kind;
     entry.parts.push(part);
     entry.bytes += size;
@@ -301,7 +330,7 @@ export class RequestTracker {
 
   /** The reply's bytes leave the shared budget (once: its parts are let go with it). */
   private giveBack(entry: Waiting): void {
-    this.options.budget?.give(entry.bytes);
+    if (entry.holder !== undefined) this.options.budget?.release(entry.holder);
     entry.bytes = 0;
   }
 

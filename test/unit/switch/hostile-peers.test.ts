@@ -154,6 +154,22 @@ describe('switch: hostile peers (bounds, admission, peer text, mid-flight deaths
       }
     });
 
+    it('makes room for a switch\'s reply by failing the largest replies in reassembly: peers that hold the shared bound cannot starve the others', async () => {
+      await restart({ multipartMaxBytes: 1 << 20, multipartTotalMaxBytes: 1 << 20 });
+      const parts = (xid: number, count: number, last: boolean) => Array.from({ length: count }, (_, i) => flowPart(xid, Array.from({ length: 100 }, (_, j) => flow(BigInt(i * 100 + j))), !(last && i === count - 1)));
+      // Two peers send about 470 KiB each and then nothing: together they hold most of the 1 MiB.
+      const holders = await Promise.all([1n, 2n].map((dpid) => upSwitch({ dpid, answer: (m) => (m.type === 'MULTIPART_REQUEST' && m.body.kind === 'FLOW' ? parts(m.xid, 86, false) : undefined) })));
+      const held = holders.map(({ sw }) => sw.flowStats().then(() => null, (e: unknown) => e));
+      await waitUntil(() => listener.reassembly.used > 900 << 10, { what: 'the two replies in reassembly' });
+      // A switch whose table (110 KiB) comes whole.
+      const { sw } = await upSwitch({ dpid: 3n, answer: (m) => (m.type === 'MULTIPART_REQUEST' && m.body.kind === 'FLOW' ? parts(m.xid, 20, true) : undefined) });
+      const flows = await sw.flowStats();
+      expect(flows).to.have.length(2000);
+      const [a, b] = await Promise.race([Promise.all(held), new Promise<unknown[]>((resolve) => setTimeout(() => resolve(['pending', 'pending']), 2500))]);
+      const limits = [a, b].map((e) => (e instanceof MultipartLimitError ? e.limit : e instanceof Error ? e.name : String(e)));
+      expect(limits, 'one of the holders made room').to.include('total');
+    });
+
     it('fails a reply of endless empty parts at the part bound', async () => {
       await restart({ multipartMaxParts: 100 });
       const { sw } = await upSwitch({
