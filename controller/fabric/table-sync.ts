@@ -2,8 +2,10 @@
 // compiled rules each switch holds, turns (mirror, desired) into a make-before-break plan
 // (pipeline/plan) and runs it: step 1 everywhere, barriers; step 2 everywhere, barriers; then
 // step 3 after a grace period. A step whose rules every switch already holds is skipped (no
-// barrier round). Updates run one at a time, in order, so the mirror is never read while a
-// step is in flight. Every message leaves through the Outbox.
+// barrier round). Updates that share a switch run one at a time, in order, so a switch's mirror is
+// never read while a step is in flight there; updates of other switches do not wait for them (a
+// switch that never answers a barrier holds up its own updates only, for the request timeout).
+// Every message leaves through the Outbox.
 
 import { flowMod, OFPFC_ADD, OFPFC_DELETE, OFPFC_DELETE_STRICT, type FlowMod, type FlowRemoved, type FlowStats } from '../openflow/index.js';
 import type { Logger } from '../log.js';
@@ -68,7 +70,8 @@ export class TableSync {
    * shares most rules with its first staging).
    */
   private readonly pendingCleanups = new Set<PlanStep>();
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Per switch, the last update that touches it: an update waits for those of its own switches. */
+  private readonly tails = new Map<string, Promise<unknown>>();
   private readonly cleanupTimers = new Set<Timer>();
   private closed = false;
 
@@ -93,7 +96,7 @@ export class TableSync {
 
   /** Brings every switch in `desired` to its desired rules; `afterSend` runs once step 2 is queued. */
   update(desired: ReadonlyMap<string, readonly Rule[]>, afterSend?: AfterSend): Promise<UpdateResult> {
-    return this.enqueue(() => planUpdate(new Map([...this.mirror].map(([dpid, table]) => [dpid, table.rules()])), onlyConnected(desired, this.switches)), afterSend);
+    return this.enqueue([...desired.keys()], () => planUpdate(new Map([...this.mirror].map(([dpid, table]) => [dpid, table.rules()])), onlyConnected(desired, this.switches)), afterSend);
   }
 
   /**
@@ -101,7 +104,7 @@ export class TableSync {
    * the switches that binding touches, not to every rule of every switch).
    */
   apply(plan: UpdatePlan, afterSend?: AfterSend, beforeSend?: BeforeSend): Promise<UpdateResult> {
-    return this.enqueue(() => plan, afterSend, beforeSend);
+    return this.enqueue(dpidsOf(plan.steps), () => plan, afterSend, beforeSend);
   }
 
   /** Stops scheduled cleanups (shutdown). */
@@ -111,9 +114,17 @@ export class TableSync {
     this.cleanupTimers.clear();
   }
 
-  private enqueue(plan: () => UpdatePlan, afterSend?: AfterSend, beforeSend?: BeforeSend): Promise<UpdateResult> {
-    const run = this.queue.then(() => this.run(plan(), afterSend, beforeSend));
-    this.queue = run.catch(() => undefined);
+  private enqueue(dpids: readonly string[], plan: () => UpdatePlan, afterSend?: AfterSend, beforeSend?: BeforeSend): Promise<UpdateResult> {
+    return this.after(dpids, () => this.run(plan(), afterSend, beforeSend));
+  }
+
+  /** Runs `work` once every earlier update of these switches is done; later ones of them wait for it. */
+  private after<T>(dpids: readonly string[], work: () => Promise<T>): Promise<T> {
+    const unique = [...new Set(dpids)];
+    const run = Promise.all(unique.map((d) => this.tails.get(d))).then(work);
+    const tail = run.then(() => undefined, () => undefined);
+    for (const d of unique) this.tails.set(d, tail);
+    tail.then(() => { for (const d of unique) if (this.tails.get(d) === tail) this.tails.delete(d); }, () => undefined);
     return run;
   }
 
@@ -151,9 +162,8 @@ export class TableSync {
         this.cleanupTimers.delete(timer);
         this.pendingCleanups.delete(step);
         if (this.closed) return resolve();
-        // The cleanup takes its turn in the queue: it must not interleave with a newer update.
-        const run = this.queue.then(() => this.runStep(step, failures));
-        this.queue = run.catch(() => undefined);
+        // The cleanup takes its turn after its switches' updates: it must not interleave with a newer one.
+        const run = this.after([...step.mods.keys()], () => this.runStep(step, failures));
         void run.then(() => resolve(), () => resolve());
       }, this.options.graceMs);
       this.cleanupTimers.add(timer);
@@ -213,4 +223,9 @@ function modKey(m: FlowMod): string {
 
 function onlyConnected(desired: ReadonlyMap<string, readonly Rule[]>, switches: FabricSwitches): Map<string, readonly Rule[]> {
   return new Map([...desired].filter(([dpid]) => switches.get(dpid) !== undefined));
+}
+
+/** The switches a plan's steps touch. */
+function dpidsOf(steps: readonly PlanStep[]): string[] {
+  return [...new Set(steps.flatMap((step) => [...step.mods.keys()]))];
 }

@@ -134,4 +134,22 @@ describe('fabric: hostile hosts', function () {
     expect(lab.logLines.filter((l) => l.includes('could not synchronise a switch') && l.includes('0000000000000003'))).to.have.length(1);
     lab.stop();
   });
+
+  it('a switch that never answers a barrier holds up its own updates only: a move on the other switches completes meanwhile', async () => {
+    const lab = await FabricLab.create();
+    // A peer that reached MAIN with a datapath id in no subnet, and never answers a barrier.
+    lab.net.addSwitch(0x7ead00n);
+    const silent = lab.switches.connect(0x7ead00n);
+    silent.holdBarriers = true;
+    await lab.advance(50);
+    expect(silent.heldBarrierCount, 'its first update waits on its barrier').to.be.greaterThan(0);
+    await lab.migrate({ dpid: 2n, port: 3 }, { keepOldPort: false });
+    await lab.settle(1000, 50);
+    const [m] = lab.fabric.migrations.list();
+    expect(m, 'the move completed while that barrier is still unanswered').to.not.equal(undefined);
+    expect(m!.reconvergenceMs).to.be.below(100);
+    expect(silent.heldBarrierCount).to.be.greaterThan(0);
+    silent.releaseBarriers();
+    lab.stop();
+  });
 });
