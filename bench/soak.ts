@@ -7,7 +7,7 @@
 // not a test: it prints figures and the targets they are judged by (issue 9), and exits 1 only
 // when the run itself could not be made.
 //
-//   flock /tmp/seamless-lab.lock npx tsx bench/soak.ts [--minutes 10] [--dwell 20] [--seed 1] [--json FILE] [--baseline]
+//   flock /tmp/seamless-lab.lock npx tsx bench/soak.ts [--minutes 10] [--dwell 20] [--seed 1] [--json FILE] [--baseline] [--controller-log FILE]
 // --baseline: no hostile load, the canary and the migrations alone (what the attack is compared with).
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -56,6 +56,8 @@ interface SoakOptions {
   readonly seed: number;
   /** The canary and the migrations alone, no hostile load: the same lab's figures to compare with. */
   readonly baseline: boolean;
+  /** Where to write the controller's whole log (JSON lines) at the end. */
+  readonly controllerLog?: string;
 }
 
 function soakSpec(o: SoakOptions): ScenarioSpec {
@@ -134,6 +136,7 @@ async function soak(o: SoakOptions, say: (t: string) => void): Promise<Record<st
     const benchLoop = { p50Ms: loopDelay.percentile(50) / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
     await sleep(3000); // let the last closes land before the final counters
     const alive = ctl.exitCode === null && existsProcess(pid);
+    if (o.controllerLog !== undefined) writeFileSync(o.controllerLog, ctl.lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const after = alive ? await metricsText(lab) : undefined;
     return report({ o, spec, attackFromS, benchLoop, tally, canary, rss, before, after, alive, result, movesError, attackS, log: logVolume(ctl.lines.slice(logMark)), fatal: ctl.lines.filter((l) => l.level === 'fatal' || /unhandled|uncaught/.test(l.msg)).map((l) => `${l.msg}: ${String(l.error)}`) });
   } finally {
@@ -235,10 +238,14 @@ function report(r: RunRecord): Record<string, unknown> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     minutes: { type: 'string', default: '10' }, dwell: { type: 'string', default: '20' }, seed: { type: 'string', default: '1' }, json: { type: 'string' }, baseline: { type: 'boolean', default: false },
+    'controller-log': { type: 'string' },
   } });
-  const o: SoakOptions = { minutes: Number(values.minutes), dwellS: Number(values.dwell), seed: Number(values.seed), baseline: values.baseline };
+  const o: SoakOptions = {
+    minutes: Number(values.minutes), dwellS: Number(values.dwell), seed: Number(values.seed), baseline: values.baseline,
+    ...(values['controller-log'] === undefined ? {} : { controllerLog: values['controller-log'] }),
+  };
   if (!(o.minutes > 0) || !(o.dwellS >= 5) || !Number.isInteger(o.seed)) {
-    process.stderr.write('usage: flock /tmp/seamless-lab.lock npx tsx bench/soak.ts [--minutes 10] [--dwell 20] [--seed 1] [--json FILE] [--baseline]\n');
+    process.stderr.write('usage: flock /tmp/seamless-lab.lock npx tsx bench/soak.ts [--minutes 10] [--dwell 20] [--seed 1] [--json FILE] [--baseline] [--controller-log FILE]\n');
     process.exit(2);
   }
   const t0 = Date.now();
