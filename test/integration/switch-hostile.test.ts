@@ -74,6 +74,19 @@ function drainedOrClosed(socket: Socket): Promise<void> {
   });
 }
 
+/** The listener's RSS peak over `ms` (sampled every 250 ms, starting from `from`), and its last stats. */
+async function watchRss(proc: ListenerProcess, ms: number, from: number): Promise<{ peak: number; last: Stats }> {
+  let peak = from;
+  let last = await proc.stats();
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    last = await proc.stats();
+    peak = Math.max(peak, last.rss);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { peak, last };
+}
+
 const HELLO_13 = encodeMessage({ type: 'HELLO', xid: 1, version: 4, elements: [{ type: 'VERSIONBITMAP', versions: [4] }] });
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20 * 10) / 10;
 
@@ -147,12 +160,7 @@ describe('integration: hostile peers in numbers against a listener process', fun
       }
     };
     const floods = fakes.map(flood);
-    let peak = before.rss;
-    const until = performance.now() + 8000;
-    while (performance.now() < until) {
-      peak = Math.max(peak, (await proc.stats()).rss);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const { peak } = await watchRss(proc, 8000, before.rss);
     flooding = false;
     await Promise.all(floods);
     const after = await proc.stats();
@@ -189,14 +197,7 @@ describe('integration: hostile peers in numbers against a listener process', fun
         answer: (m) => (m.type === 'MULTIPART_REQUEST' && m.body.kind === 'FLOW' ? (endless(() => fakes[index], m.xid), []) : undefined),
       }));
     }
-    let peak = before.rss;
-    let stats = before;
-    const until = performance.now() + 8000;
-    while (performance.now() < until) {
-      stats = await proc.stats();
-      peak = Math.max(peak, stats.rss);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const { peak, last: stats } = await watchRss(proc, 8000, before.rss);
     sending = false;
     console.log(`      8 peers with endless flow-stats replies, 8 s (${mb(sent)} MB sent): listener RSS ${mb(before.rss)} MB before, ${mb(peak)} MB peak; `
       + `replies failed at the shared bound ${stats.multipartLimits.total}, at their own ${stats.multipartLimits.bytes}; ${mb(stats.reassemblyBytes)} MB in reassembly`);
@@ -224,12 +225,7 @@ describe('integration: hostile peers in numbers against a listener process', fun
       }
     };
     const floods = fakes.map(flood);
-    let peak = before.rss;
-    const until = performance.now() + 6000;
-    while (performance.now() < until) {
-      peak = Math.max(peak, (await proc.stats()).rss);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const { peak } = await watchRss(proc, 6000, before.rss);
     flooding = false;
     await Promise.all(floods);
     const after = await proc.stats();
