@@ -477,6 +477,13 @@ export type CommandLine =
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'version'; readonly text: string };
 
+/** All replies in reassembly together must hold at least one of the largest a switch may send, or no such reply could ever complete. */
+function checkMultipart(m: Config['openflow']['multipart']): void {
+  if (m.totalMaxBytes < m.maxBytes) {
+    throw new ConfigError(`invalid configuration: openflow.multipart.totalMaxBytes (${m.totalMaxBytes}) must be at least openflow.multipart.maxBytes (${m.maxBytes}): no reply that large could complete`);
+  }
+}
+
 /**
  * Reads the command line (`argv` = flags only, e.g. process.argv.slice(2)) and, unless it asks
  * for help or the version, builds the configuration from defaults, the config file, `env` and
@@ -511,6 +518,7 @@ export function readCommandLine(
     conf.validate({ allowed: 'strict' });
     const config = conf.getProperties() as Config;
     checkSubnets(config.subnets, options.validateSubnets);
+    checkMultipart(config.openflow.multipart);
     return { kind: 'run', config };
   } catch (error) {
     if (error instanceof ConfigError) throw error;

@@ -28,6 +28,8 @@ describe('config: openflow bounds, admission and TLS', () => {
     expect(() => load(['--openflow-max-connections', '10x'])).to.throw(ConfigError, /maxConnections: must be a positive integer/);
     expect(() => load([], { SEAMLESS_OPENFLOW_MAX_QUEUED_BYTES: '0' })).to.throw(ConfigError, /maxQueuedBytes/);
     expect(() => load(['--openflow-pinning', 'dns'])).to.throw(ConfigError, /pinning/);
+    expect(() => load(['--openflow-multipart-total-max-bytes', '1048576'])).to.throw(ConfigError, /totalMaxBytes \(1048576\) must be at least openflow.multipart.maxBytes \(33554432\)/);
+    expect(load(['--openflow-multipart-total-max-bytes', '1048576', '--openflow-multipart-max-bytes', '1048576']).openflow.multipart).to.include({ totalMaxBytes: 1 << 20, maxBytes: 1 << 20 });
   });
 
   it('validates static pins', async () => {
