@@ -5,7 +5,7 @@
 // a test run dies before that, and never by name: other etcds on this machine are not ours.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,11 +103,17 @@ export class EtcdCluster {
     await this.end(i, 'SIGKILL');
   }
 
-  /** SIGSTOP: the member stays up but answers nothing (a hung host). */
-  pause(i: number): void {
+  /**
+   * SIGSTOP: the member stays up but answers nothing (a hung host). Resolves once every thread of
+   * it has stopped: the kernel stops a process's threads only as each is next scheduled, and on a
+   * busy machine one of etcd's can still answer a request sent right after kill() returned.
+   */
+  async pause(i: number): Promise<void> {
     const r = this.mustRun(i);
     r.child.kill('SIGSTOP');
     r.paused = true;
+    const pid = r.child.pid!;
+    await waitUntil(() => everyThreadStopped(pid), { timeoutMs: 5000, intervalMs: 2, what: `etcd member ${i} (pid ${pid}) to stop` });
   }
 
   resume(i: number): void {
@@ -242,4 +248,13 @@ export async function freePorts(count: number): Promise<number[]> {
     if (!DEFAULT_PORTS.has(port)) ports.add(port);
   }
   return [...ports];
+}
+
+/** Every thread of the process is stopped by a signal (state T in /proc/PID/task/TID/stat). */
+function everyThreadStopped(pid: number): boolean {
+  const tids = readdirSync(`/proc/${pid}/task`);
+  return tids.length > 0 && tids.every((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+  });
 }

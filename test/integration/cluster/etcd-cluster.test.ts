@@ -25,14 +25,14 @@ describe('test/lib/etcd-cluster', function () {
       expect(alive(pids[0]!)).to.equal(false);
       await cluster.restart(0);
       pids.push(cluster.pid(0)!);
-      cluster.pause(0);
+      await cluster.pause(0);
       const answer = await fetch(`${cluster.endpoints[0]}/health`, { signal: AbortSignal.timeout(500) }).then(() => 'answered', () => 'silent');
       expect(answer, 'a paused member answers nothing').to.equal('silent');
       cluster.resume(0);
       await cluster.waitHealthy();
       expect(await client.get('k').string()).to.equal('v');
       client.close();
-      cluster.pause(0); // destroy() must end a stopped member too
+      await cluster.pause(0); // destroy() must end a stopped member too
     } finally {
       await cluster.destroy();
     }

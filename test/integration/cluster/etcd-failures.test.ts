@@ -60,7 +60,7 @@ describe('cluster/etcd failures (3-member etcd)', function () {
         await cluster.restart(i);
       }
       for (const i of [0, 1, 2]) { // each member hung (SIGSTOP) long enough for the feed to give up on it
-        cluster.pause(i);
+        await cluster.pause(i);
         await sleep(1800);
         cluster.resume(i);
         await cluster.waitHealthy();

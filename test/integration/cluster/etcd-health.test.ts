@@ -82,7 +82,7 @@ describe('cluster/etcd health (3-member etcd)', function () {
     const back = await waitFor(async () => { const v = await fresh(); return v.reachable === 3 && v.members.every((m) => m.quorum) ? v : undefined; }, { timeoutMs: 20_000, what: 'every member back in the quorum' });
     // A follower: the other two keep their leader, so the quorum stays.
     const hung = back.members.findIndex((m) => !m.leader);
-    cluster.pause(hung);
+    await cluster.pause(hung);
     try {
       const started = performance.now();
       const view = await fresh();
