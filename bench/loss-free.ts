@@ -126,6 +126,10 @@ async function main(): Promise<void> {
   if (logs !== undefined) mkdirSync(logs, { recursive: true });
   // With --controller-logs DIR: each scenario's controller log and its raw result (streams' timelines, moves' times).
   const controllerLog = (name: string, pauseMs: number) => (logs === undefined ? {} : { controllerLog: join(logs, `${name}-${pauseMs}ms.jsonl`) });
+  /** Beside each controller log, the scenario's whole result (timelines, per-move times) to line them up with. */
+  const keepResult = (name: string, pauseMs: number, result: ScenarioResult) => {
+    if (logs !== undefined) writeFileSync(join(logs, `${name}-${pauseMs}ms.result.json`), JSON.stringify(result));
+  };
   const pauses = values.pauses.split(',').map(Number);
   const moves = Number(values.moves ?? (values.buffer !== undefined ? 3 : 6));
   if (pauses.some((p) => !Number.isInteger(p) || p < 1) || !Number.isInteger(moves) || moves < 1 || (values.vm !== 'mininet' && values.vm !== 'qemu')) {
@@ -138,7 +142,9 @@ async function main(): Promise<void> {
     if (precopyMs !== undefined && !(Number.isInteger(precopyMs) && precopyMs >= 0)) throw new Error(`--precopy-ms wants whole milliseconds, got ${values['precopy-ms']}`);
     for (const spec of bufferSpecs(Number(values.buffer), Number(values['bound-frames']), moves, precopyMs)) {
       console.log(`${spec.name}: ${spec.description}`);
-      figures.push(lossFreeFigures(await runScenario(spec, { vm: 'mininet', log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, 100) }), 100));
+      const result = await runScenario(spec, { vm: 'mininet', log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, 100) });
+      keepResult(spec.name, 100, result);
+      figures.push(lossFreeFigures(result, 100));
     }
     pauses.length = 0;
   }
@@ -147,7 +153,7 @@ async function main(): Promise<void> {
       console.log(`${spec.name}: ${spec.description}`);
       // A real QEMU's stop-and-copy is held for the pause (pause-before-switchover): its own takes a few ms here.
       const result = await runScenario(spec, { vm: values.vm as VmKind, qemu: { holdStop: true }, log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, pauseMs) });
-      if (logs !== undefined) writeFileSync(join(logs, `${spec.name}-${pauseMs}ms.result.json`), JSON.stringify(result));
+      keepResult(spec.name, pauseMs, result);
       for (const m of result.migrations) {
         const gap = Math.max(...Object.values(m.gapMs).map((g) => g ?? Number.POSITIVE_INFINITY));
         if (gap - m.times.pauseMs > Math.max(500, m.times.pauseMs)) console.log(`    ${spec.name}: move ${m.index} stalled: gaps ${JSON.stringify(m.gapMs)} ms after a ${m.times.pauseMs.toFixed(0)} ms pause; retransmitted ${JSON.stringify(m.retransmissions)}; UDP lost ${m.udpLost ?? '-'}`);
