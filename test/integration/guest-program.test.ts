@@ -2,7 +2,10 @@
 // the host over loopback against the Python tools it stands in for: same wire pattern, same checks,
 // same JSON. What holds here holds in the guest, where there is no Python.
 import { execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -13,6 +16,7 @@ import { ensureGuestImage } from '../../topologies/qemu/guest-image.js';
 const run = promisify(execFile);
 const STREAM = topologyFile('case-study/stream.py');
 const PROBE = topologyFile('case-study/probe.py');
+const UDP_STREAM = topologyFile('case-study/udp_stream.py');
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -132,6 +136,52 @@ describe('seamless-guest (the guest program) against stream.py and probe.py', fu
     }
     expect(failures[0]).to.deep.equal({ code: 1, ok: false, error: 'ConnectionRefusedError: [Errno 111] Connection refused' });
     expect(failures[0]).to.deep.equal(failures[1]);
+  });
+
+  it('counts numbered datagrams as udp_stream.py serve does: losses with the send time before each, duplicates, reordering', async () => {
+    const datagram = (seq: bigint, sentAt: number, size = 200) => {
+      const b = Buffer.alloc(size);
+      if (size >= 16) { b.writeBigUInt64BE(seq); b.writeDoubleBE(sentAt, 8); }
+      return b;
+    };
+    // 0..10 with 3 and 7 lost, 5 twice, 8 before 6; then a runt and a number far beyond any count
+    // (skipped: it must not make the guest allocate for it).
+    const t0 = 1_796_000_000.125;
+    const sends = [0, 1, 2, 4, 5, 5, 8, 6, 9, 10].map((q) => datagram(BigInt(q), t0 + q / 1000));
+    sends.push(datagram(0n, 0, 10), datagram(1n << 62n, t0));
+    const dir = mkdtempSync(join(tmpdir(), 'guest-udp-'));
+    const receivers = [
+      { name: 'udp_stream.py', out: join(dir, 'py.json'), proc: undefined as ReturnType<typeof start> | undefined, args: [AGENT_PYTHON, [UDP_STREAM, 'serve']] as const },
+      { name: 'guest --out', out: join(dir, 'guest.json'), proc: undefined as ReturnType<typeof start> | undefined, args: [guest, ['udp', 'serve']] as const },
+      { name: 'guest', out: undefined, proc: undefined as ReturnType<typeof start> | undefined, args: [guest, ['udp', 'serve']] as const },
+    ];
+    try {
+      for (const r of receivers) {
+        const port = await freePort();
+        r.proc = start(r.args[0], [...r.args[1], '--port', String(port), ...(r.out === undefined ? [] : ['--out', r.out])]);
+        await r.proc.line('listening');
+        const socket = createSocket('udp4');
+        for (const d of sends) await new Promise<void>((resolve, reject) => socket.send(d, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+        socket.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const results = [];
+      for (const r of receivers) {
+        r.proc!.child.kill('SIGTERM');
+        const done = await r.proc!.line('done');
+        expect(await r.proc!.exited, r.name).to.equal(0);
+        results.push(r.out === undefined ? done : (JSON.parse(readFileSync(r.out, 'utf8')) as Record<string, unknown>));
+      }
+      expect(results[0]).to.deep.equal({
+        event: 'done', received: 9, highest: 10, duplicates: 1, reordered: 1, missingCount: 2,
+        missing: [[3, t0 + 0.002], [7, t0 + 0.006]],
+      });
+      expect(results[1], 'the guest with --out').to.deep.equal(results[0]);
+      expect(results[2], 'the guest without --out: the whole result as its done line').to.deep.equal(results[0]);
+    } finally {
+      receivers.forEach((r) => r.proc?.child.kill('SIGKILL'));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad arguments with a usage message', async () => {
