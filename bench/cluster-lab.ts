@@ -52,7 +52,7 @@ class Streams {
     try {
       const out = join(dir, 'rx.json');
       const vm = mininetVm(lab.net, VM);
-      const receiver = vm.spawn(vm.udpServeCommand!(7100 + n, out));
+      const receiver = vm.spawn(vm.udpServeCommand(7100 + n, out));
       const udp = await UdpStream.start(lab.net, { from: UDP_FROM, receiver, out, toIp: VM_EID, port: 7100 + n, pps: UDP_PPS, stopFile: join(dir, 'stop') });
       return new Streams(tcp, udp, dir);
     } catch (error) {

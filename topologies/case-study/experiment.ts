@@ -376,7 +376,7 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
  */
 async function startUdp(spec: ScenarioSpec, net: MininetDriver, vm: LabVm, scratch: string, stopFile: string): Promise<UdpStream | undefined> {
   const from = spec.senders[0];
-  if (spec.udpPps === undefined || from === undefined || vm.udpServeCommand === undefined) return undefined;
+  if (spec.udpPps === undefined || from === undefined) return undefined;
   const out = join(scratch, 'udp-rx.json');
   return UdpStream.start(net, { from, receiver: vm.spawn(vm.udpServeCommand(UDP_PORT, out)), out, toIp: VM_EID, port: UDP_PORT, pps: spec.udpPps, stopFile });
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { topologyFile } from '../agent-channel.js';
 import type { CmdOptions, CmdResult, HostProcess, MigrationTimes, MininetDriver } from '../mininet-driver.js';
-import { onHostClock, probeClientCommand, probeServerCommand, streamServeCommand } from '../qemu/guest-tools.js';
+import { onHostClock, probeClientCommand, probeServerCommand, streamServeCommand, udpServeCommand } from '../qemu/guest-tools.js';
 import { QemuVm, type QemuMigrationTimes } from '../qemu/qemu-vm.js';
 import { DEFAULT_COPY_LEAD_MS, type MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 
@@ -48,8 +48,11 @@ export interface LabVm {
   streamServeCommand(port: number, out: string): string;
   /** The receiver's "done" result as stream.py writes it (epoch-second times), once it has exited; {} when there is none. */
   streamResult(receiver: HostProcess, out: string): Record<string, unknown>;
-  /** A numbered-datagram receiver (udp_stream.py serve) that writes what it counted to `out` on SIGTERM; undefined where the VM cannot run one. */
-  readonly udpServeCommand?: (port: number, out: string) => string;
+  /**
+   * A numbered-datagram receiver (udp_stream.py serve, or the QEMU guest's own) that on SIGTERM writes
+   * what it counted to `out`, or prints it as its "done" line where the VM cannot write the host's files.
+   */
+  udpServeCommand(port: number, out: string): string;
   probeServerCommand(kind: 'tcp' | 'udp', port: number): string;
   probeClientCommand(kind: 'tcp' | 'udp', host: string, port: number): string;
   migrate(move: LabMove): Promise<LabMigrationTimes>;
@@ -134,6 +137,7 @@ export async function qemuLabVm(net: MininetDriver, options: QemuLabVmOptions = 
     },
     probeServerCommand: (kind, port) => probeServerCommand(kind, port),
     probeClientCommand: (kind, host, port) => probeClientCommand(kind, host, port),
+    udpServeCommand: (port) => udpServeCommand(port), // its result is its "done" line, not a file
     migrate: async ({ toSwitch, toPort, pauseMs, lingerMs = options.lingerMs, onSignal }) => {
       const { times } = await vm.migrate({
         toBridge: net.bridge(toSwitch), toPort,

@@ -32,7 +32,7 @@ export class UdpStream {
     private readonly out: string, private readonly stopFile: string) {}
 
   /**
-   * Waits for `receiver` (udp_stream.py serve, writing to `out`) to listen, then starts the sender
+   * Waits for `receiver` (udp_stream.py serve writing to `out`, or the QEMU guest's) to listen, then starts the sender
    * on `from`: `pps` datagrams a second to `toIp:port` until `stopFile` exists.
    */
   static async start(net: MininetDriver, options: { from: string; receiver: HostProcess; out: string; toIp: string; port: number; pps: number; stopFile: string }): Promise<UdpStream> {
@@ -60,7 +60,8 @@ export class UdpStream {
     await new Promise((resolve) => setTimeout(resolve, 500)); // the last datagrams in flight
     await this.receiver.kill().catch(() => undefined);
     await this.receiver.wait(10_000).catch(() => undefined);
-    const rx = readJson(this.out) as { received?: number; duplicates?: number; reordered?: number; missing?: Array<[number, number | null]> };
+    // udp_stream.py writes its count to `out`; the QEMU guest's receiver prints it as its "done" line.
+    const rx = (existsSync(this.out) ? readJson(this.out) : lastDone(this.receiver)) as { received?: number; duplicates?: number; reordered?: number; missing?: Array<[number, number | null]> };
     const sent = typeof tx.sent === 'number' ? tx.sent : 0;
     const received = rx.received ?? 0;
     return {
@@ -73,5 +74,16 @@ export class UdpStream {
   async kill(): Promise<void> {
     await this.sender.kill().catch(() => undefined);
     await this.receiver.kill().catch(() => undefined);
+  }
+}
+
+/** The last "done" line a receiver printed, parsed; {} when there is none. */
+function lastDone(receiver: HostProcess): Record<string, unknown> {
+  const line = [...receiver.stdout].reverse().find((l) => l.includes('"done"'));
+  if (line === undefined) return {};
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return {};
   }
 }

@@ -25,6 +25,14 @@ export function streamServeCommand(listenPort: number): string {
   return `exec ${GUEST_PROGRAM} stream serve --port ${port(listenPort)}`;
 }
 
+/**
+ * `udp_stream.py serve --port P`: count numbered datagrams until SIGTERM. The guest cannot write the
+ * host's files, so its whole result is its "done" line (no --out).
+ */
+export function udpServeCommand(listenPort: number): string {
+  return `exec ${GUEST_PROGRAM} udp serve --port ${port(listenPort)}`;
+}
+
 /** `probe.py tcp-server|udp-server --port P`. */
 export function probeServerCommand(kind: 'tcp' | 'udp', listenPort: number): string {
   return `exec ${GUEST_PROGRAM} probe ${kind}-server --port ${port(listenPort)}`;
