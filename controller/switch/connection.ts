@@ -15,7 +15,7 @@ import type {
 import type { Logger } from '../log.js';
 import { formatDpid } from './dpid.js';
 import type { PeerIdentity } from './admission.js';
-import { BatchError, ConnectionClosedError, type MultipartLimitError, type OpenFlowError } from './errors.js';
+import { BatchError, ConnectionClosedError, RequestTimeoutError, type MultipartLimitError, type OpenFlowError } from './errors.js';
 import { negotiate, ourHello } from './handshake.js';
 import { Keepalive } from './keepalive.js';
 import { EarlyMessages } from './early-messages.js';
@@ -269,8 +269,19 @@ export class SwitchConnection {
     return reply as Promise<ReplyFor[M['type']]>;
   }
 
+  /**
+   * Resolves once the switch has processed everything sent before. A switch that lets a barrier
+   * time out is closed: it is not applying what it is sent, so what its tables hold is unknown,
+   * and every update of it would wait a timeout again (each one holding up the updates that share
+   * it). Another request that times out leaves the connection up.
+   */
   async barrier(): Promise<void> {
-    await this.request({ type: 'BARRIER_REQUEST' });
+    try {
+      await this.request({ type: 'BARRIER_REQUEST' });
+    } catch (error) {
+      if (error instanceof RequestTimeoutError) this.close(`barrier timeout: ${error.message}`, { abort: true });
+      throw error;
+    }
   }
 
   async flowStats(filter: FlowStatsFilter = {}): Promise<FlowStats[]> {

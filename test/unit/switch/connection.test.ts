@@ -212,10 +212,22 @@ describe('switch/connection (fake switch over TCP)', () => {
     it('times out a request the switch ignores, without closing the connection', async () => {
       await listener.close();
       await start({ requestTimeoutMs: 100 });
-      const { sw } = await upSwitch({ answer: (m) => (m.type === 'BARRIER_REQUEST' ? [] : undefined) });
-      const error = await sw.barrier().then(() => null, (e: unknown) => e);
+      const { sw } = await upSwitch({ answer: (m) => (m.type === 'MULTIPART_REQUEST' && m.body.kind === 'TABLE' ? [] : undefined) });
+      const error = await sw.tableStats().then(() => null, (e: unknown) => e);
       expect(error).to.be.instanceOf(RequestTimeoutError);
       expect(sw.state).to.equal(ConnectionState.MAIN);
+      await sw.barrier();
+    });
+
+    it('closes a switch that lets a barrier time out: what it applied is unknown, and each update of it would wait as long', async () => {
+      await listener.close();
+      await start({ requestTimeoutMs: 100 });
+      const { sw } = await upSwitch({ answer: (m) => (m.type === 'BARRIER_REQUEST' ? [] : undefined) });
+      const error = await sw.sendBatch([flowMod({ cookie: 1n })]).then(() => null, (e: unknown) => e);
+      expect(error).to.be.instanceOf(RequestTimeoutError);
+      expect(sw.state).to.equal(ConnectionState.DEAD);
+      expect(await sw.closed).to.match(/^barrier timeout: switch \S+ did not answer BARRIER_REQUEST/);
+      expect(await sw.barrier().then(() => null, (e: unknown) => e), 'a later update fails at once').to.be.instanceOf(ConnectionClosedError);
     });
 
     it('rejects pending requests when the connection dies, and refuses new ones', async () => {
