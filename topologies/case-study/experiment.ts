@@ -61,7 +61,7 @@ export interface ScenarioSpec {
    * nothing else: no stop or resume signals. The move is staged ahead; the VM's first frame makes it.
    */
   readonly announceDestination?: boolean;
-  /** Numbered UDP datagrams per second from the first sender to the VM, to count what the network loses (emulated VM only). */
+  /** Numbered UDP datagrams per second from the first sender to the VM, to count what the network loses (udp_stream.py, or the QEMU guest's own counter). */
   readonly udpPps?: number;
   /** The emulated VM's memory copy before each stop (LabMove.precopyMs); default the lab's (300 ms). */
   readonly precopyMs?: number;
