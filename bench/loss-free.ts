@@ -92,6 +92,18 @@ export function lossFreeFigures(r: ScenarioResult, pauseMs: number): LossFreeFig
   };
 }
 
+/** Issue 12's targets for a loss-free row: nothing of the streams lost, gap <= downtime + 20 ms (median) and + 50 ms (p99). */
+export const GAP_TARGET_MS = { median: 20, p99: 50 } as const;
+
+/** Whether a loss-free row met issue 12's targets, in words (undefined for the other rows). */
+export function lossFreeVerdict(f: LossFreeFigures): string | undefined {
+  if (!f.scenario.includes('loss-free')) return undefined;
+  const counted = f.udpSent > 0;
+  const loss = !counted ? 'losses not counted (no UDP stream)' : f.udpLost === 0 ? 'nothing lost: met' : `${f.udpLost} lost: missed`;
+  const gapMet = f.excessMedianMs <= GAP_TARGET_MS.median && f.excessP99Ms <= GAP_TARGET_MS.p99;
+  return `targets (issue 12): ${loss}; gap beyond the downtime +${f.excessMedianMs} / +${f.excessP99Ms} ms against +${GAP_TARGET_MS.median} / +${GAP_TARGET_MS.p99}: ${gapMet ? 'met' : 'missed'}`;
+}
+
 export function printLossFree(f: LossFreeFigures): void {
   console.log(`  ${`${f.scenario} @${f.pauseMs} ms`.padEnd(30)} ${f.moves} moves, downtime ${f.downtimeMs} ms: gap median ${f.gapMedianMs} ms p99 ${f.gapP99Ms} ms `
     + `(downtime +${f.excessMedianMs} / +${f.excessP99Ms} ms); UDP lost ${f.udpLost} of ${f.udpSent} (in ${f.movesWithUdpLoss}/${f.moves} moves); `
@@ -103,6 +115,8 @@ export function printLossFree(f: LossFreeFigures): void {
   if (work !== '') console.log(`  ${''.padEnd(30)} during the moves: ${work}`);
   const when = f.udpLostAtMs.map((at, i) => (at.length === 0 ? '' : `move ${i + 1}: ${lostSpans(at)}`)).filter((t) => t !== '').join('; ');
   if (when !== '') console.log(`  ${''.padEnd(30)} lost datagrams sent at (ms from the stop): ${when}`);
+  const verdict = lossFreeVerdict(f);
+  if (verdict !== undefined) console.log(`  ${''.padEnd(30)} ${verdict}`);
 }
 
 /** Sorted offsets as runs (`-3..+1 (5)`), so that a burst reads as one span. */

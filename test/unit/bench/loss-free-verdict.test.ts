@@ -1,0 +1,30 @@
+// The loss-free benchmark's verdict line: issue 12's targets (nothing lost; gap <= downtime + 20 ms
+// median, + 50 ms p99) said for the loss-free rows only, from the figures they printed.
+import { expect } from 'chai';
+import { lossFreeVerdict, type LossFreeFigures } from '../../../bench/loss-free.js';
+
+function row(overrides: Partial<LossFreeFigures>): LossFreeFigures {
+  return {
+    scenario: 'seamless-loss-free', pauseMs: 100, moves: 6, downtimeMs: 100, gapMedianMs: 108, gapP99Ms: 115,
+    excessMedianMs: 8.1, excessP99Ms: 14.7, retransmissions: 6, movesWithLoss: 6, udpSent: 27_749, udpLost: 0,
+    movesWithUdpLoss: 0, resets: 0, survived: true, drops: {}, udpLostAtMs: [], ...overrides,
+  };
+}
+
+describe('bench/loss-free: the verdict against issue 12', () => {
+  it('says met when nothing was lost and the gap is within +20 / +50 ms', () => {
+    expect(lossFreeVerdict(row({}))).to.equal('targets (issue 12): nothing lost: met; gap beyond the downtime +8.1 / +14.7 ms against +20 / +50: met');
+  });
+
+  it('says missed for a loss, or a median or a p99 beyond its bound', () => {
+    expect(lossFreeVerdict(row({ udpLost: 2709 }))).to.match(/2709 lost: missed; .*: met$/);
+    expect(lossFreeVerdict(row({ excessMedianMs: 20.1 }))).to.match(/nothing lost: met; .*: missed$/);
+    expect(lossFreeVerdict(row({ excessP99Ms: 50.5 }))).to.match(/: missed$/);
+  });
+
+  it('does not claim nothing was lost where no datagram was counted, and says nothing for the other rows', () => {
+    expect(lossFreeVerdict(row({ udpSent: 0 }))).to.match(/losses not counted/);
+    expect(lossFreeVerdict(row({ scenario: 'l2-intra-subnet' }))).to.equal(undefined);
+    expect(lossFreeVerdict(row({ scenario: 'seamless' }))).to.equal(undefined);
+  });
+});
