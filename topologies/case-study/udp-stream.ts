@@ -59,9 +59,9 @@ export class UdpStream {
     const tx = await doneLine(this.sender, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 500)); // the last datagrams in flight
     await this.receiver.kill().catch(() => undefined);
-    await this.receiver.wait(10_000).catch(() => undefined);
+    const done = await doneLine(this.receiver, 10_000);
     // udp_stream.py writes its count to `out`; the QEMU guest's receiver prints it as its "done" line.
-    const rx = (existsSync(this.out) ? readJson(this.out) : lastDone(this.receiver)) as { received?: number; duplicates?: number; reordered?: number; missing?: Array<[number, number | null]> };
+    const rx = (existsSync(this.out) ? readJson(this.out) : done) as { received?: number; duplicates?: number; reordered?: number; missing?: Array<[number, number | null]> };
     const sent = typeof tx.sent === 'number' ? tx.sent : 0;
     const received = rx.received ?? 0;
     return {
@@ -77,13 +77,3 @@ export class UdpStream {
   }
 }
 
-/** The last "done" line a receiver printed, parsed; {} when there is none. */
-function lastDone(receiver: HostProcess): Record<string, unknown> {
-  const line = [...receiver.stdout].reverse().find((l) => l.includes('"done"'));
-  if (line === undefined) return {};
-  try {
-    return JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
