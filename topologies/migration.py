@@ -1,17 +1,16 @@
-"""Live migration of a Mininet host, emulated as a hypervisor does it.
+"""Live migration of a Mininet host, emulated as hypervisors do it (the VM's NIC: vm_nic.py).
 
-stop-and-copy pause: the switch-side end of the VM's link (its "tap") goes down, so the VM
-  receives nothing and whatever it sends is lost. The VM's own interface is not touched: taking
-  it down would flush its routes and ARP cache, which a paused VM keeps. (It sees no carrier for
-  the pause; the topology sets arp_evict_nocarrier=0 in the VM so that its neighbours survive.)
-move: during the pause the tap leaves the old bridge and joins the target bridge with the
-  requested OpenFlow port number, in one ovs-vsctl transaction. The source's port stays up, as a
-  real hypervisor leaves it: QEMU keeps the paused source's tap open until it is quit, and libvirt
-  keeps a paused source around for a while. In the same transaction a stand-in port (a veth pair,
-  both ends up, nobody behind it) takes the tap's place and OpenFlow port number on the old bridge,
-  and stays for `lingerMs` after the resume (the source quitting), then goes.
-resume: the tap comes up at pausedAt + pauseMs; the VM's interface, address, routes, neighbours
-  and sockets are unchanged.
+prepare: the destination hypervisor adds its port to the target bridge with the requested OpenFlow
+  port number, before the stop, as libvirt's incoming QEMU adds its tap (`prepare`, or at the
+  start of `migrate` if nothing was prepared).
+stop-and-copy pause: the source's port leaves the VM's hub, so the VM receives nothing and whatever
+  it sends is lost. The VM's own interface is not touched: it keeps its carrier, address, routes,
+  ARP cache and sockets, as a paused guest does. Open vSwitch is not reconfigured in the pause.
+resume: at pausedAt + pauseMs the destination's port joins the hub.
+the source: its port stays on the old bridge, up, with nobody behind it, as a real hypervisor
+  leaves it (QEMU keeps the paused source's tap open until it is quit, and libvirt keeps a paused
+  source around for a while), for `lingerMs` after the resume; then the source quits and its port
+  goes. With keepSource false it goes at the stop.
 announce: RARP and/or gratuitous ARP rounds from inside the VM (announce.py), like announce_self.
 
 The announcer is started (and its raw socket opened) before the pause, so the first frame leaves
@@ -21,10 +20,12 @@ within a millisecond of the resume instead of after a Python start-up.
 import json
 import os
 import selectors
+import sys
 import threading
 import time
 
 import ovs_ports
+from vm_nic import NicError
 
 ANNOUNCER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'announce.py')
 PYTHON = '/usr/bin/python3'
@@ -83,91 +84,73 @@ class Announcer:
         return self._proc.stderr.read().decode(errors='replace').strip()
 
 
-class SourcePort:
-    """The paused source's tap as a hypervisor leaves it: a port on the old bridge, up, that
-    nobody reads, with the tap's OpenFlow port number. A veth pair in the root namespace whose
-    own stack is kept quiet; removed when the source 'quits'."""
-
-    def __init__(self, tap):
-        base = tap[:-4] if tap.endswith('-tap') else tap[:11]
-        self.port_end, self.other_end = base + '-src', base + '-srp'
-        self.removed = False
-        for name in (self.port_end, self.other_end):
-            if ovs_ports.link_exists(name):
-                ovs_ports.delete_link(name)
-        ovs_ports.run(['ip', 'link', 'add', self.port_end, 'type', 'veth', 'peer', 'name', self.other_end])
-        for name in (self.port_end, self.other_end):
-            ovs_ports.keep_root_stack_off(name)
-            ovs_ports.set_link(name, True)
-
-    def remove(self):
-        if self.removed:
-            return
-        self.removed = True
-        bridge = ovs_ports.port_bridge(self.port_end)
-        if bridge:
-            ovs_ports.vsctl('--if-exists', 'del-port', bridge, self.port_end, check=False)
-        ovs_ports.delete_link(self.port_end)
+def prepare(nic, to_bridge, to_port):
+    """The destination hypervisor adds its port (before the stop). A source still lingering from
+    the previous move quits first: the slot is the destination's now. Returns when it was added."""
+    slot = nic.other()
+    if nic.bridges[slot] is not None:
+        if nic.bridges[slot] == to_bridge and ovs_ports.ofport(nic.port(slot)) == to_port:
+            return nic.added_at[slot]  # prepared already
+        nic.remove_port(slot)
+    occupant = ovs_ports.interface_on(to_bridge, to_port)
+    if occupant is not None:
+        raise MigrationError('port %d on %s is taken by %s' % (to_port, to_bridge, occupant))
+    try:
+        nic.add_port(slot, to_bridge, to_port)
+    except (NicError, ovs_ports.OvsError) as error:
+        nic.remove_port(slot)
+        raise MigrationError(str(error)) from error
+    return nic.added_at[slot]
 
 
-def pause_and_move(tap, from_bridge, to_bridge, to_port, pause_ms, source=None, from_port=None, on_phase=None):
-    """Cut the tap, move it while the VM is paused, resume after pause_ms. Returns instants (epoch ms).
-
-    Cut and resume are link-state ioctls (microseconds), so the pause is pause_ms give or take a
-    scheduler tick; the move (one ovs-vsctl transaction, 20-60 ms here) happens inside it. A move
-    slower than the pause delays the resume, and the measured pause says so. With `source`, its
-    port takes the tap's place (and number) on the old bridge in the same transaction. `on_phase(phase,
-    at)` hears 'stopped' right after the cut and 'resumed' right after the resume, as a host agent
-    following QEMU hears STOP and the migration's completion."""
+def pause_and_move(nic, slot, pause_ms, keep_source=True, on_phase=None):
+    """Stop the VM at its source, resume it pause_ms later at hypervisor `slot` (prepared). Returns
+    instants (epoch ms). Stop and resume are ioctls (microseconds), so the pause is pause_ms give
+    or take a scheduler tick. `on_phase(phase, at)` hears 'stopped' right after the stop and
+    'resumed' right after the resume, as a host agent following QEMU hears STOP and the
+    migration's completion."""
     on_phase = on_phase or (lambda phase, at: None)
+    source = nic.slot
     requested = now_ms()
-    ovs_ports.set_admin_up(tap, False)
+    nic.stop()
     paused = now_ms()
     on_phase('stopped', paused)
-    stand_in = (source.port_end, from_port) if source is not None and from_bridge else None
-    ovs_ports.move_port(from_bridge, to_bridge, tap, to_port, stand_in=stand_in)
-    moved = now_ms()
+    if not keep_source:
+        nic.remove_port(source)
     delay = (paused + pause_ms - now_ms()) / 1000
     if delay > 0:
         time.sleep(delay)
-    ovs_ports.set_admin_up(tap, True)
+    nic.resume(slot)
     resumed = now_ms()
     on_phase('resumed', resumed)
-    return {'pauseRequestedAt': requested, 'pausedAt': paused, 'movedAt': moved, 'resumedAt': resumed}
+    return {'pauseRequestedAt': requested, 'pausedAt': paused, 'resumedAt': resumed}
 
 
-def migrate(processes, vm, plan, sources=None, on_phase=None):
-    """vm: {pid, iface, mac, ip, tap}; plan: {toBridge, toPort, pauseMs, announce, rounds, initialMs,
-    stepMs, keepSource, lingerMs}. `sources` tracks the source ports still lingering (tap -> SourcePort),
-    so that the agent can remove them on cleanup and a move back can take over the port."""
-    sources = {} if sources is None else sources
-    from_bridge = ovs_ports.port_bridge(vm['tap'])
-    from_port = ovs_ports.ofport(vm['tap']) if from_bridge else None
-    lingering = sources.pop(vm['tap'], None)
-    if lingering is not None:
-        lingering.remove()  # a move before the previous source quit: it quits now
-    occupant = ovs_ports.interface_on(plan['toBridge'], plan['toPort'])
-    if occupant not in (None, vm['tap']):
-        raise MigrationError('port %d on %s is taken by %s' % (plan['toPort'], plan['toBridge'], occupant))
-    source = SourcePort(vm['tap']) if plan.get('keepSource', True) and from_bridge else None
+def migrate(processes, vm, nic, plan, on_phase=None):
+    """vm: {pid, iface, mac, ip}; nic: its VmNic; plan: {toBridge, toPort, pauseMs, announce, rounds,
+    initialMs, stepMs, keepSource, lingerMs}."""
+    from_bridge, from_port = nic.bridge(), ovs_ports.ofport(nic.port(nic.slot))
+    added_at = prepare(nic, plan['toBridge'], plan['toPort'])
+    slot = nic.other()
     announcer = None
     if plan['announce'] != 'none':
         announcer = Announcer(processes, vm['pid'], {
             'iface': vm['iface'], 'mac': vm['mac'], 'ip': vm['ip'], 'mode': plan['announce'],
             'rounds': plan['rounds'], 'initialMs': plan['initialMs'], 'stepMs': plan['stepMs']})
+    keep_source = plan.get('keepSource', True)
     try:
-        times = pause_and_move(vm['tap'], from_bridge, plan['toBridge'], plan['toPort'], plan['pauseMs'], source, from_port, on_phase)
+        times = pause_and_move(nic, slot, plan['pauseMs'], keep_source, on_phase)
     except Exception:
-        ovs_ports.set_admin_up(vm['tap'], True)  # a failed move must not leave the VM cut off
-        if source is not None:
-            source.remove()
+        if nic.stopped:
+            nic.resume(nic.slot)  # a failed move must not leave the VM cut off
         if announcer:
             announcer.abort()
         raise
-    if source is not None:
-        sources[vm['tap']] = source
+    if keep_source:
+        source = nic.other()
         quit_at = times['resumedAt'] + float(plan.get('lingerMs', 1000))
-        timer = threading.Timer(max(0.0, (quit_at - now_ms()) / 1000), _quit_source, (sources, vm['tap'], source))
+        generation = nic.generation[source]
+        timer = threading.Timer(max(0.0, (quit_at - now_ms()) / 1000), _quit_source, (nic, source, generation))
         timer.daemon = True
         timer.start()
         times['sourceQuitAt'] = quit_at
@@ -175,19 +158,17 @@ def migrate(processes, vm, plan, sources=None, on_phase=None):
     if announcer:
         announcer.go()
         frames = announcer.sent()
-    port = ovs_ports.ofport(vm['tap'])
-    if port != plan['toPort']:
-        raise MigrationError('%s got OpenFlow port %s on %s, not %d (port taken?)'
-                             % (vm['tap'], port, plan['toBridge'], plan['toPort']))
     times.update({
-        'fromBridge': from_bridge, 'fromPort': from_port, 'toBridge': plan['toBridge'], 'toPort': port,
+        'movedAt': added_at, 'fromBridge': from_bridge, 'fromPort': from_port, 'toBridge': plan['toBridge'],
+        'toPort': ovs_ports.ofport(nic.port(slot)), 'port': nic.port(slot),
         'pauseMs': times['resumedAt'] - times['pausedAt'], 'requestedPauseMs': plan['pauseMs'],
         'announcedAt': frames[0]['t'] if frames else None, 'announcements': frames})
     return times
 
 
-def _quit_source(sources, tap, source):
-    """The paused source is quit (its tap goes), unless a later move already did it."""
-    if sources.get(tap) is source:
-        sources.pop(tap, None)
-    source.remove()
+def _quit_source(nic, slot, generation):
+    """The paused source quits (its port goes), unless a later move already reused its slot."""
+    try:
+        nic.remove_port(slot, generation)
+    except Exception as error:  # a timer thread: say so, the agent goes on
+        print('source %s did not quit: %s' % (nic.port(slot), error), file=sys.stderr)

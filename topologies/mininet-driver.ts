@@ -85,7 +85,7 @@ export interface MigrateOptions {
   announce?: Announce;
   /**
    * The source's port stays up after the move, as a real hypervisor leaves the paused source's tap
-   * (default true); false = it goes away with the move (a port-down the controller sees at once).
+   * (default true); false = it goes at the stop (a port-down the controller sees at once).
    */
   keepSource?: boolean;
   /** How long after the resume the source's port stays (the source being quit); default 1000 ms. */
@@ -95,18 +95,18 @@ export interface MigrateOptions {
   announceInitialMs?: number;
   announceStepMs?: number;
   timeoutMs?: number;
-  /** Hears the VM stop (right after the cut) and resume (right after the tap is up), as they happen: what a host agent hears from QEMU. */
+  /** Hears the VM stop and resume, as they happen: what a host agent hears from QEMU. */
   onPhase?: (phase: MigrationPhase, at: number) => void;
 }
 
 /** Instants are epoch milliseconds (comparable with Date.now()), with sub-millisecond precision. */
 export interface MigrationTimes {
   readonly pauseRequestedAt: number;
-  /** The tap is down: from here the VM neither receives nor delivers packets. */
+  /** The VM stopped (its source's port left its hub): from here it neither receives nor delivers packets. */
   readonly pausedAt: number;
-  /** The tap is on the target switch with its port number (still down: the VM is still paused). */
+  /** The destination's port was added to the target switch with its port number (before the stop, by `prepare` or at the start of the migration). */
   readonly movedAt: number;
-  /** The tap is up again: pausedAt + pauseMs, or later if the move took longer than the pause. */
+  /** The VM runs at the destination's port: pausedAt + pauseMs. */
   readonly resumedAt: number;
   /** Measured pause (resumedAt - pausedAt) and the one asked for. */
   readonly pauseMs: number;
@@ -120,13 +120,16 @@ export interface MigrationTimes {
   readonly toSwitch: string;
   readonly toBridge: string;
   readonly toPort: number;
-  /** When the source's port (left up) goes, or absent when it went with the move. */
+  /** The destination's port (the VM's hypervisor port, as `Attachment.tap`). */
+  readonly port: string;
+  /** When the source's port (left up) goes, or absent when it went at the stop. */
   readonly sourceQuitAt?: number;
 }
 
 export interface Attachment {
+  /** The port of the hypervisor running the VM: <prefix><vm>-p0 or -p1 (topologies/vm_nic.py). */
   readonly tap: string;
-  /** Logical switch name, or null when the tap is on no bridge. */
+  /** Logical switch name, or null when the port is on no bridge. */
   readonly switch: string | null;
   readonly bridge: string | null;
   readonly port: number | null;
@@ -208,7 +211,15 @@ export class MininetDriver {
     return proc;
   }
 
-  /** Live-migrate a VM: pause, move its link, resume, announce. Resolves after the last announcement. */
+  /**
+   * The destination hypervisor adds its port for a coming migration (as libvirt's incoming QEMU adds
+   * its tap, before the memory copy). `migrate` does it itself when nothing was prepared.
+   */
+  prepare(vm: string, options: { toSwitch: string; toPort?: number }): Promise<{ addedAt: number }> {
+    return this.channel.request<{ addedAt: number }>('prepare', { vm, ...options }, 20_000);
+  }
+
+  /** Live-migrate a VM: prepare, stop, resume at the destination's port, announce. Resolves after the last announcement. */
   migrate(vm: string, options: MigrateOptions): Promise<MigrationTimes> {
     const { timeoutMs = 30_000, onPhase, ...plan } = options;
     if (onPhase === undefined) return this.channel.request<MigrationTimes>('migrate', { vm, ...plan }, timeoutMs);

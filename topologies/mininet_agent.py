@@ -7,10 +7,10 @@ Responses, one per line: {"id": 1, "ok": true, "result": {...}} or {"id": 1, "ok
 Events (no id):          {"event": "line", "handle": 3, "stream": "stdout", "line": "..."}
                          {"event": "exit", "handle": 3, "code": 0}
                          {"event": "migration", "vm": "vm1", "phase": "stopped", "at": 1.7e12}
-Ops: start, cmd, popen, kill, migrate, port, attachment, connected, stop (see the op_ methods).
+Ops: start, cmd, popen, kill, prepare, migrate, port, attachment, connected, stop (see the op_ methods).
 
-Everything the agent creates (bridges, root-namespace veth ends, host shells, host processes) is
-tracked and removed on stop, on stdin EOF, on SIGTERM/SIGINT/SIGHUP and at exit. It never runs
+Everything the agent creates (bridges, root-namespace veth ends, the VMs' NICs with their
+namespaces, host shells, host processes) is tracked and removed on stop, on stdin EOF, on SIGTERM/SIGINT/SIGHUP and at exit. It never runs
 `mn -c` and never kills processes by name: only what it started, by pid.
 """
 
@@ -33,9 +33,10 @@ import migration
 import ovs_ports
 from host_processes import ProcessTable
 from seamless_topo import VM_PORT, build_topology, vm_tap_name
+from vm_nic import VmNic, netns_name, port_name
 
 PREFIX_PATTERN = re.compile(r'^[a-z0-9]{0,5}$')
-THREADED_OPS = {'cmd', 'popen', 'kill', 'migrate', 'port', 'attachment', 'connected'}
+THREADED_OPS = {'cmd', 'popen', 'kill', 'prepare', 'migrate', 'port', 'attachment', 'connected'}
 
 
 class AgentError(RuntimeError):
@@ -89,7 +90,7 @@ class Agent:
         self.root_links = []    # switch-side veth ends in the root namespace
         self.host_shells = []   # Mininet host shell processes (the namespaces live as long as they do)
         self.vms = {}
-        self.sources = {}       # tap -> the paused source's port still lingering (migration.SourcePort)
+        self.nics = {}          # VM name -> its NIC (vm_nic.VmNic): the hub and the hypervisors' ports
         self.stopped = False
         self._cleanup_lock = threading.Lock()
         self._migration_lock = threading.Lock()
@@ -118,6 +119,10 @@ class Agent:
         for i, target in enumerate(targets):
             self.net.controllers.append(ControllerTarget(target['host'], int(target['port']), 'c%d' % i))
         self.net.start()
+        for name, vm in self.vms.items():
+            nic = self.nics[name] = VmNic(self.prefix, name, vm['tap'])
+            nic.create(ovs_ports.port_bridge(vm['tap']), VM_PORT)
+            self.root_links.remove(vm['tap'])  # in the hub's namespace now
         if req.get('plainL2'):
             for bridge in self.bridges.values():
                 ovs_ports.ofctl('add-flow', bridge, 'priority=0,actions=NORMAL')
@@ -133,6 +138,13 @@ class Agent:
     def op_kill(self, req):
         return self.processes.kill(req['handle'], req.get('signal', 'SIGTERM'))
 
+    def op_prepare(self, req):
+        """The destination hypervisor adds its port ahead of a migration (libvirt's incoming QEMU)."""
+        self._vm(req['vm'])
+        with self._migration_lock:
+            added_at = migration.prepare(self.nics[req['vm']], self._bridge(req['toSwitch']), int(req.get('toPort', VM_PORT)))
+        return {'addedAt': added_at}
+
     def op_migrate(self, req):
         vm = self._vm(req['vm'])
         plan = {'toBridge': self._bridge(req['toSwitch']), 'toPort': int(req.get('toPort', VM_PORT)),
@@ -146,7 +158,7 @@ class Agent:
         def on_phase(phase, at):
             self.channel.send({'event': 'migration', 'vm': req['vm'], 'phase': phase, 'at': at})
         with self._migration_lock:
-            times = migration.migrate(self.processes, vm, plan, self.sources, on_phase)
+            times = migration.migrate(self.processes, vm, self.nics[req['vm']], plan, on_phase)
         times['fromSwitch'] = self._logical(times['fromBridge'])
         times['toSwitch'] = self._logical(times['toBridge'])
         return times
@@ -160,10 +172,13 @@ class Agent:
         return {'interface': ifname}
 
     def op_attachment(self, req):
-        vm = self._vm(req['host'])
-        bridge = ovs_ports.port_bridge(vm['tap'])
-        return {'tap': vm['tap'], 'bridge': bridge, 'switch': self._logical(bridge),
-                'port': ovs_ports.ofport(vm['tap']) if bridge else None}
+        """Where the VM runs: its hypervisor's port, the bridge and OpenFlow port number."""
+        self._vm(req['host'])
+        nic = self.nics[req['host']]
+        port = nic.port(nic.slot)
+        bridge = ovs_ports.port_bridge(port)
+        return {'tap': port, 'bridge': bridge, 'switch': self._logical(bridge),
+                'port': ovs_ports.ofport(port) if bridge else None}
 
     def op_connected(self, req):
         connected = ovs_ports.controllers_connected(list(self.bridges.values()))
@@ -182,8 +197,8 @@ class Agent:
                 return
             self.stopped = True
             self._quietly(self.processes.end_all)
-            for source in list(self.sources.values()):
-                self._quietly(source.remove)
+            for nic in self.nics.values():
+                self._quietly(nic.destroy)
             if self.net is not None:
                 self._quietly(self.net.stop)
             for bridge in self.bridges.values():
@@ -206,8 +221,11 @@ class Agent:
     def _refuse_existing(self, topo):
         """Mininet deletes a bridge that already has a switch's name: refuse to clobber another run."""
         taken = [sw for sw in topo.switches() if ovs_ports.bridge_exists(sw)]
-        taken += [vm_tap_name(self.prefix, host) for host in topo.hosts()
-                  if ovs_ports.link_exists(vm_tap_name(self.prefix, host))]
+        for host in topo.hosts():
+            names = [vm_tap_name(self.prefix, host), port_name(self.prefix, host, 0), port_name(self.prefix, host, 1)]
+            taken += [name for name in names if ovs_ports.link_exists(name)]
+            if os.path.exists('/run/netns/%s' % netns_name(self.prefix, host)):
+                taken.append('namespace %s' % netns_name(self.prefix, host))
         if taken:
             raise AgentError('%s already exist (another topology running with prefix %r?)'
                              % (', '.join(taken), self.prefix))

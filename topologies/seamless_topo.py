@@ -66,18 +66,6 @@ class LinuxRouter(SeamlessHost):
         return result
 
 
-class VmHost(SeamlessHost):
-    """A host that live-migrates. Its link loses carrier during the emulated stop-and-copy pause
-    (a paused guest sees nothing of the kind); by default Linux then evicts the neighbour cache,
-    which a paused guest keeps, so eviction on carrier loss is turned off."""
-
-    def config(self, **params):
-        result = super().config(**params)
-        intfs = [intf for intf in self.intfNames() if intf != 'lo']
-        self.cmd('sysctl -qw ' + ' '.join('net.ipv4.conf.%s.arp_evict_nocarrier=0' % intf for intf in intfs))
-        return result
-
-
 VM_KINDS = ('mininet', 'none')
 
 
@@ -120,7 +108,7 @@ class SeamlessTopo(Topo):
 
     def _add_vm(self, prefix, name, home, host_byte):
         net = subnet_prefix(home)
-        vm = self.addHost(name, cls=VmHost, ip='%s.%d/24' % (net, host_byte),
+        vm = self.addHost(name, cls=SeamlessHost, ip='%s.%d/24' % (net, host_byte),
                           defaultRoute='via %s.1' % net)
         self.addLink(vm, '%ss%d' % (prefix, home), port1=0, port2=VM_PORT,
                      intfName2=vm_tap_name(prefix, name), addr1=mac_for(home, host_byte))

@@ -86,9 +86,9 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     expect(net.topology.switches.s1?.dpid).to.equal('0000000000000001');
     expect(net.topology.switches.s3?.dpid).to.equal('0000000000000003');
     const s1 = await net.ofctl('s1', 'show');
-    expect(s1).to.match(/ 1\(\w+-eth1\)/).and.match(/ 2\(\w+-eth2\)/).and.match(/ 10\(\w+vm-tap\)/);
+    expect(s1).to.match(/ 1\(\w+-eth1\)/).and.match(/ 2\(\w+-eth2\)/).and.match(/ 10\(\w+vm-p0\)/);
     const s2 = await net.ofctl('s2', 'show');
-    expect(s2).to.match(/ 1\(\w+-eth1\)/).and.match(/ 2\(\w+-eth2\)/).and.not.match(/vm-tap/);
+    expect(s2).to.match(/ 1\(\w+-eth1\)/).and.match(/ 2\(\w+-eth2\)/).and.not.match(/vm-p/);
     expect(await net.check('vm', 'ip -br addr show vm-eth0')).to.contain('10.0.1.10/24');
     expect(await net.check('vm', 'cat /sys/class/net/vm-eth0/address')).to.contain('02:00:00:00:01:0a');
     expect(await net.check('cnB', 'ip route show default')).to.contain('via 10.0.2.1');
@@ -131,11 +131,16 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     await server.waitForLine(/accepted/);
 
     const phases: Array<[string, number]> = [];
+    const carrierChanges = () => net.check('vm', 'cat /sys/class/net/vm-eth0/carrier_changes');
+    const changesBefore = await carrierChanges();
     const times = await net.migrate('vm', { toSwitch: 's1', toPort: 11, pauseMs: 100, announce: 'rarp', onPhase: (phase, at) => phases.push([phase, at]) });
     expect(times).to.include({ fromSwitch: 's1', fromPort: 10, toSwitch: 's1', toPort: 11 });
     // Heard as they happened (what a host agent hears from QEMU), with the instants the times report.
     expect(phases).to.deep.equal([['stopped', times.pausedAt], ['resumed', times.resumedAt]]);
-    expect(times.movedAt).to.be.within(times.pausedAt, times.resumedAt);
+    // The destination's port came before the stop, as a destination hypervisor's tap does, and the
+    // paused VM kept its carrier, as a paused guest does.
+    expect(times.movedAt).to.be.below(times.pausedAt);
+    expect(await carrierChanges()).to.equal(changesBefore);
     expect(times.resumedAt - times.pausedAt).to.equal(times.pauseMs).and.to.be.at.least(100);
     expect(times.announcements.map((a) => a.kind)).to.deep.equal(['rarp', 'rarp', 'rarp', 'rarp', 'rarp']);
     expect(times.announcedAt).to.be.at.least(times.resumedAt);
@@ -197,14 +202,16 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     const garp = '0x0806,1,02:00:00:00:01:0a,10.0.1.10,00:00:00:00:00:00,10.0.1.10';
     expect(announcements().sort()).to.deep.equal([garp, garp, rarp, rarp]);
 
-    const tap = net.topology.vms.vm!.tap;
+    const tap = times.port;
+    expect(tap).to.match(/vm-p[01]$/);
     expect(await portToBridge(tap)).to.equal(net.bridge('s2'));
-    expect(await net.ofctl('s2', 'show')).to.match(/ 10\(\w+vm-tap\)/);
-    expect(await net.ofctl('s1', 'show')).to.not.match(/vm-tap/);
+    expect(await net.ofctl('s2', 'show')).to.match(new RegExp(` 10\\(${tap}\\)`));
     // The source's port stays up after the move, as a hypervisor leaves a paused source's tap, then goes.
-    expect(await net.ofctl('s1', 'show')).to.match(new RegExp(` ${times.fromPort}\\(\\w+vm-src\\)`));
+    const source = new RegExp(` ${times.fromPort}\\(\\w+vm-p[01]\\)`);
+    expect(await net.ofctl('s1', 'show')).to.match(source);
     expect(times.sourceQuitAt).to.be.a('number');
-    await waitUntil(async () => !/vm-src/.test(await net.ofctl('s1', 'show')), { timeoutMs: 8000, what: 'the source port to go after its linger' });
+    await waitUntil(async () => !source.test(await net.ofctl('s1', 'show')), { timeoutMs: 8000, what: 'the source port to go after its linger' });
+    expect(await net.ofctl('s1', 'show')).to.not.match(/vm-p/);
     expect(await net.attachment('vm')).to.deep.equal({ tap, switch: 's2', bridge: net.bridge('s2'), port: 10 });
     expect(await net.check('vm', 'ip -br addr show vm-eth0')).to.equal(addrBefore);
     expect(await net.check('vm', 'ip route')).to.equal(routesBefore);
@@ -224,7 +231,9 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     const sleeper: HostProcess = net.spawn('ext', 'exec sleep 600');
     await sleeper.ready();
     expect(await bridges()).to.include.members(ours);
-    expect(await rootLinks()).to.include.members([...net.topology.rootLinks]);
+    expect(await rootLinks()).to.include.members([...net.topology.rootLinks, `${net.topology.prefix}vm-p0`]);
+    const hubs = async () => (await run('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(`${net.topology.prefix}vm-hv`));
+    expect(await hubs(), 'the VM\'s hub namespace').to.have.length(1);
     expect(hostPids.every(alive)).to.equal(true);
 
     const started = Date.now();
@@ -237,6 +246,7 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     const newLinks = (await rootLinks()).filter((l) => !linksBefore.includes(l) && l.startsWith(prefix));
     expect(newBridges).to.deep.equal([]);
     expect(newLinks).to.deep.equal([]);
+    expect(await hubs()).to.deep.equal([]);
     expect(hostPids.filter(alive), 'host shells (their namespaces) still alive').to.deep.equal([]);
     expect(alive(sleeper.pid!), 'process spawned in a host').to.equal(false);
     expect(sleeper.exit).to.not.equal(undefined);

@@ -38,7 +38,8 @@ export interface LabMove {
   readonly copyLeadMs?: number;
 }
 
-export type LabMigrationTimes = MigrationTimes & { readonly qemu?: QemuMigrationTimes };
+/** A lab migration's instants and places; `port` (the emulated VM's hypervisor port) is the Mininet driver's only. */
+export type LabMigrationTimes = Omit<MigrationTimes, 'port'> & { readonly port?: string; readonly qemu?: QemuMigrationTimes };
 
 export interface LabVm {
   readonly kind: VmKind;
@@ -81,6 +82,8 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
       // migration completes (the VM runs at its destination). QEMU copies the guest's memory
       // first while it runs (about 300 ms for the 64 MB guest of the QEMU lab); a host agent's
       // 'migrating' comes that much before the stop.
+      // The destination hypervisor's port comes first, as libvirt's incoming QEMU adds its tap.
+      await net.prepare(name, { toSwitch, toPort });
       onSignal?.({ kind: 'migrating', at: Date.now() });
       if (onSignal !== undefined) {
         await sleepMs(Math.max(0, precopyMs - copyLeadMs));
