@@ -1,11 +1,8 @@
-"""The few Open vSwitch and link operations the agent needs, through ovs-vsctl / ovs-ofctl / ip,
-and an ioctl for link state where timing matters (no process start on the migration's clock)."""
+"""The few Open vSwitch and link operations the agent needs, through ovs-vsctl / ovs-ofctl / ip.
+(What a migration does on its clock is an ioctl: vm_nic.py.)"""
 
-import fcntl
 import json
 import os
-import socket
-import struct
 import subprocess
 
 VSCTL_TIMEOUT_S = 10
@@ -50,22 +47,6 @@ def ofport(ifname):
     return int(value) if value.lstrip('-').isdigit() else None
 
 
-def move_port(from_bridge, to_bridge, ifname, port, stand_in=None):
-    """Detach from one bridge (if any) and attach to another with an OpenFlow port number, atomically.
-    stand_in=(name, port): that interface takes the old place and number, in the same transaction."""
-    detach = ['del-port', from_bridge, ifname, '--'] if from_bridge else []
-    if stand_in is not None and from_bridge:
-        name, number = stand_in
-        detach += ['add-port', from_bridge, name, '--', 'set', 'Interface', name, 'ofport_request=%d' % number, '--']
-    vsctl(*detach, 'add-port', to_bridge, ifname, '--', 'set', 'Interface', ifname, 'ofport_request=%d' % port)
-
-
-SIOCGIFFLAGS = 0x8913
-SIOCSIFFLAGS = 0x8914
-IFF_UP = 0x1
-IFREQ = struct.Struct('16sH22x')  # struct ifreq: name, then ifr_flags in the union
-
-
 def keep_root_stack_off(ifname):
     """A switch port's veth end lives in the root namespace, whose own stack would otherwise send
     IPv6 router solicitations and MLD reports to the host behind it, and answer its ARP requests
@@ -74,15 +55,6 @@ def keep_root_stack_off(ifname):
                         ('/proc/sys/net/ipv4/conf/%s/arp_ignore', '8')):
         with open(path % ifname, 'w') as knob:
             knob.write(value)
-
-
-def set_admin_up(ifname, up):
-    """`ip link set IF up/down` for an interface in this namespace, in microseconds."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        name = ifname.encode()
-        _, flags = IFREQ.unpack(fcntl.ioctl(sock, SIOCGIFFLAGS, IFREQ.pack(name, 0)))
-        flags = flags | IFF_UP if up else flags & ~IFF_UP
-        fcntl.ioctl(sock, SIOCSIFFLAGS, IFREQ.pack(name, flags))
 
 
 def set_link(ifname, up):
