@@ -88,10 +88,11 @@ def prepare(nic, to_bridge, to_port):
     """The destination hypervisor adds its port (before the stop). A source still lingering from
     the previous move quits first: the slot is the destination's now. Returns when it was added."""
     slot = nic.other()
+    if nic.prepared == (to_bridge, to_port) and nic.bridges[slot] is not None:
+        return nic.added_at[slot]  # prepared already
+    nic.prepared = None
     if nic.bridges[slot] is not None:
-        if nic.bridges[slot] == to_bridge and ovs_ports.ofport(nic.port(slot)) == to_port:
-            return nic.added_at[slot]  # prepared already
-        nic.remove_port(slot)
+        nic.remove_port(slot)  # the last move's source, or a port prepared for another destination
     occupant = ovs_ports.interface_on(to_bridge, to_port)
     if occupant is not None:
         raise MigrationError('port %d on %s is taken by %s' % (to_port, to_bridge, occupant))
@@ -100,6 +101,7 @@ def prepare(nic, to_bridge, to_port):
     except (NicError, ovs_ports.OvsError) as error:
         nic.remove_port(slot)
         raise MigrationError(str(error)) from error
+    nic.prepared = (to_bridge, to_port)
     return nic.added_at[slot]
 
 
@@ -131,6 +133,7 @@ def migrate(processes, vm, nic, plan, on_phase=None):
     initialMs, stepMs, keepSource, lingerMs}."""
     from_bridge, from_port = nic.bridge(), ovs_ports.ofport(nic.port(nic.slot))
     added_at = prepare(nic, plan['toBridge'], plan['toPort'])
+    nic.prepared = None
     slot = nic.other()
     announcer = None
     if plan['announce'] != 'none':
@@ -141,8 +144,8 @@ def migrate(processes, vm, nic, plan, on_phase=None):
     try:
         times = pause_and_move(nic, slot, plan['pauseMs'], keep_source, on_phase)
     except Exception:
-        if nic.stopped:
-            nic.resume(nic.slot)  # a failed move must not leave the VM cut off
+        if nic.stopped:  # a failed move must not leave the VM cut off: back at its source if that is still there
+            nic.resume(nic.slot if nic.bridges[nic.slot] is not None else slot)
         if announcer:
             announcer.abort()
         raise

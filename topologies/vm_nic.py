@@ -96,8 +96,11 @@ class VmNic:
         self.generation = [0] * SLOTS     # counts each slot's ports, so that a late quit spares a new one
         self.slot = 0
         self.stopped = True
+        self.prepared = None                  # (bridge, ofport) of the other slot's port, added for a coming migration
         self._sock = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()         # the state: slot, stopped, bridges
+        self._ports = threading.Lock()        # one port added or removed at a time (a source's quit
+                                              # runs on a timer, maybe beside the next prepare)
 
     # --- set-up and tear-down (not on a migration's clock) --------------------------------
 
@@ -146,36 +149,37 @@ class VmNic:
     def add_port(self, slot, bridge, ofport):
         """Hypervisor `slot` adds its port to `bridge` with OpenFlow port number `ofport`, up, its
         hub end not yet in the hub (a destination hypervisor before the migration's stop)."""
-        if self.bridges[slot] is not None or ovs_ports.link_exists(self.port(slot)):
-            raise NicError('%s is in use' % self.port(slot))
-        end = 'h%d' % slot
-        ovs_ports.run(['ip', 'link', 'add', self.port(slot), 'type', 'veth', 'peer', 'name', end, 'netns', self.netns])
-        ovs_ports.keep_root_stack_off(self.port(slot))
-        ovs_ports.run(['ethtool', '-K', self.port(slot), 'tx', 'off'])
-        ovs_ports.set_link(self.port(slot), True)
-        self._in_ns('ip', 'link', 'set', end, 'up')
-        with self._lock:
-            self.bridges[slot] = bridge  # before the transaction: a failed one is still removed
-            self.generation[slot] += 1
-        ovs_ports.vsctl('add-port', bridge, self.port(slot), '--', 'set', 'Interface', self.port(slot),
-                        'ofport_request=%d' % ofport)
-        self.added_at[slot] = time.time() * 1000
-        if ovs_ports.ofport(self.port(slot)) != ofport:
-            raise NicError('%s got OpenFlow port %s on %s, not %d (port taken?)'
-                           % (self.port(slot), ovs_ports.ofport(self.port(slot)), bridge, ofport))
+        with self._ports:
+            if self.bridges[slot] is not None or ovs_ports.link_exists(self.port(slot)):
+                raise NicError('%s is in use' % self.port(slot))
+            end = 'h%d' % slot
+            ovs_ports.run(['ip', 'link', 'add', self.port(slot), 'type', 'veth', 'peer', 'name', end, 'netns', self.netns])
+            ovs_ports.keep_root_stack_off(self.port(slot))
+            ovs_ports.set_link(self.port(slot), True)
+            self._in_ns('ip', 'link', 'set', end, 'up')
+            with self._lock:
+                self.bridges[slot] = bridge  # before the transaction: a failed one is still removed
+                self.generation[slot] += 1
+            ovs_ports.vsctl('add-port', bridge, self.port(slot), '--', 'set', 'Interface', self.port(slot),
+                            'ofport_request=%d' % ofport)
+            self.added_at[slot] = time.time() * 1000
+            got = ovs_ports.ofport(self.port(slot))
+        if got != ofport:
+            raise NicError('%s got OpenFlow port %s on %s, not %d (port taken?)' % (self.port(slot), got, bridge, ofport))
 
     def remove_port(self, slot, generation=None):
         """Hypervisor `slot` quits: its port leaves the switch and its veth goes. With `generation`,
         only if the slot still has that port (not a later move's)."""
-        with self._lock:
-            if generation is not None and generation != self.generation[slot]:
-                return
-            if slot == self.slot and not self.stopped:
-                raise NicError('%s carries the running VM' % self.port(slot))
-            bridge, self.bridges[slot] = self.bridges[slot], None
-        if bridge is not None:
-            ovs_ports.vsctl('--if-exists', 'del-port', bridge, self.port(slot), check=False)
-        ovs_ports.delete_link(self.port(slot))
+        with self._ports:
+            with self._lock:
+                if generation is not None and generation != self.generation[slot]:
+                    return
+                if slot == self.slot and not self.stopped:
+                    raise NicError('%s carries the running VM' % self.port(slot))
+                bridge, self.bridges[slot] = self.bridges[slot], None
+            if bridge is not None:
+                ovs_ports.vsctl('--if-exists', 'del-port', bridge, self.port(slot), check=False)
+            ovs_ports.delete_link(self.port(slot))
 
     # --- stop and resume (on the migration's clock: ioctls only) ----------------------------
 

@@ -217,6 +217,21 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
     expect(await net.check('vm', 'ip route')).to.equal(routesBefore);
   });
 
+  it('uses a port prepared ahead, and a move back before the source quit takes the source\'s place', async () => {
+    const { addedAt } = await net.prepare('vm', { toSwitch: 's3' });
+    expect(await net.ofctl('s3', 'show')).to.match(/ 10\(\w+vm-p[01]\)/);
+    expect(await net.attachment('vm')).to.include({ switch: 's2', port: 10 }); // still running at its source
+    const there = await net.migrate('vm', { toSwitch: 's3', announce: 'none', lingerMs: 5000 });
+    expect(there.movedAt).to.equal(addedAt);
+    // Back to s2 port 10 while the source's port still lingers there (5 s): that source quits first.
+    const back = await net.migrate('vm', { toSwitch: 's2', announce: 'none' });
+    expect(back).to.include({ fromSwitch: 's3', toSwitch: 's2', toPort: 10 });
+    expect(back.movedAt).to.be.above(there.resumedAt);
+    expect(await net.attachment('vm')).to.deep.equal({ tap: back.port, switch: 's2', bridge: net.bridge('s2'), port: 10 });
+    expect((await net.ofctl('s2', 'show')).match(/vm-p[01]/g)).to.have.length(1);
+    expect(await net.ofctl('s3', 'show')).to.match(new RegExp(` 10\\(${there.port}\\)`)); // this move's source, lingering
+  });
+
   it('takes a switch port down and up', async () => {
     expect(await pings(net, 'cnB', '10.0.2.1')).to.equal(true);
     await net.portDown('s2', 1);
