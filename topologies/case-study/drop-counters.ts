@@ -13,7 +13,7 @@
 //                               (`ss -0 -m`: skmem d), not by the port
 //   Open vSwitch's ports        rx/tx drops of every OpenFlow port of the lab's bridges (live, from
 //                               the switch; the database's statistics lag by up to 5 s), but LOCAL
-//   not counted as a drop       frames a paused source's port took (the emulation's stand-in, a real
+//   not counted as a drop       frames a paused source's port took (the emulated source's port, a real
 //                               source's tap): delivered to a VM that is not running
 //   Open vSwitch's packet-ins   packet_in_overflow (the bridge's queue of 1,024 for the main thread),
 //                               rconn_overflow (a controller connection's queue, 100 by default), and
@@ -165,7 +165,7 @@ export function dropsBetween(before: DropCounters, after: DropCounters): DropCou
   for (const [k, v] of Object.entries(after)) {
     const b = before[k];
     if (b !== undefined && v > b) out[k] = v - b;
-    else if (b === undefined && v > 0 && /^(s\d+ (rx|tx)_drop|ovs socket_drop)/.test(k)) out[k] = v; // a port that came during the move (the stand-in, the tap)
+    else if (b === undefined && v > 0 && /^(s\d+ (rx|tx)_drop|ovs socket_drop)/.test(k)) out[k] = v; // a port that came during the move (the destination hypervisor's)
   }
   return out;
 }
