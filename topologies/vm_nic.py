@@ -18,10 +18,9 @@ stop:   the source's end leaves the hub. The VM's frames go nowhere and nothing 
 resume: the destination's end joins the hub.
 Both are ioctls (the stop took 0.2-0.5 ms in the benchmarks). Open vSwitch is not reconfigured
 inside the pause: the destination's port was added before it, and the source's goes when the
-source quits. A port's
-removal costs Open vSwitch's userspace datapath a kernel RCU grace period (closing its packet
-socket) during which its main thread forwards nothing; a real hypervisor's taps come and go at the
-same moments, so the emulation pays it where they do.
+source quits. A port's removal costs Open vSwitch's userspace datapath a kernel RCU grace period
+(closing its packet socket) during which its main thread forwards nothing; a real hypervisor's
+taps come and go at the same moments, so the emulation pays it where they do.
 """
 
 import ctypes
