@@ -142,12 +142,12 @@ class Agent:
         """The destination hypervisor adds its port ahead of a migration (libvirt's incoming QEMU)."""
         self._vm(req['vm'])
         with self._migration_lock:
-            added_at = migration.prepare(self.nics[req['vm']], self._bridge(req['toSwitch']), int(req.get('toPort', VM_PORT)))
+            added_at = migration.prepare(self.nics[req['vm']], self._bridge(req['toSwitch']), self._to_port(req))
         return {'addedAt': added_at}
 
     def op_migrate(self, req):
         vm = self._vm(req['vm'])
-        plan = {'toBridge': self._bridge(req['toSwitch']), 'toPort': int(req.get('toPort', VM_PORT)),
+        plan = {'toBridge': self._bridge(req['toSwitch']), 'toPort': self._to_port(req),
                 'pauseMs': float(req.get('pauseMs', 100)), 'announce': req.get('announce', 'both'),
                 'keepSource': bool(req.get('keepSource', True)), 'lingerMs': float(req.get('lingerMs', 1000)),
                 'rounds': int(req.get('announceRounds', 5)),
@@ -272,6 +272,12 @@ class Agent:
         if switch in self.bridges.values():
             return switch
         raise AgentError('unknown switch %r (known: %s)' % (switch, ', '.join(self.bridges)))
+
+    def _to_port(self, req):
+        port = req.get('toPort', VM_PORT)
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 0xfeff:
+            raise AgentError('toPort must be an OpenFlow port number, 1-65279: %r' % (port,))
+        return port
 
     def _logical(self, bridge):
         for logical, name in self.bridges.items():

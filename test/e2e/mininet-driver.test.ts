@@ -171,6 +171,10 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
   it('refuses to move the VM onto a port that is taken', async () => {
     const failure = await net.migrate('vm', { toSwitch: 's1', toPort: 1 }).catch((error: unknown) => error);
     expect(String(failure)).to.match(/port 1 on \w+s1 is taken/);
+    for (const toPort of [0, 65280, 1.5]) {
+      const bad = await net.prepare('vm', { toSwitch: 's1', toPort }).catch((error: unknown) => error);
+      expect(String(bad)).to.match(/toPort must be an OpenFlow port number/);
+    }
     expect(await net.attachment('vm')).to.include({ switch: 's1', port: 11 });
   });
 
