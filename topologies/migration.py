@@ -84,11 +84,14 @@ class Announcer:
         return self._proc.stderr.read().decode(errors='replace').strip()
 
 
-def prepare(nic, to_bridge, to_port):
-    """The destination hypervisor adds its port (before the stop). A source still lingering from
-    the previous move quits first: the slot is the destination's now. Returns when it was added."""
+def prepare(nic, to_bridge, to_port, external_ids=None):
+    """The destination hypervisor adds its port (before the stop), with `external_ids` on its
+    Interface row when given (libvirt's: attached-mac, iface-id, vm-uuid, iface-status). A source
+    still lingering from the previous move quits first: the slot is the destination's now. Returns
+    when it was added."""
     slot = nic.other()
-    if nic.prepared == (to_bridge, to_port) and nic.bridges[slot] is not None:
+    wanted = (to_bridge, to_port, tuple(sorted((external_ids or {}).items())))
+    if nic.prepared == wanted and nic.bridges[slot] is not None:
         return nic.added_at[slot]  # prepared already
     nic.prepared = None
     if nic.bridges[slot] is not None:
@@ -97,11 +100,11 @@ def prepare(nic, to_bridge, to_port):
     if occupant is not None:
         raise MigrationError('port %d on %s is taken by %s' % (to_port, to_bridge, occupant))
     try:
-        nic.add_port(slot, to_bridge, to_port)
+        nic.add_port(slot, to_bridge, to_port, external_ids)
     except (NicError, ovs_ports.OvsError) as error:
         nic.remove_port(slot)
         raise MigrationError(str(error)) from error
-    nic.prepared = (to_bridge, to_port)
+    nic.prepared = wanted
     return nic.added_at[slot]
 
 
@@ -130,9 +133,9 @@ def pause_and_move(nic, slot, pause_ms, keep_source=True, on_phase=None):
 
 def migrate(processes, vm, nic, plan, on_phase=None):
     """vm: {pid, iface, mac, ip}; nic: its VmNic; plan: {toBridge, toPort, pauseMs, announce, rounds,
-    initialMs, stepMs, keepSource, lingerMs}."""
+    initialMs, stepMs, keepSource, lingerMs, externalIds}."""
     from_bridge, from_port = nic.bridge(), ovs_ports.ofport(nic.port(nic.slot))
-    added_at = prepare(nic, plan['toBridge'], plan['toPort'])
+    added_at = prepare(nic, plan['toBridge'], plan['toPort'], plan.get('externalIds'))
     nic.prepared = None
     slot = nic.other()
     announcer = None

@@ -75,10 +75,22 @@ export interface CmdResult {
 
 export type Announce = 'rarp' | 'garp' | 'both' | 'none';
 
-export interface MigrateOptions {
+/** libvirt's ids of a VM interface: with them the destination's port carries external_ids attached-mac (the VM's MAC), iface-id, vm-uuid and iface-status=active, as libvirt writes them, and the controller's OVSDB watcher reads the move ahead. */
+export interface VifIds {
+  readonly ifaceId: string;
+  readonly vmUuid: string;
+}
+
+/** Where a migration goes, and what the destination hypervisor says about it in Open vSwitch's database. */
+export interface Destination {
   toSwitch: string;
   /** OpenFlow port on the target switch; default 10. */
   toPort?: number;
+  /** Without: the port carries no external_ids (a hypervisor that does not write them). */
+  vif?: VifIds;
+}
+
+export interface MigrateOptions extends Destination {
   /** Stop-and-copy pause; default 100 ms. */
   pauseMs?: number;
   /** What the VM sends after resuming; default 'both': QEMU's RARP rounds (announce_self) and the guest's gratuitous ARP. */
@@ -215,7 +227,7 @@ export class MininetDriver {
    * The destination hypervisor adds its port for a coming migration (as libvirt's incoming QEMU adds
    * its tap, before the memory copy). `migrate` does it itself when nothing was prepared.
    */
-  prepare(vm: string, options: { toSwitch: string; toPort?: number }): Promise<{ addedAt: number }> {
+  prepare(vm: string, options: Destination): Promise<{ addedAt: number }> {
     return this.channel.request<{ addedAt: number }>('prepare', { vm, ...options }, 20_000);
   }
 

@@ -36,6 +36,7 @@ from seamless_topo import VM_PORT, build_topology, vm_tap_name
 from vm_nic import VmNic, netns_name, port_name
 
 PREFIX_PATTERN = re.compile(r'^[a-z0-9]{0,5}$')
+VIF_ID_PATTERN = re.compile(r'^[A-Za-z0-9._-]{1,64}$')
 THREADED_OPS = {'cmd', 'popen', 'kill', 'prepare', 'migrate', 'port', 'attachment', 'connected'}
 
 
@@ -142,7 +143,8 @@ class Agent:
         """The destination hypervisor adds its port ahead of a migration (libvirt's incoming QEMU)."""
         self._vm(req['vm'])
         with self._migration_lock:
-            added_at = migration.prepare(self.nics[req['vm']], self._bridge(req['toSwitch']), self._to_port(req))
+            added_at = migration.prepare(self.nics[req['vm']], self._bridge(req['toSwitch']), self._to_port(req),
+                                         self._vif(req, self.vms[req['vm']]))
         return {'addedAt': added_at}
 
     def op_migrate(self, req):
@@ -150,7 +152,7 @@ class Agent:
         plan = {'toBridge': self._bridge(req['toSwitch']), 'toPort': self._to_port(req),
                 'pauseMs': float(req.get('pauseMs', 100)), 'announce': req.get('announce', 'both'),
                 'keepSource': bool(req.get('keepSource', True)), 'lingerMs': float(req.get('lingerMs', 1000)),
-                'rounds': int(req.get('announceRounds', 5)),
+                'externalIds': self._vif(req, vm), 'rounds': int(req.get('announceRounds', 5)),
                 'initialMs': float(req.get('announceInitialMs', 50)),
                 'stepMs': float(req.get('announceStepMs', 100))}
         if plan['announce'] not in ('rarp', 'garp', 'both', 'none'):
@@ -272,6 +274,19 @@ class Agent:
         if switch in self.bridges.values():
             return switch
         raise AgentError('unknown switch %r (known: %s)' % (switch, ', '.join(self.bridges)))
+
+    def _vif(self, req, vm):
+        """libvirt's external_ids for the destination's Interface row, from `vif` {ifaceId, vmUuid}:
+        what the controller's OVSDB watcher reads as the VM's coming place. None without `vif`."""
+        vif = req.get('vif')
+        if vif is None:
+            return None
+        ids = {'ifaceId': vif.get('ifaceId') if isinstance(vif, dict) else None,
+               'vmUuid': vif.get('vmUuid') if isinstance(vif, dict) else None}
+        for key, value in ids.items():
+            if not isinstance(value, str) or not VIF_ID_PATTERN.match(value):
+                raise AgentError('vif.%s must be 1-64 characters [A-Za-z0-9._-]: %r' % (key, value))
+        return {'attached-mac': vm['mac'], 'iface-id': ids['ifaceId'], 'vm-uuid': ids['vmUuid'], 'iface-status': 'active'}
 
     def _to_port(self, req):
         port = req.get('toPort', VM_PORT)

@@ -25,6 +25,7 @@ taps come and go at the same moments, so the emulation pays it where they do.
 
 import ctypes
 import fcntl
+import json
 import os
 import socket
 import struct
@@ -146,9 +147,10 @@ class VmNic:
         """The other hypervisor's slot: where the next migration goes."""
         return (self.slot + 1) % SLOTS
 
-    def add_port(self, slot, bridge, ofport):
+    def add_port(self, slot, bridge, ofport, external_ids=None):
         """Hypervisor `slot` adds its port to `bridge` with OpenFlow port number `ofport`, up, its
-        hub end not yet in the hub (a destination hypervisor before the migration's stop)."""
+        hub end not yet in the hub (a destination hypervisor before the migration's stop).
+        `external_ids` go on its Interface row in the same transaction (libvirt's attached-mac...)."""
         with self._ports:
             if self.bridges[slot] is not None or ovs_ports.link_exists(self.port(slot)):
                 raise NicError('%s is in use' % self.port(slot))
@@ -160,8 +162,9 @@ class VmNic:
             with self._lock:
                 self.bridges[slot] = bridge  # before the transaction: a failed one is still removed
                 self.generation[slot] += 1
+            ids = ['external_ids:%s=%s' % (key, json.dumps(value)) for key, value in sorted((external_ids or {}).items())]
             ovs_ports.vsctl('add-port', bridge, self.port(slot), '--', 'set', 'Interface', self.port(slot),
-                            'ofport_request=%d' % ofport)
+                            'ofport_request=%d' % ofport, *ids)
             self.added_at[slot] = time.time() * 1000
             got = ovs_ports.ofport(self.port(slot))
         if got != ofport:

@@ -175,6 +175,8 @@ describe('MininetDriver (plain L2 switches, no controller)', function () {
       const bad = await net.prepare('vm', { toSwitch: 's1', toPort }).catch((error: unknown) => error);
       expect(String(bad)).to.match(/toPort must be an OpenFlow port number/);
     }
+    const badVif = await net.prepare('vm', { toSwitch: 's2', vif: { ifaceId: 'a b"c', vmUuid: 'x' } }).catch((error: unknown) => error);
+    expect(String(badVif)).to.match(/vif.ifaceId must be 1-64 characters/);
     expect(await net.attachment('vm')).to.include({ switch: 's1', port: 11 });
   });
 
