@@ -238,7 +238,8 @@ export async function warmUp(net: MininetDriver, senders: readonly string[]): Pr
  * What the host agent does with a migration's signals (controller/host-agent). The destination
  * port comes with 'migrating', as the controller learns it from the destination's Open vSwitch
  * database (external_ids:attached-mac) when libvirt or OpenStack add the destination's tap: the
- * emulated migration adds the tap only at the stop, so it is posted the way the OVSDB watcher does.
+ * emulated destination's port carries no external_ids in these scenarios (MigrateOptions.vif would
+ * add them), so the intent is posted the way the OVSDB watcher would make it.
  */
 function hostAgent(ctl: ControllerProcess, mac: string, to: { dpid: string; port: number }, say: (t: string) => void, destinationOnly = false): (signal: MigrationSignal) => void {
   const api = `http://127.0.0.1:${ctl.httpPort}`;
