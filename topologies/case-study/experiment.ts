@@ -3,6 +3,7 @@
 // probes after each move, and the measurements (application gap per stream and migration,
 // reconvergence from the controller, retransmissions and resets per sender).
 
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +54,16 @@ export interface ScenarioSpec {
   readonly probes: boolean;
   /** Extra controller flags, e.g. ['--correspondent-rules', 'on-demand']. */
   readonly controllerArgs?: readonly string[];
-  /** Loss-free: the controller is told when the VM stops (as the host agent does), and buffers its frames. */
+  /**
+   * Loss-free: the destination port is announced (below) and the controller is told when the VM
+   * stops and runs again (as the host agent does), and buffers its frames.
+   */
   readonly lossFree?: boolean;
   /**
-   * The destination port is announced when the migration starts (an intent, as the controller's
-   * OVSDB watcher makes from the destination tap's external_ids, or an orchestrator posts), and
-   * nothing else: no stop or resume signals. The move is staged ahead; the VM's first frame makes it.
+   * The destination port is announced before the stop, and nothing else: no stop or resume
+   * signals. The destination hypervisor's port carries libvirt's external_ids, which the
+   * controller's OVSDB watcher reads as an intent (the QEMU lab's tap always does; the emulated VM's
+   * with LabMove.vif). The move is staged ahead; the VM's first frame makes it.
    */
   readonly announceDestination?: boolean;
   /** Numbered UDP datagrams per second from the first sender to the VM, to count what the network loses (udp_stream.py, or the QEMU guest's own counter). */
@@ -235,22 +240,18 @@ export async function warmUp(net: MininetDriver, senders: readonly string[]): Pr
 }
 
 /**
- * What the host agent does with a migration's signals (controller/host-agent). The destination
- * port comes with 'migrating', as the controller learns it from the destination's Open vSwitch
- * database (external_ids:attached-mac) when libvirt or OpenStack add the destination's tap: the
- * emulated destination's port carries no external_ids in these scenarios (MigrateOptions.vif would
- * add them), so the intent is posted the way the OVSDB watcher would make it.
+ * What the host agent does with a migration's signals (controller/host-agent): each goes to the
+ * controller, in order. The destination port is not the agent's to say: the controller's OVSDB
+ * watcher reads it from the destination's external_ids (the QEMU lab's tap; the emulated VM's port
+ * with LabMove.vif), as from a libvirt or OpenStack host. `phases` false: a hypervisor with no host
+ * agent (the destination announced, nothing else).
  */
-function hostAgent(ctl: ControllerProcess, mac: string, to: { dpid: string; port: number }, say: (t: string) => void, destinationOnly = false): (signal: MigrationSignal) => void {
-  const api = `http://127.0.0.1:${ctl.httpPort}`;
-  const client = new ControllerClient({ api });
+function hostAgent(ctl: ControllerProcess, mac: string, say: (t: string) => void, phases = true): (signal: MigrationSignal) => void {
+  const client = new ControllerClient({ api: `http://127.0.0.1:${ctl.httpPort}` });
   let told: Promise<unknown> = Promise.resolve();
   return (signal) => {
-    const destination = signal.kind !== 'migrating' ? Promise.resolve() : fetch(`${api}/api/intents`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mac, toDpid: to.dpid, toPort: to.port }),
-    }).then((r) => r.body?.cancel());
-    if (destinationOnly) return void destination.catch((e: Error) => say(`destination not announced: ${e.message}`));
-    told = told.then(() => destination).then(() => client.signal(mac, signal)).then(
+    if (!phases) return;
+    told = told.then(() => client.signal(mac, signal)).then(
       () => say(`host agent: ${signal.kind} told ${(Date.now() - signal.at).toFixed(0)} ms after it happened`),
       (e: Error) => say(`host agent: controller not told ${signal.kind}: ${e.message}`),
     );
@@ -286,15 +287,17 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
   const raw: Array<Omit<MigrationResult, 'gapMs' | 'udpLostAtMs'>> = [];
   const readDrops = () => readDropCounters(net, vm, { ...(udp === undefined ? {} : { sender: udp.from }), ...(ctl === undefined ? {} : { ctl }) });
   let from = await whereIs(vm, net);
+  const vif = { ifaceId: randomUUID(), vmUuid: randomUUID() }; // the VM's interface, as its hypervisors name it in OVSDB
   for (const [index, move] of spec.moves.entries()) {
     await sleep(spec.dwellMs / 2);
     const [before, dropsBefore] = await Promise.all([countersOf(net, spec.senders), readDrops()]);
     const mark = ctl?.lines.length ?? 0;
     const toPort = move.toPort ?? 10;
     const told = spec.lossFree === true || spec.announceDestination === true;
-    const onSignal = told && ctl !== undefined ? hostAgent(ctl, VM_MAC, { dpid: net.topology.switches[move.toSwitch]?.dpid ?? '', port: toPort }, say, spec.lossFree !== true) : undefined;
+    const onSignal = told && ctl !== undefined ? hostAgent(ctl, VM_MAC, say, spec.lossFree === true) : undefined;
     const times = await vm.migrate({
       toSwitch: move.toSwitch, toPort, pauseMs: spec.pauseMs, ...(move.lingerMs !== undefined ? { lingerMs: move.lingerMs } : {}), ...(onSignal === undefined ? {} : { onSignal }),
+      ...(told ? { vif } : {}),
       ...(spec.precopyMs === undefined ? {} : { precopyMs: spec.precopyMs }), ...(spec.copyLeadMs === undefined ? {} : { copyLeadMs: spec.copyLeadMs }),
     });
     const to = `${move.toSwitch}:${toPort}`;

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { topologyFile } from '../agent-channel.js';
-import type { CmdOptions, CmdResult, HostProcess, MigrationTimes, MininetDriver } from '../mininet-driver.js';
+import type { CmdOptions, CmdResult, HostProcess, MigrationTimes, MininetDriver, VifIds } from '../mininet-driver.js';
 import { onHostClock, probeClientCommand, probeServerCommand, streamServeCommand, udpServeCommand } from '../qemu/guest-tools.js';
 import { QemuVm, type QemuMigrationTimes } from '../qemu/qemu-vm.js';
 import { DEFAULT_COPY_LEAD_MS, type MigrationSignal } from '../../controller/host-agent/migration-signals.js';
@@ -32,6 +32,12 @@ export interface LabMove {
    * QEMU from the source's QMP events; the emulated VM around its pause.
    */
   readonly onSignal?: (signal: MigrationSignal) => void;
+  /**
+   * The destination hypervisor writes libvirt's external_ids on its port (attached-mac...), which the
+   * controller's OVSDB watcher reads as the move ahead: for the emulated VM (MigrateOptions.vif); the
+   * QEMU lab's destination tap always carries them.
+   */
+  readonly vif?: VifIds;
   /** The emulation's memory copy before the stop, when a host agent follows it (a real QEMU decides its own); default 300 ms. */
   readonly precopyMs?: number;
   /** How long before the stop the emulated host agent says 'converging' (its --copy-lead-ms); default the agent's. */
@@ -76,14 +82,15 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
     udpServeCommand: (port, out) => `${PY} ${UDP_STREAM} serve --port ${port} --out ${out}`,
     probeServerCommand: (kind, port) => `${PY} ${PROBE} ${kind}-server --port ${port}`,
     probeClientCommand: (kind, host, port) => `${PY} ${PROBE} ${kind} --host ${host} --port ${port}`,
-    migrate: async ({ toSwitch, toPort, pauseMs, lingerMs, onSignal, precopyMs = EMULATED_PRECOPY_MS, copyLeadMs = DEFAULT_COPY_LEAD_MS }) => {
+    migrate: async ({ toSwitch, toPort, pauseMs, lingerMs, onSignal, vif, precopyMs = EMULATED_PRECOPY_MS, copyLeadMs = DEFAULT_COPY_LEAD_MS }) => {
       // What a host agent hears from QEMU: the migration starts (setup), the stop-and-copy is
       // near (the agent's copy lead before it), the VM stops for the stop-and-copy (the cut), the
       // migration completes (the VM runs at its destination). QEMU copies the guest's memory
       // first while it runs (about 300 ms for the 64 MB guest of the QEMU lab); a host agent's
       // 'migrating' comes that much before the stop.
       // The destination hypervisor's port comes first, as libvirt's incoming QEMU adds its tap.
-      await net.prepare(name, { toSwitch, toPort });
+      const destination = { toSwitch, toPort, ...(vif === undefined ? {} : { vif }) };
+      await net.prepare(name, destination);
       onSignal?.({ kind: 'migrating', at: Date.now() });
       if (onSignal !== undefined) {
         await sleepMs(Math.max(0, precopyMs - copyLeadMs));
@@ -92,7 +99,7 @@ export function mininetVm(net: MininetDriver, name = 'vm'): LabVm {
       }
       const onPhase = onSignal === undefined ? undefined
         : (phase: 'stopped' | 'resumed', at: number) => onSignal({ kind: phase === 'stopped' ? 'stopping' : 'resumed', at });
-      const times = await net.migrate(name, { toSwitch, toPort, pauseMs, ...(lingerMs !== undefined ? { lingerMs } : {}), ...(onPhase === undefined ? {} : { onPhase }) });
+      const times = await net.migrate(name, { ...destination, pauseMs, ...(lingerMs !== undefined ? { lingerMs } : {}), ...(onPhase === undefined ? {} : { onPhase }) });
       lastSourceQuitAt = Math.max(lastSourceQuitAt, times.sourceQuitAt ?? 0);
       return times;
     },
