@@ -1,7 +1,8 @@
 // Migration benchmark in Mininet (the case-study harness, longer move lists): reconvergence time
 // and application gap over many migrations, Seamless across subnets (A -> B -> C -> A ...), with
 // nothing announced (the old port stays up: each claim is verified) and with the destination port
-// announced when the migration starts (the move staged ahead), next to plain L2 learning inside one
+// announced before the stop (libvirt's external_ids on it, read by the controller's OVSDB watcher:
+// the move staged ahead), next to plain L2 learning inside one
 // subnet (port 10 <-> 11 of s1), in one run. Two paced TCP streams
 // of `rate` bytes/s to the VM, a pause of 100 ms per migration, no reachability probes (they
 // would dominate the time; the case study runs them).
@@ -50,7 +51,7 @@ export function specs(o: MigrationBenchOptions): ScenarioSpec[] {
     },
     {
       name: 'seamless-announced', rewrite: true, announceDestination: true,
-      description: `Seamless rewriting, the destination port announced when each migration starts (an intent: the OVSDB watcher, an orchestrator); ${o.migrations} migrations A -> B -> C -> A ...`,
+      description: `Seamless rewriting, the destination port announced before each stop (libvirt's external_ids, read by the OVSDB watcher); ${o.migrations} migrations A -> B -> C -> A ...`,
       moves: Array.from({ length: o.migrations }, (_, i) => ({ toSwitch: cross[i % 3]! })),
       ...common,
     },
