@@ -111,8 +111,8 @@ def prepare(nic, to_bridge, to_port, external_ids=None):
 def pause_and_move(nic, slot, pause_ms, keep_source=True, on_phase=None):
     """Stop the VM at its source, resume it pause_ms later at hypervisor `slot` (prepared). Returns
     instants (epoch ms). Stop and resume are ioctls (under half a millisecond), so the pause is
-    pause_ms give or take a scheduler tick. `on_phase(phase, at)` hears 'stopped' right after the stop and
-    'resumed' right after the resume, as a host agent following QEMU hears STOP and the
+    pause_ms give or take a scheduler tick. `on_phase(phase, at)` hears 'stopped' right after the
+    stop and 'resumed' right after the resume, as a host agent following QEMU hears STOP and the
     migration's completion."""
     on_phase = on_phase or (lambda phase, at: None)
     source = nic.slot

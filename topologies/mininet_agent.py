@@ -10,8 +10,9 @@ Events (no id):          {"event": "line", "handle": 3, "stream": "stdout", "lin
 Ops: start, cmd, popen, kill, prepare, migrate, port, attachment, connected, stop (see the op_ methods).
 
 Everything the agent creates (bridges, root-namespace veth ends, the VMs' NICs with their
-namespaces, host shells, host processes) is tracked and removed on stop, on stdin EOF, on SIGTERM/SIGINT/SIGHUP and at exit. It never runs
-`mn -c` and never kills processes by name: only what it started, by pid.
+namespaces, host shells, host processes) is tracked and removed on stop, on stdin EOF, on
+SIGTERM/SIGINT/SIGHUP and at exit. It never runs `mn -c` and never kills processes by name: only
+what it started, by pid.
 """
 
 import atexit
