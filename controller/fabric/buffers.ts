@@ -309,9 +309,13 @@ export class FrameBuffers {
    * `deliver`, in bursts of at most MAX_BURST frames, each sent once the switch confirmed the one
    * before (a barrier). The frames of a 1 s stop are over a thousand: sent at once, the switch
    * pushes them into the VM's port faster than the host takes them (Linux queues at most
-   * `netdev_max_backlog` frames per CPU), and frames were dropped at the port. Resolves
-   * when the last burst is sent; a switch that fails a barrier gets the rest at once, and so does the
-   * VM's new place if it moved meanwhile (`current`: the binding now).
+   * `netdev_max_backlog` frames per CPU), and frames were dropped at the port. Resolves when the
+   * switch confirmed the last burst too: by its barrier's reply the controller has read every frame
+   * the switch sent it before, so the stragglers among them wait behind the replay (the caller
+   * delivers them next, then lets newer frames pass). Without it, under load, stragglers still on
+   * their way to the controller when the buffer rules went reached the VM after newer frames, and
+   * TCP dropped them as old (PAWS). A switch that fails a barrier gets the rest at once, and so does
+   * the VM's new place if it moved meanwhile (`current`: the binding now).
    */
   async deliverPaced(binding: Binding, frames: readonly BufferedFrame[], current: () => Binding | undefined = () => binding): Promise<void> {
     const sw = this.switches.get(binding.locator.dpid);
@@ -322,6 +326,7 @@ export class FrameBuffers {
       if (now.version !== binding.version) return this.deliver(now, frames.slice(i));
       this.deliver(binding, frames.slice(i, i + MAX_BURST));
     }
+    if (confirm && frames.length > 0) await this.outbox.confirm(sw!, []).catch(() => undefined);
   }
 
   /**
