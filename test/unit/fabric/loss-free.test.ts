@@ -226,14 +226,13 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
   });
 
   /**
-   * Moved ahead to s2:3 with more than two bursts of frames waiting, then resumed with s2's barriers
-   * held: each burst waits for the switch's confirmation of the one before.
+   * Moved ahead to s2:3 with `total` frames waiting (default: more than two bursts), then resumed
+   * with s2's barriers held: each burst waits for the switch's confirmation of the one before.
    */
-  async function resumeWithBarriersHeld(): Promise<{ lab: FabricLab; total: number; resumed: Promise<unknown> }> {
+  async function resumeWithBarriersHeld(total = 2 * MAX_BURST + 100): Promise<{ lab: FabricLab; total: number; resumed: Promise<unknown> }> {
     const lab = await FabricLab.create(HELD_HERE);
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
     await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
-    const total = 2 * MAX_BURST + 100;
     await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { for (let i = 0; i < total; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`); });
     await lab.settle();
     lab.vm.paused = false;
@@ -267,17 +266,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     // Under load the controller reads packet-ins late: a straggler let through at once after the
     // replay, with the hold rules going, reached the VM after newer frames (Linux then drops it as
     // old: PAWS). The last burst's barrier makes the controller read what the switch sent before.
-    const lab = await FabricLab.create(HELD_HERE);
-    expect(await lab.allExchanges('warm')).to.deep.equal([]);
-    await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
-    await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { for (let i = 0; i < 10; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`); });
-    await lab.settle();
-    lab.vm.paused = false;
-    lab.sw(2n).holdBarriers = true;
-    const intent = lab.intents.register({ eid: VM.eid, phase: 'resumed', expiresAt: lab.clock.now() + 30_000 }, lab.clock.now());
-    if (!intent.ok) throw new Error(intent.error);
-    const resumed = lab.fabric.phases.onIntent(intent.intent);
-    await lab.settle();
+    const { lab, resumed } = await resumeWithBarriersHeld(10);
     expect(tags(lab, 'paused-'), 'one burst, out').to.have.length(10);
     lab.net.send(lab.cnB, VM.eid, 'straggler');
     await lab.settle();
