@@ -282,8 +282,7 @@ class Agent:
         vif = req.get('vif')
         if vif is None:
             return None
-        ids = {'ifaceId': vif.get('ifaceId') if isinstance(vif, dict) else None,
-               'vmUuid': vif.get('vmUuid') if isinstance(vif, dict) else None}
+        ids = {key: vif.get(key) if isinstance(vif, dict) else None for key in ('ifaceId', 'vmUuid')}
         for key, value in ids.items():
             if not isinstance(value, str) or not VIF_ID_PATTERN.match(value):
                 raise AgentError('vif.%s must be 1-64 characters [A-Za-z0-9._-]: %r' % (key, value))
