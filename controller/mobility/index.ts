@@ -7,6 +7,7 @@ export * from './binding-registry.js';
 export * from './binding-store.js';
 export * from './file-repository.js';
 export * from './locator-pool.js';
+export * from './lost-search.js';
 export * from './migration-intents.js';
 export * from './move-detector.js';
 export * from './prefix.js';
