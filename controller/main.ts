@@ -12,7 +12,7 @@ import { startApiServer } from './api/index.js';
 import { DEFAULT_BUFFER_LIMITS, Fabric, HypervisorSignals } from './fabric/index.js';
 import { formatOvsdbTarget, resolveOvsdbTargets, VmAttachmentWatcher } from './ovsdb/index.js';
 import { existsSync } from 'node:fs';
-import { BindingRegistry, FileBindingRepository, MigrationIntents, parseSubnets, SubnetMap, type BindingService } from './mobility/index.js';
+import { BindingRegistry, DEFAULT_LOST_SEARCH, FileBindingRepository, MigrationIntents, parseSubnets, SubnetMap, type BindingService } from './mobility/index.js';
 import { registerBindingMetrics } from './mobility/metrics.js';
 import { reservePorts } from './port-reservation.js';
 import { SwitchListener, SwitchRegistry } from './switch/index.js';
@@ -123,6 +123,7 @@ export async function startController(config: Config, log: Logger, options: Cont
       learnIdleTimeoutSec: config.mobility.learnIdleTimeoutSec,
       correspondentRules: config.mobility.correspondentRules,
       cacheIdleTimeoutSec: config.mobility.cacheIdleTimeoutSec,
+      lostSearch: { ...DEFAULT_LOST_SEARCH, firstAfterMs: config.mobility.lostSearchAfterMs, maxIntervalMs: config.mobility.lostSearchMaxIntervalMs },
       buffer: {
         ...DEFAULT_BUFFER_LIMITS, maxFrames: config.mobility.bufferMaxFrames, maxBytes: config.mobility.bufferMaxBytes, maxVms: config.mobility.bufferMaxVms,
         maxAgeMs: config.mobility.bufferMaxAgeMs, copyWindowMs: config.mobility.bufferCopyWindowMs,

@@ -14,8 +14,8 @@ export type Classified =
   | { readonly kind: 'malformed'; readonly inPort: number; readonly reason: string }
   /** A frame we re-injected came back: a loop in the making. Counted and dropped, never re-injected. */
   | { readonly kind: 'looped'; readonly inPort: number }
-  /** An answer to one of our ARP probes: the endpoint is still at this attachment. */
-  | { readonly kind: 'probe-reply'; readonly inPort: number; readonly mac: Mac; readonly ip: Ipv4 }
+  /** An answer to one of our ARP probes: the endpoint is at this attachment. */
+  | { readonly kind: 'probe-reply'; readonly inPort: number; readonly mac: Mac; readonly ip: Ipv4; readonly packet: Packet }
   /** On-demand mode: traffic from the router with a locator source this edge has no rule for. */
   | { readonly kind: 'locator-miss'; readonly inPort: number; readonly source: Ipv4 }
   /** A frame for a stopping VM, sent by its buffer rule (a binding's rule in table 2 or 3). */
@@ -34,8 +34,13 @@ export function classifyPacketIn(message: PacketIn, probeMac: Mac): Classified {
   if (!parsed.ok) return { kind: 'malformed', inPort, reason: parsed.error.reason };
   const packet = parsed.value;
   if (packet.kind === 'arp' && packet.eth.dst === probeMac) {
-    return packet.arp.op === ARP_REPLY ? { kind: 'probe-reply', inPort, mac: packet.arp.sha, ip: packet.arp.spa } : { kind: 'malformed', inPort, reason: 'ARP request to the probe MAC' };
+    return isProbeAnswer(packet, probeMac) ? { kind: 'probe-reply', inPort, mac: packet.arp.sha, ip: packet.arp.spa, packet } : { kind: 'malformed', inPort, reason: 'ARP request to the probe MAC' };
   }
   if (message.tableId === TABLE_SRC_REWRITE && packet.kind === 'ipv4') return { kind: 'locator-miss', inPort, source: packet.ipv4.src };
   return { kind: 'frame', inPort, packet };
+}
+
+/** An ARP reply to the controller's probe MAC: it answers one of our probes, and goes no further. */
+export function isProbeAnswer(packet: Packet, probeMac: Mac): packet is Extract<Packet, { kind: 'arp' }> {
+  return packet.kind === 'arp' && packet.eth.dst === probeMac && packet.arp.op === ARP_REPLY;
 }

@@ -31,6 +31,7 @@ import { Mover } from './moves.js';
 import { Outbox } from './outbox.js';
 import { Persister } from './persist.js';
 import { MigrationPhases } from './phases.js';
+import { LostSearch } from './search.js';
 import { SwitchSync } from './switch-sync.js';
 import { Prestager } from './prestage.js';
 import type { FabricSwitches } from './switches.js';
@@ -83,6 +84,7 @@ export class Fabric {
   private readonly topology: TopologyView;
 
   private readonly switchSync: SwitchSync;
+  private readonly search: LostSearch;
   private readonly subscriptions: Subscription[] = [];
   private edgeCheck: Timer | undefined;
 
@@ -100,7 +102,7 @@ export class Fabric {
     this.gateways = new Gateways(subnets);
     this.flights = new Flights(options.maxHeldPackets);
     this.metrics = new FabricMetrics(deps.metrics, {
-      counters: this.counters, outbox, flights: this.flights, learner: this.learner, buffers: () => this.buffers, connected: () => switches.list().map((sw) => sw.dpidText),
+      counters: this.counters, outbox, flights: this.flights, learner: this.learner, buffers: () => this.buffers, search: () => this.search, connected: () => switches.list().map((sw) => sw.dpidText),
     });
     this.events$.subscribe((e) => {
       if (e.type !== 'MIGRATION_COMPLETED') return;
@@ -124,7 +126,7 @@ export class Fabric {
     });
     const forwarding = new Forwarding({ subnets, bindings: registry.bindings, learner: this.learner, outbox, log, rewrite: options.rewrite, routerPort: (dpid) => this.gateways.routerPort(dpid) });
     const mover = (this.mover = new Mover({
-      switches, registry, intents, detector, verifier: this.verifier, flights: this.flights, sync: this.sync, forwarding, learner: this.learner, outbox,
+      switches, registry, intents, detector, verifier: this.verifier, flights: this.flights, sync: this.sync, forwarding, learner: this.learner, outbox, probeMac: options.probeMac.toLowerCase(),
       damper: new FlapDamper(options.damping), mapCache: this.mapCache, prestage: this.prestage, buffers: this.buffers, migrations: this.migrations,
       topology: () => this.topology, graceMs: options.graceMs, clock, log, counters: this.counters, conflicts, emit, persist, onUpdate,
       ...(deps.coordination === undefined ? {} : { coordination: deps.coordination }), coordinationTimeoutMs: options.coordinationTimeoutMs,
@@ -135,6 +137,7 @@ export class Fabric {
     this.ingress = new Ingress({
       registry, detector, verifier: this.verifier, flights: this.flights, forwarding, gateways: this.gateways, mapCache: this.mapCache, mover, buffers: this.buffers,
       clock, log, counters: this.counters, conflicts, limiter: new ClaimLimiter(options.claims), rewrite: options.rewrite, probeMac: options.probeMac.toLowerCase(), emit, persist,
+      searchAnswered: (mac, eid) => this.search.answered(mac, eid),
       onGatewayLearned: () => void this.reconcile().catch((e: Error) => log.error('reconcile failed', { error: e.message })),
       onResumed: (binding) => this.resumedAt(binding, 'first frame'),
     });
@@ -143,6 +146,11 @@ export class Fabric {
       clock, log, rewrite: options.rewrite, graceMs: options.graceMs, counters: this.counters, emit, onUpdate,
       queueAtDestination: options.buffer.queueAtDestination,
       portUp: (dpid, port) => { const sw = switches.get(dpid); return sw !== undefined && !isPortDown(sw, port); },
+    });
+    this.search = new LostSearch({
+      switches, bindings: registry.bindings, subnets, outbox, flights: this.flights, buffers: () => this.buffers, routerPort: (dpid) => this.gateways.routerPort(dpid),
+      clock, log, probeMac: options.probeMac.toLowerCase(),
+      options: options.rewrite ? options.lostSearch : { ...options.lostSearch, firstAfterMs: 0 }, // the plain L2 baseline learns, and never acts on, where endpoints are
     });
     this.switchSync = new SwitchSync({
       registry, subnets, sync: this.sync, outbox, learner: this.learner, mapCache: this.mapCache, buffers: this.buffers, phases: this.phases,
@@ -154,7 +162,9 @@ export class Fabric {
   start(): void {
     const { switches } = this.deps;
     this.subscriptions.push(
-      switches.switchUp$.subscribe((sw) => { this.switchSync.up(sw).catch((e: Error) => this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: e.message })); }),
+      switches.switchUp$.subscribe((sw) => {
+        this.search.hurry(); // a switch (re)connected: what happened while it was away from us is looked for
+        this.switchSync.up(sw).catch((e: Error) => this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: e.message })); }),
       switches.switchDown$.subscribe((sw) => this.switchSync.down(sw)),
       switches.packetIn$.subscribe((event) => this.guard('packet-in', () => {
         const started = this.clock.monotonic();
@@ -169,10 +179,12 @@ export class Fabric {
       if (missing.length > 0) this.log.warn('configured edge switches have not connected', { missing });
     }, this.options.edgeCheckMs);
     this.edgeCheck.unref?.();
+    this.search.start();
   }
 
   stop(): void {
     this.clock.clearTimeout(this.edgeCheck);
+    this.search.stop();
     for (const s of this.subscriptions) s.unsubscribe();
     this.sync.close();
     this.events.complete();
@@ -253,6 +265,7 @@ export class Fabric {
 
   /** This replica became the master of a switch: its flows are read and brought to the desired state. */
   async becameMaster(dpid: bigint): Promise<void> {
+    this.search.hurry(); // an endpoint may have moved while nobody mastered the switch: its announcements were lost
     const sw = this.deps.switches.get(dpid);
     if (sw !== undefined) await this.switchSync.up(sw);
   }

@@ -8,7 +8,7 @@ import {
 } from '../mobility/index.js';
 import type { Mac, PacketIn } from '../openflow/index.js';
 import type { Packet } from '../packet/index.js';
-import { classifyPacketIn } from './classify.js';
+import { classifyPacketIn, isProbeAnswer } from './classify.js';
 import type { FrameBuffers } from './buffers.js';
 import type { ClaimLimiter } from './claim-limiter.js';
 import type { Clock } from './clock.js';
@@ -39,6 +39,8 @@ export interface IngressDeps {
   readonly limiter: ClaimLimiter;
   readonly rewrite: boolean;
   readonly probeMac: Mac;
+  /** Is an answer to a probe (this MAC, this EID) one to a lost endpoint's search? Then it is where the endpoint is. */
+  readonly searchAnswered: (mac: Mac, eid: string) => boolean;
   readonly emit: (event: FabricEvent) => void;
   readonly persist: () => void;
   /** The router's MAC or port was learned: the rules that depend on it must follow. */
@@ -69,6 +71,8 @@ export class Ingress {
         counters.looped++;
         return;
       case 'probe-reply':
+        // A check of an old attachment claims its answers first; a lost endpoint's answer is its sighting.
+        if (!this.deps.verifier.isChecking(c.mac) && this.deps.searchAnswered(c.mac, c.ip)) return this.frame({ sw, inPort: c.inPort, message }, c.packet);
         return this.deps.verifier.onProbeReply(sw.dpid, c.inPort, c.mac, c.ip);
       case 'buffered': {
         const binding = this.deps.registry.bindings.byId(c.bindingId);
@@ -155,8 +159,9 @@ export class Ingress {
     }
   }
 
-  /** Not a closure in act(): that runs for every packet-in. */
+  /** Not a closure in act(): that runs for every packet-in. An answer to our probe goes no further. */
   private forward({ sw, inPort, message }: Held, packet: Packet): void {
+    if (isProbeAnswer(packet, this.deps.probeMac)) return;
     this.deps.forwarding.forward(sw, inPort, packet, message, this.deps.clock.monotonic());
   }
 }

@@ -8,6 +8,7 @@ import type { FabricCounters } from './events.js';
 import type { Flights } from './flights.js';
 import type { L2Learner } from './l2-learner.js';
 import type { Outbox } from './outbox.js';
+import type { SearchCounters } from './search.js';
 
 /** Seconds: 100 µs .. 1 s. */
 export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;
@@ -19,6 +20,8 @@ export interface FabricMetricSources {
   readonly learner: L2Learner;
   /** The loss-free buffers' counters and the frames they hold now (created after the metrics). */
   readonly buffers: () => { readonly counters: BufferCounters; readonly held: number };
+  /** The lost-endpoint search's counters and how many endpoints are lost now (created after the metrics). */
+  readonly search: () => { readonly counters: SearchCounters; readonly lost: number };
   /** Datapath ids (text) of the switches that are up: per-switch series name only those. */
   readonly connected: () => readonly string[];
 }
@@ -49,7 +52,7 @@ export class FabricMetrics {
     from('seamless_learner_refused_total', 'MACs the L2 learner did not learn because a per-port or per-switch bound was reached.', () => learner.refused);
     from('seamless_packet_outs_total', 'PACKET_OUTs sent (re-injected frames and ARP probes included).', () => outbox.counters.packetOuts);
     from('seamless_reinjected_packets_total', 'Frames sent back through a switch\'s pipeline (held frames once their rules were in place, learned traffic).', () => outbox.counters.reinjected);
-    from('seamless_arp_probes_total', 'ARP probes sent to verify that an old attachment is gone.', () => outbox.counters.probes);
+    from('seamless_arp_probes_total', 'ARP probes sent (PACKET_OUTs): to verify that an old attachment is gone, or to look for a lost endpoint.', () => outbox.counters.probes);
     from('seamless_messages_dropped_total', 'FLOW_MODs and PACKET_OUTs not sent because their switch had gone.', () => outbox.counters.dropped);
     new Counter({
       name: 'seamless_flow_mods_total', help: 'FLOW_MODs sent, by switch (every one leaves through the outbox).', labelNames: ['dpid'] as const, registers,
@@ -67,6 +70,9 @@ export class FabricMetrics {
     from('seamless_buffer_refused_total', 'Loss-free migration: copies and holds not begun because bufferMaxVms VMs were buffered already (the migration went on without a buffer).', buffer('refused'));
     from('seamless_buffer_expired_total', 'Loss-free migration: holds ended by the time bound (frames went to where the VM is).', buffer('expired'));
     new Gauge({ name: 'seamless_buffer_frames', help: 'Loss-free migration: frames waiting at the controller now.', registers, collect() { this.set(src.buffers().held); } });
+    from('seamless_lost_endpoint_rounds_total', 'Rounds of ARP probes at every edge port for endpoints whose port went with no move to follow.', () => src.search().counters.rounds);
+    from('seamless_lost_endpoints_found_total', 'Lost endpoints whose answer to a round was taken as their sighting.', () => src.search().counters.answers);
+    new Gauge({ name: 'seamless_lost_endpoints', help: 'Endpoints whose port is down or gone with no move to follow (looked for), as of the last look (every second).', registers, collect() { this.set(src.search().lost); } });
     new Gauge({ name: 'seamless_endpoints_in_flight', help: 'Endpoints whose move is being verified or applied (their frames are held).', registers, collect() { this.set(flights.size); } });
     this.packetInHandling = new Histogram({ name: 'seamless_packet_in_handling_seconds', help: 'PACKET_IN handling time in the runtime.', buckets: [...LATENCY_BUCKETS], registers });
     this.barrierWait = new Histogram({ name: 'seamless_barrier_wait_seconds', help: 'A switch\'s barrier round in a plan step (FLOW_MODs written to confirmation).', labelNames: ['step'] as const, buckets: [...LATENCY_BUCKETS], registers });

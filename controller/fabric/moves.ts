@@ -7,8 +7,10 @@
 import {
   isAway, type Binding, type BindingEvent, type BindingRegistry, type MigrationIntent, type MigrationIntents, type MoveDecision, type MoveDetector, type MoveEvidence, type Sighting,
 } from '../mobility/index.js';
+import type { Mac } from '../openflow/index.js';
 import { parsePacket } from '../packet/index.js';
 import { formatDpid } from '../switch/dpid.js';
+import { isProbeAnswer } from './classify.js';
 import type { Clock } from './clock.js';
 import type { ConflictReporter } from './conflicts.js';
 import type { FabricCounters } from './events.js';
@@ -27,6 +29,8 @@ export interface MoverDeps extends MoveApplierDeps {
   readonly verifier: MoveVerifier;
   readonly flights: Flights;
   readonly forwarding: Forwarding;
+  /** Source MAC of the controller's ARP probes: answers to them were for us. */
+  readonly probeMac: Mac;
   /** A stopped VM whose move was made ahead runs at its new place (its frames held meanwhile go to it). */
   readonly onResumed: (binding: Binding) => void;
   readonly migrations: MigrationLog;
@@ -202,7 +206,7 @@ export class Mover {
   /**
    * Step 2 is confirmed: at home the learner's rules open the way; held frames from the new place
    * go back into its pipeline (marked: they cannot come back), except the VM's announcements
-   * (RARP, its gratuitous ARP), which were for us. Frames it sent from a third place
+   * (RARP, its gratuitous ARP) and its answer to a probe, which were for us. Frames it sent from a third place
    * meanwhile are handled afresh: a move during a move.
    */
   private release(binding: Binding, flight: Flight): void {
@@ -216,7 +220,7 @@ export class Mover {
     for (const h of flight.held) {
       if (h.sw.dpid !== dpid || h.inPort !== port) { this.deps.redispatch(h); continue; }
       const packet = parsePacket(h.message.data);
-      if (!packet.ok || isAnnouncement(packet.value, binding.eid)) continue;
+      if (!packet.ok || isAnnouncement(packet.value, binding.eid) || isProbeAnswer(packet.value, this.deps.probeMac)) continue;
       this.deps.outbox.reinject(h.sw, h.inPort, h.message.data);
     }
   }

@@ -2,6 +2,7 @@
 
 import { DEFAULT_LEARN_IDLE_TIMEOUT_SEC, PROBE_MAC } from '../pipeline/index.js';
 import type { Mac } from '../openflow/index.js';
+import { DEFAULT_LOST_SEARCH, type LostSearchOptions } from '../mobility/index.js';
 import { DEFAULT_BUFFER_LIMITS, type BufferLimits } from './buffers.js';
 import { DEFAULT_CLAIM_LIMITS, type ClaimLimiterOptions } from './claim-limiter.js';
 import { DEFAULT_DAMPING, type DampingOptions } from './damping.js';
@@ -48,6 +49,8 @@ export interface FabricOptions {
   readonly buffer: BufferLimits;
   /** Several replicas: how long a move waits for the others to confirm its receive side. */
   readonly coordinationTimeoutMs: number;
+  /** Endpoints whose port went with no move to follow are looked for with ARP probes at every edge port. */
+  readonly lostSearch: LostSearchOptions;
 }
 
 /** Idle timeout of on-demand correspondent rules unless configured. */
@@ -57,4 +60,5 @@ export const DEFAULT_FABRIC_OPTIONS: FabricOptions = {
   rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, probeMac: PROBE_MAC, activityWindowMs: 1100,
   learnIdleTimeoutSec: DEFAULT_LEARN_IDLE_TIMEOUT_SEC, maxMacsPerPort: 1024, maxMacsPerSwitch: 16_384, maxHeldPackets: 256, edgeCheckMs: 30_000,
   correspondentRules: 'eager', cacheIdleTimeoutSec: DEFAULT_CACHE_IDLE_TIMEOUT_SEC, damping: DEFAULT_DAMPING, maxEndpointsPerPort: 1, claims: DEFAULT_CLAIM_LIMITS, buffer: DEFAULT_BUFFER_LIMITS, coordinationTimeoutMs: 1000,
+  lostSearch: DEFAULT_LOST_SEARCH,
 };

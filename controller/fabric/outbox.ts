@@ -17,7 +17,7 @@ export interface OutboxCounters {
   packetOuts: number;
   /** Frames sent back into a switch's pipeline (PACKET_OUT to OFPP_TABLE, marked). */
   reinjected: number;
-  /** ARP probes sent to verify an old attachment. */
+  /** ARP probes sent (PACKET_OUTs): to verify an old attachment, or to look for a lost endpoint. */
   probes: number;
   /** Messages not sent because their switch had gone. */
   dropped: number;
@@ -83,10 +83,10 @@ export class Outbox {
     this.flowModsByDpid.delete(dpid);
   }
 
-  /** Sends a frame the controller built (an ARP probe) out of one port. */
-  emit(sw: FabricSwitch, port: number, data: Uint8Array): boolean {
+  /** Sends a frame the controller built (an ARP probe) out of these ports: one PACKET_OUT. */
+  emit(sw: FabricSwitch, ports: readonly number[], data: Uint8Array): boolean {
     this.counters.probes++;
-    return this.send(sw, [packetOut({ inPort: OFPP_CONTROLLER, actions: [outputPort(port)], data })]);
+    return this.send(sw, [packetOut({ inPort: OFPP_CONTROLLER, actions: ports.map((port) => outputPort(port)), data })]);
   }
 
   private count(sw: FabricSwitch, messages: readonly Outgoing[]): void {

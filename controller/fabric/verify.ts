@@ -109,8 +109,8 @@ export class MoveVerifier {
       this.pending.set(check.mac, { check, done });
       const spacing = probeCount > 1 ? probeWindowMs / 2 / (probeCount - 1) : 0;
       for (let i = 0; i < probeCount; i++) {
-        if (i === 0) this.outbox.emit(sw, check.port, frame);
-        else timers.push(this.clock.setTimeout(() => this.outbox.emit(sw, check.port, frame), i * spacing));
+        if (i === 0) this.outbox.emit(sw, [check.port], frame);
+        else timers.push(this.clock.setTimeout(() => this.outbox.emit(sw, [check.port], frame), i * spacing));
       }
       timers.push(this.clock.setTimeout(() => done('silent'), probeWindowMs));
     });

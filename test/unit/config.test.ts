@@ -40,7 +40,8 @@ describe('config', () => {
     expect(config.state.dir).to.equal('./.seamless');
     expect(config.subnets).to.deep.equal(REFERENCE_LAB_SUBNETS);
     expect(config.mobility).to.deep.equal({ rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, activityWindowMs: 1100, reuseGraceMs: 60000, learnIdleTimeoutSec: 300, correspondentRules: 'eager', cacheIdleTimeoutSec: 300, maxEndpointsPerPort: 1, claimsPerSecond: 20, claimBurst: 40, maxMacsPerPort: 1024, maxMacsPerSwitch: 16384, dampMoves: 6, dampWindowMs: 10000, dampSuspendMs: 30000,
-      bufferMaxFrames: 4096, bufferMaxBytes: 8388608, bufferMaxVms: 64, bufferMaxAgeMs: 5000, bufferCopyWindowMs: 1000, bufferQueueAtDestination: false });
+      bufferMaxFrames: 4096, bufferMaxBytes: 8388608, bufferMaxVms: 64, bufferMaxAgeMs: 5000, bufferCopyWindowMs: 1000, bufferQueueAtDestination: false,
+      lostSearchAfterMs: 2000, lostSearchMaxIntervalMs: 60000 });
   });
 
   it('takes the loss-free buffer bounds from the environment and flags, and refuses nonsense', () => {
@@ -48,6 +49,12 @@ describe('config', () => {
     expect(config.mobility).to.deep.include({ bufferMaxFrames: 300, bufferMaxAgeMs: 2000 });
     expect(() => loadConfig(['--buffer-max-bytes', '10'], {}, { stdoutIsTTY: false })).to.throw(/bufferMaxBytes/);
     expect(() => loadConfig([], { SEAMLESS_BUFFER_COPY_WINDOW_MS: '-5' }, { stdoutIsTTY: false })).to.throw(/bufferCopyWindowMs/);
+  });
+
+  it('takes the lost-endpoint search\'s timing, 0 turning it off, and refuses nonsense', () => {
+    expect(loadConfig(['--lost-search-after-ms', '0'], { SEAMLESS_LOST_SEARCH_MAX_INTERVAL_MS: '5000' }, { stdoutIsTTY: false }).mobility).to.deep.include({ lostSearchAfterMs: 0, lostSearchMaxIntervalMs: 5000 });
+    expect(failure(['--lost-search-after-ms=-1']).message).to.match(/lostSearchAfterMs: must be milliseconds, or 0 for off/);
+    expect(failure(['--lost-search-max-interval-ms', '0']).message).to.match(/lostSearchMaxIntervalMs: .*positive integer/);
   });
 
   it('takes the scheduling priority (-10 by default, Open vSwitch\'s) as a nice value or keep, and refuses others', () => {

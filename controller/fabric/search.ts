@@ -1,0 +1,126 @@
+// The shell of the lost-endpoint search (mobility/lost-search.ts): once a second it finds the
+// bindings whose port is down or gone on a connected switch (and that no move or stop is under
+// way for), asks the planner which to look for now, and sends each one's ARP probe for its EID,
+// unicast to its MAC, out of every up host port of the edge switches this replica masters (one
+// PACKET_OUT per switch). The endpoint's answer is its sighting (Ingress): the move follows as any
+// other, with its checks (claim limits, conflicts, damping).
+
+import type { Logger } from '../log.js';
+import { LostEndpointSearch, type LostEndpoint, type LostSearchOptions, type BindingService, type SubnetMap } from '../mobility/index.js';
+import { OFPP_MAX, type Mac } from '../openflow/index.js';
+import { buildArpProbe } from '../packet/index.js';
+import type { FrameBuffers } from './buffers.js';
+import type { Clock, Timer } from './clock.js';
+import type { Flights } from './flights.js';
+import type { Outbox } from './outbox.js';
+import type { FabricSwitch, FabricSwitches } from './switches.js';
+import { isPortDown } from './verify.js';
+
+export interface SearchCounters {
+  /** Rounds sent for lost endpoints (one round: every up host port of every edge this replica masters). */
+  rounds: number;
+  /** Lost endpoints whose answer to a round was their sighting. */
+  answers: number;
+}
+
+export interface SearchDeps {
+  readonly switches: FabricSwitches;
+  readonly bindings: BindingService;
+  readonly subnets: SubnetMap;
+  readonly outbox: Outbox;
+  readonly flights: Flights;
+  readonly buffers: () => FrameBuffers;
+  readonly routerPort: (dpid: bigint) => number | undefined;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly probeMac: Mac;
+  readonly options: LostSearchOptions;
+  /** How often lost endpoints are looked for (the planner spaces each one's rounds). */
+  readonly tickMs?: number;
+}
+
+export class LostSearch {
+  readonly counters: SearchCounters = { rounds: 0, answers: 0 };
+  private readonly planner: LostEndpointSearch;
+  private timer: Timer | undefined;
+
+  constructor(private readonly deps: SearchDeps) {
+    this.planner = new LostEndpointSearch(deps.options);
+  }
+
+  start(): void {
+    if (this.deps.options.firstAfterMs <= 0) return;
+    const every = this.deps.tickMs ?? 1000;
+    const tick = (): void => {
+      try {
+        this.tick();
+      } catch (error) {
+        this.deps.log.error('lost-endpoint search failed', { error: (error as Error).message });
+      }
+      this.timer = this.deps.clock.setTimeout(tick, every);
+      this.timer.unref?.();
+    };
+    this.timer = this.deps.clock.setTimeout(tick, every);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** This replica became a switch's master: what happened while nobody did is looked for at once. */
+  hurry(): void {
+    this.planner.hurry(this.deps.clock.now());
+  }
+
+  /** An answer to a probe from this MAC for this EID: is it one of ours for a lost endpoint? */
+  answered(mac: Mac, eid: string): boolean {
+    if (!this.planner.wanted(mac, eid)) return false;
+    this.counters.answers++;
+    return true;
+  }
+
+  /** Endpoints lost now. */
+  get lost(): number {
+    return this.planner.size;
+  }
+
+  tick(): void {
+    const { deps } = this;
+    const now = deps.clock.now();
+    const buffers = deps.buffers();
+    const lost: LostEndpoint[] = [];
+    for (const b of deps.bindings.list()) {
+      const sw = deps.switches.get(b.locator.dpid);
+      if (sw === undefined || !isPortDown(sw, b.locator.port)) continue; // a switch that is away says nothing about the endpoint
+      if (deps.flights.get(b.mac) !== undefined || buffers.isHolding(b.id) || buffers.isAhead(b.id)) continue; // its move or stop is under way
+      lost.push({ id: b.id, eid: b.eid, mac: b.mac });
+    }
+    const due = this.planner.due(lost, now);
+    if (due.length === 0) return;
+    const edges = deps.switches.list().filter((sw) => deps.outbox.canWrite(sw.dpid) && deps.subnets.ofDpid(sw.dpid) !== undefined);
+    for (const endpoint of due) {
+      const frame = buildArpProbe({ senderMac: deps.probeMac, targetMac: endpoint.mac, targetIp: endpoint.eid });
+      let ports = 0;
+      for (const sw of edges) {
+        const out = this.hostPorts(sw);
+        if (out.length > 0 && deps.outbox.emit(sw, out, frame)) ports += out.length;
+      }
+      if (ports === 0) continue; // this replica masters no edge now (hurry() starts again when it does)
+      this.counters.rounds++;
+      deps.log.info('looking for a lost endpoint: its port is down and no move told where it went', { eid: endpoint.eid, mac: endpoint.mac, switches: edges.length, ports });
+    }
+  }
+
+  /** The switch's up ports a host can sit behind: not reserved, not the router's. */
+  private hostPorts(sw: FabricSwitch): number[] {
+    const router = this.deps.routerPort(sw.dpid);
+    const out: number[] = [];
+    for (const portNo of sw.ports.keys()) {
+      if (portNo >= OFPP_MAX || portNo === router || isPortDown(sw, portNo)) continue;
+      out.push(portNo);
+    }
+    return out;
+  }
+}
