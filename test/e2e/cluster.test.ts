@@ -74,6 +74,11 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
     return b;
   };
 
+  /** What the replicas logged (debug aside) since `marks`: printed when a wait fails, to tell why. */
+  const dumpSince = (marks: Map<string, number>) => {
+    for (const r of lab.replicas) for (const l of r.lines.slice(marks.get(r.id))) if (l.level !== 'debug') console.log(r.id, JSON.stringify(l).slice(0, 400));
+  };
+
   const everyPeerReachesVm = async () => {
     for (const host of PEERS) {
       await waitUntil(async () => (await lab.net.cmd(host, `ping -c 1 -W 1 ${VM_EID}`)).code === 0, { timeoutMs: 20_000, what: `${host} to reach the VM` });
@@ -297,7 +302,7 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
     this.test!.title += ` (${stale.id} held ${held.join(', ')}; taken over ${takenOverMs} ms after the stop, resumed after ${stoppedMs} ms; ${refusedOld} request(s) with its old generation id refused)`;
   });
 
-  it('one etcd member down: moves work; quorum lost: no move, traffic flows on the installed rules, the API and metrics say so; quorum back: moves work again', async function () {
+  it('one etcd member down: moves work; quorum lost: no move, traffic flows on the installed rules, the API and metrics say so; quorum back: the VM moved meanwhile is looked for and found, and moves work again', async function () {
     await lab.recover();
     await lab.waitMastered();
     let vm = await vmBinding();
@@ -354,10 +359,21 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
     await waitUntil(async () => (await Promise.all(lab.running().map((r) => r.cluster()))).every((v) => v.etcd!.quorum && v.lease!.alive),
       { timeoutMs: 15_000, what: 'quorum and leases back' });
     await dashboardPanel(lab.running()[0]!, 'the quorum back', (p) => p.ok && p.members.every((m) => m === 'leader' || m === 'follower'));
-    // The VM moved while no replica could record it; it is found at its next announcement: move it again.
+    // The VM moved while no replica could record it (its announcements reached no master) and its
+    // old port went with its source: the master of its new switch looks for it and finds it there.
+    await waitUntil(async () => { const b = await vmBinding(); return b.locator.dpid === DPIDS[second2] && b.version === vm.version + 1; }, { timeoutMs: 15_000, what: 'the VM that moved during the outage to be found' })
+      .catch((e) => { dumpSince(marks); throw e; });
+    const finder = await lab.masterOf(second2);
+    expect(finder.find('looking for a lost endpoint: its port is down and no move told where it went', marks.get(finder.id)).map((l) => l.eid), `${finder.id} looked for it`).to.include(VM_EID);
+    vm = await vmBinding();
+    await lab.waitRulesConverged(finder);
+    await everyPeerReachesVm();
+    // And it moves on as ever.
     const third = SWITCHES.find((s) => s !== second2 && s !== first)!;
+    const again = lab.mark();
     await lab.net.migrate(VM, { toSwitch: third });
-    await waitUntil(async () => { const b = await vmBinding(); return b.locator.dpid === DPIDS[third] && b.version === vm.version + 1; }, { timeoutMs: 15_000, what: 'a move after quorum returned' });
+    await waitUntil(async () => { const b = await vmBinding(); return b.locator.dpid === DPIDS[third] && b.version === vm.version + 1; }, { timeoutMs: 15_000, what: 'a move after quorum returned' })
+      .catch((e) => { dumpSince(again); throw e; });
     await lab.waitRulesConverged(await lab.masterOf(third));
     await everyPeerReachesVm();
     const r = await steady.finish();
@@ -386,10 +402,7 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
       for (const t of twins) t.announce();
       await waitUntil(async () => (await vmBinding()).version > vm.version, { timeoutMs: 10_000, what: 'a move' });
       const conflicts = () => lab.replicas.flatMap((r) => r.find('conflicting claim: refused', marks.get(r.id)).filter((l) => l.eid === VM_EID));
-      await waitUntil(() => conflicts().length > 0, { timeoutMs: 10_000, what: 'the other claim to be refused' }).catch((e) => {
-        for (const r of lab.replicas) for (const l of r.lines.slice(marks.get(r.id))) if (l.level !== 'debug') console.log(r.id, JSON.stringify(l).slice(0, 400));
-        throw e;
-      });
+      await waitUntil(() => conflicts().length > 0, { timeoutMs: 10_000, what: 'the other claim to be refused' }).catch((e) => { dumpSince(marks); throw e; });
       await sleep(1500);
       const moved = await vmBinding();
       expect(moved.version, 'exactly one move recorded').to.equal(vm.version + 1);

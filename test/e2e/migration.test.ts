@@ -188,6 +188,22 @@ describe('e2e: cross-subnet live migration (Mininet case study)', function () {
       expect((await net!.cmd('cnA', `ping -c 2 -W 1 ${VM_EID}`)).code, 'the VM is still reachable at home').to.equal(0);
       expect((await net!.cmd('cnC', `ping -c 2 -W 1 ${VM_EID}`)).code).to.equal(0);
     });
+
+    it('a VM that moved while the controller was down is looked for when it is back, found where it runs, and every peer reaches it', async () => {
+      await ctl!.stop();
+      // The migration announces itself to nobody; its source's port goes a second after the resume.
+      await net!.migrate(VM, { toSwitch: 's2' });
+      await new Promise((r) => setTimeout(r, 1500));
+      ctl = await ControllerProcess.start({ stateDir, openflowPort: ctl!.openflowPort });
+      for (const sw of ['s1', 's2', 's3']) await runRoot(`ovs-vsctl set-controller ${net!.bridge(sw)} tcp:127.0.0.1:${ctl.openflowPort}`);
+      const moved = await ctl.waitFor((l) => l.msg === 'migration completed', 20_000, 'the VM found and its move applied');
+      expect(moved.to as string).to.match(/^B\/0000000000000002:10\//);
+      expect([moved.reason, moved.trigger]).to.deep.equal(['old-port-down', 'arp']);
+      expect(ctl.find('looking for a lost endpoint: its port is down and no move told where it went').map((l) => l.eid)).to.include(VM_EID);
+      for (const host of ['cnA', 'cnB', 'cnC', 'ext']) {
+        await waitUntil(async () => (await net!.cmd(host, `ping -c 1 -W 1 ${VM_EID}`)).code === 0, { timeoutMs: 10_000, what: `${host} to reach the VM` });
+      }
+    });
   });
 });
 
