@@ -364,7 +364,13 @@ describe('e2e: three replicas on a 3-member etcd, every switch connected to all 
     await waitUntil(async () => { const b = await vmBinding(); return b.locator.dpid === DPIDS[second2] && b.version === vm.version + 1; }, { timeoutMs: 15_000, what: 'the VM that moved during the outage to be found' })
       .catch((e) => { dumpSince(marks); throw e; });
     const finder = await lab.masterOf(second2);
-    expect(finder.find('looking for a lost endpoint: its port is down and no move told where it went', marks.get(finder.id)).map((l) => l.eid), `${finder.id} looked for it`).to.include(VM_EID);
+    // Found by the search (its answer to a probe: an ARP sighting), or by a frame the VM happened to
+    // send first (Linux's IPv6 chatter, now and then): either way the replica that masters its switch.
+    const found = finder.find('migration completed', marks.get(finder.id)).find((l) => l.eid === VM_EID && (l.to as string).includes(`/${DPIDS[second2]}:`));
+    expect(found, `${finder.id} recorded the move`).to.not.equal(undefined);
+    const searched = finder.find('looking for a lost endpoint: its port is down and no move told where it went', marks.get(finder.id)).some((l) => l.eid === VM_EID);
+    if (found!.trigger === 'arp') expect(searched, `${finder.id} looked for it`).to.equal(true);
+    this.test!.title += ` (found by ${searched && found!.trigger === 'arp' ? 'the search' : `its own ${String(found!.trigger)} frame`})`;
     vm = await vmBinding();
     await lab.waitRulesConverged(finder);
     await everyPeerReachesVm();
