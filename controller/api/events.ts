@@ -23,6 +23,7 @@ export type ApiEvent =
   | { readonly type: 'migration-failed'; readonly eid: string; readonly mac: string; readonly error: string; readonly at: number }
   | { readonly type: 'endpoint-suspended'; readonly eid: string; readonly mac: string; readonly until: number; readonly at: number }
   | { readonly type: 'move-staged'; readonly eid: string; readonly dpid: string; readonly port: number; readonly locator: string; readonly at: number }
+  | { readonly type: 'endpoint-lost'; readonly eid: string; readonly mac: string; readonly dpid: string; readonly port: number; readonly since: number; readonly at: number }
   | { readonly type: 'vm-resumed'; readonly eid: string; readonly mac: string; readonly trigger: string; readonly frames: number; readonly heldMs: number; readonly at: number }
   | { readonly type: 'port-status'; readonly dpid: string; readonly reason: PortChange; readonly port: PortView; readonly at: number };
 
@@ -43,6 +44,7 @@ export function fabricEventView(e: FabricEvent): ApiEvent {
     case 'MIGRATION_FAILED': return { type: 'migration-failed', eid: e.eid, mac: e.mac, error: e.error, at: e.at };
     case 'ENDPOINT_SUSPENDED': return { type: 'endpoint-suspended', eid: e.eid, mac: e.mac, until: e.until, at: e.at };
     case 'MOVE_STAGED': return { type: 'move-staged', eid: e.eid, dpid: e.dpid, port: e.port, locator: e.locator, at: e.at };
+    case 'ENDPOINT_LOST': return { type: 'endpoint-lost', eid: e.eid, mac: e.mac, dpid: e.dpid, port: e.port, since: e.since, at: e.at };
     case 'VM_RESUMED': return { type: 'vm-resumed', eid: e.eid, mac: e.mac, trigger: e.trigger, frames: e.frames, heldMs: e.heldMs, at: e.at };
   }
 }

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
 import type { ClusterView, EtcdHealthView } from '../cluster/index.js';
 import type { Fabric } from '../fabric/fabric.js';
-import type { BindingRegistry, MigrationIntents, SubnetMap } from '../mobility/index.js';
+import type { Binding, BindingRegistry, MigrationIntents, SubnetMap } from '../mobility/index.js';
 import { formatDpid, parseDpid, type SwitchConnection, type SwitchRegistry } from '../switch/index.js';
 import { ApiError, badRequest, conflict, ERROR_TEXT, notFound } from './errors.js';
 import type { LiveReads } from './live-reads.js';
@@ -59,6 +59,7 @@ const listOf = (name: ComponentName, description = 'OK') => Type.Array(component
 export function apiRoutes(deps: ApiDeps, options: RouteOptions): FastifyPluginAsyncTypebox {
   const now = options.now ?? Date.now;
   const { switches, subnets, registry, intents, fabric } = deps;
+  const lostSince = (b: Binding) => fabric.lostSince(b);
 
   const { liveReads, marks } = options;
   const placeOf = (sw: SwitchConnection) => ({
@@ -154,14 +155,14 @@ export function apiRoutes(deps: ApiDeps, options: RouteOptions): FastifyPluginAs
 
     app.get('/api/bindings', {
       schema: { operationId: 'listBindings', tags: ['bindings'], summary: 'Every binding (EID -> locator)', response: responses({ 200: listOf('Binding') }, 401) },
-    }, async () => bindingViews(fabric.bindings.list()));
+    }, async () => bindingViews(fabric.bindings.list(), lostSince));
 
     app.get('/api/bindings/:eid', {
       schema: { operationId: 'getBinding', tags: ['bindings'], summary: 'One binding', params: EidParams, response: responses({ 200: model('Binding') }, 400, 401, 404) },
     }, async (request) => {
       const b = fabric.bindings.byEid(request.params.eid);
       if (b === undefined) throw notFound(`no binding for ${request.params.eid}`);
-      return bindingView(b);
+      return bindingView(b, lostSince);
     });
 
     app.delete('/api/bindings/:eid', {

@@ -86,6 +86,7 @@ const Locator = Type.Object({ subnet: str(), dpid: dpidText(), port: count(), ad
 const Binding = Type.Object({
   id: count(), eid: ipv4(), mac: str(), homeSubnet: str(), locator: ref('Locator'), version: count(), lastSeen: num(), createdAt: num(),
   away: Type.Boolean({ description: 'Outside its home subnet: its traffic is being rewritten' }),
+  lostSince: Type.Union([num(), Type.Null()], { description: 'Its switch port went down or away with no move to follow: since when (epoch ms) the controller looks for it (ARP probes at every edge port); null when it is where the binding says' }),
 }, { $id: 'Binding', additionalProperties: false });
 
 const Subnet = Type.Object({
@@ -103,13 +104,13 @@ const Migration = Type.Object({
 }, { $id: 'Migration', additionalProperties: false });
 
 const TimelineMark = Type.Object({
-  type: Type.Union([Type.Literal('conflict'), Type.Literal('move-staged'), Type.Literal('migration-failed'), Type.Literal('endpoint-suspended'), Type.Literal('vm-resumed')]),
+  type: Type.Union([Type.Literal('conflict'), Type.Literal('move-staged'), Type.Literal('migration-failed'), Type.Literal('endpoint-suspended'), Type.Literal('vm-resumed'), Type.Literal('endpoint-lost')]),
   eid: ipv4(), at: num(), detail: str(), dpid: nullable(dpidText()),
 }, { $id: 'TimelineMark', additionalProperties: false });
 
 const Timeline = Type.Object({
   migrations: Type.Array(ref('Migration'), { description: 'Completed migrations, oldest first' }),
-  marks: Type.Array(ref('TimelineMark'), { description: 'Conflicts refused, moves staged ahead, failed moves, suspensions; oldest first, the last 1000' }),
+  marks: Type.Array(ref('TimelineMark'), { description: 'Conflicts refused, moves staged ahead, failed moves, suspensions, resumed VMs, lost endpoints; oldest first, the last 1000' }),
 }, { $id: 'Timeline', additionalProperties: false });
 
 const Intent = Type.Object({

@@ -193,7 +193,7 @@ function streamRoutes(stream: EventStream, metrics: Registry, metricsPublic: boo
       schema: {
         operationId: 'streamEvents', tags: ['events'],
         summary: 'Server-sent events: switch-up, switch-down, switch-error, port-status, binding-added, binding-moved, binding-removed, migration-completed, '
-          + 'migration-failed, move-staged, vm-resumed, endpoint-suspended, conflict, rules-updated (Last-Event-ID or ?lastEventId= resumes)',
+          + 'migration-failed, move-staged, vm-resumed, endpoint-suspended, endpoint-lost, conflict, rules-updated (Last-Event-ID or ?lastEventId= resumes)',
         querystring: EventsQuery, headers: EventsHeaders,
         response: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: Type.String() } } }, ...responses({}, 400, 401, 503) },
       },

@@ -7,7 +7,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { FabricEvent } from '../fabric/index.js';
 
-export type TimelineMarkType = 'conflict' | 'move-staged' | 'migration-failed' | 'endpoint-suspended' | 'vm-resumed';
+export type TimelineMarkType = 'conflict' | 'move-staged' | 'migration-failed' | 'endpoint-suspended' | 'vm-resumed' | 'endpoint-lost';
 
 export interface TimelineMark {
   readonly type: TimelineMarkType;
@@ -28,6 +28,7 @@ export function timelineMark(e: FabricEvent): TimelineMark | undefined {
     case 'MIGRATION_FAILED': return { type: 'migration-failed', eid: e.eid, at: e.at, detail: e.error, dpid: null };
     case 'VM_RESUMED': return { type: 'vm-resumed', eid: e.eid, at: e.at, detail: `runs again (${e.trigger}): ${e.frames} frames that waited ${Math.round(e.heldMs)} ms delivered`, dpid: null };
     case 'ENDPOINT_SUSPENDED': return { type: 'endpoint-suspended', eid: e.eid, at: e.at, detail: `claims refused until ${new Date(e.until).toISOString()}`, dpid: null };
+    case 'ENDPOINT_LOST': return { type: 'endpoint-lost', eid: e.eid, at: e.at, detail: `lost: port ${e.port} went with no move to follow; looked for at every edge port`, dpid: e.dpid };
     default: return undefined;
   }
 }

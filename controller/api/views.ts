@@ -189,17 +189,20 @@ export interface BindingView {
   readonly createdAt: number;
   /** Bound outside its home subnet: its traffic is being rewritten. */
   readonly away: boolean;
+  /** Its port went down or away with no move to follow: since when (epoch ms) it is looked for; null when it is where its binding says. */
+  readonly lostSince: number | null;
 }
 
-export function bindingView(b: Binding): BindingView {
+/** `lostSince`: what the runtime knows of the binding's loss (the fabric's lostSince); none for an event's binding (a binding that just moved or went is not lost). */
+export function bindingView(b: Binding, lostSince: (b: Binding) => number | undefined = () => undefined): BindingView {
   return {
     id: b.id, eid: b.eid, mac: b.mac, homeSubnet: b.homeSubnet, locator: locatorView(b.locator),
-    version: b.version, lastSeen: b.lastSeen, createdAt: b.createdAt, away: isAway(b),
+    version: b.version, lastSeen: b.lastSeen, createdAt: b.createdAt, away: isAway(b), lostSince: lostSince(b) ?? null,
   };
 }
 
-export function bindingViews(bindings: readonly Binding[]): BindingView[] {
-  return bindings.map(bindingView).sort((a, b) => compareIp(a.eid, b.eid));
+export function bindingViews(bindings: readonly Binding[], lostSince?: (b: Binding) => number | undefined): BindingView[] {
+  return bindings.map((b) => bindingView(b, lostSince)).sort((a, b) => compareIp(a.eid, b.eid));
 }
 
 export interface PoolUsage {

@@ -108,8 +108,9 @@ function soon(name, load) {
 
 function renderSummary() {
   const away = state.bindings.filter((b) => b.away).length;
+  const lost = state.bindings.filter((b) => b.lostSince !== null).length;
   const replica = state.cluster === null ? '' : clusterSummary(state.cluster);
-  setText($('summary'), `${replica ? `${replica} · ` : ''}${state.switches.length} switches · ${state.bindings.length} bindings · ${away} away · ${state.timeline.migrations.length} migrations`);
+  setText($('summary'), `${replica ? `${replica} · ` : ''}${state.switches.length} switches · ${state.bindings.length} bindings · ${away} away${lost > 0 ? ` · ${lost} lost` : ''} · ${state.timeline.migrations.length} migrations`);
 }
 
 function renderSwitchSelect() {
@@ -142,10 +143,13 @@ function renderBindings() {
   }
   syncKeyed(body, state.bindings, (b) => b.eid, (b) => el('tr', { class: 'clickable', onclick: () => toggleHighlight(b.eid) },
     ...Array.from({ length: 7 }, (_, i) => el('td', { class: i === 5 ? 'num' : i === 3 ? 'where' : '' }))), (tr, b) => {
-    Object.assign(tr.dataset, { eid: b.eid, away: String(b.away) });
+    const lost = b.lostSince !== null;
+    Object.assign(tr.dataset, { eid: b.eid, away: String(b.away), lost: String(lost) });
     tr.classList.toggle('away', b.away);
+    tr.classList.toggle('lost', lost);
+    tr.title = lost ? `its port went ${ago(b.lostSince, Date.now())} with no move to follow: the controller looks for it at every edge port` : '';
     tr.classList.toggle('highlight', state.highlight === b.eid);
-    const cells = [b.eid, b.mac, b.homeSubnet, `${b.away ? `${b.homeSubnet} → ` : ''}${where(b.locator, switches)}`, b.locator.address, b.version, ago(b.lastSeen, Date.now())];
+    const cells = [b.eid, b.mac, b.homeSubnet, `${b.away ? `${b.homeSubnet} → ` : ''}${where(b.locator, switches)}${lost ? ' · lost, looked for' : ''}`, b.locator.address, b.version, ago(b.lastSeen, Date.now())];
     cells.forEach((text, i) => setText(tr.cells[i], text));
   });
 }
@@ -193,7 +197,7 @@ const REFRESH = {
   'switch-up': () => everything(),
   'switch-down': () => everything(),
   'switch-error': () => undefined,
-  'port-status': (e) => soon(`ports:${e.dpid}`, () => loadPorts([e.dpid])),
+  'port-status': (e) => { soon(`ports:${e.dpid}`, () => loadPorts([e.dpid])); soon('bindings', loadBindings); }, // a port back up: its endpoint is no longer lost
   'binding-added': () => { soon('bindings', loadBindings); soon('ports', loadAllPorts); },
   'binding-moved': () => { soon('bindings', loadBindings); soon('ports', loadAllPorts); },
   'binding-removed': () => { soon('bindings', loadBindings); soon('ports', loadAllPorts); },
@@ -202,6 +206,7 @@ const REFRESH = {
   'move-staged': () => soon('timeline', loadTimeline),
   'vm-resumed': () => soon('timeline', loadTimeline),
   'endpoint-suspended': () => soon('timeline', loadTimeline),
+  'endpoint-lost': () => { soon('timeline', loadTimeline); soon('bindings', loadBindings); },
   'conflict': () => soon('timeline', loadTimeline),
   'rules-updated': (e) => { if (e.dpids.includes(state.selected)) soon('flows', loadFlows); },
 };

@@ -5,7 +5,7 @@ import { clock, millis, where } from './format.js';
 import { el, setText, svg, syncKeyed } from './dom.js';
 import { planTimeline } from './timeline-plot.js';
 
-const MARK_SYMBOL = { 'conflict': '✕', 'move-staged': '▲', 'migration-failed': '■', 'endpoint-suspended': '◆', 'vm-resumed': '●' };
+const MARK_SYMBOL = { 'conflict': '✕', 'move-staged': '▲', 'migration-failed': '■', 'endpoint-suspended': '◆', 'vm-resumed': '●', 'endpoint-lost': '?' };
 
 export class TimelineView {
   constructor({ plot, list }) {

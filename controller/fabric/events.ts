@@ -15,6 +15,8 @@ export type FabricEvent =
   | { readonly type: 'ENDPOINT_SUSPENDED'; readonly eid: string; readonly mac: string; readonly until: number; readonly at: number }
   /** A move announced ahead (intent naming a port): its receive side is on the switches. */
   | { readonly type: 'MOVE_STAGED'; readonly eid: string; readonly dpid: string; readonly port: number; readonly locator: string; readonly at: number }
+  /** An endpoint's port went with no move to follow: it is being looked for (`since`: when it was first seen lost). */
+  | { readonly type: 'ENDPOINT_LOST'; readonly eid: string; readonly mac: string; readonly dpid: string; readonly port: number; readonly since: number; readonly at: number }
   /** Loss-free migration: a stopped VM runs again; the frames that waited for it were delivered (`trigger`: what told). */
   | { readonly type: 'VM_RESUMED'; readonly eid: string; readonly mac: string; readonly trigger: string; readonly frames: number; readonly heldMs: number; readonly at: number };
 

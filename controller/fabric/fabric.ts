@@ -150,6 +150,7 @@ export class Fabric {
     this.search = new LostSearch({
       switches, bindings: registry.bindings, subnets, outbox, flights: this.flights, buffers: () => this.buffers, routerPort: (dpid) => this.gateways.routerPort(dpid),
       clock, log, probeMac: options.probeMac.toLowerCase(),
+      onLost: (b, since) => emit({ type: 'ENDPOINT_LOST', eid: b.eid, mac: b.mac, dpid: formatDpid(b.locator.dpid), port: b.locator.port, since, at: clock.now() }),
       options: options.rewrite ? options.lostSearch : { ...options.lostSearch, firstAfterMs: 0 }, // the plain L2 baseline learns, and never acts on, where endpoints are
     });
     this.switchSync = new SwitchSync({
@@ -212,6 +213,11 @@ export class Fabric {
   /** What compiled rules depend on besides the bindings, now (the planner's input). */
   topologyState(): TopologyState {
     return this.topology.state();
+  }
+
+  /** Since when an endpoint has been lost (its port down or gone, no move to follow: it is looked for), or undefined. */
+  lostSince(binding: Binding): number | undefined {
+    return this.search.lostSince(binding);
   }
 
   /** Where the router is behind a switch: configured, or learned from the gateway's frames. */

@@ -6,7 +6,7 @@
 // other, with its checks (claim limits, conflicts, damping).
 
 import type { Logger } from '../log.js';
-import { LostEndpointSearch, type LostEndpoint, type LostSearchOptions, type BindingService, type SubnetMap } from '../mobility/index.js';
+import { LostEndpointSearch, type Binding, type BindingService, type LostEndpoint, type LostSearchOptions, type SubnetMap } from '../mobility/index.js';
 import { OFPP_MAX, type Mac } from '../openflow/index.js';
 import { buildArpProbe } from '../packet/index.js';
 import type { FrameBuffers } from './buffers.js';
@@ -35,6 +35,8 @@ export interface SearchDeps {
   readonly log: Logger;
   readonly probeMac: Mac;
   readonly options: LostSearchOptions;
+  /** An endpoint's first round went out: it is reported lost. */
+  readonly onLost: (binding: Binding, since: number) => void;
   /** How often lost endpoints are looked for (the planner spaces each one's rounds). */
   readonly tickMs?: number;
 }
@@ -42,6 +44,8 @@ export interface SearchDeps {
 export class LostSearch {
   readonly counters: SearchCounters = { rounds: 0, answers: 0 };
   private readonly planner: LostEndpointSearch;
+  /** Endpoints whose loss was reported (their first round went out), until they are no longer lost. */
+  private readonly reported = new Set<number>();
   private timer: Timer | undefined;
 
   constructor(private readonly deps: SearchDeps) {
@@ -86,17 +90,27 @@ export class LostSearch {
     return this.planner.size;
   }
 
+  /** Since when the binding has been lost (epoch ms), or undefined: its port is down or gone now and the search knew it so. */
+  lostSince(b: Binding): number | undefined {
+    const since = this.planner.since(b.id);
+    const sw = this.deps.switches.get(b.locator.dpid);
+    return since !== undefined && sw !== undefined && isPortDown(sw, b.locator.port) ? since : undefined;
+  }
+
   tick(): void {
     const { deps } = this;
     const now = deps.clock.now();
     const buffers = deps.buffers();
     const lost: LostEndpoint[] = [];
+    const byId = new Map<number, Binding>();
     for (const b of deps.bindings.list()) {
       const sw = deps.switches.get(b.locator.dpid);
       if (sw === undefined || !isPortDown(sw, b.locator.port)) continue; // a switch that is away says nothing about the endpoint
       if (deps.flights.get(b.mac) !== undefined || buffers.isHolding(b.id) || buffers.isAhead(b.id)) continue; // its move or stop is under way
       lost.push({ id: b.id, eid: b.eid, mac: b.mac });
+      byId.set(b.id, b);
     }
+    for (const id of this.reported) if (!byId.has(id)) this.reported.delete(id);
     const due = this.planner.due(lost, now);
     if (due.length === 0) return;
     const edges = deps.switches.list().filter((sw) => deps.outbox.canWrite(sw.dpid) && deps.subnets.ofDpid(sw.dpid) !== undefined);
@@ -110,6 +124,11 @@ export class LostSearch {
       if (ports === 0) continue; // this replica masters no edge now (hurry() starts again when it does)
       this.counters.rounds++;
       deps.log.info('looking for a lost endpoint: its port is down and no move told where it went', { eid: endpoint.eid, mac: endpoint.mac, switches: edges.length, ports });
+      const b = byId.get(endpoint.id)!;
+      if (!this.reported.has(b.id)) {
+        this.reported.add(b.id);
+        deps.onLost(b, this.planner.since(b.id) ?? now);
+      }
     }
   }
 

@@ -79,6 +79,11 @@ export class LostEndpointSearch {
     return false;
   }
 
+  /** Since when the endpoint has been lost (epoch ms), as of the last look; undefined when it is not. */
+  since(id: number): number | undefined {
+    return this.lost.get(id)?.since;
+  }
+
   /** How many endpoints are lost now. */
   get size(): number {
     return this.lost.size;

@@ -241,6 +241,28 @@ describe('e2e: dashboard in headless Chromium (Mininet lab)', function () {
     console.log(`      port down shown after: link ${latency.link!.toFixed(0)} ms, admin ${latency.admin!.toFixed(0)} ms (from the command)`);
   });
 
+  it('a bound host whose port goes with no move is shown lost (looked for), on the timeline too, and no longer once its port is back', async () => {
+    const row = `#bindings tbody tr[data-eid="${CN_A}"]`;
+    await page.waitForSelector(`${row}[data-lost="false"]`);
+    const t0 = performance.now();
+    await net!.portDown('s1', 1);
+    try {
+      await page.waitForSelector(`${row}[data-lost="true"]`, { timeout: 8000 });
+      const shownMs = performance.now() - t0;
+      expect(await page.textContent(`${row} td.where`)).to.include('lost, looked for');
+      expect(await page.textContent('#summary')).to.include('· 1 lost ·');
+      const api = await (await page.request.get(`${base}/api/bindings/${CN_A}`)).json() as { lostSince: number | null };
+      expect(api.lostSince, 'the API says since when').to.be.a('number');
+      expect((await (await page.request.get(`${base}/api/timeline`)).json() as { marks: Array<{ type: string; eid: string }> }).marks
+        .some((m) => m.type === 'endpoint-lost' && m.eid === CN_A), 'a mark on the timeline').to.equal(true);
+      console.log(`      lost shown ${shownMs.toFixed(0)} ms after its port went (first round after lostSearchAfterMs, 2 s)`);
+    } finally {
+      await net!.portUp('s1', 1);
+    }
+    await page.waitForSelector(`${row}[data-lost="false"]`, { timeout: 5000 });
+    expect(await page.textContent('#summary')).to.not.include('lost');
+  });
+
   it('two visible tabs share one flow-stats read per switch per window; a hidden tab reads nothing until shown', async () => {
     const second = await context.newPage();
     const hidden = await context.newPage();

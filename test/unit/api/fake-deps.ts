@@ -23,6 +23,8 @@ export interface FakeDeps extends ApiDeps {
   readonly store: BindingStore;
   readonly connected: Map<bigint, SwitchConnection>;
   readonly counters: { packetIns: number; malformedFrames: number; flowMods: number; moves: number; conflicts: number };
+  /** Endpoints the runtime reports lost (fabric.lostSince), by EID: since when. */
+  readonly lost: Map<string, number>;
   /** Makes every binding read throw (an unexpected internal error). */
   failReads(message: string): void;
 }
@@ -46,8 +48,11 @@ export function fakeDeps(): FakeDeps {
     byId: (id: number) => store.byId(id),
     list: (): Binding[] => { if (failure !== undefined) throw new Error(failure); return store.list(); },
   };
+  /** Endpoints the fake runtime reports lost, by EID: since when. */
+  const lost = new Map<string, number>();
   const fabric = {
     events$: fabricEvents.asObservable(),
+    lostSince: (b: Binding) => lost.get(b.eid),
     counters,
     bindings,
     migrations: new MigrationLog(10),
@@ -68,7 +73,7 @@ export function fakeDeps(): FakeDeps {
   const registry = { pool: () => undefined } as unknown as ApiDeps['registry'];
   return {
     switches, subnets, registry, intents, fabric,
-    switchUp, switchDown, switchErrors, packetIns, portStatuses, fabricEvents, store, connected, counters,
+    switchUp, switchDown, switchErrors, packetIns, portStatuses, fabricEvents, store, connected, counters, lost,
     failReads: (message) => { failure = message; },
   };
 }

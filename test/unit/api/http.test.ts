@@ -165,6 +165,16 @@ describe('api over Fastify (inject)', () => {
     });
   });
 
+  it('GET /api/bindings and /api/bindings/:eid say since when a lost binding is looked for', async () => {
+    deps.lost.set(VM.eid, 1_700_000_000_123);
+    const one = await inject('GET', `/api/bindings/${VM.eid}`, BEARER);
+    expect(one.statusCode, one.body).to.equal(200);
+    expect(one.json().lostSince).to.equal(1_700_000_000_123);
+    expect((await inject('GET', '/api/bindings', BEARER)).json().map((b: { eid: string; lostSince: number | null }) => [b.eid, b.lostSince])).to.deep.include([VM.eid, 1_700_000_000_123]);
+    deps.lost.clear();
+    expect((await inject('GET', `/api/bindings/${VM.eid}`, BEARER)).json().lostSince).to.equal(null);
+  });
+
   it('a trailing slash is the same path', async () => {
     for (const path of ['/api/health', '/api/bindings', `/api/bindings/${VM.eid}`, '/api/subnets', '/api/openapi.json', '/metrics']) {
       const plain = await inject('GET', path, BEARER);

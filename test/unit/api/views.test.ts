@@ -118,6 +118,14 @@ describe('api views', () => {
     expect(bindingViews([home, later]).map((b) => b.eid)).to.deep.equal(['10.0.1.9', '10.0.1.10']);
   });
 
+  it('bindingView says since when a lost binding is looked for, null for the others', () => {
+    expect(bindingView(home).lostSince).to.equal(null);
+    const other = { ...home, id: 8, eid: '10.0.1.9', mac: '02:00:00:00:01:09' };
+    const lost = bindingViews([home, other], (b) => (b.id === home.id ? 1234 : undefined));
+    expect(lost.map((b) => [b.eid, b.lostSince])).to.deep.equal([[other.eid, null], [home.eid, 1234]]);
+    for (const v of lost) conforms(v, SCHEMAS.Binding);
+  });
+
   it('subnetView: prefix, gateway (configured or learned), edges and pool', () => {
     const [a] = parseSubnets([{ name: 'A', prefix: '10.0.1.0/24', gateway: { ip: '10.0.1.1' }, edges: [{ dpid: 1 }], locatorPool: '10.0.1.200-10.0.1.250' }]);
     const v = subnetView(a!, { gatewayMac: '02:00:00:00:01:01', routerPort: () => 4, connected: () => true, pool: { size: 51, used: 1, available: 50 } });
@@ -147,6 +155,8 @@ describe('api views', () => {
     expect(moved).to.deep.include({ type: 'binding-moved', at: 3 });
     expect(moved.type === 'binding-moved' && moved.from.subnet).to.equal('A');
     expect(fabricEventView({ type: 'RULES_UPDATED', dpids: ['0000000000000001'], flowMods: 4, at: 1 }).type).to.equal('rules-updated');
+    expect(fabricEventView({ type: 'ENDPOINT_LOST', eid: home.eid, mac: home.mac, dpid: '0000000000000001', port: 10, since: 7, at: 9 }))
+      .to.deep.equal({ type: 'endpoint-lost', eid: home.eid, mac: home.mac, dpid: '0000000000000001', port: 10, since: 7, at: 9 });
     expect(sseFrame({ id: 9, event: moved })).to.match(/^id: 9\nevent: binding-moved\ndata: \{.*\}\n\n$/);
   });
 
@@ -167,6 +177,9 @@ describe('api views', () => {
     conforms(staged, SCHEMAS.TimelineMark);
     conforms(timelineMark({ type: 'MIGRATION_FAILED', eid: '10.0.1.10', mac: home.mac, error: 'pool exhausted', at: 7 }), SCHEMAS.TimelineMark);
     conforms(timelineMark({ type: 'ENDPOINT_SUSPENDED', eid: '10.0.1.10', mac: home.mac, until: 9, at: 8 }), SCHEMAS.TimelineMark);
+    const lost = timelineMark({ type: 'ENDPOINT_LOST', eid: '10.0.1.10', mac: home.mac, dpid: '0000000000000001', port: 10, since: 7, at: 9 });
+    expect(lost).to.include({ type: 'endpoint-lost', dpid: '0000000000000001', at: 9 });
+    conforms(lost, SCHEMAS.TimelineMark);
     expect(timelineMark({ type: 'RULES_UPDATED', dpids: [], flowMods: 1, at: 1 })).to.equal(undefined);
     expect(timelineMark({ type: 'BINDING_ADDED', binding: home, at: 1 })).to.equal(undefined);
 

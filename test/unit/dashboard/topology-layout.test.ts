@@ -15,7 +15,7 @@ function subnet(name: string, n: number, connected = true): SubnetView {
 const sw = (n: number) => ({ dpid: dpid(n), bridge: `x1s${n}`, routerPort: 2 });
 function binding(eid: string, home: string, at: { subnet: string; n: number; port: number; address?: string }): BindingView {
   return {
-    id: 1, eid, mac: '02:00:00:00:01:0a', homeSubnet: home, version: 1, lastSeen: 0, createdAt: 0, away: at.subnet !== home,
+    id: 1, eid, mac: '02:00:00:00:01:0a', homeSubnet: home, version: 1, lastSeen: 0, createdAt: 0, away: at.subnet !== home, lostSince: null,
     locator: { subnet: at.subnet, dpid: dpid(at.n), port: at.port, address: at.address ?? eid },
   };
 }

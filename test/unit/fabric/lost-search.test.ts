@@ -31,6 +31,8 @@ describe('fabric: the lost-endpoint search with the real runtime', function () {
     expect(at2[0]!.frame).to.deep.include({ eth_dst: VM.mac, eth_src: '02:5e:a0:00:00:01', arp_op: 1 });
     expect(searchesAt(lab, 1n)[0]?.ports, 'not the VM\'s old port (gone) nor the router\'s').to.deep.equal([2]);
     expect(lab.binding.locator).to.deep.include({ dpid: 2n, port: 3 });
+    expect(lab.fabric.lostSince(lab.binding)).to.equal(undefined);
+    expect(lab.events.filter((e) => e.type === 'ENDPOINT_LOST')).to.have.length(1);
     expect(lab.fabric.migrations.list().map((m) => [m.reason, m.trigger])).to.deep.equal([['old-port-down', 'arp']]);
     expect(lab.logged('looking for a lost endpoint: its port is down and no move told where it went').map((l) => l.eid)).to.deep.equal([VM.eid]);
     expect(await lab.allExchanges('after')).to.deep.equal([]);
@@ -67,6 +69,15 @@ describe('fabric: the lost-endpoint search with the real runtime', function () {
     expect(lab.binding.locator).to.deep.include({ dpid: 1n, port: 3 });
     expect(lab.fabric.migrations.list()).to.deep.equal([]);
     expect(await lab.fabric.metrics.registry.metrics()).to.match(/^seamless_lost_endpoints 1$/m);
+    // Reported once, at its first round, with when it was first seen lost; the API reads the same.
+    const reported = lab.events.filter((e) => e.type === 'ENDPOINT_LOST');
+    expect(reported.map((e) => e.type === 'ENDPOINT_LOST' && [e.eid, e.dpid, e.port])).to.deep.equal([[VM.eid, '0000000000000001', 3]]);
+    const first = reported[0]!;
+    const since = first.type === 'ENDPOINT_LOST' ? first.since : 0;
+    expect(lab.fabric.lostSince(lab.binding)).to.equal(since);
+    // Its port back (the VM was there all along): no longer lost, at once.
+    lab.switches.portStatus(1n, 3, 'add');
+    expect(lab.fabric.lostSince(lab.binding)).to.equal(undefined);
     lab.stop();
   });
 });
