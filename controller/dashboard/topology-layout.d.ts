@@ -8,7 +8,7 @@ export interface SwitchNode extends Box {
   readonly key: string; readonly dpid: string; readonly name: string; readonly detail: string; readonly connected: boolean; readonly subnet: string | null;
 }
 export interface HostNode extends Box {
-  readonly key: string; readonly eid: string | null; readonly lines: string[]; readonly away: boolean; readonly more?: boolean;
+  readonly key: string; readonly eid: string | null; readonly lines: string[]; readonly away: boolean; readonly lost: boolean; readonly more?: boolean;
   readonly mac?: string; readonly home?: string; readonly subnet?: string; readonly dpid?: string; readonly port?: number; readonly title?: string;
 }
 export interface Link { readonly key: string; readonly kind: 'router' | 'port' | 'home'; readonly d: string; readonly label: string; readonly lx?: number; readonly ly?: number; readonly anchor?: 'start' | 'end' }

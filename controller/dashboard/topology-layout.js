@@ -67,7 +67,7 @@ export function layoutTopology({ subnets, switches, bindings }, { width = 720 } 
         y += HOST_H + HOST_GAP;
       }
       if (shown.length < hosts.length) {
-        hostNodes.push({ key: `more:${edge.dpid}`, more: true, eid: null, lines: [`+${hosts.length - shown.length} more`], x: node.x + 18, y, w: node.w - 18, h: 20, away: false });
+        hostNodes.push({ key: `more:${edge.dpid}`, more: true, eid: null, lines: [`+${hosts.length - shown.length} more`], x: node.x + 18, y, w: node.w - 18, h: 20, away: false, lost: false });
         y += 20 + HOST_GAP;
       }
       bottom = Math.max(bottom, y + 4);
@@ -94,10 +94,12 @@ export function layoutTopology({ subnets, switches, bindings }, { width = 720 } 
 
 function hostNode(b, at) {
   const away = b.away;
+  // Lost: its port went with no move to follow; drawn where it was, marked, while it is looked for.
+  const lost = b.lostSince !== null && b.lostSince !== undefined;
   return {
-    key: `host:${b.eid}`, eid: b.eid, mac: b.mac, away, home: b.homeSubnet, subnet: b.locator.subnet, dpid: b.locator.dpid, port: b.locator.port,
-    lines: [away ? `${b.eid} (home ${b.homeSubnet})` : b.eid, away ? `port ${b.locator.port} · as ${b.locator.address}` : `port ${b.locator.port} · ${b.mac}`],
-    title: `${b.eid} (${b.mac}) at port ${b.locator.port}${away ? `, away from ${b.homeSubnet}, locator ${b.locator.address}` : ', at home'}`,
+    key: `host:${b.eid}`, eid: b.eid, mac: b.mac, away, lost, home: b.homeSubnet, subnet: b.locator.subnet, dpid: b.locator.dpid, port: b.locator.port,
+    lines: [away ? `${b.eid} (home ${b.homeSubnet})` : b.eid, lost ? `port ${b.locator.port} · lost` : away ? `port ${b.locator.port} · as ${b.locator.address}` : `port ${b.locator.port} · ${b.mac}`],
+    title: `${b.eid} (${b.mac}) at port ${b.locator.port}${away ? `, away from ${b.homeSubnet}, locator ${b.locator.address}` : ', at home'}${lost ? '; lost: its port went with no move to follow, the controller looks for it' : ''}`,
     ...at, h: HOST_H,
   };
 }

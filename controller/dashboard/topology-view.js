@@ -19,7 +19,7 @@ export class TopologyView {
     this.routerNode = svg('g', { class: 'router-node' }, svg('rect', { rx: 6 }), svg('text', { class: 'title' }, 'router'));
     this.layers.router.append(this.routerNode);
     container.replaceChildren(this.root, el('div', { class: 'legend small' },
-      el('span', { class: 'lg-home' }, '■ endpoint at home'), el('span', { class: 'lg-away' }, '■ endpoint away (locator shown; dashed: its home anchor)'),
+      el('span', { class: 'lg-home' }, '■ endpoint at home'), el('span', { class: 'lg-away' }, '■ endpoint away (locator shown; dashed: its home anchor)'), el('span', { class: 'lg-lost' }, '▢ endpoint lost (its port went; looked for)'),
       el('span', { class: 'lg-down' }, '■ edge not connected')));
   }
 
@@ -64,8 +64,9 @@ export class TopologyView {
 
     syncKeyed(this.layers.hosts, t.hosts, (h) => h.key, (h) => svg('g', { class: 'host', onclick: () => h.eid && this.onHost(h.eid) },
       svg('rect', { rx: 4 }), svg('text', { class: 'title', x: 6, y: 13 }), svg('text', { class: 'detail', x: 6, y: 26 }), svg('title')), (g, h) => {
-      Object.assign(g.dataset, { eid: h.eid ?? '', dpid: h.dpid ?? '', subnet: h.subnet ?? '', away: String(h.away) });
+      Object.assign(g.dataset, { eid: h.eid ?? '', dpid: h.dpid ?? '', subnet: h.subnet ?? '', away: String(h.away), lost: String(h.lost) });
       g.classList.toggle('away', h.away);
+      g.classList.toggle('lost', h.lost);
       g.classList.toggle('more', h.more === true);
       g.classList.toggle('highlight', h.eid !== null && h.eid === highlight);
       place(g, h);

@@ -241,7 +241,7 @@ describe('e2e: dashboard in headless Chromium (Mininet lab)', function () {
     console.log(`      port down shown after: link ${latency.link!.toFixed(0)} ms, admin ${latency.admin!.toFixed(0)} ms (from the command)`);
   });
 
-  it('a bound host whose port goes with no move is shown lost (looked for), on the timeline too, and no longer once its port is back', async () => {
+  it('a bound host whose port goes with no move is shown lost (looked for) in the bindings, the topology and on the timeline, and no longer once its port is back', async () => {
     const row = `#bindings tbody tr[data-eid="${CN_A}"]`;
     await page.waitForSelector(`${row}[data-lost="false"]`);
     const t0 = performance.now();
@@ -251,6 +251,9 @@ describe('e2e: dashboard in headless Chromium (Mininet lab)', function () {
       const shownMs = performance.now() - t0;
       expect(await page.textContent(`${row} td.where`)).to.include('lost, looked for');
       expect(await page.textContent('#summary')).to.include('· 1 lost ·');
+      await page.waitForSelector(`#topology .host[data-eid="${CN_A}"][data-lost="true"]`, { timeout: 1000 });
+      expect(await page.textContent(`#topology .host[data-eid="${CN_A}"] .detail`)).to.equal('port 1 · lost');
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-lost.png'), fullPage: true });
       const api = await (await page.request.get(`${base}/api/bindings/${CN_A}`)).json() as { lostSince: number | null };
       expect(api.lostSince, 'the API says since when').to.be.a('number');
       expect((await (await page.request.get(`${base}/api/timeline`)).json() as { marks: Array<{ type: string; eid: string }> }).marks
@@ -260,6 +263,7 @@ describe('e2e: dashboard in headless Chromium (Mininet lab)', function () {
       await net!.portUp('s1', 1);
     }
     await page.waitForSelector(`${row}[data-lost="false"]`, { timeout: 5000 });
+    await page.waitForSelector(`#topology .host[data-eid="${CN_A}"][data-lost="false"]`, { timeout: 1000 });
     expect(await page.textContent('#summary')).to.not.include('lost');
   });
 

@@ -62,6 +62,16 @@ describe('dashboard: topology layout', () => {
     expect(Number(end[2])).to.be.closeTo(s1.y + s1.h / 2, 0.1);
   });
 
+  it('a lost endpoint is drawn where its binding says, marked lost; the others are not', () => {
+    const vm = { ...binding('10.0.1.10', 'A', { subnet: 'B', n: 2, port: 10, address: '10.0.2.200' }), lostSince: 1_700_000_000_000 };
+    const t = layoutTopology({ subnets, switches, bindings: [vm, binding('10.0.1.20', 'A', { subnet: 'A', n: 1, port: 1 })] });
+    const drawn = t.hosts.find((h) => h.eid === '10.0.1.10')!;
+    expect([drawn.lost, drawn.dpid, drawn.port]).to.deep.equal([true, dpid(2), 10]);
+    expect(drawn.lines[1]).to.equal('port 10 · lost');
+    expect(drawn.title).to.include('lost');
+    expect(t.hosts.find((h) => h.eid === '10.0.1.20')!.lost).to.equal(false);
+  });
+
   it('a disconnected edge is drawn as such, by dpid; switches in no subnet get their own column', () => {
     const t = layoutTopology({ subnets: [subnet('A', 1), subnet('B', 2, false)], switches: [sw(1), sw(9)], bindings: [] });
     expect(t.switches.map((s) => [s.name, s.connected])).to.deep.equal([['x1s1', true], ['dpid 2', false], ['x1s9', true]]);
