@@ -105,6 +105,7 @@ export class Fabric {
       counters: this.counters, outbox, flights: this.flights, learner: this.learner, buffers: () => this.buffers, search: () => this.search, connected: () => switches.list().map((sw) => sw.dpidText),
     });
     this.events$.subscribe((e) => {
+      if (e.type === 'BINDING_ADDED' || e.type === 'BINDING_MOVED') this.search.bindingChanged(e.binding.id);
       if (e.type !== 'MIGRATION_COMPLETED') return;
       this.metrics.reconvergence.observe(e.migration.reconvergenceMs / 1000);
       this.metrics.release.observe(e.migration.releaseMs / 1000);
@@ -164,7 +165,7 @@ export class Fabric {
     const { switches } = this.deps;
     this.subscriptions.push(
       switches.switchUp$.subscribe((sw) => {
-        this.search.hurry(); // a switch (re)connected: what happened while it was away from us is looked for
+        this.search.switchUp(sw.dpid); // a switch (re)connected: what happened while it was away from us is looked for
         this.switchSync.up(sw).catch((e: Error) => this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: e.message })); }),
       switches.switchDown$.subscribe((sw) => this.switchSync.down(sw)),
       switches.packetIn$.subscribe((event) => this.guard('packet-in', () => {
@@ -172,7 +173,10 @@ export class Fabric {
         this.ingress.handle(event);
         this.metrics.packetInHandling.observe((this.clock.monotonic() - started) / 1000);
       })),
-      switches.portStatus$.subscribe((event) => this.guard('port-status', () => this.switchSync.portStatus(event))),
+      switches.portStatus$.subscribe((event) => this.guard('port-status', () => {
+        this.switchSync.portStatus(event);
+        this.search.portChanged(event.sw.dpid, event.message.port.portNo);
+      })),
       switches.flowRemoved$.subscribe((event) => this.guard('flow-removed', () => this.switchSync.flowRemoved(event))),
     );
     this.edgeCheck = this.clock.setTimeout(() => {

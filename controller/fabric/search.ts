@@ -1,6 +1,7 @@
 // The shell of the lost-endpoint search (mobility/lost-search.ts): once a second it finds the
 // bindings whose port is down or gone on a connected switch (and that no move or stop is under
-// way for), asks the planner which to look for now, and sends each one's ARP probe for its EID,
+// way for), among the suspects the events named (a port changed, a switch came up, a binding was
+// added or moved: never a scan of every binding per second), asks the planner which to look for now, and sends each one's ARP probe for its EID,
 // unicast to its MAC, out of every up host port of the edge switches this replica masters (one
 // PACKET_OUT per switch). The endpoint's answer is its sighting (Ingress): the move follows as any
 // other, with its checks (claim limits, conflicts, damping).
@@ -46,6 +47,8 @@ export class LostSearch {
   private readonly planner: LostEndpointSearch;
   /** Endpoints whose loss was reported (their first round went out), until they are no longer lost. */
   private readonly reported = new Set<number>();
+  /** Bindings that may be lost: checked at each look, dropped once their port is up or their switch away. */
+  private readonly suspects = new Set<number>();
   private timer: Timer | undefined;
 
   constructor(private readonly deps: SearchDeps) {
@@ -78,6 +81,22 @@ export class LostSearch {
     this.planner.hurry(this.deps.clock.now());
   }
 
+  /** A port changed (PORT_STATUS): the bindings there may have lost it. */
+  portChanged(dpid: bigint, port: number): void {
+    for (const b of this.deps.bindings.atAttachment(dpid, port)) this.suspects.add(b.id);
+  }
+
+  /** A switch came up: its bindings' ports may have gone while it was away (one pass over the bindings, per connect). */
+  switchUp(dpid: bigint): void {
+    for (const b of this.deps.bindings.list()) if (b.locator.dpid === dpid) this.suspects.add(b.id);
+    this.hurry();
+  }
+
+  /** A binding was added or moved (here or by another replica): its port may be down already. */
+  bindingChanged(id: number): void {
+    this.suspects.add(id);
+  }
+
   /** An answer to a probe from this MAC for this EID: is it one of ours for a lost endpoint? */
   answered(mac: Mac, eid: string): boolean {
     if (!this.planner.wanted(mac, eid)) return false;
@@ -103,24 +122,24 @@ export class LostSearch {
     const buffers = deps.buffers();
     const lost: LostEndpoint[] = [];
     const byId = new Map<number, Binding>();
-    for (const b of deps.bindings.list()) {
-      const sw = deps.switches.get(b.locator.dpid);
-      if (sw === undefined || !isPortDown(sw, b.locator.port)) continue; // a switch that is away says nothing about the endpoint
-      if (deps.flights.get(b.mac) !== undefined || buffers.isHolding(b.id) || buffers.isAhead(b.id)) continue; // its move or stop is under way
+    for (const id of this.suspects) {
+      const b = deps.bindings.byId(id);
+      const sw = b === undefined ? undefined : deps.switches.get(b.locator.dpid);
+      // Gone, its port up, or its switch away (which says nothing about the endpoint; its return names it again).
+      if (b === undefined || sw === undefined || !isPortDown(sw, b.locator.port)) { this.suspects.delete(id); continue; }
+      if (deps.flights.get(b.mac) !== undefined || buffers.isHolding(b.id) || buffers.isAhead(b.id)) continue; // its move or stop is under way: looked at again next time
       lost.push({ id: b.id, eid: b.eid, mac: b.mac });
       byId.set(b.id, b);
     }
     for (const id of this.reported) if (!byId.has(id)) this.reported.delete(id);
     const due = this.planner.due(lost, now);
     if (due.length === 0) return;
-    const edges = deps.switches.list().filter((sw) => deps.outbox.canWrite(sw.dpid) && deps.subnets.ofDpid(sw.dpid) !== undefined);
+    const edges = deps.switches.list().filter((sw) => deps.outbox.canWrite(sw.dpid) && deps.subnets.ofDpid(sw.dpid) !== undefined)
+      .map((sw) => ({ sw, out: this.hostPorts(sw) })).filter((e) => e.out.length > 0);
     for (const endpoint of due) {
       const frame = buildArpProbe({ senderMac: deps.probeMac, targetMac: endpoint.mac, targetIp: endpoint.eid });
       let ports = 0;
-      for (const sw of edges) {
-        const out = this.hostPorts(sw);
-        if (out.length > 0 && deps.outbox.emit(sw, out, frame)) ports += out.length;
-      }
+      for (const { sw, out } of edges) if (deps.outbox.emit(sw, out, frame)) ports += out.length;
       if (ports === 0) continue; // this replica masters no edge now (hurry() starts again when it does)
       this.counters.rounds++;
       deps.log.info('looking for a lost endpoint: its port is down and no move told where it went', { eid: endpoint.eid, mac: endpoint.mac, switches: edges.length, ports });

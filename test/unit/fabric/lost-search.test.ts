@@ -45,6 +45,22 @@ describe('fabric: the lost-endpoint search with the real runtime', function () {
     lab.stop();
   });
 
+  it('a switch that comes back without the VM\'s port (it moved silently while the switch was away): the VM is looked for and found', async () => {
+    const lab = await FabricLab.create();
+    await lab.advance(2000); // past the first looks: nothing is a suspect any more
+    lab.switches.disconnect(1n);
+    await lab.settle();
+    lab.net.move(lab.vm, { dpid: 2n, port: 3 }, { keepOldPort: false }); // no PORT_STATUS reaches the controller: s1 is away
+    lab.switches.portStatus(2n, 3, 'add');
+    lab.switches.connect(1n);
+    await lab.advance(4000);
+    await lab.settle();
+    expect(searchesAt(lab, 2n).length, 'rounds at the other edges').to.be.at.least(1);
+    expect(lab.binding.locator).to.deep.include({ dpid: 2n, port: 3 });
+    expect(lab.fabric.migrations.list().map((m) => m.trigger)).to.deep.equal(['arp']);
+    lab.stop();
+  });
+
   it('a VM that announces itself is never searched for; neither is one whose port is up', async () => {
     const lab = await FabricLab.create();
     await lab.migrate({ dpid: 2n, port: 3 }, { keepOldPort: false });
