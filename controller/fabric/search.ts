@@ -36,7 +36,7 @@ export interface SearchDeps {
   readonly log: Logger;
   readonly probeMac: Mac;
   readonly options: LostSearchOptions;
-  /** An endpoint's first round went out: it is reported lost. */
+  /** An endpoint's first round was due: it is reported lost (once, until it is no longer lost). */
   readonly onLost: (binding: Binding, since: number) => void;
   /** How often lost endpoints are looked for (the planner spaces each one's rounds). */
   readonly tickMs?: number;
@@ -109,8 +109,12 @@ export class LostSearch {
     return this.planner.size;
   }
 
-  /** Since when the binding has been lost (epoch ms), or undefined: its port is down or gone now and the search knew it so. */
+  /**
+   * Since when the binding has been lost (epoch ms), or undefined: its loss was reported (its first
+   * round was due: what the API, the event and the timeline say agree) and its port is still down or gone.
+   */
   lostSince(b: Binding): number | undefined {
+    if (!this.reported.has(b.id)) return undefined;
     const since = this.planner.since(b.id);
     const sw = this.deps.switches.get(b.locator.dpid);
     return since !== undefined && sw !== undefined && isPortDown(sw, b.locator.port) ? since : undefined;
@@ -140,14 +144,15 @@ export class LostSearch {
       const frame = buildArpProbe({ senderMac: deps.probeMac, targetMac: endpoint.mac, targetIp: endpoint.eid });
       let ports = 0;
       for (const { sw, out } of edges) if (deps.outbox.emit(sw, out, frame)) ports += out.length;
-      if (ports === 0) continue; // this replica masters no edge now (hurry() starts again when it does)
-      this.counters.rounds++;
-      deps.log.info('looking for a lost endpoint: its port is down and no move told where it went', { eid: endpoint.eid, mac: endpoint.mac, switches: edges.length, ports });
+      // Lost is a fact about the binding, reported once, whether or not this replica masters an edge to ask at.
       const b = byId.get(endpoint.id)!;
       if (!this.reported.has(b.id)) {
         this.reported.add(b.id);
         deps.onLost(b, this.planner.since(b.id) ?? now);
       }
+      if (ports === 0) continue; // this replica masters no edge now (hurry() starts again when it does)
+      this.counters.rounds++;
+      deps.log.info('looking for a lost endpoint: its port is down and no move told where it went', { eid: endpoint.eid, mac: endpoint.mac, switches: edges.length, ports });
     }
   }
 
