@@ -97,6 +97,7 @@ export class Fabric {
     const emit = (e: FabricEvent) => this.events.next(e);
     const onUpdate = (r: UpdateResult, dpids: string[]) => this.noteUpdate(r.flowMods, dpids);
     const outbox = (this.outbox = new Outbox(log, deps.roles));
+    const probeMac = options.probeMac.toLowerCase();
     this.learner = new L2Learner({ idleTimeoutSec: options.learnIdleTimeoutSec, resendAfterMs: 1000, maxMacsPerPort: options.maxMacsPerPort, maxMacsPerSwitch: options.maxMacsPerSwitch });
     this.sync = new TableSync(switches, { graceMs: options.graceMs, log, clock, outbox, onBarrier: (step, ms) => this.metrics.barrierWait.observe({ step }, ms / 1000) });
     this.gateways = new Gateways(subnets);
@@ -115,7 +116,7 @@ export class Fabric {
     const detector = new MoveDetector(subnets, { maxEndpointsPerPort: options.maxEndpointsPerPort });
     const conflicts = new ConflictReporter(log, this.counters, emit);
     this.verifier = new MoveVerifier(switches, outbox, clock, {
-      mode: options.verification, probeWindowMs: options.probeWindowMs, probeCount: options.probeCount, probeMac: options.probeMac, activityWindowMs: options.activityWindowMs,
+      mode: options.verification, probeWindowMs: options.probeWindowMs, probeCount: options.probeCount, probeMac, activityWindowMs: options.activityWindowMs,
       ...(deps.remoteProbe === undefined ? {} : { remoteProbe: deps.remoteProbe }),
     }, log);
     this.mapCache = new MapCache({ bindings: registry.bindings, sync: this.sync, outbox, topology: () => this.topology, log, onUpdate });
@@ -127,7 +128,7 @@ export class Fabric {
     });
     const forwarding = new Forwarding({ subnets, bindings: registry.bindings, learner: this.learner, outbox, log, rewrite: options.rewrite, routerPort: (dpid) => this.gateways.routerPort(dpid) });
     const mover = (this.mover = new Mover({
-      switches, registry, intents, detector, verifier: this.verifier, flights: this.flights, sync: this.sync, forwarding, learner: this.learner, outbox, probeMac: options.probeMac.toLowerCase(),
+      switches, registry, intents, detector, verifier: this.verifier, flights: this.flights, sync: this.sync, forwarding, learner: this.learner, outbox, probeMac,
       damper: new FlapDamper(options.damping), mapCache: this.mapCache, prestage: this.prestage, buffers: this.buffers, migrations: this.migrations,
       topology: () => this.topology, graceMs: options.graceMs, clock, log, counters: this.counters, conflicts, emit, persist, onUpdate,
       ...(deps.coordination === undefined ? {} : { coordination: deps.coordination }), coordinationTimeoutMs: options.coordinationTimeoutMs,
@@ -137,7 +138,7 @@ export class Fabric {
     }));
     this.ingress = new Ingress({
       registry, detector, verifier: this.verifier, flights: this.flights, forwarding, gateways: this.gateways, mapCache: this.mapCache, mover, buffers: this.buffers,
-      clock, log, counters: this.counters, conflicts, limiter: new ClaimLimiter(options.claims), rewrite: options.rewrite, probeMac: options.probeMac.toLowerCase(), emit, persist,
+      clock, log, counters: this.counters, conflicts, limiter: new ClaimLimiter(options.claims), rewrite: options.rewrite, probeMac, emit, persist,
       searchAnswered: (mac, eid) => this.search.answered(mac, eid),
       onGatewayLearned: () => void this.reconcile().catch((e: Error) => log.error('reconcile failed', { error: e.message })),
       onResumed: (binding) => this.resumedAt(binding, 'first frame'),
@@ -150,7 +151,7 @@ export class Fabric {
     });
     this.search = new LostSearch({
       switches, bindings: registry.bindings, subnets, outbox, flights: this.flights, buffers: () => this.buffers, routerPort: (dpid) => this.gateways.routerPort(dpid),
-      clock, log, probeMac: options.probeMac.toLowerCase(),
+      clock, log, probeMac,
       onLost: (b, since) => emit({ type: 'ENDPOINT_LOST', eid: b.eid, mac: b.mac, dpid: formatDpid(b.locator.dpid), port: b.locator.port, since, at: clock.now() }),
       options: options.rewrite ? options.lostSearch : { ...options.lostSearch, firstAfterMs: 0 }, // the plain L2 baseline learns, and never acts on, where endpoints are
     });
@@ -166,7 +167,8 @@ export class Fabric {
     this.subscriptions.push(
       switches.switchUp$.subscribe((sw) => {
         this.search.switchUp(sw.dpid); // a switch (re)connected: what happened while it was away from us is looked for
-        this.switchSync.up(sw).catch((e: Error) => this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: e.message })); }),
+        this.switchSync.up(sw).catch((e: Error) => this.log.error('could not synchronise a switch', { dpid: sw.dpidText, error: e.message }));
+      }),
       switches.switchDown$.subscribe((sw) => this.switchSync.down(sw)),
       switches.packetIn$.subscribe((event) => this.guard('packet-in', () => {
         const started = this.clock.monotonic();

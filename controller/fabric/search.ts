@@ -1,9 +1,9 @@
 // The shell of the lost-endpoint search (mobility/lost-search.ts): once a second it finds the
 // bindings whose port is down or gone on a connected switch (and that no move or stop is under
-// way for), among the suspects the events named (a port changed, a switch came up, a binding was
-// added or moved: never a scan of every binding per second), asks the planner which to look for now, and sends each one's ARP probe for its EID,
-// unicast to its MAC, out of every up host port of the edge switches this replica masters (one
-// PACKET_OUT per switch). The endpoint's answer is its sighting (Ingress): the move follows as any
+// way for) among the suspects events named (a port changed, a switch came up, a binding was added
+// or moved: never a scan of every binding), asks the planner which to look for now, and sends each
+// one's ARP probe for its EID, unicast to its MAC, out of every up host port of the edge switches
+// this replica masters (one PACKET_OUT per switch). The endpoint's answer is its sighting (Ingress): the move follows as any
 // other, with its checks (claim limits, conflicts, damping).
 
 import type { Logger } from '../log.js';
@@ -45,18 +45,22 @@ export interface SearchDeps {
 export class LostSearch {
   readonly counters: SearchCounters = { rounds: 0, answers: 0 };
   private readonly planner: LostEndpointSearch;
-  /** Endpoints whose loss was reported (their first round went out), until they are no longer lost. */
+  /** Endpoints whose loss was reported (their first round was due), until they are no longer lost. */
   private readonly reported = new Set<number>();
   /** Bindings that may be lost: checked at each look, dropped once their port is up or their switch away. */
   private readonly suspects = new Set<number>();
   private timer: Timer | undefined;
 
+  /** Off (firstAfterMs 0): nothing is looked for, nor kept as a suspect. */
+  private readonly enabled: boolean;
+
   constructor(private readonly deps: SearchDeps) {
     this.planner = new LostEndpointSearch(deps.options);
+    this.enabled = deps.options.firstAfterMs > 0;
   }
 
   start(): void {
-    if (this.deps.options.firstAfterMs <= 0) return;
+    if (!this.enabled) return;
     const every = this.deps.tickMs ?? 1000;
     const tick = (): void => {
       try {
@@ -83,18 +87,20 @@ export class LostSearch {
 
   /** A port changed (PORT_STATUS): the bindings there may have lost it. */
   portChanged(dpid: bigint, port: number): void {
+    if (!this.enabled) return;
     for (const b of this.deps.bindings.atAttachment(dpid, port)) this.suspects.add(b.id);
   }
 
   /** A switch came up: its bindings' ports may have gone while it was away (one pass over the bindings, per connect). */
   switchUp(dpid: bigint): void {
+    if (!this.enabled) return;
     for (const b of this.deps.bindings.list()) if (b.locator.dpid === dpid) this.suspects.add(b.id);
     this.hurry();
   }
 
   /** A binding was added or moved (here or by another replica): its port may be down already. */
   bindingChanged(id: number): void {
-    this.suspects.add(id);
+    if (this.enabled) this.suspects.add(id);
   }
 
   /** An answer to a probe from this MAC for this EID: is it one of ours for a lost endpoint? */
