@@ -46,7 +46,12 @@ export interface LossFreeFigures {
   readonly udpLostAtMs: ReadonlyArray<readonly number[]>;
 }
 
-export function lossFreeSpecs(pauseMs: number, moves: number): ScenarioSpec[] {
+/**
+ * The rows of one pause: plain L2, Seamless, Seamless loss-free; with `compareReplay`, loss-free
+ * again with its held frames handed out unpaced (a burst per barrier round trip, the replay before
+ * `mobility.bufferReplayFramesPerSec`).
+ */
+export function lossFreeSpecs(pauseMs: number, moves: number, compareReplay = false): ScenarioSpec[] {
   const cross = ['s2', 's3', 's1'];
   const common = { senders: ['cnB', 'ext'], rate: 200_000, dwellMs: 3000, pauseMs, probes: false, udpPps: 1000 };
   const crossMoves = Array.from({ length: moves }, (_, i) => ({ toSwitch: cross[i % 3]! }));
@@ -54,6 +59,10 @@ export function lossFreeSpecs(pauseMs: number, moves: number): ScenarioSpec[] {
     { name: 'l2-intra-subnet', rewrite: false, description: `plain L2, ports 10 <-> 11 of s1, pause ${pauseMs} ms`, moves: Array.from({ length: moves }, (_, i) => ({ toSwitch: 's1', toPort: i % 2 === 0 ? 11 : 10 })), ...common },
     { name: 'seamless', rewrite: true, description: `Seamless across subnets, pause ${pauseMs} ms`, moves: crossMoves, ...common },
     { name: 'seamless-loss-free', rewrite: true, lossFree: true, description: `Seamless loss-free across subnets, pause ${pauseMs} ms`, moves: crossMoves, ...common },
+    ...(compareReplay ? [{
+      name: 'seamless-loss-free-unpaced', rewrite: true, lossFree: true, description: `the same, held frames handed out unpaced (--buffer-replay-frames-per-sec 0), pause ${pauseMs} ms`,
+      moves: crossMoves, ...common, controllerArgs: ['--buffer-replay-frames-per-sec', '0'],
+    }] : []),
   ];
 }
 
@@ -135,6 +144,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     pauses: { type: 'string', default: '100,1000' }, moves: { type: 'string' }, vm: { type: 'string', default: 'mininet' }, json: { type: 'string' },
     buffer: { type: 'string' }, 'bound-frames': { type: 'string', default: '300' }, 'controller-logs': { type: 'string' }, 'precopy-ms': { type: 'string' },
+    'replay-compare': { type: 'boolean', default: false },
   } });
   const logs = values['controller-logs'];
   if (logs !== undefined) mkdirSync(logs, { recursive: true });
@@ -147,7 +157,7 @@ async function main(): Promise<void> {
   const pauses = values.pauses.split(',').map(Number);
   const moves = Number(values.moves ?? (values.buffer !== undefined ? 3 : 6));
   if (pauses.some((p) => !Number.isInteger(p) || p < 1) || !Number.isInteger(moves) || moves < 1 || (values.vm !== 'mininet' && values.vm !== 'qemu')) {
-    process.stderr.write('usage: bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--json FILE]\n');
+    process.stderr.write('usage: bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--replay-compare] [--json FILE]\n');
     process.exit(2);
   }
   const figures: LossFreeFigures[] = [];
@@ -163,7 +173,7 @@ async function main(): Promise<void> {
     pauses.length = 0;
   }
   for (const pauseMs of pauses) {
-    for (const spec of lossFreeSpecs(pauseMs, moves)) {
+    for (const spec of lossFreeSpecs(pauseMs, moves, values['replay-compare'])) {
       console.log(`${spec.name}: ${spec.description}`);
       // A real QEMU's stop-and-copy is held for the pause (pause-before-switchover): its own takes a few ms here.
       const result = await runScenario(spec, { vm: values.vm as VmKind, qemu: { holdStop: true }, log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, pauseMs) });

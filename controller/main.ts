@@ -127,7 +127,7 @@ export async function startController(config: Config, log: Logger, options: Cont
       buffer: {
         ...DEFAULT_BUFFER_LIMITS, maxFrames: config.mobility.bufferMaxFrames, maxBytes: config.mobility.bufferMaxBytes, maxVms: config.mobility.bufferMaxVms,
         maxAgeMs: config.mobility.bufferMaxAgeMs, copyWindowMs: config.mobility.bufferCopyWindowMs,
-        queueAtDestination: config.mobility.bufferQueueAtDestination,
+        queueAtDestination: config.mobility.bufferQueueAtDestination, replayFramesPerSec: config.mobility.bufferReplayFramesPerSec,
       },
     },
   });

@@ -18,7 +18,7 @@ import type { Binding, SubnetMap } from '../mobility/index.js';
 import { OFPP_CONTROLLER, OFPP_TABLE, outputPort, packetOut, setField, type Action, type PacketOut } from '../openflow/index.js';
 import { REINJECTED_MARK, type BufferMode } from '../pipeline/index.js';
 import { parsePacket } from '../packet/index.js';
-import type { Clock, Timer } from './clock.js';
+import { sleep, type Clock, type Timer } from './clock.js';
 import type { Outbox } from './outbox.js';
 import type { FabricSwitches } from './switches.js';
 
@@ -53,17 +53,32 @@ export interface BufferLimits {
    * news, within bounds that count what they drop (a tap drops beyond its queue without a trace).
    */
   readonly queueAtDestination: boolean;
+  /**
+   * How fast the frames of a stop are handed to the VM, frames per second (0: a burst as soon as the
+   * switch confirmed the one before). The VM's tap queues at most its txqueuelen (Linux: 1,000)
+   * until the guest reads; a thousand frames at once, before or just as the guest runs again,
+   * overflowed it (`deliverPaced`).
+   */
+  readonly replayFramesPerSec: number;
 }
 
 /** Frames delivered to a VM in one burst at most (deliverPaced). */
 export const MAX_BURST = 256;
+/** With a replay rate: a burst every this many ms (fewer frames per burst, none bigger than MAX_BURST). */
+export const PACED_BURST_MS = 2;
+/**
+ * The default replay rate, frames per second: 64 frames every 2 ms. A just-migrated TCG guest (the
+ * QEMU lab's) took that without its tap dropping; a frame of the replay waits at most 32 ms per 1,000
+ * frames held (docs/benchmarks.md).
+ */
+export const REPLAY_RATE = 32_000;
 
 /**
  * copyWindowMs: a stop signal came 260 ms after the stop on a loaded host (10,000 frames/s to the VM,
  * 2026-11-30) and up to 680 ms at 3,000/s before; the ring's frame and byte bounds cap its memory
  * whatever the window.
  */
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxVms: 64, maxAgeMs: 5000, copyWindowMs: 1000, clockSlackMs: 5, queueAtDestination: false };
+export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxVms: 64, maxAgeMs: 5000, copyWindowMs: 1000, clockSlackMs: 5, queueAtDestination: false, replayFramesPerSec: REPLAY_RATE };
 
 /** A frame for a VM, where it reached a buffer rule, and when (epoch ms). */
 export interface BufferedFrame {
@@ -306,25 +321,33 @@ export class FrameBuffers {
   }
 
   /**
-   * `deliver`, in bursts of at most MAX_BURST frames, each sent once the switch confirmed the one
-   * before (a barrier). The frames of a 1 s stop are over a thousand: sent at once, the switch
-   * pushes them into the VM's port faster than the host takes them (Linux queues at most
-   * `netdev_max_backlog` frames per CPU), and frames were dropped at the port. Resolves when the
+   * `deliver`, in bursts, each sent once the switch confirmed the one before (a barrier) and, with
+   * a replay rate, no sooner than the rate allows (bursts of `rate` x PACED_BURST_MS frames, at most
+   * MAX_BURST). The frames of a 1 s stop are over a thousand. Sent at once, the switch pushed them
+   * into the VM's port faster than the host took them (Linux queues at most `netdev_max_backlog`
+   * frames per CPU), and frames were dropped at the port. A real guest's tap then dropped what it
+   * could not queue (txqueuelen, 1,000) before the just-resumed guest read it. Resolves when the
    * switch confirmed the last burst too: by its barrier's reply the controller has read every frame
    * the switch sent it before, so the stragglers among them wait behind the replay (the caller
    * delivers them next, then lets newer frames pass). Without it, under load, stragglers still on
    * their way to the controller when the buffer rules went reached the VM after newer frames, and
-   * TCP dropped them as old (PAWS). A switch that fails a barrier gets the rest at once, and so does
-   * the VM's new place if it moved meanwhile (`current`: the binding now).
+   * TCP dropped them as old (PAWS). A switch that fails a barrier gets the rest without waiting for
+   * barriers, and the VM's new place gets the rest at once if it moved meanwhile (`current`: the
+   * binding now).
    */
   async deliverPaced(binding: Binding, frames: readonly BufferedFrame[], current: () => Binding | undefined = () => binding): Promise<void> {
     const sw = this.switches.get(binding.locator.dpid);
     let confirm = sw !== undefined;
-    for (let i = 0; i < frames.length; i += MAX_BURST) {
+    const rate = this.limits.replayFramesPerSec;
+    const burst = rate > 0 ? Math.max(1, Math.min(MAX_BURST, Math.round((rate * PACED_BURST_MS) / 1000))) : MAX_BURST;
+    const start = this.clock.monotonic();
+    for (let i = 0; i < frames.length; i += burst) {
       if (i > 0 && confirm) await this.outbox.confirm(sw!, []).catch(() => { confirm = false; });
+      const early = rate > 0 ? start + (i * 1000) / rate - this.clock.monotonic() : 0;
+      if (early > 0) await sleep(this.clock, early);
       const now = current() ?? binding;
       if (now.version !== binding.version) return this.deliver(now, frames.slice(i));
-      this.deliver(binding, frames.slice(i, i + MAX_BURST));
+      this.deliver(binding, frames.slice(i, i + burst));
     }
     if (confirm && frames.length > 0) await this.outbox.confirm(sw!, []).catch(() => undefined);
   }

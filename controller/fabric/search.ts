@@ -91,10 +91,10 @@ export class LostSearch {
     for (const b of this.deps.bindings.atAttachment(dpid, port)) this.suspects.add(b.id);
   }
 
-  /** A switch came up: its bindings' ports may have gone while it was away (one pass over the bindings, per connect). */
+  /** A switch came up: its bindings' ports may have gone while it was away (its own bindings, from the store's index by switch). */
   switchUp(dpid: bigint): void {
     if (!this.enabled) return;
-    for (const b of this.deps.bindings.list()) if (b.locator.dpid === dpid) this.suspects.add(b.id);
+    for (const b of this.deps.bindings.atSwitch(dpid)) this.suspects.add(b.id);
     this.hurry();
   }
 

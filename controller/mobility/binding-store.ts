@@ -12,6 +12,8 @@ export interface BindingService {
   byLocatorAddress(address: Ipv4): Binding | undefined;
   /** The bindings located at a switch port. */
   atAttachment(dpid: bigint, port: number): Binding[];
+  /** The bindings located at any port of a switch (a switch that connects names its own, without a pass over all). */
+  atSwitch(dpid: bigint): Binding[];
   list(): Binding[];
   readonly size: number;
 }
@@ -34,6 +36,7 @@ export class BindingStore implements BindingService {
   private readonly eidById = new Map<number, Ipv4>();
   private readonly eidByLocator = new Map<Ipv4, Ipv4>();
   private readonly eidsByAttachment = new Map<string, Set<Ipv4>>();
+  private readonly eidsBySwitch = new Map<bigint, Set<Ipv4>>();
   private next: number;
 
   constructor(init: { readonly bindings?: readonly Binding[]; readonly nextId?: number } = {}) {
@@ -75,6 +78,10 @@ export class BindingStore implements BindingService {
 
   atAttachment(dpid: bigint, port: number): Binding[] {
     return [...this.eidsByAttachment.get(attachmentKey(dpid, port)) ?? []].map((eid) => this.byEidMap.get(eid)!);
+  }
+
+  atSwitch(dpid: bigint): Binding[] {
+    return [...this.eidsBySwitch.get(dpid) ?? []].map((eid) => this.byEidMap.get(eid)!);
   }
 
   list(): Binding[] {
@@ -173,6 +180,8 @@ export class BindingStore implements BindingService {
     const key = attachmentKey(b.locator.dpid, b.locator.port);
     const set = this.eidsByAttachment.get(key) ?? new Set<Ipv4>();
     this.eidsByAttachment.set(key, set.add(b.eid));
+    const onSwitch = this.eidsBySwitch.get(b.locator.dpid) ?? new Set<Ipv4>();
+    this.eidsBySwitch.set(b.locator.dpid, onSwitch.add(b.eid));
   }
 
   private unindex(b: Binding): void {
@@ -184,6 +193,9 @@ export class BindingStore implements BindingService {
     const set = this.eidsByAttachment.get(key);
     set?.delete(b.eid);
     if (set?.size === 0) this.eidsByAttachment.delete(key);
+    const onSwitch = this.eidsBySwitch.get(b.locator.dpid);
+    onSwitch?.delete(b.eid);
+    if (onSwitch?.size === 0) this.eidsBySwitch.delete(b.locator.dpid);
   }
 }
 

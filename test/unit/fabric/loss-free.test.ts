@@ -3,12 +3,14 @@
 // order, before newer ones; bounded; and given back if the VM never moves.
 
 import { expect } from 'chai';
-import { DEFAULT_BUFFER_LIMITS, MAX_BURST } from '../../../controller/fabric/buffers.js';
+import { DEFAULT_BUFFER_LIMITS, MAX_BURST, PACED_BURST_MS, REPLAY_RATE } from '../../../controller/fabric/buffers.js';
 import { FabricLab } from '../../lib/fabric-lab.js';
 import { VM } from '../mobility/fixtures.js';
 
 /** Frames wait at the controller until the VM is known to run (the default; a destination port here would drop them). */
 const HELD_HERE = { fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, queueAtDestination: false } } };
+/** The same, the held frames handed out as fast as the switch confirms them (no replay rate). */
+const UNPACED = { fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, queueAtDestination: false, replayFramesPerSec: 0 } } };
 const tags = (lab: FabricLab, prefix: string) => lab.vm.inbox.filter((f) => (f.tag ?? '').startsWith(prefix)).map((f) => f.tag);
 
 describe('fabric: loss-free migration (buffering during the stop-and-copy)', function () {
@@ -228,21 +230,62 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
   /**
    * Moved ahead to s2:3 with `total` frames waiting (default: more than two bursts), then resumed
    * with s2's barriers held: each burst waits for the switch's confirmation of the one before.
+   * Unpaced unless `options` say otherwise (the bursts are then MAX_BURST frames).
    */
-  async function resumeWithBarriersHeld(total = 2 * MAX_BURST + 100): Promise<{ lab: FabricLab; total: number; resumed: Promise<unknown> }> {
-    const lab = await FabricLab.create(HELD_HERE);
+  async function resumeWithBarriersHeld(total = 2 * MAX_BURST + 100, options: Parameters<typeof FabricLab.create>[0] = UNPACED, holdBarriers = true): Promise<{ lab: FabricLab; total: number; resumed: Promise<unknown> }> {
+    const lab = await FabricLab.create(options);
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
     await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
     await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { for (let i = 0; i < total; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`); });
     await lab.settle();
     lab.vm.paused = false;
-    lab.sw(2n).holdBarriers = true;
+    lab.sw(2n).holdBarriers = holdBarriers;
     const intent = lab.intents.register({ eid: VM.eid, phase: 'resumed', expiresAt: lab.clock.now() + 30_000 }, lab.clock.now());
     if (!intent.ok) throw new Error(intent.error);
     const resumed = lab.fabric.phases.onIntent(intent.intent);
-    await lab.settle();
+    if (holdBarriers) await lab.settle();
     return { lab, total, resumed };
   }
+
+  /** How many of the held frames the VM has after each of the next `ms` milliseconds. */
+  async function arrivals(lab: FabricLab, ms: number): Promise<number[]> {
+    const counts: number[] = [];
+    for (let i = 0; i < ms; i++) {
+      await lab.advance(1);
+      counts.push(tags(lab, 'paused-').length);
+    }
+    return counts;
+  }
+
+  it('the held frames go out at the replay rate (default 32,000 a second: 64 every 2 ms) even when the switch confirms at once, in order, before newer ones', async () => {
+    // A real guest's tap queues 1,000 frames until the just-resumed guest reads: a thousand at once overflowed it.
+    const perBurst = (REPLAY_RATE * PACED_BURST_MS) / 1000;
+    const total = 10 * perBurst + 7;
+    const { lab, resumed } = await resumeWithBarriersHeld(total, HELD_HERE, false);
+    const counts = await arrivals(lab, 40);
+    expect(counts[counts.length - 1], 'all of them in the end').to.equal(total);
+    expect(counts[0], 'one burst at first').to.equal(perBurst);
+    const windows = counts.slice(PACED_BURST_MS).map((c, i) => c - counts[i]!);
+    expect(Math.max(...windows), `never more than ${perBurst} in ${PACED_BURST_MS} ms`).to.equal(perBurst);
+    const done = counts.indexOf(total) + 1;
+    expect(done, 'spread over (frames / rate) ms').to.be.at.least(Math.floor((total * 1000) / REPLAY_RATE) - 1);
+    lab.net.send(lab.cnB, VM.eid, 'after');
+    await lab.settle();
+    await resumed;
+    const order = lab.vm.inbox.map((f) => f.tag).filter((t) => t !== undefined && /^(paused-|after)/.test(t));
+    expect(order, 'none lost, none twice, in order, then the newer one').to.deep.equal([...Array.from({ length: total }, (_, i) => `paused-${i}`), 'after']);
+    expect(lab.leaks()).to.deep.equal([]);
+    lab.stop();
+  });
+
+  it('with no replay rate (0) the same frames go out as fast as the switch confirms: all of them within 2 ms', async () => {
+    const total = 10 * ((REPLAY_RATE * PACED_BURST_MS) / 1000) + 7;
+    const { lab, resumed } = await resumeWithBarriersHeld(total, UNPACED, false);
+    const counts = await arrivals(lab, 40);
+    expect(counts.indexOf(total) + 1, 'ms until all were out').to.be.at.most(2);
+    await resumed;
+    lab.stop();
+  });
 
   it('more frames waited than one burst: they reach the VM in bursts, each after the switch confirmed the one before, in order, before newer ones', async () => {
     const { lab, total, resumed } = await resumeWithBarriersHeld();

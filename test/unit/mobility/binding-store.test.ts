@@ -54,6 +54,24 @@ describe('mobility/binding-store', () => {
     expect(store.list().map((b) => b.id)).to.deep.equal([1, 2]);
   });
 
+  it('answers which bindings are at a port and at a switch, following moves and removals', () => {
+    const store = new BindingStore();
+    store.add(VM, 1);
+    store.add({ eid: '10.0.2.20', mac: '02:00:00:00:02:14', homeSubnet: 'B', dpid: 2n, port: 2 }, 1);
+    const eids = (bs: readonly { eid: string }[]) => bs.map((b) => b.eid).sort();
+    expect(eids(store.atSwitch(1n))).to.deep.equal([VM.eid]);
+    expect(eids(store.atSwitch(2n))).to.deep.equal(['10.0.2.20']);
+    store.move(VM.eid, inB, 2);
+    expect(eids(store.atSwitch(1n)), 'gone from its old switch').to.deep.equal([]);
+    expect(eids(store.atSwitch(2n))).to.deep.equal([VM.eid, '10.0.2.20']);
+    expect(eids(store.atAttachment(2n, 3))).to.deep.equal([VM.eid]);
+    store.move(VM.eid, inC, 3);
+    store.remove('10.0.2.20', 4);
+    expect(eids(store.atSwitch(2n))).to.deep.equal([]);
+    expect(eids(store.atSwitch(3n))).to.deep.equal([VM.eid]);
+    expect(eids(store.atAttachment(3n, 3))).to.deep.equal([VM.eid]);
+  });
+
   it('never reuses an id, even after a removal or a restore', () => {
     const store = new BindingStore();
     store.add(VM, 1);
