@@ -67,11 +67,22 @@ export const MAX_BURST = 256;
 /** With a replay rate: a burst every this many ms (fewer frames per burst, none bigger than MAX_BURST). */
 export const PACED_BURST_MS = 2;
 /**
- * The default replay rate, frames per second: 64 frames every 2 ms. A just-migrated TCG guest (the
- * QEMU lab's) took that without its tap dropping; a frame of the replay waits at most 32 ms per 1,000
- * frames held (docs/benchmarks.md).
+ * The default replay rate, frames per second: 20 frames every 2 ms, 100 ms per 1,000 frames held.
+ * The QEMU lab's TCG guest, just resumed after a 1 s stop, took the 1,100-1,400 frames of its
+ * stop at this rate with nothing dropped at its tap; at 32,000 a second its tap dropped a third of
+ * what it dropped unpaced (docs/benchmarks.md).
  */
-export const REPLAY_RATE = 32_000;
+export const REPLAY_RATE = 10_000;
+
+/**
+ * Frames per second to replay `frames` at: `configured` (0: unpaced), or twice the rate they came
+ * at (first to last arrival) when that is more.
+ */
+export function replayRate(configured: number, frames: readonly BufferedFrame[]): number {
+  if (configured <= 0 || frames.length < 2) return configured;
+  const spanMs = Math.max(1, frames[frames.length - 1]!.at - frames[0]!.at);
+  return Math.max(configured, (2 * (frames.length - 1) * 1000) / spanMs);
+}
 
 /**
  * copyWindowMs: a stop signal came 260 ms after the stop on a loaded host (10,000 frames/s to the VM,
@@ -323,10 +334,14 @@ export class FrameBuffers {
   /**
    * `deliver`, in bursts, each sent once the switch confirmed the one before (a barrier) and, with
    * a replay rate, no sooner than the rate allows (bursts of `rate` x PACED_BURST_MS frames, at most
-   * MAX_BURST). The frames of a 1 s stop are over a thousand. Sent at once, the switch pushed them
-   * into the VM's port faster than the host took them (Linux queues at most `netdev_max_backlog`
-   * frames per CPU), and frames were dropped at the port. A real guest's tap then dropped what it
-   * could not queue (txqueuelen, 1,000) before the just-resumed guest read it. Resolves when the
+   * MAX_BURST). The rate is the configured one, or twice the rate the frames came at if that is more
+   * (a VM that took them at that rate before its stop takes them so after, and the replay catches
+   * up with what keeps coming). The frames of a 1 s stop are over a thousand. Sent at once, the
+   * switch pushed them into the VM's port faster than the host took them (Linux queues at most
+   * `netdev_max_backlog` frames per CPU), and frames were dropped at the port. A real guest's tap
+   * then dropped what it could not queue (txqueuelen, 1,000) before the just-resumed guest read it
+   * (docs/benchmarks.md: a TCG guest after a 1 s stop lost 916 at 256 frames per barrier, 490 at
+   * 32,000 a second, none at 10,000). Resolves when the
    * switch confirmed the last burst too: by its barrier's reply the controller has read every frame
    * the switch sent it before, so the stragglers among them wait behind the replay (the caller
    * delivers them next, then lets newer frames pass). Without it, under load, stragglers still on
@@ -338,7 +353,7 @@ export class FrameBuffers {
   async deliverPaced(binding: Binding, frames: readonly BufferedFrame[], current: () => Binding | undefined = () => binding): Promise<void> {
     const sw = this.switches.get(binding.locator.dpid);
     let confirm = sw !== undefined;
-    const rate = this.limits.replayFramesPerSec;
+    const rate = replayRate(this.limits.replayFramesPerSec, frames);
     const burst = rate > 0 ? Math.max(1, Math.min(MAX_BURST, Math.round((rate * PACED_BURST_MS) / 1000))) : MAX_BURST;
     const start = this.clock.monotonic();
     for (let i = 0; i < frames.length; i += burst) {

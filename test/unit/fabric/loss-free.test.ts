@@ -230,13 +230,22 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
   /**
    * Moved ahead to s2:3 with `total` frames waiting (default: more than two bursts), then resumed
    * with s2's barriers held: each burst waits for the switch's confirmation of the one before.
-   * Unpaced unless `options` say otherwise (the bursts are then MAX_BURST frames).
+   * Unpaced unless `options` say otherwise (the bursts are then MAX_BURST frames). With `perMs`, the
+   * frames come during the stop at that many a millisecond (otherwise all at once, at the stop).
    */
-  async function resumeWithBarriersHeld(total = 2 * MAX_BURST + 100, options: Parameters<typeof FabricLab.create>[0] = UNPACED, holdBarriers = true): Promise<{ lab: FabricLab; total: number; resumed: Promise<unknown> }> {
+  async function resumeWithBarriersHeld(
+    total = 2 * MAX_BURST + 100,
+    { options = UNPACED, holdBarriers = true, perMs }: { options?: Parameters<typeof FabricLab.create>[0]; holdBarriers?: boolean; perMs?: number } = {},
+  ): Promise<{ lab: FabricLab; total: number; resumed: Promise<unknown> }> {
     const lab = await FabricLab.create(options);
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
     await lab.signal('migrating', { toDpid: 2n, toPort: 3, lossFree: true });
-    await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { for (let i = 0; i < total; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`); });
+    const send = (from: number, to: number) => { for (let i = from; i < to; i++) lab.net.send(lab.cnB, VM.eid, `paused-${i}`); };
+    await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { if (perMs === undefined) send(0, total); });
+    for (let i = 0; perMs !== undefined && i < total; i += perMs) {
+      send(i, Math.min(total, i + perMs));
+      await lab.advance(1);
+    }
     await lab.settle();
     lab.vm.paused = false;
     lab.sw(2n).holdBarriers = holdBarriers;
@@ -257,11 +266,12 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     return counts;
   }
 
-  it('the held frames go out at the replay rate (default 32,000 a second: 64 every 2 ms) even when the switch confirms at once, in order, before newer ones', async () => {
+  it('the held frames go out at the replay rate (default 10,000 a second: 20 every 2 ms) even when the switch confirms at once, in order, before newer ones', async () => {
     // A real guest's tap queues 1,000 frames until the just-resumed guest reads: a thousand at once overflowed it.
     const perBurst = (REPLAY_RATE * PACED_BURST_MS) / 1000;
     const total = 10 * perBurst + 7;
-    const { lab, resumed } = await resumeWithBarriersHeld(total, HELD_HERE, false);
+    // They came at 1 a millisecond, a tenth of the replay rate.
+    const { lab, resumed } = await resumeWithBarriersHeld(total, { options: HELD_HERE, holdBarriers: false, perMs: 1 });
     const counts = await arrivals(lab, 40);
     expect(counts[counts.length - 1], 'all of them in the end').to.equal(total);
     expect(counts[0], 'one burst at first').to.equal(perBurst);
@@ -278,9 +288,21 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     lab.stop();
   });
 
+  it('frames that came faster than the replay rate go out twice as fast as they came, so the replay catches up', async () => {
+    const perMs = 30; // 30,000 a second, three times the default replay rate
+    const total = 600;
+    const { lab, resumed } = await resumeWithBarriersHeld(total, { options: HELD_HERE, holdBarriers: false, perMs });
+    const counts = await arrivals(lab, 40);
+    const done = counts.indexOf(total) + 1;
+    expect(done, 'out in about half the time they took to come (20 ms)').to.be.within(Math.floor(total / perMs / 2) - 2, Math.ceil(total / perMs / 2) + 2);
+    expect(counts[0], 'bursts of about 2 x 30 x 2 frames').to.be.within(2 * perMs * PACED_BURST_MS - 15, 2 * perMs * PACED_BURST_MS + 15);
+    await resumed;
+    lab.stop();
+  });
+
   it('with no replay rate (0) the same frames go out as fast as the switch confirms: all of them within 2 ms', async () => {
     const total = 10 * ((REPLAY_RATE * PACED_BURST_MS) / 1000) + 7;
-    const { lab, resumed } = await resumeWithBarriersHeld(total, UNPACED, false);
+    const { lab, resumed } = await resumeWithBarriersHeld(total, { holdBarriers: false, perMs: 1 });
     const counts = await arrivals(lab, 40);
     expect(counts.indexOf(total) + 1, 'ms until all were out').to.be.at.most(2);
     await resumed;
