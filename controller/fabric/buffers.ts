@@ -64,6 +64,8 @@ export interface BufferLimits {
 
 /** Frames delivered to a VM in one burst at most (deliverPaced). */
 export const MAX_BURST = 256;
+/** Rounds of stragglers paced after a replay (`replay`), before the rest goes at once. */
+export const MAX_STRAGGLER_ROUNDS = 8;
 /** With a replay rate: a burst every this many ms (fewer frames per burst, none bigger than MAX_BURST). */
 export const PACED_BURST_MS = 2;
 /**
@@ -98,6 +100,9 @@ export interface BufferedFrame {
   readonly inPort: number;
   readonly at: number;
 }
+
+/** When the next burst of a paced replay may go (monotonic ms), shared by its rounds. */
+interface Pace { notBefore: number }
 
 /** The copies kept while a VM migrates, and when those its bounds let go had arrived (oldest first, at most maxFrames of them). */
 interface Ring { readonly frames: BufferedFrame[]; readonly released: number[] }
@@ -350,21 +355,42 @@ export class FrameBuffers {
    * barriers, and the VM's new place gets the rest at once if it moved meanwhile (`current`: the
    * binding now).
    */
-  async deliverPaced(binding: Binding, frames: readonly BufferedFrame[], current: () => Binding | undefined = () => binding): Promise<void> {
+  async deliverPaced(binding: Binding, frames: readonly BufferedFrame[], current: () => Binding | undefined = () => binding, pace: Pace = { notBefore: 0 }): Promise<void> {
     const sw = this.switches.get(binding.locator.dpid);
     let confirm = sw !== undefined;
     const rate = replayRate(this.limits.replayFramesPerSec, frames);
     const burst = rate > 0 ? Math.max(1, Math.min(MAX_BURST, Math.round((rate * PACED_BURST_MS) / 1000))) : MAX_BURST;
-    const start = this.clock.monotonic();
     for (let i = 0; i < frames.length; i += burst) {
       if (i > 0 && confirm) await this.outbox.confirm(sw!, []).catch(() => { confirm = false; });
-      const early = rate > 0 ? start + (i * 1000) / rate - this.clock.monotonic() : 0;
-      if (early > 0) await sleep(this.clock, early);
+      const early = pace.notBefore - this.clock.monotonic();
+      if (rate > 0 && early > 0) await sleep(this.clock, early);
       const now = current() ?? binding;
       if (now.version !== binding.version) return this.deliver(now, frames.slice(i));
-      this.deliver(binding, frames.slice(i, i + burst));
+      const out = frames.slice(i, i + burst);
+      this.deliver(binding, out);
+      if (rate > 0) pace.notBefore = Math.max(pace.notBefore, this.clock.monotonic()) + (out.length * 1000) / rate;
     }
     if (confirm && frames.length > 0) await this.outbox.confirm(sw!, []).catch(() => undefined);
+  }
+
+  /**
+   * A stopped VM's held frames (`frames`, taken with `takePending`) to it where it runs now, paced
+   * (`deliverPaced`), then the frames that queued behind them meanwhile, on the same pace, round
+   * after round until a round finds none (at most MAX_STRAGGLER_ROUNDS; each replays faster than
+   * they came, so the rounds shrink). Handed out at once, the stragglers of a 1 s stop's replay
+   * (about a tenth of it) overflowed a just-resumed guest's tap, which the replay had filled. Stops
+   * when the VM moved on (`current`: the binding now): its own replay takes the rest. The caller
+   * ends the queueing with `takePending(id, true)` and delivers what that returns.
+   */
+  async replay(bindingId: number, binding: Binding, frames: readonly BufferedFrame[], current: () => Binding | undefined = () => binding): Promise<void> {
+    const pace: Pace = { notBefore: 0 };
+    await this.deliverPaced(binding, frames, current, pace);
+    for (let round = 0; round < MAX_STRAGGLER_ROUNDS; round++) {
+      if ((current() ?? binding).version !== binding.version) return;
+      const stragglers = this.takePending(bindingId, false);
+      if (stragglers.length === 0) return;
+      await this.deliverPaced(binding, stragglers, current, pace);
+    }
   }
 
   /**

@@ -117,7 +117,7 @@ export class MoveApplier {
     if (frames.length === 0) return void buffers.takePending(binding.id, true);
     try {
       if (!outbox.canWrite(binding.locator.dpid)) return send(frames);
-      await buffers.deliverPaced(binding, frames); // resolves once the switch confirmed them out
+      await buffers.replay(binding.id, binding, frames); // resolves once the switch confirmed them out
     } finally {
       send(buffers.takePending(binding.id, true)); // the stragglers that came meanwhile, behind them
     }

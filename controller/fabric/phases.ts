@@ -172,7 +172,9 @@ export class MigrationPhases {
     const frames = this.deps.buffers.takePending(bindingId, false);
     // When the frames began to go out: the hold rules' removal below waits for the last of them, its barrier, and its turn.
     const releasedAt = this.deps.clock.now();
-    if (this.deps.outbox.canWrite(binding.locator.dpid)) await this.deps.buffers.deliverPaced(binding, frames, () => this.deps.registry.bindings.byId(bindingId));
+    if (this.deps.outbox.canWrite(binding.locator.dpid)) {
+      await this.deps.buffers.replay(bindingId, binding, frames, () => this.deps.registry.bindings.byId(bindingId));
+    }
     // The stragglers, unless a move came meanwhile (its own replay takes them, to the new place).
     if (this.deps.registry.bindings.byId(bindingId)?.version === binding.version) this.deps.buffers.deliver(binding, this.deps.buffers.takePending(bindingId, true));
     const { plan } = planBindingChange(binding, binding, before, this.deps.topology().state());
