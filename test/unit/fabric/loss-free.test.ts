@@ -298,6 +298,31 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     lab.stop();
   });
 
+  it('a stream that keeps coming at a resuming VM faster than the replay rate cannot keep its hold: the replay catches up, the hold ends, nothing lost or reordered', async () => {
+    const total = 300;
+    const { lab, resumed } = await resumeWithBarriersHeld(total, { options: HELD_HERE, holdBarriers: false, perMs: 1 });
+    // 15 a millisecond (1.5 times the default replay rate) for 300 ms, from the resume on.
+    let sent = 0;
+    let heldUntil: number | undefined;
+    let ended = false;
+    resumed.then(() => { ended = true; }, () => undefined); // the hold ends: its frames out, its rules gone
+    for (let ms = 0; ms < 300; ms++) {
+      for (let i = 0; i < 15; i++) lab.net.send(lab.cnB, VM.eid, `stream-${sent++}`);
+      await lab.advance(1);
+      if (heldUntil === undefined && ended) heldUntil = ms;
+    }
+    await resumed;
+    expect(heldUntil, 'the hold rules went while the stream still ran').to.not.equal(undefined);
+    expect(heldUntil!, 'within about 100 ms of the resume').to.be.below(100);
+    await lab.settle();
+    const order = lab.vm.inbox.map((f) => f.tag).filter((t) => t !== undefined && /^(paused-|stream-)/.test(t));
+    expect(order, 'none lost, none twice, in order').to.deep.equal([
+      ...Array.from({ length: total }, (_, i) => `paused-${i}`), ...Array.from({ length: sent }, (_, i) => `stream-${i}`),
+    ]);
+    expect(lab.leaks()).to.deep.equal([]);
+    lab.stop();
+  });
+
   it('frames that came faster than the replay rate go out twice as fast as they came, so the replay catches up', async () => {
     const perMs = 30; // 30,000 a second, three times the default replay rate
     const total = 600;
