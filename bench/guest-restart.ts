@@ -8,7 +8,10 @@
 // beyond the downtime on top of the network's part (docs/benchmarks.md).
 //
 //   flock /tmp/seamless-lab.lock npx tsx bench/guest-restart.ts [--moves 5] [--pause-ms 100]
-//        [--interval-ms 5] [--streams]   (--streams: the loss-free rows' two TCP streams into the guest too)
+//        [--interval-ms 5] [--streams] [--in-place]
+//   --streams: the loss-free rows' two TCP streams into the guest too
+//   --in-place: no migration; QMP `stop`, --pause-ms, `cont` on the same QEMU, so the guest resumes
+//   with the translated code it had (TCG translates a migrated guest's code anew on the destination)
 
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -58,11 +61,12 @@ interface Options {
   pauseMs: number;
   intervalMs: number;
   streams: boolean;
+  inPlace: boolean;
 }
 
 function options(): Options {
   const { values } = parseArgs({
-    options: { moves: { type: 'string' }, 'pause-ms': { type: 'string' }, 'interval-ms': { type: 'string' }, streams: { type: 'boolean' } },
+    options: { moves: { type: 'string' }, 'pause-ms': { type: 'string' }, 'interval-ms': { type: 'string' }, streams: { type: 'boolean' }, 'in-place': { type: 'boolean' } },
   });
   const number = (name: 'moves' | 'pause-ms' | 'interval-ms', fallback: number, min: number, max: number): number => {
     const raw = values[name];
@@ -71,7 +75,7 @@ function options(): Options {
     if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number between ${min} and ${max}, got ${raw}`);
     return n;
   };
-  return { moves: number('moves', 5, 1, 100), pauseMs: number('pause-ms', 100, 1, 10_000), intervalMs: number('interval-ms', 5, 1, 1000), streams: values.streams === true };
+  return { moves: number('moves', 5, 1, 100), pauseMs: number('pause-ms', 100, 1, 10_000), intervalMs: number('interval-ms', 5, 1, 1000), streams: values.streams === true, inPlace: values['in-place'] === true };
 }
 
 async function main(): Promise<void> {
@@ -91,25 +95,28 @@ async function main(): Promise<void> {
       await Promise.all(receivers.map((r) => r.waitForLine(/accepted/)));
       say('two TCP streams of 0.2 MB/s into the guest');
     }
-    const rows: Array<Restart & { downtimeMs: number }> = [];
+    const rows: Array<Restart & { downtimeMs: number | null }> = [];
     for (let i = 0; i < o.moves; i++) {
       await sleep(1500);
       const ping = net.spawn('ext', `ping -D -n -i ${(o.intervalMs / 1000).toFixed(3)} ${vm.ip}`);
       processes.push(ping);
       await sleep(500);
-      const toPort = vm.attachment().port === 10 ? 11 : 10;
-      const { times } = await vm.migrate({ toBridge: net.bridge('s1'), toPort, lingerMs: 1000, stopMs: o.pauseMs });
+      const from = vm.attachment().port;
+      const toPort = o.inPlace ? from : from === 10 ? 11 : 10;
+      const times = o.inPlace
+        ? { ...(await vm.pauseInPlace(o.pauseMs)), downtimeMs: null }
+        : (await vm.migrate({ toBridge: net.bridge('s1'), toPort, lingerMs: 1000, stopMs: o.pauseMs })).times;
       await sleep(1000);
       await ping.kill();
       const restart = restartOf(echoReplies(ping.stdout), times.stoppedAt, times.resumedAt);
       rows.push({ ...restart, downtimeMs: times.downtimeMs });
       const ms = (v: number | null) => (v === null ? 'none' : `${v.toFixed(1)} ms`);
-      say(`move ${i + 1} s1:${times.from.port} -> s1:${times.to.port}: QEMU downtime ${times.downtimeMs} ms; last reply ${ms(restart.lastBeforeStopMs)} before the STOP, first reply ${ms(restart.firstAfterResumeMs)} after the RESUME`);
+      say(`${o.inPlace ? 'pause' : 'move'} ${i + 1} s1:${from} -> s1:${toPort}: ${o.inPlace ? `paused ${(times.resumedAt - times.stoppedAt).toFixed(0)} ms in place` : `QEMU downtime ${times.downtimeMs} ms`}; last reply ${ms(restart.lastBeforeStopMs)} before the STOP, first reply ${ms(restart.firstAfterResumeMs)} after the RESUME`);
     }
     const firsts = rows.map((r) => r.firstAfterResumeMs).filter((v): v is number => v !== null);
     const summary = {
-      bench: 'guest-restart', moves: rows.length, pauseMs: o.pauseMs, intervalMs: o.intervalMs, streams: o.streams,
-      downtimeMs: median(rows.map((r) => r.downtimeMs)),
+      bench: 'guest-restart', moves: rows.length, pauseMs: o.pauseMs, intervalMs: o.intervalMs, streams: o.streams, inPlace: o.inPlace,
+      downtimeMs: median(rows.map((r) => r.downtimeMs).filter((v): v is number => v !== null)),
       firstReplyAfterResumeMs: { median: median(firsts), min: percentile(firsts, 0), max: percentile(firsts, 100), missing: rows.length - firsts.length },
     };
     say(`first echo reply after the RESUME: median ${summary.firstReplyAfterResumeMs.median?.toFixed(1)} ms (${summary.firstReplyAfterResumeMs.min?.toFixed(1)}-${summary.firstReplyAfterResumeMs.max?.toFixed(1)}), QEMU downtime median ${summary.downtimeMs} ms`);

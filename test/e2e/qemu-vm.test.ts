@@ -277,6 +277,17 @@ describe('QemuVm: a real QEMU guest live-migrated over QMP (plain L2, no control
       + `memory copied for ${(at.stopping! - at.migrating!).toFixed(0)} ms, converging ${(at.stopping! - at.converging!).toFixed(0)} ms before the stop`);
   });
 
+  it('pauses in place (QMP stop, cont on the same QEMU): the guest answers again at once and its clock mapping holds', async () => {
+    const pids = vm.qemuPids();
+    const t = await vm.pauseInPlace(300);
+    expect(t.resumedAt - t.stoppedAt, 'stopped from STOP to RESUME').to.be.within(300, 1500);
+    // The guest's clock stood still for the pause: a mapping not told of it would be 300 ms off.
+    expect(Math.abs(t.clockErrorMs), 'clock mapping error after the pause (ms)').to.be.below(20);
+    expect(vm.qemuPids(), 'the same QEMU process').to.deep.equal(pids);
+    await inPeer(peer, ['ping', '-c', '1', '-W', '5', VM_IP]);
+    console.log(`      paused in place: STOP to RESUME ${(t.resumedAt - t.stoppedAt).toFixed(0)} ms, clock error ${t.clockErrorMs.toFixed(2)} ms`);
+  });
+
   it('keeps the VM running at the source when a migration fails half-way, and removes the destination', async () => {
     const before = vm.attachment();
     let destinationTap = '';

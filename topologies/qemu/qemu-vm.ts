@@ -220,6 +220,29 @@ export class QemuVm {
     return run;
   }
 
+  /**
+   * Stop the VM where it is for `pauseMs` and let it run on (QMP `stop`, `cont`): a pause with no
+   * migration, so the same QEMU process (and, under TCG, its translated code) carries on. The host
+   * instants of the STOP and RESUME events; the guest clock's mapping is told of the pause, and
+   * `clockErrorMs` is how far a fresh sample disagrees with it afterwards.
+   */
+  pauseInPlace(pauseMs: number): Promise<{ stoppedAt: number; resumedAt: number; clockErrorMs: number }> {
+    const run = this.migrating.then(async () => {
+      if (this.stopping) throw new Error(`${this.name} is stopped`);
+      const { qmp } = this.current;
+      const since = Date.now();
+      await qmp.execute('stop');
+      const stopped = await qmp.waitForEvent((e) => e.event === 'STOP' && e.at >= since - 1, 5000, 'the STOP');
+      await sleep(Math.max(0, stopped.at + pauseMs - Date.now()));
+      await qmp.execute('cont');
+      const resumed = await qmp.waitForEvent((e) => e.event === 'RESUME' && e.at >= stopped.at, 5000, 'the RESUME');
+      this.clockMap.pause(stopped.at, resumed.at);
+      return { stoppedAt: stopped.at, resumedAt: resumed.at, clockErrorMs: await this.clockError() };
+    });
+    this.migrating = run.catch(() => undefined);
+    return run;
+  }
+
   /** Resolves when every lingering source is gone. */
   async settled(): Promise<SourceRetirement[]> {
     return Promise.all([...this.retiring].map((r) => r.done));
@@ -266,8 +289,7 @@ export class QemuVm {
     this.current = destination;
     const lingerMs = options.lingerMs ?? 1000;
     const sourceRetired = this.retireLater(source, times.completedAt + lingerMs);
-    const check = await this.clockSamples(3);
-    const clockErrorMs = this.clockMap.errorOf(check.reduce((a, b) => (b.receivedAt - b.sentAt < a.receivedAt - a.sentAt ? b : a)));
+    const clockErrorMs = await this.clockError();
     const where = (i: Instance) => ({ bridge: i.bridge, port: i.port, tap: i.tap });
     this.say(`migrated ${source.bridge}:${source.port} -> ${destination.bridge}:${destination.port}: downtime ${times.downtimeMs} ms, total ${times.totalTimeMs} ms`);
     return {
@@ -339,6 +361,12 @@ export class QemuVm {
     if (this.current) await this.removeInstance(this.current).catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
     labResources.forgetDir(this.dir);
+  }
+
+  /** How far the best of 3 fresh clock samples disagrees with the mapping (ms). */
+  private async clockError(): Promise<number> {
+    const check = await this.clockSamples(3);
+    return this.clockMap.errorOf(check.reduce((a, b) => (b.receivedAt - b.sentAt < a.receivedAt - a.sentAt ? b : a)));
   }
 
   private async clockSamples(count = CLOCK_SAMPLES): Promise<ClockSample[]> {
