@@ -3,7 +3,7 @@
 // the targets judged against them, and the readable table. No I/O.
 
 import type { ScenarioResult } from '../topologies/case-study/experiment.js';
-import { percentile, type Timeline } from '../topologies/case-study/measure.js';
+import { firstDeliveryAfter, percentile, type Timeline } from '../topologies/case-study/measure.js';
 
 export interface Stats {
   readonly n: number;
@@ -140,16 +140,6 @@ export function movesFigures(r: ScenarioResult, withController: boolean, conflic
     conflicts, conflictsLogged: r.conflicts,
     perMove: rows,
   };
-}
-
-/** The first delivery (epoch ms) in a receiver's timeline at or after `fromMs` and before `untilMs`; null when none. */
-export function firstDeliveryAfter(timeline: Timeline, fromMs: number, untilMs: number): number | null {
-  for (const [t] of timeline) {
-    const atMs = t * 1000;
-    if (atMs >= untilMs) return null;
-    if (atMs >= fromMs) return atMs;
-  }
-  return null;
 }
 
 /**

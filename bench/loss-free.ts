@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runScenario, type ScenarioResult, type ScenarioSpec } from '../topologies/case-study/experiment.js';
+import { runScenario, type MigrationResult, type ScenarioResult, type ScenarioSpec } from '../topologies/case-study/experiment.js';
 import type { VmKind } from '../topologies/case-study/lab-vm.js';
 import { WORK_PREFIX } from '../topologies/case-study/drop-counters.js';
 import { percentile } from '../topologies/case-study/measure.js';
@@ -44,6 +44,40 @@ export interface LossFreeFigures {
   /** Where frames were dropped during the moves (drop-counters.ts), and when the lost datagrams were sent (ms from each stop). */
   readonly drops: Readonly<Record<string, number>>;
   readonly udpLostAtMs: ReadonlyArray<readonly number[]>;
+  /** Where the gap beyond the downtime goes (readsAroundFigures), null where no move had reads on both sides. */
+  readonly reads: ReadsFigures | null;
+}
+
+/**
+ * The VM's stream receivers around each stop, summed up over the moves: per move, its latest read
+ * before the stop and its earliest after the resume (of all its streams). The two add up to about
+ * the gap beyond the downtime; the second is the VM's restart plus whatever the network still held.
+ */
+export interface ReadsFigures {
+  readonly lastBeforeStopMedianMs: number;
+  readonly firstAfterResumeMedianMs: number;
+  readonly firstAfterResumeMinMs: number;
+  readonly firstAfterResumeMaxMs: number;
+}
+
+export function readsFigures(migrations: ReadonlyArray<Pick<MigrationResult, 'reads'>>): ReadsFigures | null {
+  const before: number[] = [];
+  const after: number[] = [];
+  for (const m of migrations) {
+    const reads = Object.values(m.reads);
+    const lasts = reads.map((r) => r.lastBeforeStopMs).filter((v): v is number => v !== null);
+    const firsts = reads.map((r) => r.firstAfterResumeMs).filter((v): v is number => v !== null);
+    if (lasts.length > 0) before.push(Math.min(...lasts));
+    if (firsts.length > 0) after.push(Math.min(...firsts));
+  }
+  if (before.length === 0 || after.length === 0) return null;
+  const round = (v: number | null) => Math.round((v ?? Number.NaN) * 10) / 10;
+  return {
+    lastBeforeStopMedianMs: round(percentile(before, 50)),
+    firstAfterResumeMedianMs: round(percentile(after, 50)),
+    firstAfterResumeMinMs: round(percentile(after, 0)),
+    firstAfterResumeMaxMs: round(percentile(after, 100)),
+  };
 }
 
 /**
@@ -97,7 +131,7 @@ export function lossFreeFigures(r: ScenarioResult, pauseMs: number): LossFreeFig
     retransmissions: lost.reduce((a, b) => a + b, 0), movesWithLoss: lost.filter((n) => n > 0).length,
     resets: r.resets, survived: r.survived,
     udpSent: r.udp?.sent ?? 0, udpLost: r.udp?.lost ?? 0, movesWithUdpLoss: r.migrations.filter((m) => (m.udpLost ?? 0) > 0).length,
-    drops: r.drops, udpLostAtMs: r.migrations.map((m) => m.udpLostAtMs),
+    drops: r.drops, udpLostAtMs: r.migrations.map((m) => m.udpLostAtMs), reads: readsFigures(r.migrations),
   };
 }
 
@@ -124,6 +158,10 @@ export function printLossFree(f: LossFreeFigures): void {
   if (work !== '') console.log(`  ${''.padEnd(30)} during the moves: ${work}`);
   const when = f.udpLostAtMs.map((at, i) => (at.length === 0 ? '' : `move ${i + 1}: ${lostSpans(at)}`)).filter((t) => t !== '').join('; ');
   if (when !== '') console.log(`  ${''.padEnd(30)} lost datagrams sent at (ms from the stop): ${when}`);
+  if (f.reads !== null) {
+    console.log(`  ${''.padEnd(30)} the VM's receivers read last ${f.reads.lastBeforeStopMedianMs} ms before the stop and first `
+      + `${f.reads.firstAfterResumeMedianMs} ms (${f.reads.firstAfterResumeMinMs}-${f.reads.firstAfterResumeMaxMs}) after the resume (medians over the moves)`);
+  }
   const verdict = lossFreeVerdict(f);
   if (verdict !== undefined) console.log(`  ${''.padEnd(30)} ${verdict}`);
 }

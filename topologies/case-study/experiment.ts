@@ -14,7 +14,7 @@ import type { MigrationSignal } from '../../controller/host-agent/migration-sign
 import { ControllerProcess, type LogLine } from './controller-process.js';
 import { mininetVm, qemuLabVm, readJson, type LabMigrationTimes, type LabVm, type QemuLabVmOptions, type VmKind } from './lab-vm.js';
 import { addDrops, dropsBetween, readDropCounters, snmpFields, type DropCounters } from './drop-counters.js';
-import { gapAround, type Timeline } from './measure.js';
+import { gapAround, readsAround, type ReadsAround, type Timeline } from './measure.js';
 import { UdpStream, type UdpResult } from './udp-stream.js';
 
 export type { UdpResult } from './udp-stream.js';
@@ -109,6 +109,8 @@ export interface MigrationResult {
   readonly controllerRecords: number;
   /** Longest pause in delivered bytes per stream around this migration (ms). */
   readonly gapMs: Readonly<Record<string, number | null>>;
+  /** Per stream: its last read before the stop and its first after the resume. */
+  readonly reads: Readonly<Record<string, ReadsAround>>;
   readonly retransmissions: Readonly<Record<string, number>>;
   readonly resets: Readonly<Record<string, number>>;
   readonly probes: readonly ProbeResult[];
@@ -284,7 +286,7 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
   say(`${spec.name}: ${senders.length} streams of ${spec.rate / 1e6} MB/s running${udp ? `, ${spec.udpPps} datagrams/s from ${udp.from}` : ''}`);
   if (spec.lossFree === true && ctl !== undefined) await fetch(`http://127.0.0.1:${ctl.httpPort}/api/health`).then((r) => r.body?.cancel()); // the agent's connection is up before the first migration
 
-  const raw: Array<Omit<MigrationResult, 'gapMs' | 'udpLostAtMs'>> = [];
+  const raw: Array<Omit<MigrationResult, 'gapMs' | 'reads' | 'udpLostAtMs'>> = [];
   const readDrops = () => readDropCounters(net, vm, { ...(udp === undefined ? {} : { sender: udp.from }), ...(ctl === undefined ? {} : { ctl }) });
   let from = await whereIs(vm, net);
   const vif = { ifaceId: randomUUID(), vmUuid: randomUUID() }; // the VM's interface, as its hypervisors name it in OVSDB
@@ -361,7 +363,11 @@ export async function runMoves(spec: ScenarioSpec, lab: Lab, say: (t: string) =>
     const udpUntil = next === undefined ? Number.POSITIVE_INFINITY : (m.times.pausedAt + next) / 2;
     const udpLost = udpCount === undefined ? null : UdpStream.lostBetween(udpCount, udpSince, udpUntil);
     const udpLostAtMs = udpCount === undefined ? [] : UdpStream.lostAt(udpCount, udpSince, udpUntil).map((t) => Math.round(t - m.times.pausedAt));
-    return { ...m, udpLost, udpLostAtMs, gapMs: Object.fromEntries(streams.map((s) => [s.from, gapAround(s.timeline, m.times.pausedAt, until)])) };
+    return {
+      ...m, udpLost, udpLostAtMs,
+      gapMs: Object.fromEntries(streams.map((s) => [s.from, gapAround(s.timeline, m.times.pausedAt, until)])),
+      reads: Object.fromEntries(streams.map((s) => [s.from, readsAround(s.timeline, m.times.pausedAt, m.times.resumedAt, until)])),
+    };
   });
   const resets = migrations.reduce((n, m) => n + Object.values(m.resets).reduce((a, b) => a + b, 0), 0);
   return {

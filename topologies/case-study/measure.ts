@@ -24,6 +24,51 @@ export function gapAround(timeline: Timeline, pausedAtMs: number, untilMs: numbe
   return resumed ? Math.round(longest * 10000) / 10 : null;
 }
 
+/** Where a stream's reads stop and start again around a pause (ms; null: no read on that side). */
+export interface ReadsAround {
+  /** The last read at or before the stop, this long before it. */
+  readonly lastBeforeStopMs: number | null;
+  /** The first read after the resume, this long after it. */
+  readonly firstAfterResumeMs: number | null;
+}
+
+/** The first delivery (epoch ms) in a receiver's timeline at or after `fromMs` and before `untilMs`; null when none. */
+export function firstDeliveryAfter(timeline: Timeline, fromMs: number, untilMs: number): number | null {
+  for (const [t] of timeline) {
+    const atMs = t * 1000;
+    if (atMs >= untilMs) return null;
+    if (atMs >= fromMs) return atMs;
+  }
+  return null;
+}
+
+/** The last delivery (epoch ms) in a receiver's timeline at or before `atMs`; null when none. */
+export function lastDeliveryBy(timeline: Timeline, atMs: number): number | null {
+  let last: number | null = null;
+  for (const [t] of timeline) {
+    const ms = t * 1000;
+    if (ms > atMs) break;
+    last = ms;
+  }
+  return last;
+}
+
+/**
+ * The reads on either side of a pause [pausedAtMs, resumedAtMs] (epoch ms), up to `untilMs`: how
+ * long before the stop the receiver last read, and how long after the resume it read again. The
+ * second is what the VM itself (its restart, its programs) and the network add beyond the pause.
+ */
+export function readsAround(timeline: Timeline, pausedAtMs: number, resumedAtMs: number, untilMs = Number.POSITIVE_INFINITY): ReadsAround {
+  if (!(resumedAtMs >= pausedAtMs)) throw new RangeError(`resume (${resumedAtMs}) before the stop (${pausedAtMs})`);
+  const before = lastDeliveryBy(timeline, pausedAtMs);
+  const after = firstDeliveryAfter(timeline, resumedAtMs, untilMs);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    lastBeforeStopMs: before === null ? null : round(pausedAtMs - before),
+    firstAfterResumeMs: after === null ? null : round(after - resumedAtMs),
+  };
+}
+
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);

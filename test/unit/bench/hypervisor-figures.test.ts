@@ -3,7 +3,8 @@
 
 import { expect } from 'chai';
 import { hypervisorOptions } from '../../../bench/hypervisors.js';
-import { firstDeliveryAfter, longestStall, metricSum, movesFigures, stats } from '../../../bench/hypervisor-figures.js';
+import { longestStall, metricSum, movesFigures, stats } from '../../../bench/hypervisor-figures.js';
+import { firstDeliveryAfter } from '../../../topologies/case-study/measure.js';
 import { targets, type HypervisorResults } from '../../../bench/hypervisor-report.js';
 import type { MigrationResult, ScenarioResult, StreamResult } from '../../../topologies/case-study/experiment.js';
 
@@ -17,7 +18,7 @@ function migration(index: number, pausedAt: number, resumedAt: number, extra: Pa
       announcedAt: null, announcements: [], fromSwitch: 's1', fromBridge: 'b1', fromPort: 10, toSwitch: 's2', toBridge: 'b2', toPort: 10,
     },
     reconvergenceMs: 10, releaseMs: 5, confirmMs: 4, rounds: 1, plannedAhead: true, reason: 'intent', trigger: 'rarp', detectedAt: resumedAt + 3, flowMods: 20, controllerRecords: 1,
-    gapMs: {}, retransmissions: {}, resets: { cnB: 0 }, udpLost: null, udpLostAtMs: [], drops: {}, probes: [{ from: 'cnA', to: 'vm', kind: 'tcp', ok: true, attempts: 1 }],
+    gapMs: {}, reads: {}, retransmissions: {}, resets: { cnB: 0 }, udpLost: null, udpLostAtMs: [], drops: {}, probes: [{ from: 'cnA', to: 'vm', kind: 'tcp', ok: true, attempts: 1 }],
     ...extra,
   };
 }

@@ -1,13 +1,13 @@
 // The loss-free benchmark's verdict line: issue 12's targets (nothing lost; gap <= downtime + 20 ms
 // median, + 50 ms p99) said for the loss-free rows only, from the figures they printed.
 import { expect } from 'chai';
-import { lossFreeVerdict, type LossFreeFigures } from '../../../bench/loss-free.js';
+import { lossFreeVerdict, readsFigures, type LossFreeFigures } from '../../../bench/loss-free.js';
 
 function row(overrides: Partial<LossFreeFigures>): LossFreeFigures {
   return {
     scenario: 'seamless-loss-free', pauseMs: 100, moves: 6, downtimeMs: 100, gapMedianMs: 108, gapP99Ms: 115,
     excessMedianMs: 8.1, excessP99Ms: 14.7, retransmissions: 6, movesWithLoss: 6, udpSent: 27_749, udpLost: 0,
-    movesWithUdpLoss: 0, resets: 0, survived: true, drops: {}, udpLostAtMs: [], ...overrides,
+    movesWithUdpLoss: 0, resets: 0, survived: true, drops: {}, udpLostAtMs: [], reads: null, ...overrides,
   };
 }
 
@@ -26,5 +26,16 @@ describe('bench/loss-free: the verdict against issue 12', () => {
     expect(lossFreeVerdict(row({ udpSent: 0 }))).to.match(/losses not counted/);
     expect(lossFreeVerdict(row({ scenario: 'l2-intra-subnet' }))).to.equal(undefined);
     expect(lossFreeVerdict(row({ scenario: 'seamless' }))).to.equal(undefined);
+  });
+
+  it('sums up where the gap goes: per move the latest read before the stop and the earliest after the resume', () => {
+    const move = (a: [number | null, number | null], b: [number | null, number | null]) => ({ reads: {
+      cnB: { lastBeforeStopMs: a[0], firstAfterResumeMs: a[1] }, ext: { lastBeforeStopMs: b[0], firstAfterResumeMs: b[1] },
+    } });
+    expect(readsFigures([move([4, 30], [2, 45]), move([8, 60], [null, 20]), move([3, 12], [5, 50])])).to.deep.equal({
+      lastBeforeStopMedianMs: 3, firstAfterResumeMedianMs: 20, firstAfterResumeMinMs: 12, firstAfterResumeMaxMs: 30,
+    });
+    expect(readsFigures([move([4, null], [2, null])]), 'no read after any resume').to.equal(null);
+    expect(readsFigures([]), 'no moves').to.equal(null);
   });
 });
