@@ -16,7 +16,7 @@ export interface FollowOptions {
   /** How long before the stop copying starts (MigrationSignals); default DEFAULT_COPY_LEAD_MS. */
   readonly copyLeadMs?: number;
   readonly pollMs?: number;
-  /** A progress read failed (QEMU busy or gone): the next poll tries again. */
+  /** A progress read failed (QEMU busy or gone): the next poll tries again. Also a failed run-state read. */
   readonly onPollError?: (error: Error) => void;
 }
 
@@ -45,7 +45,18 @@ export function followMigrations(qmp: QmpLike, onSignal: (signal: MigrationSigna
     timer = setTimeout(poll, pollMs);
     timer.unref();
   }
-  const unwatch = qmp.onEvent((e) => emit(signals.onEvent(e)));
+  // Events wait until QEMU's run state is known: a destination's (inmigrate) are not the VM's stop.
+  let early: QmpEvent[] | undefined = [];
+  const unwatch = qmp.onEvent((e) => (early === undefined ? emit(signals.onEvent(e)) : early.push(e)));
+  const statusKnown = () => {
+    const waiting = early ?? [];
+    early = undefined;
+    if (!stopped) for (const e of waiting) emit(signals.onEvent(e));
+  };
+  qmp.execute<{ status?: unknown }>('query-status', undefined, 1000).then(
+    (answer) => { signals.onStatus(String(answer.status)); statusKnown(); },
+    (error: Error) => { options.onPollError?.(error); statusKnown(); }, // unknown: followed as a source
+  );
   return () => {
     stopped = true;
     unwatch();

@@ -11,6 +11,13 @@
 //   called-off  a migration failed or was cancelled: the VM runs on at its source
 // `at` is when QEMU emitted the event (epoch ms), so that the controller knows which copied frames
 // the VM may have missed even when the signal reaches it late.
+//
+// Only a source's events say so. An agent runs on every hypervisor host, so it also follows the
+// incoming QEMU of a migration to its host, and a destination emits MIGRATION setup, active and
+// completed too (with RESUME just before completed): read as a source's, they would tell the
+// controller 'migrating' and 'resumed' a second time, from the wrong host and at the wrong moments.
+// A QEMU waiting for an incoming migration (run state `inmigrate`) is followed from its RESUME on:
+// from then on it is the VM's source.
 
 export type MigrationSignalKind = 'migrating' | 'converging' | 'stopping' | 'resumed' | 'called-off';
 
@@ -55,8 +62,21 @@ export class MigrationSignals {
   private converging = false;
   private stopped = false;
   private startedAt = 0;
+  /** This QEMU is a migration's destination (it has not run yet): its migration events are not the VM's stop. */
+  private incoming = false;
 
   constructor(private readonly copyLeadMs: number = DEFAULT_COPY_LEAD_MS) {}
+
+  /** QEMU's run state (`query-status`), read when following begins: `inmigrate` is a destination. */
+  onStatus(status: string): void {
+    this.incoming = status === 'inmigrate';
+    if (this.incoming) this.end(undefined, 0);
+  }
+
+  /** Is this QEMU the destination of a migration, not yet running? */
+  get isIncoming(): boolean {
+    return this.incoming;
+  }
 
   /** Should the migration's progress be read now (it runs and copying has not begun)? */
   get awaitingConvergence(): boolean {
@@ -66,6 +86,11 @@ export class MigrationSignals {
   /** The signal an event gives, if any. */
   onEvent(e: QmpEventLike, now: number = Date.now()): MigrationSignal | undefined {
     const at = e.at ?? now;
+    if (e.event === 'RESUME' && this.incoming) {
+      this.incoming = false; // the VM runs here now: this QEMU is its source from here on
+      return undefined;
+    }
+    if (this.incoming) return undefined;
     if (e.event === 'MIGRATION') {
       const status = String(e.data.status);
       if (status === 'setup' || status === 'active') {

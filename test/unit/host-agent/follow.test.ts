@@ -9,8 +9,21 @@ class FakeSource implements QmpLike {
   readonly reads: number[] = [];
   private listener: ((e: QmpEvent) => void) | undefined;
   private startedAt = 0;
-  constructor(private readonly total: number, private readonly bytesPerMs: number, private readonly failFirst = false) {}
+  statusReads = 0;
+  constructor(
+    private readonly total: number,
+    private readonly bytesPerMs: number,
+    private readonly failFirst = false,
+    /** What query-status answers (after `statusDelayMs`); null: it fails. */
+    private readonly status: string | null = 'running',
+    private readonly statusDelayMs = 0,
+  ) {}
   execute<T>(command: string): Promise<T> {
+    if (command === 'query-status') {
+      this.statusReads++;
+      const answer = this.status;
+      return new Promise((resolve, reject) => setTimeout(() => (answer === null ? reject(new Error('no answer')) : resolve({ status: answer, running: answer === 'running' } as T)), this.statusDelayMs));
+    }
     if (command !== 'query-migrate') return Promise.reject(new Error(`unexpected ${command}`));
     this.reads.push(Date.now());
     if (this.failFirst && this.reads.length === 1) return Promise.reject(new Error('busy'));
@@ -69,5 +82,40 @@ describe('host-agent/follow', () => {
     expect(source.reads.length).to.be.at.most(reads + 1);
     source.emit('STOP');
     expect(signals).to.deep.equal(['migrating']);
+  });
+
+  it('follows a destination (inmigrate) from its RESUME on: its incoming migration says nothing, not even events that came before its run state', async () => {
+    const destination = new FakeSource(1000, 1, false, 'inmigrate', 30);
+    const signals: string[] = [];
+    const stop = followMigrations(destination, (s) => signals.push(s.kind), { copyLeadMs: 300, pollMs: 10 });
+    destination.emit('MIGRATION', { status: 'setup' }); // before the run state is known: held until it is
+    await sleep(40);
+    destination.emit('MIGRATION', { status: 'active' });
+    await sleep(200);
+    expect(destination.reads, 'no progress read on a destination').to.have.length(0);
+    destination.emit('RESUME');
+    destination.emit('MIGRATION', { status: 'completed' });
+    expect(signals, 'nothing from the incoming migration').to.deep.equal([]);
+    destination.emit('MIGRATION', { status: 'setup' });
+    await sleep(1000);
+    destination.emit('STOP');
+    destination.emit('MIGRATION', { status: 'completed' });
+    expect(signals, 'the next migration, as its source').to.deep.equal(['migrating', 'converging', 'stopping', 'resumed']);
+    expect(destination.statusReads).to.equal(1);
+    stop();
+  });
+
+  it('follows as a source when the run state cannot be read, and says so', async () => {
+    const source = new FakeSource(1000, 1, false, null);
+    const signals: string[] = [];
+    const errors: string[] = [];
+    const stop = followMigrations(source, (s) => signals.push(s.kind), { onPollError: (e) => errors.push(e.message) });
+    source.emit('MIGRATION', { status: 'setup' });
+    await sleep(5);
+    source.emit('STOP');
+    source.emit('MIGRATION', { status: 'completed' });
+    expect(signals).to.deep.equal(['migrating', 'stopping', 'resumed']);
+    expect(errors).to.include('no answer');
+    stop();
   });
 });

@@ -26,6 +26,28 @@ describe('host-agent/migration-signals', () => {
       .to.deep.equal(['migrating', 'stopping', 'called-off', 'migrating', 'stopping', 'resumed']);
   });
 
+  it('a destination (run state inmigrate) says nothing of its incoming migration, and is followed as the source once the VM runs there', () => {
+    const RESUME: QmpEventLike = { event: 'RESUME', data: {} };
+    const s = new MigrationSignals();
+    s.onStatus('inmigrate');
+    expect(s.isIncoming).to.equal(true);
+    // What an incoming QEMU emits (seen with QEMU 7.2): setup, active, RESUME, completed.
+    const incoming = [migration('setup'), migration('active'), RESUME, migration('completed')].map((e) => s.onEvent(e, 0));
+    expect(incoming, 'nothing from the destination').to.deep.equal([undefined, undefined, undefined, undefined]);
+    expect(s.isIncoming, 'the VM runs here now').to.equal(false);
+    expect(s.awaitingConvergence, 'no progress to read for an incoming migration').to.equal(false);
+    const next = [migration('setup'), migration('active'), STOP, migration('completed')].map((e) => s.onEvent(e, 0)?.kind);
+    expect(next, 'its next migration, as the source').to.deep.equal(['migrating', undefined, 'stopping', 'resumed']);
+  });
+
+  it('a source (running, paused or any other state) is followed as before', () => {
+    for (const status of ['running', 'paused', 'postmigrate', 'undefined']) {
+      const s = new MigrationSignals();
+      s.onStatus(status);
+      expect([migration('setup'), STOP, migration('completed')].map((e) => s.onEvent(e, 0)?.kind), status).to.deep.equal(['migrating', 'stopping', 'resumed']);
+    }
+  });
+
   it('carries the time of the event that gave the signal (QMP timestamp), else the time of reading', () => {
     const s = new MigrationSignals();
     expect(s.onEvent(migration('setup', 1000), 5000)).to.deep.equal({ kind: 'migrating', at: 1000 });
