@@ -69,12 +69,16 @@ export const MAX_STRAGGLER_ROUNDS = 8;
 /** With a replay rate: a burst every this many ms (fewer frames per burst, none bigger than MAX_BURST). */
 export const PACED_BURST_MS = 2;
 /**
- * The default replay rate, frames per second: 20 frames every 2 ms, 100 ms per 1,000 frames held.
- * The QEMU lab's TCG guest, just resumed after a 1 s stop, took the 1,100-1,400 frames of its
- * stop at this rate with nothing dropped at its tap; at 32,000 a second it still lost about half
- * as many datagrams as unpaced (490 against 916 in 6 moves; docs/benchmarks.md).
+ * The default replay rate, frames per second: 10 frames every 2 ms, 200 ms per 1,000 frames held.
+ * What a just-resumed guest can have waiting for it is its tap's queue (1,000 frames) and its
+ * virtio ring (256): the 1,100-1,400 frames of a 1 s stop fit only if it reads some of them while
+ * they come. The QEMU lab's TCG guest starts reading 40-110 ms after its resume. At 10,000 a
+ * second its tap still dropped frames in 2 of 7 runs of the e2e test on a slower machine, and at
+ * 32,000 it lost about half as many datagrams as unpaced (490 against 916 in 6 moves); at 5,000 and
+ * 4,000 nothing was dropped (docs/benchmarks.md). A stream faster than half this rate is replayed
+ * at twice its own rate (replayRate).
  */
-export const REPLAY_RATE = 10_000;
+export const REPLAY_RATE = 5_000;
 
 /**
  * Frames per second to replay `frames` at: `configured` (0: unpaced), or twice the rate they came
