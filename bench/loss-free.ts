@@ -12,6 +12,8 @@
 //   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --buffer 10000 [--bound-frames 300] [--moves 6] [--precopy-ms 3000]
 //     (the buffer under load; 3 moves unless --moves; with --precopy-ms longer than the host agent's
 //     copy lead, also a row that copies from the migration's setup, as the agent did before b52f04c)
+//   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --replay-rates 5000,10000,0 [--pauses 100,1000] [--moves 6] [--vm qemu]
+//     (loss-free rows only, one per replay rate, frames a second, 0 unpaced: the rate against the gap and the taps' drops)
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -100,6 +102,16 @@ export function lossFreeSpecs(pauseMs: number, moves: number, compareReplay = fa
   ];
 }
 
+/** Loss-free rows only, one per replay rate (frames a second; 0: unpaced). */
+export function replayRateSpecs(pauseMs: number, moves: number, rates: readonly number[]): ScenarioSpec[] {
+  const base = lossFreeSpecs(pauseMs, moves)[2]!;
+  return rates.map((rate) => ({
+    ...base, name: `${base.name}-${rate === 0 ? 'unpaced' : `${rate}fps`}`,
+    description: `${base.description}, held frames handed out ${rate === 0 ? 'unpaced' : `at ${rate} a second`}`,
+    controllerArgs: ['--buffer-replay-frames-per-sec', String(rate)],
+  }));
+}
+
 /**
  * The buffer under load: a loss-free move at a 100 ms pause while `pps` numbered datagrams a second
  * stream to the VM, with the default bounds and with a bound that must bite (`maxFrames`).
@@ -182,7 +194,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     pauses: { type: 'string', default: '100,1000' }, moves: { type: 'string' }, vm: { type: 'string', default: 'mininet' }, json: { type: 'string' },
     buffer: { type: 'string' }, 'bound-frames': { type: 'string', default: '300' }, 'controller-logs': { type: 'string' }, 'precopy-ms': { type: 'string' },
-    'replay-compare': { type: 'boolean', default: false },
+    'replay-compare': { type: 'boolean', default: false }, 'replay-rates': { type: 'string' },
   } });
   const logs = values['controller-logs'];
   if (logs !== undefined) mkdirSync(logs, { recursive: true });
@@ -195,7 +207,12 @@ async function main(): Promise<void> {
   const pauses = values.pauses.split(',').map(Number);
   const moves = Number(values.moves ?? (values.buffer !== undefined ? 3 : 6));
   if (pauses.some((p) => !Number.isInteger(p) || p < 1) || !Number.isInteger(moves) || moves < 1 || (values.vm !== 'mininet' && values.vm !== 'qemu')) {
-    process.stderr.write('usage: bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--replay-compare] [--json FILE]\n');
+    process.stderr.write('usage: bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--replay-compare | --replay-rates R,R...] [--json FILE]\n');
+    process.exit(2);
+  }
+  const rates = values['replay-rates']?.split(',').map(Number);
+  if (rates !== undefined && (rates.length === 0 || rates.some((r) => !Number.isInteger(r) || r < 0))) {
+    process.stderr.write(`--replay-rates wants whole frames a second (0: unpaced), comma-separated, got ${values['replay-rates']}\n`);
     process.exit(2);
   }
   const figures: LossFreeFigures[] = [];
@@ -211,7 +228,7 @@ async function main(): Promise<void> {
     pauses.length = 0;
   }
   for (const pauseMs of pauses) {
-    for (const spec of lossFreeSpecs(pauseMs, moves, values['replay-compare'])) {
+    for (const spec of rates === undefined ? lossFreeSpecs(pauseMs, moves, values['replay-compare']) : replayRateSpecs(pauseMs, moves, rates)) {
       console.log(`${spec.name}: ${spec.description}`);
       // A real QEMU's stop-and-copy is held for the pause (pause-before-switchover): its own takes a few ms here.
       const result = await runScenario(spec, { vm: values.vm as VmKind, qemu: { holdStop: true }, log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, pauseMs) });

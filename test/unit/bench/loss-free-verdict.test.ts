@@ -1,7 +1,7 @@
 // The loss-free benchmark's verdict line: issue 12's targets (nothing lost; gap <= downtime + 20 ms
 // median, + 50 ms p99) said for the loss-free rows only, from the figures they printed.
 import { expect } from 'chai';
-import { lossFreeVerdict, readsFigures, type LossFreeFigures } from '../../../bench/loss-free.js';
+import { lossFreeVerdict, readsFigures, replayRateSpecs, type LossFreeFigures } from '../../../bench/loss-free.js';
 
 function row(overrides: Partial<LossFreeFigures>): LossFreeFigures {
   return {
@@ -37,5 +37,12 @@ describe('bench/loss-free: the verdict against issue 12', () => {
     });
     expect(readsFigures([move([4, null], [2, null])]), 'no read after any resume').to.equal(null);
     expect(readsFigures([]), 'no moves').to.equal(null);
+  });
+
+  it('--replay-rates: one loss-free row per rate, each with its controller flag, 0 named unpaced', () => {
+    const specs = replayRateSpecs(1000, 6, [5000, 0]);
+    expect(specs.map((s) => s.name)).to.deep.equal(['seamless-loss-free-5000fps', 'seamless-loss-free-unpaced']);
+    expect(specs.map((s) => s.controllerArgs)).to.deep.equal([['--buffer-replay-frames-per-sec', '5000'], ['--buffer-replay-frames-per-sec', '0']]);
+    expect(specs.every((s) => s.lossFree === true && s.pauseMs === 1000 && s.moves.length === 6), 'loss-free rows of the pause asked').to.equal(true);
   });
 });
