@@ -12,6 +12,7 @@ PACKAGES=(
   python3-matplotlib python3-os-ken chromium procps psmisc
   qemu-system-x86 linux-image-amd64 busybox-static gcc libc6-dev
   etcd-server etcd-client prometheus
+  libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 )
 OVS_CTL=/usr/share/openvswitch/scripts/ovs-ctl
 
