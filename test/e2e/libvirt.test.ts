@@ -3,13 +3,14 @@
 // libvirt's own external_ids on the port), a Seamless host agent per host on the domain's second
 // QMP monitor (`<qemu:commandline>`), and `virsh migrate --live` from host A (s1, subnet A) to
 // host B (s2, subnet B) with the destination's bridge changed in `--xml`, as an operator does.
-// The controller reads libvirt's port rows (OVSDB) for the destination, hears the stop from the
-// source host's agent only, holds the frames of the stop and hands them to the VM at s2.
+// The controller reads libvirt's port rows (OVSDB) for the destination, and the libvirt hook
+// (contrib/libvirt/qemu, installed on each host) posts an intent too; the controller hears the stop
+// from the source host's agent only, holds the frames of the stop and hands them to the VM at s2.
 // Starts Mininet, libvirtd and QEMU: run under `flock /tmp/seamless-lab.lock`.
 
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { echoReplies } from '../../bench/guest-restart.js';
@@ -48,6 +49,7 @@ function startAgent(api: string, socket: string): Agent {
 describe('e2e: a libvirt domain live-migrated by virsh between two libvirt hosts, across subnets, loss-free', function () {
   this.timeout(300_000);
   const stateDir = mkdtempSync(join(tmpdir(), 'seamless-e2e-libvirt-'));
+  const hookLogs = mkdtempSync(join(tmpdir(), 'seamless-e2e-libvirt-hooks-'));
   let ctl: ControllerProcess | undefined;
   let net: MininetDriver | undefined;
   const hosts: LibvirtHost[] = [];
@@ -59,8 +61,11 @@ describe('e2e: a libvirt domain live-migrated by virsh between two libvirt hosts
     ctl = await ControllerProcess.start({ stateDir });
     net = await MininetDriver.start({ controller: { host: '127.0.0.1', port: ctl.openflowPort }, vm: 'none' });
     await ctl.waitFor(() => ctl!.find('switch up').length >= 3, 30_000, 'three switches up');
-    hosts.push(await LibvirtHost.start('a', '5ea41e55-0000-4000-8000-00000000000a'), await LibvirtHost.start('b', '5ea41e55-0000-4000-8000-00000000000b'));
     const api = `http://127.0.0.1:${ctl.httpPort}`;
+    // Each host also has the libvirt hook (contrib/libvirt/qemu), as docs/hypervisors.md installs it.
+    const qemuHook = (log: string) => ({ script: join(REPO_ROOT, 'contrib', 'libvirt', 'qemu'), settings: { SEAMLESS_API_URL: api, SEAMLESS_HOOK_LOG: log } });
+    hosts.push(await LibvirtHost.start('a', '5ea41e55-0000-4000-8000-00000000000a', { qemuHook: qemuHook(join(hookLogs, 'hook-a.log')) }));
+    hosts.push(await LibvirtHost.start('b', '5ea41e55-0000-4000-8000-00000000000b', { qemuHook: qemuHook(join(hookLogs, 'hook-b.log')) }));
     for (const host of hosts) agents.push(startAgent(api, host.hostFile(VM.name, 'agent.qmp')));
     const image = await ensureGuestImage();
     await hosts[0]!.startDomain(domainXml({
@@ -86,6 +91,7 @@ describe('e2e: a libvirt domain live-migrated by virsh between two libvirt hosts
     await net?.stop();
     await ctl?.stop();
     rmSync(stateDir, { recursive: true, force: true });
+    rmSync(hookLogs, { recursive: true, force: true });
   });
 
   it('moves the domain to host B and s2: libvirt plugged it there, and the controller took the move from libvirt\'s port row', async () => {
@@ -95,6 +101,12 @@ describe('e2e: a libvirt domain live-migrated by virsh between two libvirt hosts
     expect(moved, 'one move').to.have.length(1);
     expect(moved[0]!.to, 'to s2 (subnet B)').to.match(/^B\/0*2:/);
     expect(moved[0]!.reason, 'announced ahead (OVSDB attached-mac, or the agent\'s intent)').to.equal('intent');
+  });
+
+  it('runs the libvirt hook on the destination host at the incoming migration: it posts an intent for s2', () => {
+    const log = readFileSync(join(hookLogs, 'hook-b.log'), 'utf8');
+    expect(log).to.match(new RegExp(`${VM.name} migrate: intent posted: ${VM.eid.replaceAll('.', '\\.')} \\(${VM.mac}\\) to ${net!.bridge('s2')} dpid 0*2 `));
+    expect(existsSync(join(hookLogs, 'hook-a.log')) ? readFileSync(join(hookLogs, 'hook-a.log'), 'utf8') : '', 'host A: its domain started, no migration came in').to.not.match(/intent posted/);
   });
 
   it('hears the stop from the source host\'s agent only, each signal once', () => {

@@ -99,6 +99,15 @@ export function agentPath(domain: string, file: string): string {
   return `${HOST_DIR}/${domain}.${file}`;
 }
 
+export interface LibvirtHostOptions {
+  /**
+   * A libvirt `qemu` hook (contrib/libvirt/qemu) and its settings: installed before libvirtd
+   * starts (libvirt looks for hooks then), run unchanged, told where its settings are by
+   * SEAMLESS_HOOK_ENV (libvirt passes hooks no environment of ours).
+   */
+  readonly qemuHook?: { readonly script: string; readonly settings: Readonly<Record<string, string>> };
+}
+
 export class LibvirtHost {
   private constructor(
     readonly name: string,
@@ -122,7 +131,12 @@ export class LibvirtHost {
     return join(this.dir, 'etc', 'hooks');
   }
 
-  static async start(name: string, hostUuid: string): Promise<LibvirtHost> {
+  /** A file in this host's own directory (visible to its libvirtd and hooks at the same path). */
+  file(name: string): string {
+    return join(this.dir, name);
+  }
+
+  static async start(name: string, hostUuid: string, options: LibvirtHostOptions = {}): Promise<LibvirtHost> {
     if (!existsSync(LIBVIRTD)) throw new LibvirtHostError(`${LIBVIRTD} missing (apt-get install libvirt-daemon-system libvirt-daemon-driver-qemu)`);
     const dir = mkdtempSync(join(tmpdir(), `seamless-libvirt-${name}-`));
     labResources.addDir(dir);
@@ -137,6 +151,11 @@ export class LibvirtHost {
     // No default NAT network: the lab plugs domains into Open vSwitch only.
     rmSync(join(dir, 'etc', 'qemu', 'networks', 'autostart'), { recursive: true, force: true });
     mkdirSync(join(dir, 'etc', 'hooks'), { recursive: true });
+    if (options.qemuHook !== undefined) {
+      const settings = Object.entries(options.qemuHook.settings).map(([k, v]) => `${k}=${v}\n`).join('');
+      writeFileSync(join(dir, 'hook.env'), settings, { mode: 0o600 });
+      writeFileSync(join(dir, 'etc', 'hooks', 'qemu'), `#!/bin/sh\nSEAMLESS_HOOK_ENV=${join(dir, 'hook.env')} exec ${options.qemuHook.script} "$@"\n`, { mode: 0o755 });
+    }
     const mounts = PRIVATE.map((path) => `mount --bind ${join(dir, sub[path]!)} ${path}`).join(' && ');
     const daemon = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', `${mounts} && exec ${LIBVIRTD} --pid-file ${join(dir, 'libvirtd.pid')}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
