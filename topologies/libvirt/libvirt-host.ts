@@ -12,7 +12,7 @@
  * listen on loopback only.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync, cpSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,6 +25,10 @@ const run = promisify(execFile);
 export const HOST_DIR = '/run/seamless-libvirt-host';
 const LIBVIRTD = '/usr/sbin/libvirtd';
 const PRIVATE = ['/etc/libvirt', '/run/libvirt', '/var/lib/libvirt', '/var/log/libvirt', '/var/cache/libvirt', HOST_DIR] as const;
+
+/** Hosts running in this process, and whether one of them made HOST_DIR (removed after the last). */
+let live = 0;
+let createdHostDir = false;
 
 const LAB_QEMU_CONF = `
 # seamless lab (topologies/libvirt/libvirt-host.ts)
@@ -109,6 +113,9 @@ export interface LibvirtHostOptions {
 }
 
 export class LibvirtHost {
+  private readonly qemuPids = new Map<string, number>();
+  private stopped = false;
+
   private constructor(
     readonly name: string,
     /** This host's state; `dir/agent` is what its QEMUs see at HOST_DIR. */
@@ -126,21 +133,13 @@ export class LibvirtHost {
     return join(this.dir, 'agent', `${domain}.${file}`);
   }
 
-  /** This host's libvirt hooks directory (its private /etc/libvirt/hooks), as seen from here. */
-  get hooksDir(): string {
-    return join(this.dir, 'etc', 'hooks');
-  }
-
-  /** A file in this host's own directory (visible to its libvirtd and hooks at the same path). */
-  file(name: string): string {
-    return join(this.dir, name);
-  }
-
   static async start(name: string, hostUuid: string, options: LibvirtHostOptions = {}): Promise<LibvirtHost> {
     if (!existsSync(LIBVIRTD)) throw new LibvirtHostError(`${LIBVIRTD} missing (apt-get install libvirt-daemon-system libvirt-daemon-driver-qemu)`);
     const dir = mkdtempSync(join(tmpdir(), `seamless-libvirt-${name}-`));
     labResources.addDir(dir);
     const sub = { '/etc/libvirt': 'etc', '/run/libvirt': 'run', '/var/lib/libvirt': 'lib', '/var/log/libvirt': 'log', '/var/cache/libvirt': 'cache', [HOST_DIR]: 'agent' } as Record<string, string>;
+    if (!existsSync(HOST_DIR)) createdHostDir = true;
+    live++;
     for (const path of PRIVATE) {
       mkdirSync(path, { recursive: true });
       mkdirSync(join(dir, sub[path]!), { recursive: true });
@@ -166,7 +165,10 @@ export class LibvirtHost {
     const host = new LibvirtHost(name, dir, daemon);
     const deadline = Date.now() + 20_000;
     for (;;) {
-      if (daemon.exitCode !== null) throw new LibvirtHostError(`libvirtd ${name} exited (${daemon.exitCode}): ${stderr.join('').slice(-2000)}`);
+      if (daemon.exitCode !== null) {
+        await host.stop();
+        throw new LibvirtHostError(`libvirtd ${name} exited (${daemon.exitCode}): ${stderr.join('').slice(-2000)}`);
+      }
       if (existsSync(join(dir, 'run', 'libvirt-sock')) && (await host.virsh(['version']).then(() => true, () => false))) return host;
       if (Date.now() > deadline) {
         await host.stop();
@@ -193,6 +195,25 @@ export class LibvirtHost {
     writeFileSync(file, xml);
     await this.virsh(['define', file]);
     await this.virsh(['start', name]);
+    this.adoptQemu(name);
+  }
+
+  /**
+   * libvirt's QEMU is no child of ours: its PID goes to the lab's safety net, so that a test
+   * process that dies still ends it (stop() ends it the ordinary way).
+   */
+  private adoptQemu(domain: string): void {
+    const pid = Number(readFileSync(join(this.dir, 'run', 'qemu', `${domain}.pid`), 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0) {
+      labResources.addPid(pid);
+      this.qemuPids.set(domain, pid);
+    }
+  }
+
+  private forgetQemu(domain: string): void {
+    const pid = this.qemuPids.get(domain);
+    if (pid !== undefined) labResources.forgetPid(pid);
+    this.qemuPids.delete(domain);
   }
 
   /**
@@ -207,6 +228,8 @@ export class LibvirtHost {
     const file = join(this.dir, `${domain}-to-${to.name}.xml`);
     writeFileSync(file, changed);
     await this.virsh(['migrate', '--live', '--persistent', '--undefinesource', domain, to.uri, '--migrateuri', 'tcp://127.0.0.1', '--listen-address', '127.0.0.1', '--xml', file], 120_000);
+    this.forgetQemu(domain);
+    to.adoptQemu(domain);
   }
 
   /** The domains running here. */
@@ -216,6 +239,8 @@ export class LibvirtHost {
 
   /** Destroy and undefine every domain, stop libvirtd, remove this host's files. Idempotent. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.daemon.exitCode === null && this.daemon.signalCode === null) {
       const all = await this.virsh(['list', '--all', '--name']).catch(() => '');
       for (const name of all.split('\n').map((l) => l.trim()).filter((l) => l !== '')) {
@@ -231,7 +256,12 @@ export class LibvirtHost {
     for (const entry of existsSync(join(this.dir, 'run', 'qemu')) ? readdirSync(join(this.dir, 'run', 'qemu')) : []) {
       if (entry.endsWith('.pid')) await run('sh', ['-c', `kill -9 $(cat ${join(this.dir, 'run', 'qemu', entry)}) 2>/dev/null || true`]);
     }
+    for (const domain of [...this.qemuPids.keys()]) this.forgetQemu(domain);
     rmSync(this.dir, { recursive: true, force: true });
     labResources.forgetDir(this.dir);
+    if (--live === 0 && createdHostDir) {
+      rmSync(HOST_DIR, { recursive: true, force: true });
+      createdHostDir = false;
+    }
   }
 }
