@@ -1,60 +1,89 @@
-// The host agent's shell around MigrationSignals for one VM's QMP connection: QEMU's events in,
-// and while a migration copies the VM's memory, its progress (query-migrate) every few tens of
-// milliseconds until the stop-and-copy is near. Also what the QEMU lab's migration driver uses,
-// so that the lab's signals are the agent's.
+// The host agent's shell around MigrationSignals for one VM: its hypervisor's events in, and while
+// a migration copies the VM's memory, its progress every few tens of milliseconds until the
+// stop-and-copy is near (or until the stop, where no event says a migration was called off before
+// it). A QEMU's QMP connection is one such source (followMigrations); a libvirt domain's events
+// and job are another (follow-libvirt.ts). Also what the QEMU lab's migration driver uses, so that
+// the lab's signals are the agent's.
 
-import { MIGRATION_POLL_MS, MigrationSignals, type MigrationProgress, type MigrationSignal } from './migration-signals.js';
+import { MIGRATION_POLL_MS, MigrationSignals, type MigrationProgress, type MigrationSignal, type QmpEventLike } from './migration-signals.js';
 import type { QmpEvent } from './qmp.js';
 
-/** What follow() needs of a QMP connection (QmpClient). */
+/** What followMigrations() needs of a QMP connection (QmpClient). */
 export interface QmpLike {
   execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   onEvent(listener: (event: QmpEvent) => void): () => void;
+}
+
+/** What following needs of a VM's hypervisor: its events (in QMP's words), run state and migration progress. */
+export interface MigrationSource {
+  onEvent(listener: (event: QmpEventLike) => void): () => void;
+  /** The VM's run state in QMP's words (`inmigrate`: the destination of a migration, not run yet). */
+  status(): Promise<string>;
+  progress(): Promise<MigrationProgress>;
+  /** Read the progress until the stop, not only until 'converging': no event says a migration was called off before its stop. */
+  readonly progressUntilStop?: boolean;
+  /** A destination's RESUME says 'resumed' (MigrationSignals): its source says so late. */
+  readonly resumeFromDestination?: boolean;
 }
 
 export interface FollowOptions {
   /** How long before the stop copying starts (MigrationSignals); default DEFAULT_COPY_LEAD_MS. */
   readonly copyLeadMs?: number;
   readonly pollMs?: number;
-  /** A progress read failed (QEMU busy or gone): the next poll tries again. Also a failed run-state read. */
+  /** A progress read failed (hypervisor busy or gone): the next poll tries again. Also a failed run-state read. */
   readonly onPollError?: (error: Error) => void;
 }
 
-/** Follows the VM's migrations and calls onSignal with each signal; returns the function that stops following. */
+/** A QEMU's QMP connection as a MigrationSource (query-status, query-migrate). */
+export function qmpSource(qmp: QmpLike): MigrationSource {
+  return {
+    onEvent: (listener) => qmp.onEvent(listener),
+    status: async () => String((await qmp.execute<{ status?: unknown }>('query-status', undefined, 1000)).status),
+    progress: () => qmp.execute<MigrationProgress>('query-migrate', undefined, 1000),
+  };
+}
+
+/** Follows a QEMU's migrations over QMP and calls onSignal with each signal; returns the function that stops following. */
 export function followMigrations(qmp: QmpLike, onSignal: (signal: MigrationSignal) => void, options: FollowOptions = {}): () => void {
-  const signals = new MigrationSignals(options.copyLeadMs);
+  return followSource(qmpSource(qmp), onSignal, options);
+}
+
+/** Follows a VM's migrations and calls onSignal with each signal; returns the function that stops following. */
+export function followSource(source: MigrationSource, onSignal: (signal: MigrationSignal) => void, options: FollowOptions = {}): () => void {
+  const signals = new MigrationSignals(options.copyLeadMs, source.resumeFromDestination === true);
   const pollMs = options.pollMs ?? MIGRATION_POLL_MS;
+  const reading = () => (source.progressUntilStop === true ? signals.beforeStop : signals.awaitingConvergence);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  let reading = false;
+  let busy = false;
   const emit = (signal: MigrationSignal | undefined) => {
     if (signal !== undefined) onSignal(signal);
     schedule();
   };
   const poll = () => {
     timer = undefined;
-    if (stopped || !signals.awaitingConvergence) return;
-    reading = true;
-    qmp.execute<MigrationProgress>('query-migrate', undefined, 1000).then(
-      (progress) => { reading = false; if (!stopped) emit(signals.onProgress(progress)); },
-      (error: Error) => { reading = false; options.onPollError?.(error); schedule(); },
+    if (stopped || !reading()) return;
+    busy = true;
+    source.progress().then(
+      (progress) => { busy = false; if (!stopped) emit(signals.onProgress(progress)); },
+      (error: Error) => { busy = false; options.onPollError?.(error); schedule(); },
     );
   };
   function schedule(): void {
-    if (stopped || reading || timer !== undefined || !signals.awaitingConvergence) return;
+    if (stopped || busy || timer !== undefined || !reading()) return;
     timer = setTimeout(poll, pollMs);
     timer.unref();
   }
-  // Events wait until QEMU's run state is known: a destination's (inmigrate) are not the VM's stop.
-  let early: QmpEvent[] | undefined = [];
-  const unwatch = qmp.onEvent((e) => (early === undefined ? emit(signals.onEvent(e)) : early.push(e)));
+  // Events wait until the run state is known: a destination's (inmigrate) are not the VM's stop.
+  let early: QmpEventLike[] | undefined = [];
+  const unwatch = source.onEvent((e) => (early === undefined ? emit(signals.onEvent(e)) : early.push(e)));
   const statusKnown = () => {
     const waiting = early ?? [];
     early = undefined;
     if (!stopped) for (const e of waiting) emit(signals.onEvent(e));
   };
-  qmp.execute<{ status?: unknown }>('query-status', undefined, 1000).then(
-    (answer) => { signals.onStatus(String(answer.status)); statusKnown(); },
+  source.status().then(
+    (status) => { signals.onStatus(status); statusKnown(); },
     (error: Error) => { options.onPollError?.(error); statusKnown(); }, // unknown: followed as a source
   );
   return () => {

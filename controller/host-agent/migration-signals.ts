@@ -17,7 +17,14 @@
 // completed too (with RESUME just before completed): read as a source's, they would tell the
 // controller 'migrating' and 'resumed' a second time, from the wrong host and at the wrong moments.
 // A QEMU waiting for an incoming migration (run state `inmigrate`) is followed from its RESUME on:
-// from then on it is the VM's source.
+// from then on it is the VM's source. Where the source says the end late (libvirt's source says
+// 'Stopped Migrated' seconds after the VM runs at its destination), the destination's RESUME says
+// 'resumed' (`resumeFromDestination`): the controller takes the first and ignores the other.
+//
+// A source that runs again after its stop (RESUME while stopped) had its migration called off:
+// QEMU resumes the source before it reports the migration cancelled, and libvirt says only that
+// (lifecycle 'Resumed'). A progress read that finds the migration failed or cancelled says so too:
+// libvirt has no event for a migration called off before its stop.
 
 export type MigrationSignalKind = 'migrating' | 'converging' | 'stopping' | 'resumed' | 'called-off';
 
@@ -65,7 +72,11 @@ export class MigrationSignals {
   /** This QEMU is a migration's destination (it has not run yet): its migration events are not the VM's stop. */
   private incoming = false;
 
-  constructor(private readonly copyLeadMs: number = DEFAULT_COPY_LEAD_MS) {}
+  constructor(
+    private readonly copyLeadMs: number = DEFAULT_COPY_LEAD_MS,
+    /** A destination's RESUME says 'resumed' (its incoming migration still says nothing else). */
+    private readonly resumeFromDestination = false,
+  ) {}
 
   /** QEMU's run state (`query-status`), read when following begins: `inmigrate` is a destination. */
   onStatus(status: string): void {
@@ -83,14 +94,20 @@ export class MigrationSignals {
     return this.migrating && !this.converging && !this.stopped;
   }
 
+  /** Does the migration run, the VM not stopped yet (its progress may still say it was called off)? */
+  get beforeStop(): boolean {
+    return this.migrating && !this.stopped;
+  }
+
   /** The signal an event gives, if any. */
   onEvent(e: QmpEventLike, now: number = Date.now()): MigrationSignal | undefined {
     const at = e.at ?? now;
     if (e.event === 'RESUME' && this.incoming) {
       this.incoming = false; // the VM runs here now: this QEMU is its source from here on
-      return undefined;
+      return this.resumeFromDestination ? { kind: 'resumed', at } : undefined;
     }
     if (this.incoming) return undefined;
+    if (e.event === 'RESUME' && this.migrating && this.stopped) return this.end('called-off', at); // the source runs on
     if (e.event === 'MIGRATION') {
       const status = String(e.data.status);
       if (status === 'setup' || status === 'active') {
@@ -114,9 +131,11 @@ export class MigrationSignals {
   /**
    * What the migration's progress says: 'converging' once the first pass over the VM's memory
    * ends within the copy lead at the rate it went so far, or has ended (a dirty-page sync after
-   * setup). Undefined while it is far, and when the answer says nothing usable.
+   * setup). 'called-off' when it failed or was cancelled before the stop. Undefined while it is
+   * far, and when the answer says nothing usable.
    */
   onProgress(progress: MigrationProgress, now: number = Date.now()): MigrationSignal | undefined {
+    if (this.beforeStop && (progress.status === 'failed' || progress.status === 'cancelled')) return this.end('called-off', now);
     if (!this.awaitingConvergence) return undefined;
     const ram = progress.ram;
     const syncs = Number(ram?.['dirty-sync-count']);

@@ -1,6 +1,6 @@
 import FakeTimers from '@sinonjs/fake-timers';
 import { expect } from 'chai';
-import { followMigrations, type QmpLike } from '../../../controller/host-agent/follow.js';
+import { followMigrations, followSource, qmpSource, type QmpLike } from '../../../controller/host-agent/follow.js';
 import type { MigrationSignal } from '../../../controller/host-agent/migration-signals.js';
 import type { QmpEvent } from '../../../controller/host-agent/qmp.js';
 
@@ -116,6 +116,28 @@ describe('host-agent/follow', () => {
     source.emit('MIGRATION', { status: 'completed' });
     expect(signals).to.deep.equal(['migrating', 'stopping', 'resumed']);
     expect(errors).to.include('no answer');
+    stop();
+  });
+
+  it('reads the progress on until the stop where the source asks so (libvirt), and says called-off when a read finds the migration gone', async () => {
+    const qmp = new FakeSource(1000, 1);
+    const signals: string[] = [];
+    let cancelled = false;
+    const source = { ...qmpSource(qmp), progressUntilStop: true, progress: async () => (cancelled ? { status: 'cancelled' } : qmpSource(qmp).progress()) };
+    const stop = followSource(source, (s) => signals.push(s.kind), { copyLeadMs: 300, pollMs: 20 });
+    await sleep(1);
+    qmp.emit('MIGRATION', { status: 'setup' });
+    await sleep(800);
+    expect(signals).to.deep.equal(['migrating', 'converging']);
+    const reads = qmp.reads.length;
+    await sleep(100);
+    expect(qmp.reads.length, 'still reading after converging').to.be.within(reads + 4, reads + 5);
+    cancelled = true;
+    await sleep(25);
+    expect(signals).to.deep.equal(['migrating', 'converging', 'called-off']);
+    const after = qmp.reads.length;
+    await sleep(100);
+    expect(qmp.reads.length, 'no reads once called off').to.equal(after);
     stop();
   });
 });

@@ -104,4 +104,35 @@ describe('host-agent/migration-signals', () => {
     s.onEvent(migration('setup', 0), 0);
     expect(s.onProgress(progress(48 * MiB, 64 * MiB), 50)?.kind).to.equal('converging');
   });
+
+  it('a source that runs again after its stop had its migration called off (QEMU resumes it before it reports the cancel; libvirt says only that)', () => {
+    const RESUME: QmpEventLike = { event: 'RESUME', data: {} };
+    expect(run([migration('setup'), STOP, RESUME, migration('cancelled')])).to.deep.equal(['migrating', 'stopping', 'called-off']);
+    expect(run([migration('setup'), RESUME, STOP, migration('completed')]), 'a RESUME before the stop (the VM was paused) calls nothing off').to.deep.equal(['migrating', 'stopping', 'resumed']);
+    expect(run([STOP, RESUME]), 'a pause outside a migration').to.deep.equal([]);
+  });
+
+  it('a progress read that finds the migration failed or cancelled before the stop says called-off (libvirt: no event says so)', () => {
+    for (const status of ['failed', 'cancelled']) {
+      const s = new MigrationSignals(250);
+      s.onEvent(migration('setup', 0), 0);
+      expect(s.onProgress(progress(20 * MiB, 1024 * MiB, 2), 100)?.kind, 'converging first').to.equal('converging');
+      expect(s.beforeStop).to.equal(true);
+      expect(s.onProgress({ status }, 200), status).to.deep.equal({ kind: 'called-off', at: 200 });
+      expect(s.beforeStop).to.equal(false);
+      expect(s.onEvent(STOP, 300), 'a later pause is no stop-and-copy').to.equal(undefined);
+    }
+    const stopped = new MigrationSignals(250);
+    stopped.onEvent(migration('setup', 0), 0);
+    stopped.onEvent(STOP, 10);
+    expect(stopped.onProgress({ status: 'cancelled' }, 20), 'after the stop, the events say it').to.equal(undefined);
+  });
+
+  it('with resumeFromDestination, a destination says resumed at its RESUME, and nothing else of its incoming migration', () => {
+    const s = new MigrationSignals(250, true);
+    s.onStatus('inmigrate');
+    const said = [migration('setup', 1), migration('active', 2), { event: 'RESUME', data: {}, at: 3 }, migration('completed', 4)].map((e) => s.onEvent(e, 0));
+    expect(said).to.deep.equal([undefined, undefined, { kind: 'resumed', at: 3 }, undefined]);
+    expect(run([{ event: 'RESUME', data: {} }]), 'not for a VM running here already').to.deep.equal([]);
+  });
 });
