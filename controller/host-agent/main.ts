@@ -1,25 +1,38 @@
-// seamless-host-agent: runs beside QEMU on a hypervisor host and tells the Seamless controller when
+// seamless-host-agent: runs beside the hypervisor on a host and tells the Seamless controller when
 // a VM stops for the stop-and-copy of a live migration, so that its frames wait at the controller
-// instead of being lost (loss-free migration), and when a migration is called off.
+// instead of being lost (loss-free migration), when it runs again, and when a migration is called off.
+//
+// With libvirt, the agent follows every domain of the host's libvirt daemon from libvirt's own
+// events and job information (follow-libvirt.ts; virsh from libvirt-clients), nothing added to the
+// domains' XML:
+//
+//   node dist/controller/host-agent/main.js --api http://controller:8080 [--token-file FILE] \
+//        --libvirt qemu:///system
+//
+// With QEMU alone, the agent needs a QMP monitor of its own on each VM's QEMU:
+//   -qmp unix:/run/qemu/vm1-agent.qmp,server=on,wait=off
 //
 //   node dist/controller/host-agent/main.js --api http://controller:8080 [--token-file FILE] \
 //        --vm 02:00:00:00:01:0a=/run/qemu/vm1-agent.qmp [--vm MAC=SOCKET ...]
 //
-// Each VM's QEMU needs a QMP monitor for the agent (a second one beside libvirt's):
-//   -qmp unix:/run/qemu/vm1-agent.qmp,server=on,wait=off
-// The agent turns on QMP's migration `events` capability and follows MIGRATION, MIGRATION_PASS and
-// STOP events, and while a migration copies the VM's memory, its progress (query-migrate), so that
-// the controller copies the VM's frames only for the last part of it (migration-signals.ts).
+// It turns on QMP's migration `events` capability and follows MIGRATION, MIGRATION_PASS and STOP
+// events. Either way, while a migration copies the VM's memory the agent reads its progress
+// (query-migrate, domjobinfo), so that the controller copies the VM's frames only for the last
+// part of it (migration-signals.ts).
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log.js';
 import { ControllerClient } from './controller-client.js';
 import { followMigrations } from './follow.js';
+import { followLibvirt } from './follow-libvirt.js';
 import { DEFAULT_COPY_LEAD_MS } from './migration-signals.js';
 import { QmpClient } from './qmp.js';
+import { VirshShell, watchVirshEvents } from './virsh.js';
 
-async function watchVm(mac: string, socket: string, client: ControllerClient, copyLeadMs: number, log: ReturnType<typeof createLogger>): Promise<void> {
+type Log = ReturnType<typeof createLogger>;
+
+async function watchVm(mac: string, socket: string, client: ControllerClient, copyLeadMs: number, log: Log): Promise<void> {
   for (;;) {
     try {
       const qmp = await QmpClient.connect(socket, mac);
@@ -39,10 +52,31 @@ async function watchVm(mac: string, socket: string, client: ControllerClient, co
   }
 }
 
+/** Follows every domain of the libvirt daemon at `uri` until the process ends. */
+function watchLibvirt(uri: string, client: ControllerClient, copyLeadMs: number, log: Log): void {
+  const shell = new VirshShell(uri);
+  followLibvirt({
+    events: (onEvent) => watchVirshEvents(uri, onEvent, { onExit: (message) => log.warn('libvirt events not read: trying again', { uri, error: message }) }),
+    virsh: (command) => shell.run(command),
+    onSignal: (domain, macs, signal) => {
+      log.info('migration signal', { domain, macs, signal: signal.kind, at: signal.at });
+      if (macs.length === 0) log.warn('a domain without an interface MAC: the controller is not told', { domain, signal: signal.kind });
+      for (const mac of macs) {
+        client.signal(mac, signal).catch((error: Error) => log.warn('controller not told', { domain, mac, signal: signal.kind, error: error.message }));
+      }
+    },
+    onError: (domain, error) => log.debug('libvirt did not answer', { domain, error: error.message }),
+    follow: { copyLeadMs },
+  });
+  log.info('following libvirt', { uri });
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { api: { type: 'string' }, 'token-file': { type: 'string' }, vm: { type: 'string', multiple: true }, 'copy-lead-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.help === true || values.api === undefined || (values.vm ?? []).length === 0) {
-    process.stdout.write('usage: seamless-host-agent --api http://controller:8080 [--token-file FILE] [--copy-lead-ms MS] --vm MAC=QMP_SOCKET [--vm ...]\n'
+  const { values } = parseArgs({ options: { api: { type: 'string' }, 'token-file': { type: 'string' }, vm: { type: 'string', multiple: true }, libvirt: { type: 'string', multiple: true }, 'copy-lead-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help === true || values.api === undefined || (values.vm ?? []).length + (values.libvirt ?? []).length === 0) {
+    process.stdout.write('usage: seamless-host-agent --api http://controller:8080 [--token-file FILE] [--copy-lead-ms MS] (--libvirt URI | --vm MAC=QMP_SOCKET) ...\n'
+      + '  --libvirt       follow every domain of this libvirt daemon (qemu:///system) from its events\n'
+      + '  --vm            follow one QEMU over a QMP monitor of the agent\'s\n'
       + `  --copy-lead-ms  how long before a VM's stop-and-copy its frames are copied to the controller (default ${DEFAULT_COPY_LEAD_MS})\n`);
     process.exit(values.help === true ? 0 : 2);
   }
@@ -51,6 +85,7 @@ async function main(): Promise<void> {
   const token = values['token-file'] === undefined ? undefined : readFileSync(values['token-file'], 'utf8').trim();
   const client = new ControllerClient({ api: values.api, ...(token === undefined ? {} : { token }) });
   const log = createLogger({ format: 'json' });
+  for (const uri of values.libvirt ?? []) watchLibvirt(uri, client, copyLeadMs, log);
   await Promise.all((values.vm ?? []).map((spec) => {
     const at = spec.indexOf('=');
     if (at < 0) throw new Error(`--vm wants MAC=SOCKET, got ${spec}`);
