@@ -54,6 +54,12 @@ export interface DomainSpec {
   readonly initrd: string;
   readonly cmdline: string;
   readonly memoryMb?: number;
+  /**
+   * A second QMP monitor in HOST_DIR for a host agent that follows QEMU (`--vm MAC=SOCKET`), by
+   * `<qemu:commandline>` (libvirt keeps its own monitor, and marks the domain tainted). Not needed
+   * by an agent that follows libvirt (`--libvirt URI`).
+   */
+  readonly agentMonitor?: boolean;
 }
 
 /** Characters a value may have in the lab's domain XML (no quoting needed). */
@@ -61,8 +67,8 @@ const SAFE = /^[A-Za-z0-9_./:=, -]+$/;
 
 /**
  * A TCG domain booting `kernel` and `initrd`, with a virtio NIC on an OVS bridge (checksum offload
- * off: Open vSwitch's userspace datapath), its console in HOST_DIR, and a second QMP monitor there
- * for the Seamless host agent (`<qemu:commandline>`: libvirt keeps its own monitor).
+ * off: Open vSwitch's userspace datapath), its console in HOST_DIR, and if asked, a second QMP
+ * monitor there for a host agent that follows QEMU.
  */
 export function domainXml(spec: DomainSpec): string {
   for (const [key, value] of Object.entries(spec)) {
@@ -90,11 +96,11 @@ export function domainXml(spec: DomainSpec): string {
     </interface>
     <serial type='file'><source path='${agentPath(spec.name, 'console.log')}'/></serial>
   </devices>
-  <qemu:commandline>
+${spec.agentMonitor === true ? `  <qemu:commandline>
     <qemu:arg value='-qmp'/>
     <qemu:arg value='unix:${agentPath(spec.name, 'agent.qmp')},server=on,wait=off'/>
   </qemu:commandline>
-</domain>
+` : ''}</domain>
 `;
 }
 
@@ -219,15 +225,17 @@ export class LibvirtHost {
   /**
    * Live-migrate `domain` to `to` (another LibvirtHost), plugging it into `toBridge` there: the
    * running domain's migratable XML with its interface's bridge changed, as an operator passes
-   * `--xml` when the destination host's bridge has another name.
+   * `--xml` when the destination host's bridge has another name. `bandwidthMiBs` caps the copy
+   * (a migration long enough to be cancelled on purpose).
    */
-  async migrate(domain: string, to: LibvirtHost, toBridge: string): Promise<void> {
+  async migrate(domain: string, to: LibvirtHost, toBridge: string, options: { readonly bandwidthMiBs?: number } = {}): Promise<void> {
     const xml = await this.virsh(['dumpxml', '--migratable', domain]);
     const changed = xml.replace(/<source bridge='[^']*'\/>/, `<source bridge='${toBridge}'/>`);
     if (changed === xml) throw new LibvirtHostError(`no bridge interface in ${domain}'s XML`);
     const file = join(this.dir, `${domain}-to-${to.name}.xml`);
     writeFileSync(file, changed);
-    await this.virsh(['migrate', '--live', '--persistent', '--undefinesource', domain, to.uri, '--migrateuri', 'tcp://127.0.0.1', '--listen-address', '127.0.0.1', '--xml', file], 120_000);
+    await this.virsh(['migrate', '--live', '--persistent', '--undefinesource', domain, to.uri, '--migrateuri', 'tcp://127.0.0.1', '--listen-address', '127.0.0.1', '--xml', file,
+      ...(options.bandwidthMiBs === undefined ? [] : ['--bandwidth', String(options.bandwidthMiBs)])], 120_000);
     this.forgetQemu(domain);
     to.adoptQemu(domain);
   }

@@ -6,8 +6,9 @@ import { agentPath, domainXml, HOST_DIR, LibvirtHostError } from '../../../topol
 const SPEC = { name: 'vm1', mac: '02:00:00:00:01:0a', bridge: 's1', kernel: '/k/vmlinux', initrd: '/k/initrd.gz', cmdline: 'console=ttyS0 seamless.addr=10.0.1.10/24' };
 
 describe('libvirt lab: the domain XML', () => {
-  it('plugs a virtio NIC with checksum offload off into an Open vSwitch bridge, and gives the host agent a QMP monitor of its own', () => {
-    const xml = domainXml(SPEC);
+  it('plugs a virtio NIC with checksum offload off into an Open vSwitch bridge, and gives a host agent that follows QEMU a QMP monitor of its own when asked', () => {
+    expect(domainXml(SPEC), 'nothing for an agent that follows libvirt').to.not.include('qemu:commandline');
+    const xml = domainXml({ ...SPEC, agentMonitor: true });
     expect(xml).to.include("<source bridge='s1'/>").and.include("<virtualport type='openvswitch'/>").and.include("<mac address='02:00:00:00:01:0a'/>");
     expect(xml).to.include("<host csum='off'/><guest csum='off'/>");
     expect(xml).to.include("xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'");
