@@ -28,6 +28,9 @@ describe('integration: the host agent\'s virsh shell (real virsh, libvirt\'s tes
       expect((await shell.run(`domiflist ${virshWord("no such 'domain'")}`)).trim()).to.equal('');
       expect(shell.lastError).to.match(/failed to get domain 'no such 'domain''/);
       expect(macsFromIfList(await shell.run('domiflist test'))).to.deep.equal(['aa:bb:cc:dd:ee:ff']);
+      // A hostile name is one word: the test driver's domain still runs on this connection.
+      expect((await shell.run(`domiflist ${virshWord("x'; destroy test; echo '")}`)).trim()).to.equal('');
+      expect((await shell.run('list --state-running --name')).trim()).to.equal('test');
       await shell.run('echo a\nlist').then(() => expect.fail('two lines taken'), (e: Error) => expect(e.message).to.match(/one line per command/));
     } finally {
       shell.close();
