@@ -138,6 +138,8 @@ export interface Config {
     readonly bufferMaxVms: number;
     /** While a host agent follows a migration, the VM's last frames this long are copied, for those the stop signal arrives too late for. */
     readonly bufferCopyWindowMs: number;
+    /** The copies of frames this long before the stop are handed to the VM too (it may not have read them when it stopped). */
+    readonly bufferReplayBeforeStopMs: number;
     /** An endpoint whose port went with no move to follow is looked for (ARP probes at every edge port) after this long; 0: never. */
     readonly lostSearchAfterMs: number;
     /** The rounds for a lost endpoint double their spacing up to this. */
@@ -411,6 +413,7 @@ function schema(stdoutIsTTY: boolean) {
       lostSearchAfterMs: { doc: 'An endpoint whose switch port went down or away with no move to follow (a move no controller saw, lost announcements) is looked for after this long: an ARP probe for its EID out of every host port of the edges this controller masters (0: never)', format: 'seamless-ms-or-off', default: F.lostSearch.firstAfterMs, env: 'SEAMLESS_LOST_SEARCH_AFTER_MS', arg: 'lost-search-after-ms' },
       lostSearchMaxIntervalMs: { doc: 'The rounds that look for one lost endpoint double their spacing up to this', format: 'seamless-ms', default: F.lostSearch.maxIntervalMs, env: 'SEAMLESS_LOST_SEARCH_MAX_INTERVAL_MS', arg: 'lost-search-max-interval-ms' },
       bufferCopyWindowMs: { doc: 'Loss-free migration: how far back the copied frames of a migrating VM reach when its stop is signalled', format: 'seamless-ms', default: F.buffer.copyWindowMs, env: 'SEAMLESS_BUFFER_COPY_WINDOW_MS', arg: 'buffer-copy-window-ms' },
+      bufferReplayBeforeStopMs: { doc: 'Loss-free migration: the copied frames that reached the VM this long before its stop are handed to it again with the held ones (a frame its tap took just before the stop may be unread, and is lost with the source); the VM may get them twice', format: 'seamless-ms', default: F.buffer.replayBeforeStopMs, env: 'SEAMLESS_BUFFER_REPLAY_BEFORE_STOP_MS', arg: 'buffer-replay-before-stop-ms' },
     },
     hypervisor: {
       ovsdb: {

@@ -126,7 +126,7 @@ export async function startController(config: Config, log: Logger, options: Cont
       lostSearch: { ...DEFAULT_LOST_SEARCH, firstAfterMs: config.mobility.lostSearchAfterMs, maxIntervalMs: config.mobility.lostSearchMaxIntervalMs },
       buffer: {
         ...DEFAULT_BUFFER_LIMITS, maxFrames: config.mobility.bufferMaxFrames, maxBytes: config.mobility.bufferMaxBytes, maxVms: config.mobility.bufferMaxVms,
-        maxAgeMs: config.mobility.bufferMaxAgeMs, copyWindowMs: config.mobility.bufferCopyWindowMs,
+        maxAgeMs: config.mobility.bufferMaxAgeMs, copyWindowMs: config.mobility.bufferCopyWindowMs, replayBeforeStopMs: config.mobility.bufferReplayBeforeStopMs,
         queueAtDestination: config.mobility.bufferQueueAtDestination, replayFramesPerSec: config.mobility.bufferReplayFramesPerSec,
       },
     },
