@@ -31,7 +31,10 @@ export class VirshShell {
   private readonly pending: Pending[] = [];
   private n = 0;
   private closed = false;
-  /** The last line virsh wrote to its stderr (an error message), for diagnostics. */
+  /**
+   * The last line virsh wrote to its stderr (an error message), for diagnostics. Its own pipe: it
+   * may come a little after the answer of the command that caused it.
+   */
   lastError = '';
 
   constructor(private readonly uri: string, private readonly timeoutMs = 3000) {}

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { macsFromIfList, virshWord } from '../../controller/host-agent/libvirt-events.js';
 import { VirshShell } from '../../controller/host-agent/virsh.js';
+import { waitUntil } from '../lib/wait.js';
 
 describe('integration: the host agent\'s virsh shell (real virsh, libvirt\'s test driver)', () => {
   it('answers each command with its own output, in order, many on one shell', async () => {
@@ -26,7 +27,8 @@ describe('integration: the host agent\'s virsh shell (real virsh, libvirt\'s tes
     const shell = new VirshShell('test:///default');
     try {
       expect((await shell.run(`domiflist ${virshWord("no such 'domain'")}`)).trim()).to.equal('');
-      expect(shell.lastError).to.match(/failed to get domain 'no such 'domain''/);
+      // stderr is its own pipe: the message may come after the answer.
+      await waitUntil(() => /failed to get domain 'no such 'domain''/.test(shell.lastError), { timeoutMs: 2000, intervalMs: 10, what: `virsh's error message (last: ${JSON.stringify(shell.lastError)})` });
       expect(macsFromIfList(await shell.run('domiflist test'))).to.deep.equal(['aa:bb:cc:dd:ee:ff']);
       // A hostile name is one word: the test driver's domain still runs on this connection.
       expect((await shell.run(`domiflist ${virshWord("x'; destroy test; echo '")}`)).trim()).to.equal('');
