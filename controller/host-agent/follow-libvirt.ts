@@ -6,7 +6,7 @@
 // to the MACs of the domain's interfaces (domiflist).
 
 import { followSource, type FollowOptions, type MigrationSource } from './follow.js';
-import { isGone, isIncomingStart, macsFromIfList, progressFromJobInfo, qmpEquivalent, virshWord, type LibvirtEvent } from './libvirt-events.js';
+import { isGone, isIncomingStart, macsFromIfList, memoryFromDomInfo, progressFromJobInfo, qmpEquivalent, virshWord, type LibvirtEvent } from './libvirt-events.js';
 import type { MigrationSignal, QmpEventLike } from './migration-signals.js';
 
 export interface LibvirtFollowDeps {
@@ -54,6 +54,12 @@ export function followLibvirt(deps: LibvirtFollowDeps): () => void {
         const progress = progressFromJobInfo(text);
         if (progress === undefined) throw new Error(`domjobinfo ${domain}: no job information in ${JSON.stringify(text.slice(0, 200))}`);
         return progress;
+      },
+      memoryBytes: async () => {
+        const text = await deps.virsh(`dominfo ${virshWord(domain)}`);
+        const bytes = memoryFromDomInfo(text);
+        if (bytes === undefined) throw new Error(`dominfo ${domain}: no memory size in ${JSON.stringify(text.slice(0, 200))}`);
+        return bytes;
       },
       progressUntilStop: true,
       resumeFromDestination: true,

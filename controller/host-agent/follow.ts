@@ -20,6 +20,8 @@ export interface MigrationSource {
   /** The VM's run state in QMP's words (`inmigrate`: the destination of a migration, not run yet). */
   status(): Promise<string>;
   progress(): Promise<MigrationProgress>;
+  /** The VM's memory size in bytes, read once when following begins (a small VM is copied from its migration's start). */
+  memoryBytes?(): Promise<number>;
   /** Read the progress until the stop, not only until 'converging': no event says a migration was called off before its stop. */
   readonly progressUntilStop?: boolean;
   /** A destination's RESUME says 'resumed' (MigrationSignals): its source says so late. */
@@ -29,8 +31,10 @@ export interface MigrationSource {
 export interface FollowOptions {
   /** How long before the stop copying starts (MigrationSignals); default DEFAULT_COPY_LEAD_MS. */
   readonly copyLeadMs?: number;
+  /** The fastest a first pass is taken to go (MigrationSignals); default FAST_PASS_BYTES_PER_MS. */
+  readonly fastPassBytesPerMs?: number;
   readonly pollMs?: number;
-  /** A progress read failed (hypervisor busy or gone): the next poll tries again. Also a failed run-state read. */
+  /** A progress read failed (hypervisor busy or gone): the next poll tries again. Also a failed run-state or memory-size read. */
   readonly onPollError?: (error: Error) => void;
 }
 
@@ -40,6 +44,10 @@ export function qmpSource(qmp: QmpLike): MigrationSource {
     onEvent: (listener) => qmp.onEvent(listener),
     status: async () => String((await qmp.execute<{ status?: unknown }>('query-status', undefined, 1000)).status),
     progress: () => qmp.execute<MigrationProgress>('query-migrate', undefined, 1000),
+    memoryBytes: async () => {
+      const size = await qmp.execute<{ 'base-memory'?: unknown; 'plugged-memory'?: unknown }>('query-memory-size-summary', undefined, 1000);
+      return Number(size['base-memory']) + (size['plugged-memory'] === undefined ? 0 : Number(size['plugged-memory']));
+    },
   };
 }
 
@@ -50,7 +58,7 @@ export function followMigrations(qmp: QmpLike, onSignal: (signal: MigrationSigna
 
 /** Follows a VM's migrations and calls onSignal with each signal; returns the function that stops following. */
 export function followSource(source: MigrationSource, onSignal: (signal: MigrationSignal) => void, options: FollowOptions = {}): () => void {
-  const signals = new MigrationSignals(options.copyLeadMs, source.resumeFromDestination === true);
+  const signals = new MigrationSignals({ copyLeadMs: options.copyLeadMs, fastPassBytesPerMs: options.fastPassBytesPerMs, resumeFromDestination: source.resumeFromDestination === true });
   const pollMs = options.pollMs ?? MIGRATION_POLL_MS;
   const reading = () => (source.progressUntilStop === true ? signals.beforeStop : signals.awaitingConvergence);
   let timer: NodeJS.Timeout | undefined;
@@ -58,6 +66,7 @@ export function followSource(source: MigrationSource, onSignal: (signal: Migrati
   let busy = false;
   const emit = (signal: MigrationSignal | undefined) => {
     if (signal !== undefined) onSignal(signal);
+    if (signal?.kind === 'migrating') return emit(signals.nearFromStart(signal.at));
     schedule();
   };
   const poll = () => {
@@ -82,6 +91,10 @@ export function followSource(source: MigrationSource, onSignal: (signal: Migrati
     early = undefined;
     if (!stopped) for (const e of waiting) emit(signals.onEvent(e));
   };
+  source.memoryBytes?.().then(
+    (bytes) => { if (!stopped) emit(signals.onMemorySize(bytes)); },
+    (error: Error) => options.onPollError?.(error),
+  );
   source.status().then(
     (status) => { signals.onStatus(status); statusKnown(); },
     (error: Error) => { options.onPollError?.(error); statusKnown(); }, // unknown: followed as a source

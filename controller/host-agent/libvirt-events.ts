@@ -95,6 +95,12 @@ export function progressFromJobInfo(text: string): MigrationProgress | undefined
   return { status: 'active', ram: { total: number('memory_total'), remaining: number('memory_remaining'), 'dirty-sync-count': number('memory_iteration') } };
 }
 
+/** A domain's memory in bytes, from `dominfo DOMAIN` ("Max memory: 131072 KiB"); undefined when it does not say. */
+export function memoryFromDomInfo(text: string): number | undefined {
+  const m = /^Max memory:\s+(\d+)\s*KiB\s*$/m.exec(text);
+  return m === null ? undefined : Number(m[1]) * 1024;
+}
+
 /** The MACs of a domain's interfaces, from `domiflist DOMAIN`. */
 export function macsFromIfList(text: string): string[] {
   const macs = new Set<string>();

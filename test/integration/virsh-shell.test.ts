@@ -2,7 +2,7 @@
 // libvirt's built-in test driver (test:///default: one running domain "test", no daemon).
 
 import { expect } from 'chai';
-import { macsFromIfList, virshWord } from '../../controller/host-agent/libvirt-events.js';
+import { macsFromIfList, memoryFromDomInfo, virshWord } from '../../controller/host-agent/libvirt-events.js';
 import { VirshShell } from '../../controller/host-agent/virsh.js';
 import { waitUntil } from '../lib/wait.js';
 
@@ -16,6 +16,7 @@ describe('integration: the host agent\'s virsh shell (real virsh, libvirt\'s tes
       expect(answers[2], 'a quoted name').to.equal(answers[0]);
       expect(answers[3]!.trim(), 'another marker-like text is output, not a marker').to.equal('__seamless_9__x');
       expect(answers.join('')).to.not.include('virsh #');
+      expect(memoryFromDomInfo(await shell.run('dominfo test')), 'the test driver\'s domain: 8 GiB').to.equal(8 * 2 ** 30);
       const many = await Promise.all(Array.from({ length: 50 }, (_, i) => shell.run(`echo ${i}`)));
       expect(many.map((a) => a.trim())).to.deep.equal(Array.from({ length: 50 }, (_, i) => String(i)));
     } finally {

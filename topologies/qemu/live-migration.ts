@@ -6,7 +6,7 @@
  * announce parameters left at QEMU's defaults). The source stays paused ("postmigrate") until
  * someone quits it.
  */
-import { followMigrations } from '../../controller/host-agent/follow.js';
+import { followMigrations, type FollowOptions } from '../../controller/host-agent/follow.js';
 import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 import type { QmpClient, QmpEvent } from '../../controller/host-agent/qmp.js';
 
@@ -29,6 +29,8 @@ export interface MigrationParameters {
    * near, 'stopping' when it begins, 'resumed', 'called-off' when a migration fails.
    */
   readonly onSignal?: (signal: MigrationSignal) => void;
+  /** How onSignal's follower estimates the stop (the host agent's defaults unless given). */
+  readonly follow?: FollowOptions;
 }
 
 /** Instants are epoch milliseconds: QMP event timestamps (QEMU's clock) or Date.now() in this process. */
@@ -65,7 +67,7 @@ export async function listenForIncoming(destination: QmpClient): Promise<number>
 
 export async function migrate(source: QmpClient, destination: QmpClient, port: number, parameters: MigrationParameters = {}): Promise<QmpMigrationTimes> {
   await enableEvents(source);
-  const unwatch = parameters.onSignal === undefined ? undefined : followMigrations(source, parameters.onSignal);
+  const unwatch = parameters.onSignal === undefined ? undefined : followMigrations(source, parameters.onSignal, parameters.follow);
   try {
     return await migrateWatched(source, destination, port, parameters);
   } finally {

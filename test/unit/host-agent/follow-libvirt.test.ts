@@ -8,7 +8,7 @@ class FakeLibvirt {
   listener: ((e: LibvirtEvent) => void) | undefined;
   readonly commands: string[] = [];
   /** A domain's MACs; its job: none, or a migration through `total` bytes at 1 byte/ms from `jobStart`. */
-  readonly domains = new Map<string, { macs: string[]; jobStart?: number; total: number }>();
+  readonly domains = new Map<string, { macs: string[]; jobStart?: number; total: number; memoryKiB?: number }>();
   events = (onEvent: (e: LibvirtEvent) => void) => { this.listener = onEvent; return () => { this.listener = undefined; }; };
   virsh = (command: string): Promise<string> => {
     this.commands.push(command);
@@ -16,6 +16,10 @@ class FakeLibvirt {
     const domain = this.domains.get(name);
     if (domain === undefined) return Promise.reject(new Error(`error: failed to get domain '${name}'`));
     if (command.startsWith('domiflist ')) return Promise.resolve(` Interface Type Source Model MAC\n---\n${domain.macs.map((m, i) => ` vnet${i} bridge br virtio ${m}\n`).join('')}`);
+    if (command.startsWith('dominfo ')) {
+      const kib = domain.memoryKiB ?? Math.ceil(domain.total / 1024);
+      return Promise.resolve(`Id:             1\nName:           ${name}\nState:          running\nMax memory:     ${kib} KiB\nUsed memory:    ${kib} KiB\n`);
+    }
     if (command.startsWith('domjobinfo ')) {
       if (domain.jobStart === undefined) return Promise.resolve('Job type: 0\n\n');
       const remaining = Math.max(0, domain.total - (Date.now() - domain.jobStart));
@@ -34,14 +38,14 @@ describe('host-agent/follow-libvirt', () => {
   beforeEach(() => { clock = FakeTimers.install({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'Date'] }); });
   afterEach(() => clock.uninstall());
 
-  const follow = (libvirt: FakeLibvirt) => {
+  const follow = (libvirt: FakeLibvirt, options: { readonly fastPassBytesPerMs?: number } = { fastPassBytesPerMs: 0 }) => {
     const said: string[] = [];
     const errors: string[] = [];
     const stop = followLibvirt({
       events: libvirt.events, virsh: libvirt.virsh,
       onSignal: (domain, macs, s) => said.push(`${domain} ${macs.join(',')} ${s.kind}@${s.at - 1_000_000}`),
       onError: (domain, e) => errors.push(`${domain}: ${e.message}`),
-      follow: { copyLeadMs: 300, pollMs: 20 },
+      follow: { copyLeadMs: 300, pollMs: 20, ...options },
     });
     return { said, errors, stop };
   };
@@ -69,6 +73,26 @@ describe('host-agent/follow-libvirt', () => {
     expect(said).to.deep.equal([`web ${macs} migrating@1000`, `web ${macs} converging@1700`, `web ${macs} stopping@1800`, `web ${macs} resumed@3900`]);
     expect(host.commands.filter((c) => c.startsWith('domjobinfo')).length, 'none after the stop').to.equal(reads);
     expect(host.commands.filter((c) => c.startsWith('domiflist')), 'the MACs read once').to.deep.equal(["domiflist 'web'"]);
+    expect(errors).to.deep.equal([]);
+    stop();
+  });
+
+  it('a domain whose memory the first pass may go through within the lead (dominfo, read when followed) is copied from its migration\'s start', async () => {
+    const host = new FakeLibvirt();
+    host.domains.set('small', { macs: ['02:00:00:00:01:0a'], total: 128 << 20, memoryKiB: 128 * 1024 });
+    host.domains.set('large', { macs: ['02:00:00:00:01:0b'], total: 4096 * 2 ** 20, memoryKiB: 4096 * 1024 });
+    const { said, errors, stop } = follow(host, {}); // the default floor: 300 ms x 2 GB/s = 600 MB
+    host.emit('small', 'lifecycle', 'Started Booted');
+    host.emit('large', 'lifecycle', 'Started Booted');
+    await sleep(100);
+    expect(host.commands.filter((c) => c.startsWith('dominfo')), 'each domain\'s size read once').to.deep.equal(["dominfo 'small'", "dominfo 'large'"]);
+    for (const domain of ['small', 'large']) {
+      host.domains.get(domain)!.jobStart = Date.now();
+      host.emit(domain, 'migration-iteration', "iteration: '1'");
+    }
+    await sleep(1);
+    expect(said.filter((l) => l.startsWith('small ')), 'the small one: converging with migrating').to.deep.equal(['small 02:00:00:00:01:0a migrating@100', 'small 02:00:00:00:01:0a converging@100']);
+    expect(said.filter((l) => l.startsWith('large ')), 'the large one: its progress decides').to.deep.equal(['large 02:00:00:00:01:0b migrating@100']);
     expect(errors).to.deep.equal([]);
     stop();
   });

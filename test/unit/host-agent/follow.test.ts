@@ -24,6 +24,7 @@ class FakeSource implements QmpLike {
       const answer = this.status;
       return new Promise((resolve, reject) => setTimeout(() => (answer === null ? reject(new Error('no answer')) : resolve({ status: answer, running: answer === 'running' } as T)), this.statusDelayMs));
     }
+    if (command === 'query-memory-size-summary') return Promise.resolve({ 'base-memory': this.total } as T);
     if (command !== 'query-migrate') return Promise.reject(new Error(`unexpected ${command}`));
     this.reads.push(Date.now());
     if (this.failFirst && this.reads.length === 1) return Promise.reject(new Error('busy'));
@@ -49,7 +50,7 @@ describe('host-agent/follow', () => {
   it('reads the progress only while the migration copies memory, and says converging about the lead before the end of the first pass', async () => {
     const source = new FakeSource(1000, 1); // 1 s for the first pass
     const signals: Array<MigrationSignal & { readonly seen: number }> = [];
-    const stop = followMigrations(source, (s) => signals.push({ ...s, seen: Date.now() }), { copyLeadMs: 300, pollMs: 20 });
+    const stop = followMigrations(source, (s) => signals.push({ ...s, seen: Date.now() }), { copyLeadMs: 300, fastPassBytesPerMs: 0, pollMs: 20 });
     await sleep(50);
     expect(source.reads, 'no migration, no reads').to.have.length(0);
     const t0 = Date.now();
@@ -72,7 +73,7 @@ describe('host-agent/follow', () => {
   it('keeps reading after a failed read, and stops reading when told to stop following', async () => {
     const source = new FakeSource(1_000_000, 1, true);
     const signals: string[] = [];
-    const stop = followMigrations(source, (s) => signals.push(s.kind), { copyLeadMs: 300, pollMs: 10 });
+    const stop = followMigrations(source, (s) => signals.push(s.kind), { copyLeadMs: 300, fastPassBytesPerMs: 0, pollMs: 10 });
     source.emit('MIGRATION', { status: 'setup' });
     await sleep(100);
     expect(source.reads.length).to.be.greaterThan(2);
@@ -87,7 +88,7 @@ describe('host-agent/follow', () => {
   it('follows a destination (inmigrate) from its RESUME on: its incoming migration says nothing, not even events that came before its run state', async () => {
     const destination = new FakeSource(1000, 1, false, 'inmigrate', 30);
     const signals: string[] = [];
-    const stop = followMigrations(destination, (s) => signals.push(s.kind), { copyLeadMs: 300, pollMs: 10 });
+    const stop = followMigrations(destination, (s) => signals.push(s.kind), { copyLeadMs: 300, fastPassBytesPerMs: 0, pollMs: 10 });
     destination.emit('MIGRATION', { status: 'setup' }); // before the run state is known: held until it is
     await sleep(40);
     destination.emit('MIGRATION', { status: 'active' });
@@ -105,11 +106,23 @@ describe('host-agent/follow', () => {
     stop();
   });
 
+  it('a VM whose memory the first pass may go through within the lead (query-memory-size-summary) says converging with migrating', async () => {
+    for (const [total, expected] of [[128 << 20, ['migrating@0', 'converging@0']], [1024 << 20, ['migrating@0']]] as const) {
+      const source = new FakeSource(total, 100_000); // 100 MB/s
+      const signals: string[] = [];
+      const stop = followMigrations(source, (s) => signals.push(`${s.kind}@${s.at - Date.now()}`), { copyLeadMs: 250 }); // 500 MB at 2 GB/s
+      await sleep(1);
+      source.emit('MIGRATION', { status: 'setup' });
+      expect(signals, `${total} bytes`).to.deep.equal(expected);
+      stop();
+    }
+  });
+
   it('follows as a source when the run state cannot be read, and says so', async () => {
     const source = new FakeSource(1000, 1, false, null);
     const signals: string[] = [];
     const errors: string[] = [];
-    const stop = followMigrations(source, (s) => signals.push(s.kind), { onPollError: (e) => errors.push(e.message) });
+    const stop = followMigrations(source, (s) => signals.push(s.kind), { fastPassBytesPerMs: 0, onPollError: (e) => errors.push(e.message) });
     source.emit('MIGRATION', { status: 'setup' });
     await sleep(5);
     source.emit('STOP');
@@ -124,7 +137,7 @@ describe('host-agent/follow', () => {
     const signals: string[] = [];
     let cancelled = false;
     const source = { ...qmpSource(qmp), progressUntilStop: true, progress: async () => (cancelled ? { status: 'cancelled' } : qmpSource(qmp).progress()) };
-    const stop = followSource(source, (s) => signals.push(s.kind), { copyLeadMs: 300, pollMs: 20 });
+    const stop = followSource(source, (s) => signals.push(s.kind), { copyLeadMs: 300, fastPassBytesPerMs: 0, pollMs: 20 });
     await sleep(1);
     qmp.emit('MIGRATION', { status: 'setup' });
     await sleep(800);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isGone, isIncomingStart, macsFromIfList, parseVirshEvent, progressFromJobInfo, qmpEquivalent, virshWord } from '../../../controller/host-agent/libvirt-events.js';
+import { isGone, isIncomingStart, macsFromIfList, memoryFromDomInfo, parseVirshEvent, progressFromJobInfo, qmpEquivalent, virshWord } from '../../../controller/host-agent/libvirt-events.js';
 
 // As Debian 12's virsh 9.0 printed them in the lab (topologies/libvirt), a migration from host A to B.
 const LINES = {
@@ -67,6 +67,14 @@ describe('host-agent/libvirt-events', () => {
     expect(progressFromJobInfo('Job type: 4\n')).to.deep.equal({ status: 'failed' });
     expect(progressFromJobInfo('')).to.equal(undefined);
     expect(progressFromJobInfo("error: failed to get domain 'vm'\n")).to.equal(undefined);
+  });
+
+  it('reads a domain\'s memory from dominfo (its maximum: the pass goes through all of it)', () => {
+    // virsh 9.0 on libvirt's test driver.
+    const text = 'Id:             1\nName:           test\nState:          running\nCPU(s):         2\nMax memory:     8388608 KiB\nUsed memory:    2097152 KiB\nPersistent:     yes\n';
+    expect(memoryFromDomInfo(text)).to.equal(8 * 1024 * 1024 * 1024);
+    expect(memoryFromDomInfo('Max memory:     no limit\n')).to.equal(undefined);
+    expect(memoryFromDomInfo("error: failed to get domain 'vm'\n")).to.equal(undefined);
   });
 
   it('reads the MACs of a domain\'s interfaces from domiflist', () => {

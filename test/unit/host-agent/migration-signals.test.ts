@@ -1,10 +1,12 @@
 import { expect } from 'chai';
-import { MigrationSignals, type MigrationProgress, type QmpEventLike } from '../../../controller/host-agent/migration-signals.js';
+import { FAST_PASS_BYTES_PER_MS, MigrationSignals, type MigrationProgress, type QmpEventLike } from '../../../controller/host-agent/migration-signals.js';
 
 const migration = (status: string, at?: number): QmpEventLike => ({ event: 'MIGRATION', data: { status }, ...(at === undefined ? {} : { at }) });
 const STOP: QmpEventLike = { event: 'STOP', data: {} };
 const pass = (n: number): QmpEventLike => ({ event: 'MIGRATION_PASS', data: { pass: n } });
 const MiB = 1 << 20;
+/** A 250 ms lead at the pass's own rates only (no FAST_PASS_BYTES_PER_MS floor). */
+const ESTIMATE = { copyLeadMs: 250, fastPassBytesPerMs: 0 };
 const progress = (remaining: number, total = 1024 * MiB, syncs = 1): MigrationProgress => ({ status: 'active', ram: { total, remaining, 'dirty-sync-count': syncs } });
 
 describe('host-agent/migration-signals', () => {
@@ -56,7 +58,7 @@ describe('host-agent/migration-signals', () => {
   });
 
   it('says converging once the first pass over memory ends within the copy lead, at the rate it went so far', () => {
-    const s = new MigrationSignals(250);
+    const s = new MigrationSignals(ESTIMATE);
     expect(s.onEvent(migration('setup', 0), 0)?.kind).to.equal('migrating');
     expect(s.awaitingConvergence).to.equal(true);
     // 1 GiB, 100 MiB gone through in the first second: about 9.2 s to go.
@@ -73,13 +75,13 @@ describe('host-agent/migration-signals', () => {
 
   it('says converging when the first pass ended (a second dirty-page sync, as event or in the progress), whatever the estimate', () => {
     expect(run([migration('setup'), pass(1), pass(2), pass(3), STOP, migration('completed')])).to.deep.equal(['migrating', 'converging', 'stopping', 'resumed']);
-    const s = new MigrationSignals(250);
+    const s = new MigrationSignals(ESTIMATE);
     s.onEvent(migration('setup', 0), 0);
     expect(s.onProgress(progress(900 * MiB, 1024 * MiB, 2), 100)?.kind).to.equal('converging');
   });
 
   it('never says converging outside a migration, after its stop, twice, or from an answer it cannot read', () => {
-    const s = new MigrationSignals(250);
+    const s = new MigrationSignals(ESTIMATE);
     expect(s.awaitingConvergence).to.equal(false);
     expect(s.onProgress(progress(0), 10)).to.equal(undefined);
     expect(s.onEvent(pass(2), 10)).to.equal(undefined);
@@ -99,8 +101,55 @@ describe('host-agent/migration-signals', () => {
     expect(s.onProgress(progress(10 * MiB), 2990)?.kind).to.equal('converging');
   });
 
+  it('a pass that speeds up (memory the VM does not use) says converging at the fastest it went between two reads, not its average', () => {
+    const s = new MigrationSignals(ESTIMATE);
+    s.onEvent(migration('setup', 0), 0);
+    expect(s.onProgress(progress(924 * MiB), 1000), '100 MiB/s so far: 9 s to go').to.equal(undefined);
+    expect(s.onProgress(progress(900 * MiB), 1050), '480 MiB/s: 1.9 s').to.equal(undefined);
+    expect(s.onProgress(progress(850 * MiB), 1100), '1,000 MiB/s: 850 ms').to.equal(undefined);
+    // 250 MiB in 50 ms: 600 MiB go in 120 ms at that pace (at the average since setup, 369 KiB/ms: 1.7 s).
+    expect(s.onProgress(progress(600 * MiB), 1150)).to.deep.equal({ kind: 'converging', at: 1150 });
+  });
+
+  it('takes a pass to go at least FAST_PASS_BYTES_PER_MS: converging once copyLeadMs x that is left, whatever its rate so far', () => {
+    expect(FAST_PASS_BYTES_PER_MS).to.equal(2_000_000);
+    const small = new MigrationSignals({ copyLeadMs: 250 });
+    small.onEvent(migration('setup', 0), 0);
+    expect(small.onProgress(progress(127 * MiB, 128 * MiB), 50), 'a 128 MiB guest: at its first read').to.deep.equal({ kind: 'converging', at: 50 });
+    const large = new MigrationSignals({ copyLeadMs: 250 });
+    large.onEvent(migration('setup', 0), 0);
+    // 4 GiB at 100 MiB/s: 500,000,000 bytes (477 MiB) is 250 ms at 2 GB/s.
+    expect(large.onProgress(progress(3 * 1024 * MiB, 4096 * MiB), 10_240)).to.equal(undefined);
+    expect(large.onProgress(progress(478 * MiB, 4096 * MiB), 36_180)).to.equal(undefined);
+    expect(large.onProgress(progress(476 * MiB, 4096 * MiB), 36_200)).to.deep.equal({ kind: 'converging', at: 36_200 });
+    const later = new MigrationSignals({ copyLeadMs: 100 });
+    later.onEvent(migration('setup', 0), 0);
+    expect(later.onProgress(progress(300 * MiB, 4096 * MiB), 10_000), 'a shorter lead: 200 MB').to.equal(undefined);
+  });
+
+  it('a VM small enough to be gone through within the lead at FAST_PASS_BYTES_PER_MS is near from its migration\'s start (its size, read ahead)', () => {
+    const s = new MigrationSignals({ copyLeadMs: 250 });
+    expect(s.onMemorySize(128 * MiB, 5), 'no migration yet').to.equal(undefined);
+    expect(s.onEvent(migration('setup', 10), 10)?.kind).to.equal('migrating');
+    expect(s.nearFromStart(10)).to.deep.equal({ kind: 'converging', at: 10 });
+    expect(s.nearFromStart(11), 'once').to.equal(undefined);
+    const late = new MigrationSignals({ copyLeadMs: 250 });
+    late.onEvent(migration('setup', 10), 10);
+    expect(late.nearFromStart(10), 'size not known yet').to.equal(undefined);
+    expect(late.onMemorySize(128 * MiB, 40), 'its size comes during the migration').to.deep.equal({ kind: 'converging', at: 40 });
+    const large = new MigrationSignals({ copyLeadMs: 250 });
+    large.onMemorySize(1024 * MiB, 0);
+    large.onEvent(migration('setup', 10), 10);
+    expect(large.nearFromStart(10), '1 GiB: more than 500 MB').to.equal(undefined);
+    for (const bad of [0, -1, Number.NaN]) expect(new MigrationSignals().onMemorySize(bad, 0), String(bad)).to.equal(undefined);
+    const estimate = new MigrationSignals(ESTIMATE);
+    estimate.onMemorySize(1 * MiB, 0);
+    estimate.onEvent(migration('setup', 10), 10);
+    expect(estimate.nearFromStart(10), 'no floor: the progress decides').to.equal(undefined);
+  });
+
   it('a migration shorter than the lead says converging at its first progress read', () => {
-    const s = new MigrationSignals(250);
+    const s = new MigrationSignals(ESTIMATE);
     s.onEvent(migration('setup', 0), 0);
     expect(s.onProgress(progress(48 * MiB, 64 * MiB), 50)?.kind).to.equal('converging');
   });
@@ -114,7 +163,7 @@ describe('host-agent/migration-signals', () => {
 
   it('a progress read that finds the migration failed or cancelled before the stop says called-off (libvirt: no event says so)', () => {
     for (const status of ['failed', 'cancelled']) {
-      const s = new MigrationSignals(250);
+      const s = new MigrationSignals(ESTIMATE);
       s.onEvent(migration('setup', 0), 0);
       expect(s.onProgress(progress(20 * MiB, 1024 * MiB, 2), 100)?.kind, 'converging first').to.equal('converging');
       expect(s.beforeStop).to.equal(true);
@@ -122,14 +171,14 @@ describe('host-agent/migration-signals', () => {
       expect(s.beforeStop).to.equal(false);
       expect(s.onEvent(STOP, 300), 'a later pause is no stop-and-copy').to.equal(undefined);
     }
-    const stopped = new MigrationSignals(250);
+    const stopped = new MigrationSignals(ESTIMATE);
     stopped.onEvent(migration('setup', 0), 0);
     stopped.onEvent(STOP, 10);
     expect(stopped.onProgress({ status: 'cancelled' }, 20), 'after the stop, the events say it').to.equal(undefined);
   });
 
   it('with resumeFromDestination, a destination says resumed at its RESUME, and nothing else of its incoming migration', () => {
-    const s = new MigrationSignals(250, true);
+    const s = new MigrationSignals({ copyLeadMs: 250, resumeFromDestination: true });
     s.onStatus('inmigrate');
     const said = [migration('setup', 1), migration('active', 2), { event: 'RESUME', data: {}, at: 3 }, migration('completed', 4)].map((e) => s.onEvent(e, 0));
     expect(said).to.deep.equal([undefined, undefined, { kind: 'resumed', at: 3 }, undefined]);
