@@ -90,9 +90,6 @@ export class MigrationSignals {
   private converging = false;
   private stopped = false;
   private startedAt = 0;
-  /** The migration's last progress read (when, bytes remaining), and the fastest it went between two reads (bytes per ms). */
-  private last: { readonly at: number; readonly remaining: number } | undefined;
-  private fastest = 0;
   /** The VM's memory (bytes), as its hypervisor said when following began. */
   private memoryBytes: number | undefined;
   /** This QEMU is a migration's destination (it has not run yet): its migration events are not the VM's stop. */
@@ -145,8 +142,6 @@ export class MigrationSignals {
         this.converging = false;
         this.stopped = false;
         this.startedAt = at;
-        this.last = undefined;
-        this.fastest = 0;
         return { kind: 'migrating', at };
       }
       if (status === 'device' || status === 'pre-switchover') return this.stop(at);
@@ -162,8 +157,9 @@ export class MigrationSignals {
   /**
    * What the migration's progress says: 'converging' once the first pass over the VM's memory
    * may end within the copy lead, or has ended (a dirty-page sync after setup). "May end": at the
-   * fastest of its rate since setup, its fastest between two reads, and FAST_PASS_BYTES_PER_MS (a
-   * pass speeds up without warning where memory is unused). 'called-off' when it failed or was
+   * faster of its rate since setup and FAST_PASS_BYTES_PER_MS (a pass speeds up without warning
+   * where memory is unused; the rate between two reads is no better: a run of unused memory early
+   * in a pass makes it start copying seconds early). 'called-off' when it failed or was
    * cancelled before the stop. Undefined while it is far, and when the answer says nothing usable.
    */
   onProgress(progress: MigrationProgress, now: number = Date.now()): MigrationSignal | undefined {
@@ -176,11 +172,8 @@ export class MigrationSignals {
     const remaining = Number(ram?.remaining);
     const elapsed = now - this.startedAt;
     if (!(Number.isFinite(total) && Number.isFinite(remaining) && total > 0 && remaining >= 0 && elapsed > 0)) return undefined;
-    const last = this.last;
-    this.last = { at: now, remaining };
-    if (last !== undefined && now > last.at) this.fastest = Math.max(this.fastest, (last.remaining - remaining) / (now - last.at));
     // Bytes of memory gone through per ms, zero pages included.
-    const rate = Math.max((total - remaining) / elapsed, this.fastest, this.fastPassBytesPerMs);
+    const rate = Math.max((total - remaining) / elapsed, this.fastPassBytesPerMs);
     if (rate <= 0) return undefined;
     return remaining / rate <= this.copyLeadMs ? this.converge(now) : undefined;
   }
