@@ -96,7 +96,16 @@ export function followLibvirt(deps: LibvirtFollowDeps): () => void {
     }
   });
 
+  // The domains that run already (the agent started after them): followed now, so that their size
+  // and MACs are read before a migration begins rather than at its start, when libvirt answers late.
+  let stopped = false;
+  deps.virsh('list --state-running --name').then((text) => {
+    if (stopped) return;
+    for (const name of text.split('\n').map((l) => l.trim())) if (name !== '' && !domains.has(name)) start(name, 'running');
+  }, (error: Error) => deps.onError?.('*', error));
+
   return () => {
+    stopped = true;
     unwatch();
     for (const followed of domains.values()) followed.unfollow();
     domains.clear();

@@ -8,10 +8,11 @@ class FakeLibvirt {
   listener: ((e: LibvirtEvent) => void) | undefined;
   readonly commands: string[] = [];
   /** A domain's MACs; its job: none, or a migration through `total` bytes at 1 byte/ms from `jobStart`. */
-  readonly domains = new Map<string, { macs: string[]; jobStart?: number; total: number; memoryKiB?: number }>();
+  readonly domains = new Map<string, { macs: string[]; jobStart?: number; total: number; memoryKiB?: number; running?: boolean }>();
   events = (onEvent: (e: LibvirtEvent) => void) => { this.listener = onEvent; return () => { this.listener = undefined; }; };
   virsh = (command: string): Promise<string> => {
     this.commands.push(command);
+    if (command === 'list --state-running --name') return Promise.resolve(`${[...this.domains].filter(([, d]) => d.running === true).map(([name]) => `${name}\n`).join('')}\n`);
     const name = /'((?:[^']|'\\'')*)'/.exec(command)?.[1]?.replaceAll("'\\''", "'") ?? '';
     const domain = this.domains.get(name);
     if (domain === undefined) return Promise.reject(new Error(`error: failed to get domain '${name}'`));
@@ -93,6 +94,21 @@ describe('host-agent/follow-libvirt', () => {
     await sleep(1);
     expect(said.filter((l) => l.startsWith('small ')), 'the small one: converging with migrating').to.deep.equal(['small 02:00:00:00:01:0a migrating@100', 'small 02:00:00:00:01:0a converging@100']);
     expect(said.filter((l) => l.startsWith('large ')), 'the large one: its progress decides').to.deep.equal(['large 02:00:00:00:01:0b migrating@100']);
+    expect(errors).to.deep.equal([]);
+    stop();
+  });
+
+  it('follows the domains that run when it starts: their size and MACs are read before their first event', async () => {
+    const host = new FakeLibvirt();
+    host.domains.set('old', { macs: ['02:00:00:00:01:0a'], total: 128 << 20, memoryKiB: 128 * 1024, running: true });
+    host.domains.set('off', { macs: ['02:00:00:00:01:0b'], total: 128 << 20, memoryKiB: 128 * 1024 });
+    const { said, errors, stop } = follow(host, {});
+    await sleep(10);
+    expect(host.commands).to.deep.equal(['list --state-running --name', "dominfo 'old'", "domiflist 'old'"]);
+    host.domains.get('old')!.jobStart = Date.now();
+    host.emit('old', 'migration-iteration', "iteration: '1'");
+    await sleep(0);
+    expect(said, 'copied from the start: its size was known').to.deep.equal(['old 02:00:00:00:01:0a migrating@10', 'old 02:00:00:00:01:0a converging@10']);
     expect(errors).to.deep.equal([]);
     stop();
   });
