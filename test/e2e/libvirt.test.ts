@@ -93,7 +93,7 @@ for (const mode of ['libvirt', 'qmp'] as const) {
       const following = mode === 'libvirt' ? 'following libvirt' : 'following a VM';
       await waitUntil(() => agents[0]!.lines.some((l) => l.msg === following), { timeoutMs: 10_000, what: `host A's agent: ${following}` });
       from = ctl.lines.length;
-      ping = net.spawn('cnB', `ping -D -n -i 0.01 ${VM.eid}`);
+      ping = net.spawn('cnB', `ping -D -O -n -i 0.01 ${VM.eid}`); // -O: "no answer yet" as the next goes, when a missing one was sent
       await ping.waitForLine(/icmp_seq=/, 10_000);
       await hosts[0]!.migrate(VM.name, hosts[1]!, net.bridge('s2'));
       await ctl.waitFor((l) => l.msg === 'migration completed' && l.eid === VM.eid, 20_000, 'the move to s2', from);
@@ -168,7 +168,13 @@ for (const mode of ['libvirt', 'qmp'] as const) {
       const stopped = ctl!.lines.slice(from).find((l) => l.msg === 'VM stopped: frames for it wait at the controller');
       const lastBefore = echoReplies(ping!.stdout).filter((r) => r.at <= at('stopping')).at(-1);
       const lead = Math.round(at('stopping') - at('converging'));
-      const story = `converging ${lead} ms before the stop, the stop signalled ${String(stopped?.signalLateMs)} ms late, `
+      // ping -O says "no answer yet for icmp_seq=N" as it sends N+1, 10 ms after N.
+      const sentAt = (seq: number) => {
+        const line = ping!.stdout.find((l) => new RegExp(`no answer yet for icmp_seq=${seq}\\b`).test(l));
+        const m = line === undefined ? null : /^\[(\d+(?:\.\d+)?)\]/.exec(line);
+        return m === null ? '?' : `${Math.round(Number(m[1]) * 1000 - 10 - at('stopping'))} ms`;
+      };
+      const story = `${missing.map((seq) => `seq ${seq} sent at ${sentAt(seq)} from the stop`).join(', ')}${missing.length === 0 ? '' : '; '}converging ${lead} ms before the stop, the stop signalled ${String(stopped?.signalLateMs)} ms late, `
         + `${String(stopped?.recovered)} copies taken; last reply before the stop: seq ${String(lastBefore?.seq)}, ${lastBefore === undefined ? '?' : Math.round(at('stopping') - lastBefore.at)} ms before it`;
       expect(replies, 'pings answered').to.be.greaterThan(100);
       // Copies from before the stop: a converging after it (estimated from progress read late) lost the frames of the signal's delay.
