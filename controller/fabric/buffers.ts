@@ -99,7 +99,7 @@ export function replayRate(configured: number, frames: readonly BufferedFrame[])
  * runs. 20 ms until later that day: a libvirt-managed TCG guest (libvirt migrates at full
  * bandwidth, which starves the guest) answered its last ping 78 ms before its STOP in 1 of 17 runs
  * and lost one sent about 50 ms before it; in 16 runs its last answer came 0-19 ms before the STOP,
- * once 35 ms. The VM may get this span's frames twice: 6-10 duplicate echo requests per move at
+ * once 35 ms. The VM may get this span's frames twice: 1-10 duplicate echo requests per move at
  * 100 pings a second.
  */
 export const REPLAY_BEFORE_STOP_MS = 100;
