@@ -4,8 +4,9 @@
 //   converging  the stop-and-copy is near (the first pass over the VM's memory may end within
 //               `copyLeadMs`, or has ended): frames for the VM are copied to a short ring at the
 //               controller from now, so that none is lost before 'stopping' arrives. Not from
-//               'migrating' on: a VM of a few GiB copies its memory for tens of seconds, and every
-//               frame for it would cost the switch and the controller a packet-in all that time
+//               'migrating' on (except for a VM small enough that it may be over that soon): a VM
+//               of a few GiB copies its memory for tens of seconds, and every frame for it would
+//               cost the switch and the controller a packet-in all that time
 //   stopping    the source stopped for the stop-and-copy: frames for the VM wait at the controller
 //   resumed     the migration completed: the VM runs (or is about to) at its destination
 //   called-off  a migration failed or was cancelled: the VM runs on at its source
@@ -60,7 +61,7 @@ export const MIGRATION_POLL_MS = 50;
  * far: pages that are all zeroes cost QEMU a scan and a few bytes on the wire, so a pass that
  * reaches a VM's unused memory speeds up at once, and an estimate from the rate so far comes too
  * late. A 128 MiB TCG guest migrated by libvirt in the QEMU lab went through its last 62 MiB in
- * under 45 ms (1.5 GB/s; its average since setup: 70 MB/s); 'converging' came 29-95 ms before
+ * under 45 ms (1.5 GB/s; its average since setup: 70 MB/s); 'converging' came 29-254 ms before
  * the stop, and after it in 2 runs of about 20, which lost the frames of the stop signal's delay.
  * With this floor, the copies start once at most copyLeadMs x 2 GB/s (500 MB at 250 ms) is left:
  * at once for a VM that small, and for a large VM of busy memory on a 1 GbE link about 4 s before
