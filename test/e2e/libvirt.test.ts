@@ -203,8 +203,8 @@ for (const mode of ['libvirt', 'qmp'] as const) {
         } finally {
           await pings.kill();
         }
-        // Converging at its first progress read: a guest this small is within the agent's floor (copyLeadMs x 2 GB/s),
-        // so its frames were copied when the migration was called off.
+        // Converging with migrating: a guest this small (its size read ahead) is within the agent's floor
+        // (copyLeadMs x 2 GB/s), so its frames were copied when the migration was called off.
         expect(signals(b).slice(said), 'host B (source of the migration back)').to.deep.equal(['migrating', 'converging', 'called-off']);
         expect(signals(agents[0]!).slice(4), 'host A (its destination, cancelled)').to.deep.equal([]);
         expect(await hosts[1]!.running(), 'host B').to.deep.equal([VM.name]);

@@ -263,7 +263,8 @@ describe('QemuVm: a real QEMU guest live-migrated over QMP (plain L2, no control
     const signals: MigrationSignal[] = [];
     // At 16 MiB/s the guest's memory takes seconds to copy: the agent's copies must start near the
     // stop, not with the migration. At the pass's own rates: with the agent's floor (2 GB/s) a
-    // guest this small is copied from its first progress read, as a large VM's last 500 MB would be.
+    // guest this small is copied from its migration's start (its size is read ahead), as a large
+    // VM's last 500 MB would be.
     const migration = await vm.migrate({ toBridge: br2, toPort: 12, lingerMs: 0, stopMs: 400, maxBandwidth: 16 << 20, onSignal: (s) => signals.push(s), follow: { fastPassBytesPerMs: 0 } });
     remember();
     await migration.sourceRetired;
