@@ -3,7 +3,7 @@
 // TCP; tests provide it over FakeFlowTables.
 
 import type { Observable } from 'rxjs';
-import type { FlowRemoved, FlowStats, PacketIn, Port, PortStatus } from '../openflow/index.js';
+import type { FlowRemoved, FlowStats, PacketIn, Port, PortStats, PortStatus } from '../openflow/index.js';
 import type { FlowStatsFilter, Outgoing } from '../switch/index.js';
 
 export interface FabricSwitch {
@@ -15,6 +15,8 @@ export interface FabricSwitch {
   /** Sends the messages and a barrier; resolves when the barrier reply arrives. */
   sendBatch(messages: readonly Outgoing[]): Promise<void>;
   flowStats(filter?: FlowStatsFilter): Promise<FlowStats[]>;
+  /** One port's counters, or undefined when the switch has no such port. */
+  portStats(portNo: number): Promise<PortStats | undefined>;
 }
 
 export interface FabricMessage<M> {

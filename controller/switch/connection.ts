@@ -10,7 +10,7 @@ import {
   OFPT_HELLO, OFPT_MULTIPART_REPLY, OFPTT_ALL,
 } from '../openflow/index.js';
 import type {
-  Desc, ErrorMsg, FeaturesReply, FlowStats, FlowStatsRequestBody, Hello, OfpMessage, Port, PortStatus, TableStats,
+  Desc, ErrorMsg, FeaturesReply, FlowStats, FlowStatsRequestBody, Hello, OfpMessage, Port, PortStats, PortStatus, TableStats,
 } from '../openflow/types.js';
 import type { Logger } from '../log.js';
 import { formatDpid } from './dpid.js';
@@ -293,6 +293,12 @@ export class SwitchConnection {
   async portDesc(limits?: MultipartLimits): Promise<Port[]> {
     const reply = await this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'PORT_DESC' } }, limits);
     return reply.body.kind === 'PORT_DESC' ? [...reply.body.ports] : [];
+  }
+
+  /** One port's counters (OFPMP_PORT_STATS), or undefined when the switch has no such port. */
+  async portStats(portNo: number): Promise<PortStats | undefined> {
+    const reply = await this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'PORT_STATS', portNo } });
+    return reply.body.kind === 'PORT_STATS' ? reply.body.ports.find((p) => p.portNo === portNo) : undefined;
   }
 
   async tableStats(): Promise<TableStats[]> {

@@ -2,7 +2,7 @@
 // OpenFlow 1.3 to our controller, ports whose other end sits in a network namespace, ovs-ofctl,
 // and raw frame send/capture inside a namespace. Everything an OvsLab creates, cleanup() removes.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -98,6 +98,31 @@ for h in sys.argv[2:]:
     s.send(bytes.fromhex(h))
 `;
 
+/** Opens a tap as QEMU does and reads it only when told: a line "read" on stdin reads what waits and prints how many. */
+const TAP_READER_SCRIPT = `
+import fcntl, os, struct, sys
+fd = os.open('/dev/net/tun', os.O_RDWR | os.O_NONBLOCK)
+fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH', sys.argv[1].encode(), 0x0002 | 0x1000))  # TUNSETIFF: IFF_TAP | IFF_NO_PI
+print('ready', flush=True)
+for line in sys.stdin:
+    n = 0
+    try:
+        while True:
+            os.read(fd, 65536)
+            n += 1
+    except BlockingIOError:
+        pass
+    print(n, flush=True)
+`;
+
+/** A tap on a bridge whose reader (in QEMU's place) takes its frames only when asked. */
+export interface TapPort {
+  readonly name: string;
+  readonly ofport: number;
+  /** Reads every frame waiting in the tap; resolves with how many. */
+  read(): Promise<number>;
+}
+
 let labSerial = 0;
 
 /** Creates bridges, namespaces and veth pairs under a unique prefix, and removes them all. */
@@ -106,6 +131,7 @@ export class OvsLab {
   private readonly bridges = new Set<string>();
   private readonly namespaces = new Set<string>();
   private readonly links = new Set<string>();
+  private readonly readers = new Set<ChildProcess>();
   private bridgeCount = 0;
   private portCount = 0;
 
@@ -163,6 +189,45 @@ export class OvsLab {
     return name;
   }
 
+  /** A persistent tap (as libvirt makes them) on the bridge, held open by a reader that reads only when asked. */
+  async tapPort(bridge: string, ofport: number): Promise<TapPort> {
+    const name = `${this.prefix}t${++this.portCount}`;
+    this.links.add(name);
+    await sh('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap']);
+    await sh('sysctl', ['-qw', `net.ipv6.conf.${name}.disable_ipv6=1`]);
+    await sh('ip', ['link', 'set', name, 'up']);
+    const child = spawn(PYTHON, ['-c', TAP_READER_SCRIPT, name], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.readers.add(child);
+    const lines: string[] = [];
+    const waiting: Array<(line: string) => void> = [];
+    let buffered = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, i);
+        buffered = buffered.slice(i + 1);
+        const next = waiting.shift();
+        if (next) next(line);
+        else lines.push(line);
+      }
+    });
+    const nextLine = () => new Promise<string>((resolve, reject) => {
+      const early = lines.shift();
+      if (early !== undefined) return resolve(early);
+      waiting.push(resolve);
+      child.once('exit', () => reject(new Error(`the tap reader of ${name} exited`)));
+    });
+    if ((await nextLine()) !== 'ready') throw new Error(`the tap reader of ${name} did not start`);
+    await vsctl('add-port', bridge, name, '--', 'set', 'interface', name, `ofport_request=${ofport}`);
+    return {
+      name, ofport,
+      read: async () => {
+        child.stdin!.write('read\n');
+        return Number(await nextLine());
+      },
+    };
+  }
+
   async removePort(bridge: string, port: string): Promise<void> {
     await vsctl('--if-exists', 'del-port', bridge, port);
   }
@@ -197,6 +262,8 @@ export class OvsLab {
 
   /** Removes every bridge, namespace and link this lab created; never throws. */
   async cleanup(): Promise<void> {
+    for (const reader of this.readers) reader.kill();
+    this.readers.clear();
     for (const bridge of this.bridges) await vsctl('--if-exists', 'del-br', bridge).catch(() => '');
     for (const link of this.links) await sh('ip', ['link', 'del', link]).catch(() => '');
     for (const ns of this.namespaces) await sh('ip', ['netns', 'del', ns]).catch(() => '');
