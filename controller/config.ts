@@ -148,6 +148,8 @@ export interface Config {
     readonly bufferQueueAtDestination: boolean;
     /** How fast a stopped VM's frames are handed to it when it runs, frames per second (0: as fast as the switch confirms). */
     readonly bufferReplayFramesPerSec: number;
+    /** How many frames of a replay may wait in the VM's port at once, by its counters (0: not watched). */
+    readonly bufferReplayPortBacklog: number;
   };
   readonly hypervisor: {
     /**
@@ -237,6 +239,7 @@ convict.addFormats({
   'seamless-ms': integerIn(1, MAX_TIMER_MS, 'a positive integer (milliseconds)'),
   'seamless-ms-or-off': integerIn(0, MAX_TIMER_MS, 'milliseconds, or 0 for off'),
   'seamless-rate-or-off': integerIn(0, 100_000_000, 'a rate per second, or 0 for no bound'),
+  'seamless-frames-or-off': integerIn(0, 1_000_000, 'a number of frames, or 0 for off'),
   'seamless-flow-timeout-sec': integerIn(1, MAX_FLOW_TIMEOUT_SEC, 'seconds that fit an OpenFlow timeout'),
   'seamless-bytes': integerIn(1024, 2 ** 30, 'a byte count'),
   'seamless-nice': {
@@ -410,6 +413,7 @@ function schema(stdoutIsTTY: boolean) {
       bufferMaxAgeMs: { doc: 'Loss-free migration: how long frames wait for a stopped VM before they are dropped', format: 'seamless-ms', default: F.buffer.maxAgeMs, env: 'SEAMLESS_BUFFER_MAX_AGE_MS', arg: 'buffer-max-age-ms' },
       bufferQueueAtDestination: { doc: 'Loss-free migration: when a stopped VM\'s move is made ahead and its destination port is up already (the destination hypervisor\'s tap), hand its frames to that port at once; the tap keeps them until the VM runs (Linux: up to its txqueuelen). false: they wait at the controller for the news that the VM runs', format: BOOLEAN_FORMAT, default: F.buffer.queueAtDestination, env: 'SEAMLESS_BUFFER_QUEUE_AT_DESTINATION', arg: 'buffer-queue-at-destination' },
       bufferReplayFramesPerSec: { doc: 'Loss-free migration: how fast the frames that waited for a stopped VM are handed to it when it runs, frames per second, or twice the rate they came at if that is more (its tap queues about 1,000 frames until the guest reads them); 0: a burst of 256 as soon as the switch confirmed the one before', format: 'seamless-rate-or-off', default: F.buffer.replayFramesPerSec, env: 'SEAMLESS_BUFFER_REPLAY_FRAMES_PER_SEC', arg: 'buffer-replay-frames-per-sec' },
+      bufferReplayPortBacklog: { doc: 'Loss-free migration: how many frames of a replay may wait in the VM\'s port at once, read from its counters after each burst (a Linux tap counts a frame sent when the guest\'s QEMU takes it): a guest that runs again late or slowly gets them as it takes them; a burst the port dropped some of is given again. 0: not watched (the rate alone)', format: 'seamless-frames-or-off', default: F.buffer.replayPortBacklog, env: 'SEAMLESS_BUFFER_REPLAY_PORT_BACKLOG', arg: 'buffer-replay-port-backlog' },
       lostSearchAfterMs: { doc: 'An endpoint whose switch port went down or away with no move to follow (a move no controller saw, lost announcements) is looked for after this long: an ARP probe for its EID out of every host port of the edges this controller masters (0: never)', format: 'seamless-ms-or-off', default: F.lostSearch.firstAfterMs, env: 'SEAMLESS_LOST_SEARCH_AFTER_MS', arg: 'lost-search-after-ms' },
       lostSearchMaxIntervalMs: { doc: 'The rounds that look for one lost endpoint double their spacing up to this', format: 'seamless-ms', default: F.lostSearch.maxIntervalMs, env: 'SEAMLESS_LOST_SEARCH_MAX_INTERVAL_MS', arg: 'lost-search-max-interval-ms' },
       bufferCopyWindowMs: { doc: 'Loss-free migration: how far back the copied frames of a migrating VM reach when its stop is signalled', format: 'seamless-ms', default: F.buffer.copyWindowMs, env: 'SEAMLESS_BUFFER_COPY_WINDOW_MS', arg: 'buffer-copy-window-ms' },

@@ -128,6 +128,7 @@ export async function startController(config: Config, log: Logger, options: Cont
         ...DEFAULT_BUFFER_LIMITS, maxFrames: config.mobility.bufferMaxFrames, maxBytes: config.mobility.bufferMaxBytes, maxVms: config.mobility.bufferMaxVms,
         maxAgeMs: config.mobility.bufferMaxAgeMs, copyWindowMs: config.mobility.bufferCopyWindowMs, replayBeforeStopMs: config.mobility.bufferReplayBeforeStopMs,
         queueAtDestination: config.mobility.bufferQueueAtDestination, replayFramesPerSec: config.mobility.bufferReplayFramesPerSec,
+        replayPortBacklog: config.mobility.bufferReplayPortBacklog,
       },
     },
   });

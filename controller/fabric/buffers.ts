@@ -20,7 +20,8 @@ import { REINJECTED_MARK, type BufferMode } from '../pipeline/index.js';
 import { parsePacket } from '../packet/index.js';
 import { sleep, type Clock, type Timer } from './clock.js';
 import type { Outbox } from './outbox.js';
-import type { FabricSwitches } from './switches.js';
+import { PortBacklog } from './port-backlog.js';
+import type { FabricSwitch, FabricSwitches } from './switches.js';
 
 export interface BufferLimits {
   /** Frames held per VM. */
@@ -63,6 +64,13 @@ export interface BufferLimits {
    * overflowed it (`deliverPaced`).
    */
   readonly replayFramesPerSec: number;
+  /**
+   * How many frames of a replay may wait in the VM's port at once, by its counters (port stats
+   * after each burst; `PortBacklog`): a Linux tap counts a frame sent when its reader takes it, so
+   * a guest that runs again late or slowly (a busy host) is given frames as it takes them, not at a
+   * rate it may not keep. A burst the port dropped some of is given again. 0: no watch (the rate alone).
+   */
+  readonly replayPortBacklog: number;
 }
 
 /** Frames delivered to a VM in one burst at most (deliverPaced). */
@@ -105,11 +113,22 @@ export function replayRate(configured: number, frames: readonly BufferedFrame[])
 export const REPLAY_BEFORE_STOP_MS = 100;
 
 /**
+ * The default replayPortBacklog: half the 1,000 frames a tap queues (Linux's txqueuelen), so that
+ * what else comes for the VM meanwhile (a flood, a frame of a flow) still finds room.
+ */
+export const REPLAY_PORT_BACKLOG = 500;
+/**
+ * A replay waits for room at the VM's port no longer than this while its reader takes nothing
+ * (it may not be a tap, or not be read at all): then it goes on at its rate.
+ */
+export const PORT_STALL_MS = 1000;
+
+/**
  * copyWindowMs: a stop signal came 260 ms after the stop on a loaded host (10,000 frames/s to the VM,
  * 2026-11-30) and up to 680 ms at 3,000/s before; the ring's frame and byte bounds cap its memory
  * whatever the window.
  */
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxVms: 64, maxAgeMs: 5000, copyWindowMs: 1000, replayBeforeStopMs: REPLAY_BEFORE_STOP_MS, queueAtDestination: false, replayFramesPerSec: REPLAY_RATE };
+export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxVms: 64, maxAgeMs: 5000, copyWindowMs: 1000, replayBeforeStopMs: REPLAY_BEFORE_STOP_MS, queueAtDestination: false, replayFramesPerSec: REPLAY_RATE, replayPortBacklog: REPLAY_PORT_BACKLOG };
 
 /** A frame for a VM, where it reached a buffer rule, and when (epoch ms). */
 export interface BufferedFrame {
@@ -119,8 +138,11 @@ export interface BufferedFrame {
   readonly at: number;
 }
 
-/** When the next burst of a paced replay may go (monotonic ms), shared by its rounds. */
-interface Pace { notBefore: number }
+/**
+ * When the next burst of a paced replay may go (monotonic ms), and what its VM's port holds of it
+ * (null: not watched), shared by its rounds.
+ */
+interface Pace { notBefore: number; port?: PortBacklog | null }
 
 /** The copies kept while a VM migrates, and when those its bounds let go had arrived (oldest first, at most maxFrames of them). */
 interface Ring { readonly frames: BufferedFrame[]; readonly released: number[] }
@@ -146,10 +168,12 @@ export interface BufferCounters {
   expired: number;
   /** Copies and holds not begun because maxVms VMs were buffered already. */
   refused: number;
+  /** Frames of a replay given to the VM's port again: it dropped some of their burst (replayPortBacklog). */
+  resent: number;
 }
 
 export class FrameBuffers {
-  readonly counters: BufferCounters = { copied: 0, recovered: 0, buffered: 0, delivered: 0, dropped: 0, expired: 0, refused: 0 };
+  readonly counters: BufferCounters = { copied: 0, recovered: 0, buffered: 0, delivered: 0, dropped: 0, expired: 0, refused: 0, resent: 0 };
   private readonly byId = new Map<number, State>();
 
   constructor(
@@ -378,8 +402,10 @@ export class FrameBuffers {
     let confirm = sw !== undefined;
     const rate = replayRate(this.limits.replayFramesPerSec, frames);
     const burst = rate > 0 ? Math.max(1, Math.min(MAX_BURST, Math.round((rate * PACED_BURST_MS) / 1000))) : MAX_BURST;
-    for (let i = 0; i < frames.length; i += burst) {
-      if (i > 0 && confirm) await this.outbox.confirm(sw!, []).catch(() => { confirm = false; });
+    if (pace.port === undefined) pace.port = sw !== undefined && this.limits.replayPortBacklog > 0 ? await this.watchPort(sw, binding.locator.port) : null;
+    let resendable = frames.length; // given again at most once over, whatever the port drops
+    for (let i = 0; i < frames.length;) {
+      if (pace.port !== null && !pace.port.stalled && confirm) await this.roomAtPort(sw!, binding.locator.port, pace.port, Math.min(burst, frames.length - i));
       const early = pace.notBefore - this.clock.monotonic();
       if (rate > 0 && early > 0) await sleep(this.clock, early);
       const now = current() ?? binding;
@@ -387,8 +413,52 @@ export class FrameBuffers {
       const out = frames.slice(i, i + burst);
       this.deliver(binding, out);
       if (rate > 0) pace.notBefore = Math.max(pace.notBefore, this.clock.monotonic()) + (out.length * 1000) / rate;
+      if (!confirm) {
+        i += out.length;
+        continue;
+      }
+      pace.port?.gave(out.length);
+      const stats = pace.port === null ? undefined : sw!.portStats(binding.locator.port).catch(() => undefined);
+      await this.outbox.confirm(sw!, []).catch(() => { confirm = false; });
+      const counters = await stats;
+      const dropped = pace.port !== null && counters !== undefined ? pace.port.read(counters) : 0;
+      if (dropped > 0 && confirm && resendable >= out.length) {
+        // Which of the burst's frames the port dropped is not known: all of them again, once there is room.
+        resendable -= out.length;
+        this.counters.resent += out.length;
+        continue;
+      }
+      i += out.length;
     }
-    if (confirm && frames.length > 0) await this.outbox.confirm(sw!, []).catch(() => undefined);
+  }
+
+  /** The VM's port's counters now, to watch a replay's frames into it; null when the switch cannot say. */
+  private async watchPort(sw: FabricSwitch, port: number): Promise<PortBacklog | null> {
+    const counters = await sw.portStats(port).catch(() => undefined);
+    return counters === undefined ? null : new PortBacklog(counters);
+  }
+
+  /**
+   * Waits until the VM's port has room for `need` more frames of the replay (replayPortBacklog, or
+   * what the port was seen to queue when it dropped: PortBacklog.room),
+   * reading its counters every PACED_BURST_MS; at most until its reader took nothing for
+   * PORT_STALL_MS (then the port is no longer watched: the rate alone paces the rest).
+   */
+  private async roomAtPort(sw: FabricSwitch, port: number, backlog: PortBacklog, need: number): Promise<void> {
+    let waiting = backlog.waiting();
+    let since = this.clock.monotonic();
+    while (backlog.room(this.limits.replayPortBacklog) < need) {
+      if (this.clock.monotonic() - since >= PORT_STALL_MS) {
+        backlog.stalled = true;
+        return;
+      }
+      await sleep(this.clock, PACED_BURST_MS);
+      const counters = await sw.portStats(port).catch(() => undefined);
+      if (counters === undefined) return;
+      backlog.read(counters);
+      if (backlog.waiting() < waiting) since = this.clock.monotonic();
+      waiting = backlog.waiting();
+    }
   }
 
   /**

@@ -67,6 +67,7 @@ export class FabricMetrics {
     from('seamless_buffer_held_frames_total', 'Loss-free migration: frames held for a stopped VM.', buffer('buffered'));
     from('seamless_buffer_delivered_frames_total', 'Loss-free migration: held frames delivered to the VM (at its new place, or where it resumed).', buffer('delivered'));
     from('seamless_buffer_dropped_frames_total', 'Loss-free migration: frames dropped because a buffer bound (frames, bytes) was reached or the switch had gone.', buffer('dropped'));
+    from('seamless_buffer_resent_frames_total', 'Loss-free migration: frames of a replay given to the VM\'s port again because it dropped some of their burst (bufferReplayPortBacklog).', buffer('resent'));
     from('seamless_buffer_refused_total', 'Loss-free migration: copies and holds not begun because bufferMaxVms VMs were buffered already (the migration went on without a buffer).', buffer('refused'));
     from('seamless_buffer_expired_total', 'Loss-free migration: holds ended by the time bound (frames went to where the VM is).', buffer('expired'));
     new Gauge({ name: 'seamless_buffer_frames', help: 'Loss-free migration: frames waiting at the controller now.', registers, collect() { this.set(src.buffers().held); } });

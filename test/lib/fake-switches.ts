@@ -1,14 +1,15 @@
 // The switch layer, faked over a FakeNetwork: each FakeSwitch is a FabricSwitch whose flow table is
 // a FakeFlowTable. FLOW_MODs apply to it, PACKET_OUTs run through it (or out of a port) into the
 // network's queue, barriers resolve on the test's clock, flow stats read it back, and packet-ins
-// come from it. A switch can be closed at any moment, as a real connection can.
+// come from it. A switch can be closed at any moment, as a real connection can. A port can have a
+// slow tap in front of it (`slowTap`), and port stats read its counters as a Linux tap keeps them.
 
 import { Subject } from 'rxjs';
 import type { Clock } from '../../controller/fabric/clock.js';
 import type { FabricMessage, FabricSwitch, FabricSwitches } from '../../controller/fabric/switches.js';
 import {
   OFP_NO_BUFFER, OFPP_TABLE, OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY, OFPPS_LINK_DOWN, OFPR_ACTION, OFPTT_ALL,
-  type FlowMod, type FlowRemoved, type FlowStats, type OfpMessage, type PacketIn, type Port, type PortStatus,
+  type FlowMod, type FlowRemoved, type FlowStats, type OfpMessage, type PacketIn, type Port, type PortStats, type PortStatus,
 } from '../../controller/openflow/index.js';
 import { ConnectionClosedError, formatDpid, parseDpid, type FlowStatsFilter, type Outgoing } from '../../controller/switch/index.js';
 import type { Headers } from './fake-flow-table.js';
@@ -20,6 +21,21 @@ export function fakePort(portNo: number, down = false): Port {
     portNo, hwAddr: `02:ff:00:00:00:${(portNo & 0xff).toString(16).padStart(2, '0')}`, name: `p${portNo}`, config: 0,
     state: down ? OFPPS_LINK_DOWN : 0, curr: 0, advertised: 0, supported: 0, peer: 0, currSpeed: 0, maxSpeed: 0,
   };
+}
+
+/**
+ * A hypervisor's tap in front of a port, as Linux keeps one: what the switch puts out there waits in
+ * a queue of `capacity` frames (txqueuelen) until its reader (QEMU) takes it, `perMs` frames a
+ * millisecond of the test clock from `readsFrom` on (a guest that runs again late); a full queue
+ * drops the frame. Its counters are the kernel's: a frame counts as transmitted when it is read.
+ */
+export interface SlowTap {
+  readonly capacity: number;
+  perMs: number;
+  readsFrom: number;
+  readonly queue: Headers[];
+  txPackets: number;
+  txDropped: number;
 }
 
 export class FakeSwitch implements FabricSwitch {
@@ -37,6 +53,9 @@ export class FakeSwitch implements FabricSwitch {
   private readonly heldBarriers: (() => void)[] = [];
   private readonly pendingBarriers = new Set<(error: Error) => void>();
   private xid = 0;
+  /** Frames put out of each port by PACKET_OUTs (tx_packets of a port with no tap). */
+  private readonly sentOut = new Map<number, number>();
+  private readonly taps = new Map<number, SlowTap & { reading: boolean }>();
 
   constructor(readonly dpid: bigint, private readonly net: FakeNetwork, private readonly clock: Clock) {
     this.dpidText = formatDpid(dpid);
@@ -96,6 +115,26 @@ export class FakeSwitch implements FabricSwitch {
       }));
   }
 
+  /** Port stats as the switch reads them from the kernel: a tap's (`slowTap`), or what went out of the port. */
+  async portStats(portNo: number): Promise<PortStats | undefined> {
+    if (this.closed) throw new ConnectionClosedError(this.dpidText, 'closed');
+    if (!this.ports.has(portNo)) return undefined;
+    const tap = this.taps.get(portNo);
+    const tx = BigInt(tap?.txPackets ?? this.sentOut.get(portNo) ?? 0);
+    const dropped = BigInt(tap?.txDropped ?? 0);
+    return {
+      portNo, rxPackets: 0n, txPackets: tx, rxBytes: 0n, txBytes: 0n, rxDropped: 0n, txDropped: dropped, rxErrors: 0n, txErrors: 0n,
+      rxFrameErr: 0n, rxOverErr: 0n, rxCrcErr: 0n, collisions: 0n, durationSec: 0, durationNsec: 0,
+    };
+  }
+
+  /** Puts a slow tap in front of `portNo` (SlowTap): PACKET_OUTs to it queue there; returns it, to change its pace. */
+  slowTap(portNo: number, options: { capacity?: number; perMs: number; readsFrom?: number }): SlowTap {
+    const tap = { capacity: options.capacity ?? 1000, perMs: options.perMs, readsFrom: options.readsFrom ?? 0, queue: [], txPackets: 0, txDropped: 0, reading: false };
+    this.taps.set(portNo, tap);
+    return tap;
+  }
+
   /** The connection dies: every request in flight fails, every later send throws. */
   close(): void {
     this.closed = true;
@@ -120,9 +159,41 @@ export class FakeSwitch implements FabricSwitch {
       else if (a.type === 'OUTPUT' && a.port === OFPP_TABLE) this.net.throughSwitch(this.dpid, inPort, frame);
       else if (a.type === 'OUTPUT' && a.port !== undefined) {
         const { metadata: _m, ...wire } = frame;
-        this.net.fromSwitch(this.dpid, a.port, wire);
+        this.output(a.port, wire);
       } else throw new Error(`FakeSwitch: packet-out action ${a.type} not modelled`);
     }
+  }
+
+  private output(port: number, frame: Headers): void {
+    const tap = this.taps.get(port);
+    if (tap === undefined) {
+      this.sentOut.set(port, (this.sentOut.get(port) ?? 0) + 1);
+      this.net.fromSwitch(this.dpid, port, frame);
+      return;
+    }
+    if (tap.queue.length >= tap.capacity) {
+      tap.txDropped++;
+      return;
+    }
+    tap.queue.push(frame);
+    this.readTap(port, tap);
+  }
+
+  /** The tap's reader takes `perMs` frames every millisecond while any wait. */
+  private readTap(port: number, tap: SlowTap & { reading: boolean }): void {
+    if (tap.reading) return;
+    tap.reading = true;
+    const tick = () => {
+      if (this.clock.now() >= tap.readsFrom) {
+        for (const frame of tap.queue.splice(0, tap.perMs)) {
+          tap.txPackets++;
+          this.net.fromSwitch(this.dpid, port, frame);
+        }
+      }
+      if (tap.queue.length > 0) this.clock.setTimeout(tick, 1);
+      else tap.reading = false;
+    };
+    this.clock.setTimeout(tick, 1);
   }
 }
 

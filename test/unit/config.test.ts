@@ -40,7 +40,7 @@ describe('config', () => {
     expect(config.state.dir).to.equal('./.seamless');
     expect(config.subnets).to.deep.equal(REFERENCE_LAB_SUBNETS);
     expect(config.mobility).to.deep.equal({ rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, activityWindowMs: 1100, reuseGraceMs: 60000, learnIdleTimeoutSec: 300, correspondentRules: 'eager', cacheIdleTimeoutSec: 300, maxEndpointsPerPort: 1, claimsPerSecond: 20, claimBurst: 40, maxMacsPerPort: 1024, maxMacsPerSwitch: 16384, dampMoves: 6, dampWindowMs: 10000, dampSuspendMs: 30000,
-      bufferMaxFrames: 4096, bufferMaxBytes: 8388608, bufferMaxVms: 64, bufferMaxAgeMs: 5000, bufferCopyWindowMs: 1000, bufferReplayBeforeStopMs: 100, bufferQueueAtDestination: false, bufferReplayFramesPerSec: 5000,
+      bufferMaxFrames: 4096, bufferMaxBytes: 8388608, bufferMaxVms: 64, bufferMaxAgeMs: 5000, bufferCopyWindowMs: 1000, bufferReplayBeforeStopMs: 100, bufferQueueAtDestination: false, bufferReplayFramesPerSec: 5000, bufferReplayPortBacklog: 500,
       lostSearchAfterMs: 2000, lostSearchMaxIntervalMs: 60000 });
   });
 
@@ -56,6 +56,9 @@ describe('config', () => {
     expect(loadConfig([], { SEAMLESS_BUFFER_REPLAY_FRAMES_PER_SEC: '100000' }, { stdoutIsTTY: false }).mobility.bufferReplayFramesPerSec).to.equal(100_000);
     expect(failure(['--buffer-replay-frames-per-sec=-1']).message).to.match(/bufferReplayFramesPerSec: must be a rate per second, or 0 for no bound/);
     expect(failure(['--buffer-replay-frames-per-sec', '1.5']).message).to.match(/bufferReplayFramesPerSec/);
+    expect(loadConfig(['--buffer-replay-port-backlog', '0'], {}, { stdoutIsTTY: false }).mobility.bufferReplayPortBacklog).to.equal(0);
+    expect(loadConfig([], { SEAMLESS_BUFFER_REPLAY_PORT_BACKLOG: '200' }, { stdoutIsTTY: false }).mobility.bufferReplayPortBacklog).to.equal(200);
+    expect(failure(['--buffer-replay-port-backlog=-5']).message).to.match(/bufferReplayPortBacklog: must be a number of frames, or 0 for off/);
   });
 
   it('takes the lost-endpoint search\'s timing, 0 turning it off, and refuses nonsense', () => {

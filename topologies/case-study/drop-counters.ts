@@ -103,10 +103,11 @@ const CONTROLLER_DROPS = ['buffer_dropped_frames', 'held_frames_dropped', 'messa
 
 /**
  * Counters of the controller's metrics page that count its work for a move, not losses: the
- * packet-ins it took (all switches) and the frames copied to it while a VM migrates. Read with the
+ * packet-ins it took (all switches), the frames copied to it while a VM migrates, and those of a
+ * replay given to a port again (it dropped some of their burst). Read with the
  * drops under the prefix `work` (WORK_PREFIX), so that a report can keep them apart.
  */
-const CONTROLLER_WORK = ['packet_ins', 'buffer_copied_frames'] as const;
+const CONTROLLER_WORK = ['packet_ins', 'buffer_copied_frames', 'buffer_resent_frames'] as const;
 export const WORK_PREFIX = 'work ';
 
 /** The controller's metrics page: the counters named (default its drop counters, CONTROLLER_DROPS), by name without `seamless_` and `_total`, summed over labels. */

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { DEFAULT_BUFFER_LIMITS, MAX_BURST, PACED_BURST_MS, REPLAY_BEFORE_STOP_MS, REPLAY_RATE } from '../../../controller/fabric/buffers.js';
 import { FabricLab } from '../../lib/fabric-lab.js';
+import type { SlowTap } from '../../lib/fake-switches.js';
 import { VM } from '../mobility/fixtures.js';
 
 /** Frames wait at the controller until the VM is known to run (the default; a destination port here would drop them). */
@@ -235,7 +236,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
    */
   async function resumeWithBarriersHeld(
     total = 2 * MAX_BURST + 100,
-    { options = UNPACED, holdBarriers = true, perMs }: { options?: Parameters<typeof FabricLab.create>[0]; holdBarriers?: boolean; perMs?: number } = {},
+    { options = UNPACED, holdBarriers = true, perMs, beforeResume }: { options?: Parameters<typeof FabricLab.create>[0]; holdBarriers?: boolean; perMs?: number; beforeResume?: (lab: FabricLab) => void } = {},
   ): Promise<{ lab: FabricLab; total: number; resumed: Promise<unknown> }> {
     const lab = await FabricLab.create(options);
     expect(await lab.allExchanges('warm')).to.deep.equal([]);
@@ -247,6 +248,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
       await lab.advance(1);
     }
     await lab.settle();
+    beforeResume?.(lab);
     lab.vm.paused = false;
     lab.sw(2n).holdBarriers = holdBarriers;
     const intent = lab.intents.register({ eid: VM.eid, phase: 'resumed', expiresAt: lab.clock.now() + 30_000 }, lab.clock.now());
@@ -324,6 +326,62 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
       ...Array.from({ length: total }, (_, i) => `paused-${i}`), ...Array.from({ length: sent }, (_, i) => `stream-${i}`),
     ]);
     expect(lab.leaks()).to.deep.equal([]);
+    lab.stop();
+  });
+
+  /**
+   * A stop's frames (1,300, at 2 a millisecond) replayed into a tap of `capacity` frames in front of
+   * s2:3 whose guest starts reading `lateMs` after the resume, `perMs` frames a millisecond; the
+   * replay is watched at the port (`backlog` frames at most) or not (0). What the VM got, in order,
+   * and what the tap dropped.
+   */
+  async function replayIntoSlowTap(backlog: number, { capacity = 1000, lateMs = 300, perMs = 2, total = 1300 } = {}) {
+    let tap: SlowTap | undefined;
+    const options = { fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, queueAtDestination: false, replayPortBacklog: backlog } } };
+    const { lab, resumed } = await resumeWithBarriersHeld(total, {
+      options, holdBarriers: false, perMs: 2,
+      beforeResume: (l) => { tap = l.sw(2n).slowTap(3, { capacity, perMs, readsFrom: l.clock.now() + lateMs }); },
+    });
+    let done = false;
+    resumed.then(() => { done = true; }, () => { done = true; });
+    for (let ms = 0; ms < 5000 && !done; ms++) await lab.advance(1);
+    expect(done, 'the replay ended within 5 s').to.equal(true);
+    for (let ms = 0; ms < 5000 && tap!.queue.length > 0 && tap!.readsFrom - lab.clock.now() < 5000; ms++) await lab.advance(1); // the tap empties
+    const got = lab.vm.inbox.map((f) => f.tag).filter((t): t is string => t !== undefined && t.startsWith('paused-'));
+    return { lab, got, firsts: [...new Set(got)], tap: tap!, total };
+  }
+
+  it('a guest that runs again late and reads slowly: the replay gives its tap frames as it takes them (port stats), so the tap drops none, and none is lost, twice or out of order', async () => {
+    const { lab, got, tap, total } = await replayIntoSlowTap(DEFAULT_BUFFER_LIMITS.replayPortBacklog);
+    expect(tap.txDropped, 'frames the tap dropped').to.equal(0);
+    expect(got, 'all of them, once, in order').to.deep.equal(Array.from({ length: total }, (_, i) => `paused-${i}`));
+    expect(lab.fabric.buffers.counters.resent).to.equal(0);
+    expect(lab.leaks()).to.deep.equal([]);
+    lab.stop();
+  });
+
+  it('the same replay not watched at the port (replayPortBacklog 0): the rate alone overflows the late guest\'s tap, and frames are lost', async () => {
+    const { got, tap, total } = await replayIntoSlowTap(0);
+    expect(tap.txDropped, 'frames the tap dropped').to.be.greaterThan(0);
+    expect(got.length).to.equal(total - tap.txDropped);
+  });
+
+  it('a tap that queues fewer frames than the backlog allowed drops some of a burst: the burst is given again, so every frame arrives, in the order of first arrival, some twice (counted)', async () => {
+    const { lab, firsts, got, tap, total } = await replayIntoSlowTap(DEFAULT_BUFFER_LIMITS.replayPortBacklog, { capacity: 100, lateMs: 50, perMs: 3 });
+    expect(tap.txDropped, 'the small tap dropped some').to.be.greaterThan(0);
+    expect(firsts, 'every frame, first arrivals in order').to.deep.equal(Array.from({ length: total }, (_, i) => `paused-${i}`));
+    expect(lab.fabric.buffers.counters.resent, 'given again').to.be.at.least(tap.txDropped);
+    expect(got.length - total, 'twice: no more than were given again').to.be.at.most(lab.fabric.buffers.counters.resent);
+    lab.stop();
+  });
+
+  it('a port whose reader takes nothing: the replay waits for it no longer than PORT_STALL_MS, then goes on at its rate and the hold ends', async () => {
+    // replayIntoSlowTap returns once the replay (the `resumed` signal's work) is done.
+    const start = Date.now();
+    const { lab, tap } = await replayIntoSlowTap(DEFAULT_BUFFER_LIMITS.replayPortBacklog, { lateMs: 60_000, total: 700 });
+    expect(tap.txPackets, 'read nothing').to.equal(0);
+    expect(tap.queue.length + tap.txDropped, 'every frame given to it, some of them again').to.be.at.least(700);
+    expect(Date.now() - start, 'in test time, not real time').to.be.below(20_000);
     lab.stop();
   });
 
