@@ -85,6 +85,8 @@ interface Pending {
 
 /** SIGTERM, then SIGKILL after this: a TCG guest may need seconds to write a large result (a stream's timeline). */
 const KILL_GRACE_MS = 5000;
+/** How long a clock sample may take: the guest answers in milliseconds, even just after a migration. */
+const CLOCK_TIMEOUT_MS = 10_000;
 /** How long the old socket must stay silent before the agent moves to the new one, and the most it waits. */
 const SWITCH_QUIET_MS = 50;
 const SWITCH_DRAIN_MAX_MS = 1000;
@@ -152,11 +154,22 @@ export class GuestAgent {
     return result.stdout;
   }
 
-  /** One round trip to read the guest's CLOCK_MONOTONIC. */
-  async clock(): Promise<ClockSample> {
+  /**
+   * One round trip to read the guest's CLOCK_MONOTONIC. A guest that does not answer within
+   * `timeoutMs` (its kernel died, say, and QEMU runs on) fails it, not hangs it.
+   */
+  async clock(timeoutMs = CLOCK_TIMEOUT_MS): Promise<ClockSample> {
     const sentAt = Date.now();
-    const r = await this.request('clock');
-    return { sentAt, receivedAt: Date.now(), guestMs: Number(r.monotonicUs) / 1000 };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new GuestAgentError(`${this.label}: clock: no answer within ${timeoutMs} ms (the guest hung?)`)), timeoutMs);
+    });
+    try {
+      const r = await Promise.race([this.request('clock'), late]);
+      return { sentAt, receivedAt: Date.now(), guestMs: Number(r.monotonicUs) / 1000 };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The VM is about to be in flight: keep requests until it lands (switchTo) or stays (release). */

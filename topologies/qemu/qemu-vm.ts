@@ -13,7 +13,7 @@
  * the scratch directory; also on failure half-way, and through labResources on process exit.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostProcess } from '../host-process.js';
@@ -369,9 +369,14 @@ export class QemuVm {
     return this.clockMap.errorOf(check.reduce((a, b) => (b.receivedAt - b.sentAt < a.receivedAt - a.sentAt ? b : a)));
   }
 
+  /** Clock samples; a guest that does not answer fails with the end of its console (a kernel's BUG, say). */
   private async clockSamples(count = CLOCK_SAMPLES): Promise<ClockSample[]> {
     const samples: ClockSample[] = [];
-    for (let i = 0; i < count; i++) samples.push(await this.agent.clock());
+    try {
+      for (let i = 0; i < count; i++) samples.push(await this.agent.clock());
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; the guest's console ends: ${consoleTail(this.current.consoleLog)}`);
+    }
     return samples;
   }
 
@@ -395,4 +400,13 @@ async function resumeIfPaused(qmp: QmpClient): Promise<void> {
   }
   const { status } = await qmp.execute<{ status: string }>('query-status');
   if (status !== 'running') await qmp.execute('cont');
+}
+
+/** The last lines of a guest's console log, on one line (diagnostics). */
+function consoleTail(path: string, lines = 8): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => l.trim()).join(' | ');
+  } catch {
+    return '(unreadable)';
+  }
 }

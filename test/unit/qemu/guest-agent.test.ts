@@ -134,6 +134,17 @@ describe('GuestAgent against a fake guest', function () {
     expect((await agent.clock()).guestMs).to.equal(5000);
   });
 
+  it('a guest that stops answering (its kernel died, QEMU runs on) fails a clock sample in bounded time, and the agent goes on', async () => {
+    let mute = true;
+    const g = await new FakeGuest(join(dir, 'mute.sock'), (line, guest) => { if (!(mute && line.startsWith('clock'))) shell(line, guest); }, true).listen();
+    guests.push(g);
+    agent = await GuestAgent.connect(g.path, 'vm', 2000);
+    const failure = await agent.clock(200).catch((e: unknown) => e);
+    expect(String(failure)).to.match(/vm: clock: no answer within 200 ms \(the guest hung\?\)/);
+    mute = false;
+    expect((await agent.clock(200)).guestMs, 'a later sample').to.equal(5000);
+  });
+
   it('fails clearly when the guest agent never says it is ready', async () => {
     const g = await guest('silent.sock', false);
     const failure = await GuestAgent.connect(g.path, 'vm', 300).catch((e: unknown) => e);
