@@ -435,20 +435,21 @@ export class FrameBuffers {
   /** The VM's port's counters now, to watch a replay's frames into it; null when the switch cannot say. */
   private async watchPort(sw: FabricSwitch, port: number): Promise<PortBacklog | null> {
     const counters = await sw.portStats(port).catch(() => undefined);
-    return counters === undefined ? null : new PortBacklog(counters);
+    return counters === undefined ? null : new PortBacklog(counters, this.clock.monotonic() + this.limits.maxAgeMs);
   }
 
   /**
    * Waits until the VM's port has room for `need` more frames of the replay (replayPortBacklog, or
    * what the port was seen to queue when it dropped: PortBacklog.room),
    * reading its counters every PACED_BURST_MS; at most until its reader took nothing for
-   * PORT_STALL_MS (then the port is no longer watched: the rate alone paces the rest).
+   * PORT_STALL_MS, or maxAgeMs after the replay began (a guest that reads a frame now and then):
+   * then the port is no longer watched, and the rate alone paces the rest.
    */
   private async roomAtPort(sw: FabricSwitch, port: number, backlog: PortBacklog, need: number): Promise<void> {
     let waiting = backlog.waiting();
     let since = this.clock.monotonic();
     while (backlog.room(this.limits.replayPortBacklog) < need) {
-      if (this.clock.monotonic() - since >= PORT_STALL_MS) {
+      if (this.clock.monotonic() - since >= PORT_STALL_MS || this.clock.monotonic() >= backlog.deadline) {
         backlog.stalled = true;
         return;
       }

@@ -19,7 +19,8 @@ export class PortBacklog {
   private given = 0;
   private last: PortCounters;
 
-  constructor(private readonly base: PortCounters) {
+  /** `deadline`: the monotonic time after which the replay waits for the port no more. */
+  constructor(private readonly base: PortCounters, readonly deadline = Infinity) {
     this.last = base;
   }
 

@@ -25,13 +25,14 @@ export function fakePort(portNo: number, down = false): Port {
 
 /**
  * A hypervisor's tap in front of a port, as Linux keeps one: what the switch puts out there waits in
- * a queue of `capacity` frames (txqueuelen) until its reader (QEMU) takes it, `perMs` frames a
- * millisecond of the test clock from `readsFrom` on (a guest that runs again late); a full queue
+ * a queue of `capacity` frames (txqueuelen) until its reader (QEMU) takes it, `perMs` frames every
+ * `everyMs` milliseconds of the test clock from `readsFrom` on (a guest that runs again late); a full queue
  * drops the frame. Its counters are the kernel's: a frame counts as transmitted when it is read.
  */
 export interface SlowTap {
   readonly capacity: number;
   perMs: number;
+  everyMs: number;
   readsFrom: number;
   readonly queue: Headers[];
   txPackets: number;
@@ -129,8 +130,8 @@ export class FakeSwitch implements FabricSwitch {
   }
 
   /** Puts a slow tap in front of `portNo` (SlowTap): PACKET_OUTs to it queue there; returns it, to change its pace. */
-  slowTap(portNo: number, options: { capacity?: number; perMs: number; readsFrom?: number }): SlowTap {
-    const tap = { capacity: options.capacity ?? 1000, perMs: options.perMs, readsFrom: options.readsFrom ?? 0, queue: [], txPackets: 0, txDropped: 0, reading: false };
+  slowTap(portNo: number, options: { capacity?: number; perMs: number; everyMs?: number; readsFrom?: number }): SlowTap {
+    const tap = { capacity: options.capacity ?? 1000, perMs: options.perMs, everyMs: options.everyMs ?? 1, readsFrom: options.readsFrom ?? 0, queue: [], txPackets: 0, txDropped: 0, reading: false };
     this.taps.set(portNo, tap);
     return tap;
   }
@@ -179,12 +180,12 @@ export class FakeSwitch implements FabricSwitch {
     this.readTap(port, tap);
   }
 
-  /** The tap's reader takes `perMs` frames every millisecond while any wait. */
+  /** The tap's reader takes `perMs` frames every `everyMs` while any wait. */
   private readTap(port: number, tap: SlowTap & { reading: boolean }): void {
     if (tap.reading) return;
     tap.reading = true;
     const tick = () => {
-      if (this.clock.now() >= tap.readsFrom) {
+      if (this.clock.now() >= tap.readsFrom && this.clock.now() % tap.everyMs === 0) {
         for (const frame of tap.queue.splice(0, tap.perMs)) {
           tap.txPackets++;
           this.net.fromSwitch(this.dpid, port, frame);

@@ -335,18 +335,18 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
    * replay is watched at the port (`backlog` frames at most) or not (0). What the VM got, in order,
    * and what the tap dropped.
    */
-  async function replayIntoSlowTap(backlog: number, { capacity = 1000, lateMs = 300, perMs = 2, total = 1300 } = {}) {
+  async function replayIntoSlowTap(backlog: number, { capacity = 1000, lateMs = 300, perMs = 2, everyMs = 1, total = 1300, forMs = 5000 } = {}) {
     let tap: SlowTap | undefined;
     const options = { fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, queueAtDestination: false, replayPortBacklog: backlog } } };
     const { lab, resumed } = await resumeWithBarriersHeld(total, {
       options, holdBarriers: false, perMs: 2,
-      beforeResume: (l) => { tap = l.sw(2n).slowTap(3, { capacity, perMs, readsFrom: l.clock.now() + lateMs }); },
+      beforeResume: (l) => { tap = l.sw(2n).slowTap(3, { capacity, perMs, everyMs, readsFrom: l.clock.now() + lateMs }); },
     });
     let done = false;
     resumed.then(() => { done = true; }, () => { done = true; });
-    for (let ms = 0; ms < 5000 && !done; ms++) await lab.advance(1);
-    expect(done, 'the replay ended within 5 s').to.equal(true);
-    for (let ms = 0; ms < 5000 && tap!.queue.length > 0 && tap!.readsFrom - lab.clock.now() < 5000; ms++) await lab.advance(1); // the tap empties
+    for (let ms = 0; ms < forMs && !done; ms++) await lab.advance(1);
+    expect(done, `the replay ended within ${forMs} ms`).to.equal(true);
+    for (let ms = 0; ms < 5000 && tap!.queue.length > 0 && tap!.readsFrom - lab.clock.now() < 5000 && tap!.everyMs === 1; ms++) await lab.advance(1); // the tap empties
     const got = lab.vm.inbox.map((f) => f.tag).filter((t): t is string => t !== undefined && t.startsWith('paused-'));
     return { lab, got, firsts: [...new Set(got)], tap: tap!, total };
   }
@@ -382,6 +382,13 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     expect(tap.txPackets, 'read nothing').to.equal(0);
     expect(tap.queue.length + tap.txDropped, 'every frame given to it, some of them again').to.be.at.least(700);
     expect(Date.now() - start, 'in test time, not real time').to.be.below(20_000);
+    lab.stop();
+  });
+
+  it('a guest that reads a frame now and then (never still for PORT_STALL_MS) keeps the replay waiting no longer than bufferMaxAgeMs', async () => {
+    const { lab, tap } = await replayIntoSlowTap(DEFAULT_BUFFER_LIMITS.replayPortBacklog, { lateMs: 0, perMs: 1, everyMs: 400, forMs: DEFAULT_BUFFER_LIMITS.maxAgeMs + 2000 });
+    expect(tap.txPackets, 'it read a few').to.be.within(1, 30);
+    expect(lab.leaks()).to.deep.equal([]);
     lab.stop();
   });
 
