@@ -14,7 +14,11 @@
 //     copy lead, also a row that copies from the migration's setup, as the agent did before b52f04c)
 //   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --replay-rates 5000,10000,0 [--pauses 100,1000] [--moves 6] [--vm qemu]
 //     (loss-free rows only, one per replay rate, frames a second, 0 unpaced: the rate against the gap and the taps' drops)
+//   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --vm qemu --port-watch-compare [--busy-host] [--pauses 1000] [--moves 6]
+//     (loss-free rows only: the replay watching the VM's port, and at its rate alone; --busy-host: beside
+//     another process that keeps a CPU busy, as on a loaded hypervisor host)
 
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -113,6 +117,33 @@ export function replayRateSpecs(pauseMs: number, moves: number, rates: readonly 
 }
 
 /**
+ * Loss-free rows only: the replay watching the VM's port (the default, `--buffer-replay-port-backlog`
+ * 500) and the same at the rate alone (0). With `--busy-host` they show what a guest slowed by
+ * another busy process on its host does to each.
+ */
+export function portWatchSpecs(pauseMs: number, moves: number): ScenarioSpec[] {
+  const base = lossFreeSpecs(pauseMs, moves)[2]!;
+  return [
+    { ...base, name: `${base.name}-port-watched`, description: `${base.description}, the replay watching the VM's port (default)` },
+    { ...base, name: `${base.name}-rate-only`, description: `${base.description}, the replay at its rate alone (--buffer-replay-port-backlog 0)`, controllerArgs: ['--buffer-replay-port-backlog', '0'] },
+  ];
+}
+
+/**
+ * Another busy process on the host for the length of `run` (a loop that never sleeps, as a
+ * neighbour's build or a guest's busy vCPU would be): ended by its PID afterwards, also on failure.
+ */
+async function besideABusyProcess<T>(busy: boolean, run: () => Promise<T>): Promise<T> {
+  if (!busy) return run();
+  const hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  try {
+    return await run();
+  } finally {
+    hog.kill('SIGKILL');
+  }
+}
+
+/**
  * The buffer under load: a loss-free move at a 100 ms pause while `pps` numbered datagrams a second
  * stream to the VM, with the default bounds and with a bound that must bite (`maxFrames`).
  */
@@ -195,6 +226,7 @@ async function main(): Promise<void> {
     pauses: { type: 'string', default: '100,1000' }, moves: { type: 'string' }, vm: { type: 'string', default: 'mininet' }, json: { type: 'string' },
     buffer: { type: 'string' }, 'bound-frames': { type: 'string', default: '300' }, 'controller-logs': { type: 'string' }, 'precopy-ms': { type: 'string' },
     'replay-compare': { type: 'boolean', default: false }, 'replay-rates': { type: 'string' },
+    'port-watch-compare': { type: 'boolean', default: false }, 'busy-host': { type: 'boolean', default: false },
   } });
   const logs = values['controller-logs'];
   if (logs !== undefined) mkdirSync(logs, { recursive: true });
@@ -207,7 +239,7 @@ async function main(): Promise<void> {
   const pauses = values.pauses.split(',').map(Number);
   const moves = Number(values.moves ?? (values.buffer !== undefined ? 3 : 6));
   if (pauses.some((p) => !Number.isInteger(p) || p < 1) || !Number.isInteger(moves) || moves < 1 || (values.vm !== 'mininet' && values.vm !== 'qemu')) {
-    process.stderr.write('usage: bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--replay-compare | --replay-rates R,R...] [--json FILE]\n');
+    process.stderr.write('usage: bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--replay-compare | --replay-rates R,R... | --port-watch-compare] [--busy-host] [--json FILE]\n');
     process.exit(2);
   }
   const rates = values['replay-rates']?.split(',').map(Number);
@@ -228,10 +260,12 @@ async function main(): Promise<void> {
     pauses.length = 0;
   }
   for (const pauseMs of pauses) {
-    for (const spec of rates === undefined ? lossFreeSpecs(pauseMs, moves, values['replay-compare']) : replayRateSpecs(pauseMs, moves, rates)) {
-      console.log(`${spec.name}: ${spec.description}`);
+    const specs = rates !== undefined ? replayRateSpecs(pauseMs, moves, rates)
+      : values['port-watch-compare'] ? portWatchSpecs(pauseMs, moves) : lossFreeSpecs(pauseMs, moves, values['replay-compare']);
+    for (const spec of specs) {
+      console.log(`${spec.name}: ${spec.description}${values['busy-host'] ? ', beside a busy process' : ''}`);
       // A real QEMU's stop-and-copy is held for the pause (pause-before-switchover): its own takes a few ms here.
-      const result = await runScenario(spec, { vm: values.vm as VmKind, qemu: { holdStop: true }, log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, pauseMs) });
+      const result = await besideABusyProcess(values['busy-host'], () => runScenario(spec, { vm: values.vm as VmKind, qemu: { holdStop: true }, log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, pauseMs) }));
       keepResult(spec.name, pauseMs, result);
       for (const m of result.migrations) {
         const gap = Math.max(...Object.values(m.gapMs).map((g) => g ?? Number.POSITIVE_INFINITY));
