@@ -248,6 +248,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const figures: LossFreeFigures[] = [];
+  const failed: string[] = [];
   if (values.buffer !== undefined) { // --buffer PPS: the buffer under load instead of the comparison
     const precopyMs = values['precopy-ms'] === undefined ? undefined : Number(values['precopy-ms']);
     if (precopyMs !== undefined && !(Number.isInteger(precopyMs) && precopyMs >= 0)) throw new Error(`--precopy-ms wants whole milliseconds, got ${values['precopy-ms']}`);
@@ -265,7 +266,16 @@ async function main(): Promise<void> {
     for (const spec of specs) {
       console.log(`${spec.name}: ${spec.description}${values['busy-host'] ? ', beside a busy process' : ''}`);
       // A real QEMU's stop-and-copy is held for the pause (pause-before-switchover): its own takes a few ms here.
-      const result = await besideABusyProcess(values['busy-host'], () => runScenario(spec, { vm: values.vm as VmKind, qemu: { holdStop: true }, log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, pauseMs) }));
+      let result: ScenarioResult;
+      try {
+        result = await besideABusyProcess(values['busy-host'], () => runScenario(spec, { vm: values.vm as VmKind, qemu: { holdStop: true }, log: (t) => console.log(`    ${t}`), ...controllerLog(spec.name, pauseMs) }));
+      } catch (error) {
+        // A row that could not run (a TCG guest's kernel died after a migration, say) is said, and the others still run.
+        const reason = (error as Error).message;
+        console.log(`    ${spec.name}: FAILED: ${reason}`);
+        failed.push(`${spec.name} @${pauseMs} ms: ${reason}`);
+        continue;
+      }
       keepResult(spec.name, pauseMs, result);
       for (const m of result.migrations) {
         const gap = Math.max(...Object.values(m.gapMs).map((g) => g ?? Number.POSITIVE_INFINITY));
@@ -276,9 +286,11 @@ async function main(): Promise<void> {
   }
   console.log(`\nLoss-free migration (${values.vm}), side by side:`);
   for (const f of figures) printLossFree(f);
-  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ generatedAt: new Date().toISOString(), vm: values.vm, figures }, null, 1));
+  for (const f of failed) console.log(`  FAILED ${f}`);
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ generatedAt: new Date().toISOString(), vm: values.vm, figures, failed }, null, 1));
+  if (failed.length > 0) process.exitCode = 1;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().then(() => process.exit(0), (error: unknown) => { console.error(error); process.exit(1); });
+  main().then(() => process.exit(process.exitCode ?? 0), (error: unknown) => { console.error(error); process.exit(1); });
 }

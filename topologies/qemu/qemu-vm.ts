@@ -13,7 +13,7 @@
  * the scratch directory; also on failure half-way, and through labResources on process exit.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostProcess } from '../host-process.js';
@@ -26,6 +26,7 @@ import { listenForIncoming, migrate, type MigrationParameters, type QmpMigration
 import { QemuProcess } from './qemu-process.js';
 import type { QmpClient } from '../../controller/host-agent/qmp.js';
 import { addTapPort, removeTapPort, type VifIds } from './tap-port.js';
+import { consoleTail } from './console-tail.js';
 import { sleep } from '../../controller/host-agent/unix-socket.js';
 
 export interface QemuVmOptions {
@@ -400,13 +401,4 @@ async function resumeIfPaused(qmp: QmpClient): Promise<void> {
   }
   const { status } = await qmp.execute<{ status: string }>('query-status');
   if (status !== 'running') await qmp.execute('cont');
-}
-
-/** The last lines of a guest's console log, on one line (diagnostics). */
-function consoleTail(path: string, lines = 8): string {
-  try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => l.trim()).join(' | ');
-  } catch {
-    return '(unreadable)';
-  }
 }
