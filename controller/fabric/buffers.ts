@@ -80,16 +80,16 @@ export const MAX_STRAGGLER_ROUNDS = 8;
 /** With a replay rate: a burst every this many ms (fewer frames per burst, none bigger than MAX_BURST). */
 export const PACED_BURST_MS = 2;
 /**
- * The default replay rate, frames per second: 10 frames every 2 ms, 200 ms per 1,000 frames held.
- * What a just-resumed guest can have waiting for it is its tap's queue (1,000 frames) and its
- * virtio ring (256): the 1,100-1,400 frames of a 1 s stop fit only if it reads some of them while
- * they come. The QEMU lab's TCG guest starts reading 40-110 ms after its resume. At 10,000 a
- * second its tap still dropped frames in 2 of 7 runs of the e2e test on a slower machine, and at
- * 32,000 it lost about half as many datagrams as unpaced (490 against 916 in 6 moves); at 5,000 and
- * 4,000 nothing was dropped (docs/benchmarks.md). A stream faster than half this rate is replayed
- * at twice its own rate (replayRate).
+ * The replay rate that was the default until 2026-12-02, frames per second: 10 frames every 2 ms,
+ * 200 ms per 1,000 frames held. What a just-resumed guest can have waiting for it is its tap's
+ * queue (1,000 frames) and its virtio ring (256): the 1,100-1,400 frames of a 1 s stop fit only if
+ * it reads some of them while they come. At 10,000 a second a TCG guest's tap still dropped frames
+ * in 2 of 7 runs of the e2e test, at 5,000 none (docs/benchmarks.md). But a rate is a guess at the
+ * guest's pace: beside a busy process the same guest's tap dropped hundreds at 5,000 a second. The
+ * replay now watches the port instead (replayPortBacklog) and goes unpaced by default; a rate
+ * remains for a port whose counters show neither backlog nor drops.
  */
-export const REPLAY_RATE = 5_000;
+export const PACED_REPLAY_RATE = 5_000;
 
 /**
  * Frames per second to replay `frames` at: `configured` (0: unpaced), or twice the rate they came
@@ -128,7 +128,7 @@ export const PORT_STALL_MS = 1000;
  * 2026-11-30) and up to 680 ms at 3,000/s before; the ring's frame and byte bounds cap its memory
  * whatever the window.
  */
-export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxVms: 64, maxAgeMs: 5000, copyWindowMs: 1000, replayBeforeStopMs: REPLAY_BEFORE_STOP_MS, queueAtDestination: false, replayFramesPerSec: REPLAY_RATE, replayPortBacklog: REPLAY_PORT_BACKLOG };
+export const DEFAULT_BUFFER_LIMITS: BufferLimits = { maxFrames: 4096, maxBytes: 8 << 20, maxVms: 64, maxAgeMs: 5000, copyWindowMs: 1000, replayBeforeStopMs: REPLAY_BEFORE_STOP_MS, queueAtDestination: false, replayFramesPerSec: 0, replayPortBacklog: REPLAY_PORT_BACKLOG };
 
 /** A frame for a VM, where it reached a buffer rule, and when (epoch ms). */
 export interface BufferedFrame {
@@ -405,12 +405,14 @@ export class FrameBuffers {
     if (pace.port === undefined) pace.port = sw !== undefined && this.limits.replayPortBacklog > 0 ? await this.watchPort(sw, binding.locator.port) : null;
     let resendable = frames.length; // given again at most once over, whatever the port drops
     for (let i = 0; i < frames.length;) {
-      if (pace.port !== null && !pace.port.stalled && confirm) await this.roomAtPort(sw!, binding.locator.port, pace.port, Math.min(burst, frames.length - i));
+      // No burst bigger than the port was seen to queue (a tap with a shorter queue than the backlog allows).
+      const size = Math.min(burst, pace.port?.bound(this.limits.replayPortBacklog) ?? burst);
+      if (pace.port !== null && !pace.port.stalled && confirm) await this.roomAtPort(sw!, binding.locator.port, pace.port, Math.min(size, frames.length - i));
       const early = pace.notBefore - this.clock.monotonic();
       if (rate > 0 && early > 0) await sleep(this.clock, early);
       const now = current() ?? binding;
       if (now.version !== binding.version) return this.deliver(now, frames.slice(i));
-      const out = frames.slice(i, i + burst);
+      const out = frames.slice(i, i + size);
       this.deliver(binding, out);
       if (rate > 0) pace.notBefore = Math.max(pace.notBefore, this.clock.monotonic()) + (out.length * 1000) / rate;
       if (!confirm) {

@@ -5,6 +5,13 @@
 // the tap for the guest. A port that counts a frame as soon as it goes (a veth, a NIC) never shows a
 // backlog, and its replay goes at the configured rate alone. Pure: the caller reads the counters.
 
+/**
+ * The least a port is taken to queue, whatever it showed when it dropped: a port that counts frames
+ * as they go (a veth whose peer is down) drops with nothing waiting, and a capacity of 0 would stop
+ * the replay. Real queues are longer (a tap's 1,000, a vhost ring's 256).
+ */
+export const MIN_CAPACITY = 32;
+
 /** The two counters of a port that tell (ofp_port_stats). */
 export interface PortCounters {
   readonly txPackets: bigint;
@@ -37,13 +44,18 @@ export class PortBacklog {
   read(counters: PortCounters): number {
     const dropped = Math.max(0, Number(counters.txDropped - this.last.txDropped));
     this.last = counters;
-    if (dropped > 0) this.capacity = Math.min(this.capacity ?? Infinity, Math.max(1, this.waiting()));
+    if (dropped > 0) this.capacity = Math.min(this.capacity ?? Infinity, Math.max(MIN_CAPACITY, this.waiting()));
     return dropped;
+  }
+
+  /** How many frames may wait in the port: `limit`, or its learned capacity if less. */
+  bound(limit: number): number {
+    return Math.min(limit, this.capacity ?? limit);
   }
 
   /** Frames the port has room for under `limit` (and its learned capacity). */
   room(limit: number): number {
-    return Math.min(limit, this.capacity ?? limit) - this.waiting();
+    return this.bound(limit) - this.waiting();
   }
 
   /**

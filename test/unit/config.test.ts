@@ -40,7 +40,7 @@ describe('config', () => {
     expect(config.state.dir).to.equal('./.seamless');
     expect(config.subnets).to.deep.equal(REFERENCE_LAB_SUBNETS);
     expect(config.mobility).to.deep.equal({ rewrite: true, graceMs: 500, verification: 'arp-probe', probeWindowMs: 40, probeCount: 2, activityWindowMs: 1100, reuseGraceMs: 60000, learnIdleTimeoutSec: 300, correspondentRules: 'eager', cacheIdleTimeoutSec: 300, maxEndpointsPerPort: 1, claimsPerSecond: 20, claimBurst: 40, maxMacsPerPort: 1024, maxMacsPerSwitch: 16384, dampMoves: 6, dampWindowMs: 10000, dampSuspendMs: 30000,
-      bufferMaxFrames: 4096, bufferMaxBytes: 8388608, bufferMaxVms: 64, bufferMaxAgeMs: 5000, bufferCopyWindowMs: 1000, bufferReplayBeforeStopMs: 100, bufferQueueAtDestination: false, bufferReplayFramesPerSec: 5000, bufferReplayPortBacklog: 500,
+      bufferMaxFrames: 4096, bufferMaxBytes: 8388608, bufferMaxVms: 64, bufferMaxAgeMs: 5000, bufferCopyWindowMs: 1000, bufferReplayBeforeStopMs: 100, bufferQueueAtDestination: false, bufferReplayFramesPerSec: 0, bufferReplayPortBacklog: 500,
       lostSearchAfterMs: 2000, lostSearchMaxIntervalMs: 60000 });
   });
 

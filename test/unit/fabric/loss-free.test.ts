@@ -3,13 +3,15 @@
 // order, before newer ones; bounded; and given back if the VM never moves.
 
 import { expect } from 'chai';
-import { DEFAULT_BUFFER_LIMITS, MAX_BURST, PACED_BURST_MS, REPLAY_BEFORE_STOP_MS, REPLAY_RATE } from '../../../controller/fabric/buffers.js';
+import { DEFAULT_BUFFER_LIMITS, MAX_BURST, PACED_BURST_MS, PACED_REPLAY_RATE as REPLAY_RATE, REPLAY_BEFORE_STOP_MS } from '../../../controller/fabric/buffers.js';
 import { FabricLab } from '../../lib/fabric-lab.js';
 import type { SlowTap } from '../../lib/fake-switches.js';
 import { VM } from '../mobility/fixtures.js';
 
 /** Frames wait at the controller until the VM is known to run (the default; a destination port here would drop them). */
 const HELD_HERE = { fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, queueAtDestination: false } } };
+/** The same, the held frames handed out at a rate (5,000 a second: 10 every 2 ms). */
+const PACED = { fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, queueAtDestination: false, replayFramesPerSec: REPLAY_RATE } } };
 /** The same, the held frames handed out as fast as the switch confirms them (no replay rate). */
 const UNPACED = { fabric: { buffer: { ...DEFAULT_BUFFER_LIMITS, queueAtDestination: false, replayFramesPerSec: 0 } } };
 const tags = (lab: FabricLab, prefix: string) => lab.vm.inbox.filter((f) => (f.tag ?? '').startsWith(prefix)).map((f) => f.tag);
@@ -269,13 +271,13 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     return counts;
   }
 
-  it('the held frames, and those that came during their replay, go out at the replay rate (default 5,000 a second: 10 every 2 ms) even when the switch confirms at once, in order, before newer ones', async () => {
+  it('the held frames, and those that came during their replay, go out at a replay rate (5,000 a second: 10 every 2 ms) even when the switch confirms at once, in order, before newer ones', async () => {
     // A real guest's tap queues 1,000 frames until the just-resumed guest reads: a thousand at once
     // overflowed it, and the stragglers handed out at once after a paced replay still did.
     const perBurst = (REPLAY_RATE * PACED_BURST_MS) / 1000;
     const total = 20 * perBurst + 7;
     // They came at 1 a millisecond, a fifth of the replay rate.
-    const { lab, resumed } = await resumeWithBarriersHeld(total, { options: HELD_HERE, holdBarriers: false, perMs: 1 });
+    const { lab, resumed } = await resumeWithBarriersHeld(total, { options: PACED, holdBarriers: false, perMs: 1 });
     // During the replay, stragglers reach the hold rules at 0.3 times the replay rate, and queue behind it.
     const stragglers = 120;
     const perTwoMs = Math.round(0.3 * perBurst);
@@ -303,8 +305,8 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
 
   it('a stream that keeps coming at a resuming VM faster than the replay rate cannot keep its hold: the replay catches up, the hold ends, nothing lost or reordered', async () => {
     const total = 300;
-    const { lab, resumed } = await resumeWithBarriersHeld(total, { options: HELD_HERE, holdBarriers: false, perMs: 1 });
-    // 1.6 times the default replay rate for 300 ms, from the resume on.
+    const { lab, resumed } = await resumeWithBarriersHeld(total, { options: PACED, holdBarriers: false, perMs: 1 });
+    // 1.6 times the replay rate for 300 ms, from the resume on.
     const perMs = Math.round((1.6 * REPLAY_RATE) / 1000);
     let sent = 0;
     let heldUntil: number | undefined;
@@ -393,9 +395,9 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
   });
 
   it('frames that came faster than the replay rate go out twice as fast as they came, so the replay catches up', async () => {
-    const perMs = 30; // 30,000 a second, six times the default replay rate
+    const perMs = 30; // 30,000 a second, six times the replay rate
     const total = 600;
-    const { lab, resumed } = await resumeWithBarriersHeld(total, { options: HELD_HERE, holdBarriers: false, perMs });
+    const { lab, resumed } = await resumeWithBarriersHeld(total, { options: PACED, holdBarriers: false, perMs });
     const counts = await arrivals(lab, 40);
     const done = counts.indexOf(total) + 1;
     expect(done, 'out in about half the time they took to come (20 ms)').to.be.within(Math.floor(total / perMs / 2) - 2, Math.ceil(total / perMs / 2) + 2);
