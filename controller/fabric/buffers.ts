@@ -379,16 +379,17 @@ export class FrameBuffers {
   }
 
   /**
-   * `deliver`, in bursts, each sent once the switch confirmed the one before (a barrier) and, with
-   * a replay rate, no sooner than the rate allows (bursts of `rate` x PACED_BURST_MS frames, at most
-   * MAX_BURST). The rate is the configured one, or twice the rate the frames came at if that is more
-   * (a VM that took them at that rate before its stop takes them so after, and the replay catches
-   * up with what keeps coming). The frames of a 1 s stop are over a thousand. Sent at once, the
-   * switch pushed them into the VM's port faster than the host took them (Linux queues at most
-   * `netdev_max_backlog` frames per CPU), and frames were dropped at the port. A real guest's tap
-   * then dropped what it could not queue (txqueuelen, 1,000) before the just-resumed guest read it
-   * (docs/benchmarks.md: a TCG guest after a 1 s stop lost 916 at 256 frames per barrier, 490 at
-   * 32,000 a second, none at 10,000). Resolves when the switch confirmed the last burst too: by its
+   * `deliver`, in bursts of at most MAX_BURST, each sent once the switch confirmed the one before (a
+   * barrier) and the VM's port has room for it. The frames of a 1 s stop are over a thousand. Sent
+   * at once, the switch pushed them into the VM's port faster than the host took them (Linux queues
+   * at most `netdev_max_backlog` frames per CPU), and frames were dropped at the port. A real
+   * guest's tap then dropped what it could not queue (txqueuelen, 1,000) before the just-resumed
+   * guest read it (docs/benchmarks.md: a TCG guest after a 1 s stop lost 916 at 256 frames per
+   * barrier). So the port's counters are read with each barrier (PortBacklog: a tap counts a frame
+   * sent when the guest's QEMU takes it): no more than replayPortBacklog frames wait in it, and a
+   * burst it dropped some of goes again (roomAtPort). With a replay rate, also no sooner than the
+   * rate allows (bursts of `rate` x PACED_BURST_MS frames): the configured one, or twice the rate
+   * the frames came at if that is more. Resolves when the switch confirmed the last burst too: by its
    * barrier's reply the controller has read every frame the switch sent it before, so the
    * stragglers among them wait behind the replay (`replay` delivers them next, then the caller
    * lets newer frames pass). Without it, under load, stragglers still on
