@@ -58,10 +58,11 @@ export interface BufferLimits {
    */
   readonly queueAtDestination: boolean;
   /**
-   * How fast the frames of a stop are handed to the VM, frames per second (0: a burst as soon as the
-   * switch confirmed the one before). The VM's tap queues at most its txqueuelen (Linux: 1,000)
-   * until the guest reads; a thousand frames at once, before or just as the guest runs again,
-   * overflowed it (`deliverPaced`).
+   * How fast at most the frames of a stop are handed to the VM, frames per second (0, the default: a
+   * burst as soon as the switch confirmed the one before and the port has room, replayPortBacklog).
+   * The VM's tap queues at most its txqueuelen (Linux: 1,000) until the guest reads; a thousand
+   * frames at once, before or just as the guest runs again, overflowed it (`deliverPaced`). A rate
+   * is for a port whose counters show neither a backlog nor drops.
    */
   readonly replayFramesPerSec: number;
   /**
@@ -119,7 +120,7 @@ export const REPLAY_BEFORE_STOP_MS = 100;
 export const REPLAY_PORT_BACKLOG = 500;
 /**
  * A replay waits for room at the VM's port no longer than this while its reader takes nothing
- * (it may not be a tap, or not be read at all): then it goes on at its rate.
+ * (it may not be a tap, or not be read at all): then it goes on unwatched (at its rate, if one is set).
  */
 export const PORT_STALL_MS = 1000;
 

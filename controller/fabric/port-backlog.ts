@@ -3,7 +3,7 @@
 // its reader (QEMU) takes it, and as dropped when its queue (txqueuelen, 1,000 frames) was full; so
 // what the replay gave the port, less what the port counted sent or dropped since, still waits in
 // the tap for the guest. A port that counts a frame as soon as it goes (a veth, a NIC) never shows a
-// backlog, and its replay goes at the configured rate alone. Pure: the caller reads the counters.
+// backlog, so nothing holds its replay back (but a rate, if one is set). Pure: the caller reads the counters.
 
 /**
  * The least a port is taken to queue, whatever it showed when it dropped: a port that counts frames
