@@ -14,6 +14,8 @@
 //     copy lead, also a row that copies from the migration's setup, as the agent did before b52f04c)
 //   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --replay-rates 5000,10000,0 [--pauses 100,1000] [--moves 6] [--vm qemu]
 //     (loss-free rows only, one per replay rate, frames a second, 0 unpaced: the rate against the gap and the taps' drops)
+//   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --before-stop-spans 5,100 [--pauses 100,1000] [--moves 6] [--vm qemu]
+//     (loss-free rows only, one per span before the stop whose copies are handed out again: the duplicates' cost)
 //   flock /tmp/seamless-lab.lock npx tsx bench/loss-free.ts --vm qemu --port-watch-compare [--busy-host] [--pauses 1000] [--moves 6]
 //     (loss-free rows only: the replay watching the VM's port, and at its rate alone; --busy-host: beside
 //     another process that keeps a CPU busy, as on a loaded hypervisor host)
@@ -113,6 +115,18 @@ export function replayRateSpecs(pauseMs: number, moves: number, rates: readonly 
     ...base, name: `${base.name}-${rate === 0 ? 'unpaced' : `${rate}fps`}`,
     description: `${base.description}, held frames handed out ${rate === 0 ? 'unpaced' : `at ${rate} a second`}`,
     controllerArgs: ['--buffer-replay-frames-per-sec', String(rate)],
+  }));
+}
+
+/**
+ * Loss-free rows only, one per span before the stop whose copies are handed to the VM again
+ * (`--buffer-replay-before-stop-ms`, ms): what the duplicates of that span cost the gap.
+ */
+export function beforeStopSpecs(pauseMs: number, moves: number, spans: readonly number[]): ScenarioSpec[] {
+  const base = lossFreeSpecs(pauseMs, moves)[2]!;
+  return spans.map((span) => ({
+    ...base, name: `${base.name}-before-stop-${span}ms`, description: `${base.description}, the copies of the last ${span} ms before the stop handed out again`,
+    controllerArgs: ['--buffer-replay-before-stop-ms', String(span)],
   }));
 }
 
@@ -226,7 +240,7 @@ async function main(): Promise<void> {
     pauses: { type: 'string', default: '100,1000' }, moves: { type: 'string' }, vm: { type: 'string', default: 'mininet' }, json: { type: 'string' },
     buffer: { type: 'string' }, 'bound-frames': { type: 'string', default: '300' }, 'controller-logs': { type: 'string' }, 'precopy-ms': { type: 'string' },
     'replay-compare': { type: 'boolean', default: false }, 'replay-rates': { type: 'string' },
-    'port-watch-compare': { type: 'boolean', default: false }, 'busy-host': { type: 'boolean', default: false },
+    'port-watch-compare': { type: 'boolean', default: false }, 'busy-host': { type: 'boolean', default: false }, 'before-stop-spans': { type: 'string' },
   } });
   const logs = values['controller-logs'];
   if (logs !== undefined) mkdirSync(logs, { recursive: true });
@@ -239,12 +253,17 @@ async function main(): Promise<void> {
   const pauses = values.pauses.split(',').map(Number);
   const moves = Number(values.moves ?? (values.buffer !== undefined ? 3 : 6));
   if (pauses.some((p) => !Number.isInteger(p) || p < 1) || !Number.isInteger(moves) || moves < 1 || (values.vm !== 'mininet' && values.vm !== 'qemu')) {
-    process.stderr.write('usage: bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--replay-compare | --replay-rates R,R... | --port-watch-compare] [--busy-host] [--json FILE]\n');
+    process.stderr.write('usage: bench/loss-free.ts [--pauses 100,1000] [--moves 6] [--vm mininet|qemu] [--replay-compare | --replay-rates R,R... | --before-stop-spans MS,MS... | --port-watch-compare] [--busy-host] [--json FILE]\n');
     process.exit(2);
   }
   const rates = values['replay-rates']?.split(',').map(Number);
   if (rates !== undefined && (rates.length === 0 || rates.some((r) => !Number.isInteger(r) || r < 0))) {
     process.stderr.write(`--replay-rates wants whole frames a second (0: unpaced), comma-separated, got ${values['replay-rates']}\n`);
+    process.exit(2);
+  }
+  const spans = values['before-stop-spans']?.split(',').map(Number);
+  if (spans !== undefined && (spans.length === 0 || spans.some((v) => !Number.isInteger(v) || v < 0))) {
+    process.stderr.write(`--before-stop-spans wants whole milliseconds, comma-separated, got ${values['before-stop-spans']}\n`);
     process.exit(2);
   }
   const figures: LossFreeFigures[] = [];
@@ -261,7 +280,7 @@ async function main(): Promise<void> {
     pauses.length = 0;
   }
   for (const pauseMs of pauses) {
-    const specs = rates !== undefined ? replayRateSpecs(pauseMs, moves, rates)
+    const specs = rates !== undefined ? replayRateSpecs(pauseMs, moves, rates) : spans !== undefined ? beforeStopSpecs(pauseMs, moves, spans)
       : values['port-watch-compare'] ? portWatchSpecs(pauseMs, moves) : lossFreeSpecs(pauseMs, moves, values['replay-compare']);
     for (const spec of specs) {
       console.log(`${spec.name}: ${spec.description}${values['busy-host'] ? ', beside a busy process' : ''}`);

@@ -48,8 +48,8 @@ describe('e2e: loss-free migration of a real QEMU guest across subnets (1 s paus
     // What the network lost is the stream's loss, with one exception that is counted, not guessed:
     // Open vSwitch's own packet sockets of the ports on the stream's way in (cnB's, s2 port 1; the
     // router's) dropping frames before the switch ever saw them, when the userspace datapath's main
-    // thread falls behind on this 2-core machine (CI, 2026-12-02: 24 frames at cnB's port, 1 of them
-    // a datagram; 2026-12-01: 1 at the router's port into s3). No more datagrams than those sockets
+    // thread falls behind on this 2-core machine (two CI runs of 2026-12-02: 24 frames at cnB's port, 1
+    // of them a datagram; 1 datagram at the router's port into s3). No more datagrams than those sockets
     // dropped may be missing in a move; a tap or the buffer losing one still fails the test.
     const senderSocket = (m: (typeof result.migrations)[number]) => Object.entries(m.drops).filter(([k]) => /^ovs socket_drop \w*s\d+-eth[12]$/.test(k)).reduce((n, [, v]) => n + v, 0);
     const unexplained = result.migrations.map((m) => Math.max(0, (m.udpLost ?? 0) - senderSocket(m)));

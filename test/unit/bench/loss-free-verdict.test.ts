@@ -1,7 +1,7 @@
 // The loss-free benchmark's verdict line: issue 12's targets (nothing lost; gap <= downtime + 20 ms
 // median, + 50 ms p99) said for the loss-free rows only, from the figures they printed.
 import { expect } from 'chai';
-import { lossFreeVerdict, readsFigures, replayRateSpecs, type LossFreeFigures } from '../../../bench/loss-free.js';
+import { beforeStopSpecs, lossFreeVerdict, readsFigures, replayRateSpecs, type LossFreeFigures } from '../../../bench/loss-free.js';
 
 function row(overrides: Partial<LossFreeFigures>): LossFreeFigures {
   return {
@@ -44,5 +44,12 @@ describe('bench/loss-free: the verdict against issue 12', () => {
     expect(specs.map((s) => s.name)).to.deep.equal(['seamless-loss-free-5000fps', 'seamless-loss-free-unpaced']);
     expect(specs.map((s) => s.controllerArgs)).to.deep.equal([['--buffer-replay-frames-per-sec', '5000'], ['--buffer-replay-frames-per-sec', '0']]);
     expect(specs.every((s) => s.lossFree === true && s.pauseMs === 1000 && s.moves.length === 6), 'loss-free rows of the pause asked').to.equal(true);
+  });
+
+  it('--before-stop-spans: one loss-free row per span before the stop, each with its controller flag', () => {
+    const specs = beforeStopSpecs(100, 4, [5, 100]);
+    expect(specs.map((s) => s.name)).to.deep.equal(['seamless-loss-free-before-stop-5ms', 'seamless-loss-free-before-stop-100ms']);
+    expect(specs.map((s) => s.controllerArgs)).to.deep.equal([['--buffer-replay-before-stop-ms', '5'], ['--buffer-replay-before-stop-ms', '100']]);
+    expect(specs.every((s) => s.lossFree === true && s.pauseMs === 100 && s.moves.length === 4)).to.equal(true);
   });
 });
