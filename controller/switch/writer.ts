@@ -1,6 +1,7 @@
 // Outgoing bytes of one connection: small writes made in the same tick leave as one socket write,
-// up to FLUSH_BYTES (a large burst, such as the frames a stopped VM's buffer delivers, leaves in
-// chunks as it is built, so the switch starts on its first frames while the rest are encoded),
+// up to FIRST_FLUSH_BYTES; a large burst (the frames a stopped VM's buffer delivers) leaves in chunks
+// as it is built, the first small and each next one larger up to FLUSH_BYTES, so that the switch
+// starts on its first frames while the rest are encoded, with few writes for the whole;
 // socket.write() returning false parks everything until 'drain', and a peer that stops reading
 // is reported once the queue passes a bound (the owner then closes it).
 
@@ -11,13 +12,22 @@ export interface FrameWriterOptions {
   maxQueuedBytes: number;
 }
 
-/** Bytes queued in one tick that are handed to the socket at once rather than at the tick's end. */
+/**
+ * Bytes queued in one tick that are handed to the socket at once rather than at the tick's end: the
+ * first chunk of a tick. A replay of 200 held frames (55 KB) took the lab's controller 10-15 ms to
+ * encode on a busy 2-core machine; handed over only at 64 KiB or at the tick's end, its first frame
+ * left that late, and the VM's streams waited for it (docs/benchmarks.md, 2026-12-02).
+ */
+export const FIRST_FLUSH_BYTES = 4 * 1024;
+/** The largest chunk: each chunk of a tick is 4 times the one before, up to this. */
 export const FLUSH_BYTES = 64 * 1024;
 
 export class FrameWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
+  /** When the bytes queued in this tick go to the socket without waiting for its end. */
+  private chunkBytes = FIRST_FLUSH_BYTES;
   private waitingForDrain = false;
   private overflowed = false;
   private stopped = false;
@@ -45,10 +55,16 @@ export class FrameWriter {
     this.pending.push(frame);
     this.pendingBytes += frame.length;
     if (this.queuedBytes > this.options.maxQueuedBytes) return this.overflow();
-    if (this.pendingBytes >= FLUSH_BYTES && !this.waitingForDrain) return this.flush();
+    if (this.pendingBytes >= this.chunkBytes && !this.waitingForDrain) {
+      this.chunkBytes = Math.min(FLUSH_BYTES, this.chunkBytes * 4);
+      this.flush();
+    }
     if (!this.flushScheduled && !this.waitingForDrain) {
       this.flushScheduled = true;
-      process.nextTick(() => this.flush());
+      process.nextTick(() => {
+        this.chunkBytes = FIRST_FLUSH_BYTES; // the next tick's writes start small again
+        this.flush();
+      });
     }
   }
 

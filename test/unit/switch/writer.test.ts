@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { FLUSH_BYTES, FrameWriter } from '../../../controller/switch/writer.js';
+import { FIRST_FLUSH_BYTES, FLUSH_BYTES, FrameWriter } from '../../../controller/switch/writer.js';
 
 /** A socket stand-in whose reader we control: it takes chunks only when `release()` is called. */
 function slowSocket(highWaterMark: number) {
@@ -31,18 +31,27 @@ describe('switch/writer', () => {
     expect([...chunks[0]!]).to.deep.equal([...Array(100).keys()]);
   });
 
-  it('hands a large burst to the socket in chunks as it is written, not all at the tick\'s end', async () => {
+  it('hands a large burst to the socket in chunks as it is written, the first small, then larger up to FLUSH_BYTES', async () => {
     const chunks: Buffer[] = [];
     const socket = new Writable({ write(chunk: Buffer, _enc, done) { chunks.push(chunk); done(); } });
     const writer = new FrameWriter(socket, { maxQueuedBytes: 1 << 24 }, () => {});
     const frame = (i: number) => Buffer.alloc(1000, i % 256);
     const n = Math.ceil((3 * FLUSH_BYTES) / 1000) + 10;
-    for (let i = 0; i < n; i++) writer.write(frame(i));
-    // Before the tick ends, the first chunks are out already (the frames a switch can start on).
-    expect(chunks.length).to.be.at.least(3);
-    expect(chunks[0]!.length).to.be.at.least(FLUSH_BYTES).and.below(FLUSH_BYTES + 1000);
+    for (let i = 0; i < 5; i++) writer.write(frame(i));
+    // The first frames of a burst are out before the burst is built (the switch starts on them).
+    expect(chunks, 'after 5 KB of a burst').to.have.length(1);
+    expect(chunks[0]!.length).to.equal(Math.ceil(FIRST_FLUSH_BYTES / 1000) * 1000);
+    for (let i = 5; i < n; i++) writer.write(frame(i));
+    const sizes = chunks.map((c) => c.length);
+    expect(sizes.slice(0, 3), 'each chunk 4 times the one before').to.deep.equal([5_000, 17_000, 66_000]);
+    expect(Math.max(...sizes)).to.be.below(FLUSH_BYTES + 1000);
     await tick();
     expect(Buffer.concat(chunks)).to.deep.equal(Buffer.concat(Array.from({ length: n }, (_, i) => frame(i))), 'every byte, in order');
+    // The next tick's burst starts small again.
+    const before = chunks.length;
+    for (let i = 0; i < 5; i++) writer.write(frame(i));
+    expect(chunks.length - before, 'the next tick: its first 5 KB out at once').to.equal(1);
+    expect(chunks[before]!.length).to.equal(5_000);
   });
 
   it('holds writes while the socket is full and sends them after drain, in order', async () => {
