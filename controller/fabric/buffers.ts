@@ -20,7 +20,7 @@ import { REINJECTED_MARK, type BufferMode } from '../pipeline/index.js';
 import { parsePacket } from '../packet/index.js';
 import { sleep, type Clock, type Timer } from './clock.js';
 import type { Outbox } from './outbox.js';
-import { PortBacklog } from './port-backlog.js';
+import { PortBacklog, type PortCounters } from './port-backlog.js';
 import type { FabricSwitch, FabricSwitches } from './switches.js';
 
 export interface BufferLimits {
@@ -404,12 +404,20 @@ export class FrameBuffers {
     let confirm = sw !== undefined;
     const rate = replayRate(this.limits.replayFramesPerSec, frames);
     const burst = rate > 0 ? Math.max(1, Math.min(MAX_BURST, Math.round((rate * PACED_BURST_MS) / 1000))) : MAX_BURST;
-    if (pace.port === undefined) pace.port = sw !== undefined && this.limits.replayPortBacklog > 0 ? await this.watchPort(sw, binding.locator.port) : null;
+    // The port's counters before the replay: asked for ahead of the first burst, which the switch
+    // then puts out after reading them (one connection, in order), without waiting for their answer
+    // (an empty port has room for a first burst; the answer came 1-5 ms later in the lab, a wait the
+    // VM's streams paid).
+    let baseline: Promise<PortCounters | undefined> | undefined;
+    if (pace.port === undefined) {
+      if (sw !== undefined && this.limits.replayPortBacklog > 0) baseline = sw.portStats(binding.locator.port).catch(() => undefined);
+      else pace.port = null;
+    }
     let resendable = frames.length; // given again at most once over, whatever the port drops
     for (let i = 0; i < frames.length;) {
       // No burst bigger than the port was seen to queue (a tap with a shorter queue than the backlog allows).
       const size = Math.min(burst, pace.port?.bound(this.limits.replayPortBacklog) ?? burst);
-      if (pace.port !== null && !pace.port.stalled && confirm) await this.roomAtPort(sw!, binding.locator.port, pace.port, Math.min(size, frames.length - i));
+      if (pace.port !== undefined && pace.port !== null && !pace.port.stalled && confirm) await this.roomAtPort(sw!, binding.locator.port, pace.port, Math.min(size, frames.length - i));
       const early = pace.notBefore - this.clock.monotonic();
       if (rate > 0 && early > 0) await sleep(this.clock, early);
       const now = current() ?? binding;
@@ -421,11 +429,16 @@ export class FrameBuffers {
         i += out.length;
         continue;
       }
-      pace.port?.gave(out.length);
-      const stats = pace.port === null ? undefined : sw!.portStats(binding.locator.port).catch(() => undefined);
+      if (baseline !== undefined) {
+        pace.port = this.watchFrom(await baseline);
+        baseline = undefined;
+      }
+      const port = pace.port ?? null;
+      port?.gave(out.length);
+      const stats = port === null ? undefined : sw!.portStats(binding.locator.port).catch(() => undefined);
       await this.outbox.confirm(sw!, []).catch(() => { confirm = false; });
       const counters = await stats;
-      const dropped = pace.port !== null && counters !== undefined ? pace.port.read(counters) : 0;
+      const dropped = port !== null && counters !== undefined ? port.read(counters) : 0;
       if (dropped > 0 && confirm && resendable >= out.length) {
         // Which of the burst's frames the port dropped is not known: all of them again, once there is room.
         resendable -= out.length;
@@ -436,9 +449,8 @@ export class FrameBuffers {
     }
   }
 
-  /** The VM's port's counters now, to watch a replay's frames into it; null when the switch cannot say. */
-  private async watchPort(sw: FabricSwitch, port: number): Promise<PortBacklog | null> {
-    const counters = await sw.portStats(port).catch(() => undefined);
+  /** A watch of the VM's port from its counters before a replay; null when the switch could not say. */
+  private watchFrom(counters: PortCounters | undefined): PortBacklog | null {
     return counters === undefined ? null : new PortBacklog(counters, this.clock.monotonic() + this.limits.maxAgeMs);
   }
 

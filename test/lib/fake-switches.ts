@@ -49,6 +49,8 @@ export class FakeSwitch implements FabricSwitch {
   closed = false;
   /** Barrier replies wait this long on the test clock. */
   barrierDelayMs = 1;
+  /** Port stats replies wait this long on the test clock (0: at once). */
+  portStatsDelayMs = 0;
   /** While set, barrier replies wait until releaseBarriers(). */
   holdBarriers = false;
   private readonly heldBarriers: (() => void)[] = [];
@@ -116,13 +118,19 @@ export class FakeSwitch implements FabricSwitch {
       }));
   }
 
-  /** Port stats as the switch reads them from the kernel: a tap's (`slowTap`), or what went out of the port. */
+  /**
+   * Port stats as the switch reads them from the kernel: a tap's (`slowTap`), or what went out of
+   * the port. Read when asked (a switch reads them in the order of its messages), answered
+   * `portStatsDelayMs` later.
+   */
   async portStats(portNo: number): Promise<PortStats | undefined> {
     if (this.closed) throw new ConnectionClosedError(this.dpidText, 'closed');
     if (!this.ports.has(portNo)) return undefined;
     const tap = this.taps.get(portNo);
     const tx = BigInt(tap?.txPackets ?? this.sentOut.get(portNo) ?? 0);
     const dropped = BigInt(tap?.txDropped ?? 0);
+    if (this.portStatsDelayMs > 0) await new Promise<void>((resolve) => { this.clock.setTimeout(resolve, this.portStatsDelayMs); });
+    if (this.closed) throw new ConnectionClosedError(this.dpidText, 'closed');
     return {
       portNo, rxPackets: 0n, txPackets: tx, rxBytes: 0n, txBytes: 0n, rxDropped: 0n, txDropped: dropped, rxErrors: 0n, txErrors: 0n,
       rxFrameErr: 0n, rxOverErr: 0n, rxCrcErr: 0n, collisions: 0n, durationSec: 0, durationNsec: 0,
