@@ -21,6 +21,7 @@ import { parsePacket } from '../packet/index.js';
 import { sleep, type Clock, type Timer } from './clock.js';
 import type { Outbox } from './outbox.js';
 import { PortBacklog, type PortCounters } from './port-backlog.js';
+import { PortReads } from './port-reads.js';
 import type { FabricSwitch, FabricSwitches } from './switches.js';
 
 export interface BufferLimits {
@@ -103,13 +104,31 @@ export function replayRate(configured: number, frames: readonly BufferedFrame[])
 }
 
 /**
- * The default replayBeforeStopMs. 5 ms until 2026-12-01: then the QEMU lab's e2e test lost
+ * While a VM's frames are copied, its port's counters are read this often (PortReads: the more
+ * samples, the likelier one finds the guest's tap empty, which makes the count exact).
+ */
+export const READS_SAMPLE_MS = 20;
+/**
+ * The span before the stop replayed by time when the port's counters tell which copies it did not
+ * hand on: what reached a port that counts frames as they go (a veth) after the stop, and clock skew
+ * between the hypervisor and the controller. The counters cover the rest, however long the guest
+ * left its tap unread.
+ */
+export const COUNTED_SPAN_MS = 5;
+/** How long the counters at the stop may take to come before the stop is held by time alone. */
+export const READS_AT_STOP_TIMEOUT_MS = 50;
+
+/**
+ * The default replayBeforeStopMs, the span when the port's counters cannot tell (COUNTED_SPAN_MS
+ * when they can). 5 ms until 2026-12-01: then the QEMU lab's e2e test lost
  * datagrams sent 3, 6 and 8 ms before the guest's STOP, copied but not replayed, in 3 of about 30
  * runs. 20 ms until later that day: a libvirt-managed TCG guest (libvirt migrates at full
  * bandwidth, which starves the guest) answered its last ping 78 ms before its STOP in 1 of 17 runs
  * and lost one sent about 50 ms before it; in 16 runs its last answer came 0-19 ms before the STOP,
  * once 35 ms. The VM may get this span's frames twice: 1-10 duplicate echo requests per move at
- * 100 pings a second.
+ * 100 pings a second. And a stream's new frames wait behind them: in the emulated lab the 200
+ * duplicates of this span (2,000 frames a second) delayed the streams' first read after the resume
+ * by about 10 ms, which is why the counters decide where they can.
  */
 export const REPLAY_BEFORE_STOP_MS = 100;
 
@@ -145,9 +164,13 @@ export interface BufferedFrame {
  */
 interface Pace { notBefore: number; port?: PortBacklog | null }
 
-/** The copies kept while a VM migrates, and when those its bounds let go had arrived (oldest first, at most maxFrames of them). */
-interface Ring { readonly frames: BufferedFrame[]; readonly released: number[] }
-interface Copying { readonly mode: 'copy'; readonly ring: Ring; bytes: number; readonly timer: Timer }
+/**
+ * The copies kept while a VM migrates, when those its bounds let go had arrived (oldest first, at
+ * most maxFrames of them), and how many it let go (the number of its first copy, from 0).
+ */
+interface Ring { readonly frames: BufferedFrame[]; readonly released: number[]; releasedCount: number }
+/** `reads`: what the VM's port handed on of the copies, by its counters, read at `port` every READS_SAMPLE_MS. */
+interface Copying { readonly mode: 'copy'; readonly ring: Ring; bytes: number; readonly timer: Timer; readonly reads?: { readonly of: PortReads; readonly dpid: bigint; readonly port: number } }
 /** `missed`: copies of frames that reached its port after the stop, let go before the stop was signalled (lost). */
 interface Holding { readonly mode: 'hold'; readonly frames: BufferedFrame[]; bytes: number; readonly timer: Timer; readonly since: number; ahead: boolean; readonly missed: number }
 /** forward: stragglers go on to the VM; drain: late copies are ignored, and the ring of a copy a move ended is kept for a late stop signal. */
@@ -223,16 +246,40 @@ export class FrameBuffers {
     return false;
   }
 
-  /** The VM migrates: copy its frames until `forMs` passed (then `onEnd`). False when it already is, or is stopped, or there is no room (counted). */
-  copy(bindingId: number, forMs: number, onEnd: () => void): boolean {
+  /**
+   * The VM migrates: copy its frames until `forMs` passed (then `onEnd`); with `at`, its port, whose
+   * counters are read meanwhile (PortReads). False when it already is, or is stopped, or there is
+   * no room (counted).
+   */
+  copy(bindingId: number, forMs: number, onEnd: () => void, at?: { readonly dpid: bigint; readonly port: number }): boolean {
     const current = this.byId.get(bindingId);
     if (current?.mode === 'copy' || current?.mode === 'hold') return false;
     if (!this.admits(bindingId)) return false;
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const timer = this.clock.setTimeout(() => { this.endCopy(bindingId); onEnd(); }, forMs);
     timer.unref?.();
-    this.byId.set(bindingId, { mode: 'copy', ring: { frames: [], released: [] }, bytes: 0, timer });
+    const state: Copying = { mode: 'copy', ring: { frames: [], released: [], releasedCount: 0 }, bytes: 0, timer, ...(at === undefined ? {} : { reads: { of: new PortReads(), ...at } }) };
+    this.byId.set(bindingId, state);
+    if (state.reads !== undefined) this.sampleReads(bindingId, state);
     return true;
+  }
+
+  /**
+   * The stopped VM's port's counters, read now: the number of the first copy it may not have handed
+   * on (PortReads.unreadFrom), for `hold`. Undefined when it is not copying with its port watched,
+   * or its counters cannot tell, or do not come within READS_AT_STOP_TIMEOUT_MS.
+   */
+  async unreadAtStop(bindingId: number): Promise<number | undefined> {
+    const state = this.byId.get(bindingId);
+    if (state?.mode !== 'copy' || state.reads === undefined || state.reads.of.samples === 0) return undefined;
+    const sw = this.switches.get(state.reads.dpid);
+    if (sw === undefined) return undefined;
+    const counters = await Promise.race([
+      sw.portStats(state.reads.port).catch(() => undefined),
+      sleep(this.clock, READS_AT_STOP_TIMEOUT_MS).then(() => undefined),
+    ]);
+    if (counters === undefined || this.byId.get(bindingId) !== state) return undefined;
+    return state.reads.of.unreadFrom(copiesOf(state.ring), counters);
   }
 
   /**
@@ -240,14 +287,15 @@ export class FrameBuffers {
    * starting with the copies that arrived since then. `onExpire` runs if nothing ends the stop in
    * time. False when it already was stopped.
    */
-  hold(bindingId: number, onExpire: () => void, stoppedAt?: number): boolean {
+  hold(bindingId: number, onExpire: () => void, stoppedAt?: number, unreadFrom?: number): boolean {
     const current = this.byId.get(bindingId);
     if (current?.mode === 'hold') return false;
     if (!this.admits(bindingId)) return false;
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const now = this.clock.now();
-    const since = Math.min(stoppedAt ?? now, now) - this.limits.replayBeforeStopMs;
-    const { frames, missed } = current?.mode === 'copy' ? this.recover(current.ring, since) : { frames: [], missed: 0 };
+    const span = unreadFrom === undefined ? this.limits.replayBeforeStopMs : Math.min(this.limits.replayBeforeStopMs, COUNTED_SPAN_MS);
+    const since = Math.min(stoppedAt ?? now, now) - span;
+    const { frames, missed } = current?.mode === 'copy' ? this.recover(current.ring, since, unreadFrom) : { frames: [], missed: 0 };
     const timer = this.clock.setTimeout(() => { this.counters.expired++; onExpire(); }, this.limits.maxAgeMs);
     timer.unref?.();
     this.byId.set(bindingId, { mode: 'hold', frames, bytes: frames.reduce((n, f) => n + f.data.length, 0), timer, since: now, ahead: false, missed });
@@ -353,11 +401,15 @@ export class FrameBuffers {
     return recovered;
   }
 
-  /** The ring's copies since `since`, and how many of that time it no longer has (counted as dropped). */
-  private recover(ring: Ring, since: number): { frames: BufferedFrame[]; missed: number } {
-    const frames = ring.frames.filter((f) => f.at >= since);
+  /**
+   * The ring's copies since `since` and from copy number `fromCopy` on, and how many of those it no
+   * longer has (counted as dropped).
+   */
+  private recover(ring: Ring, since: number, fromCopy = Infinity): { frames: BufferedFrame[]; missed: number } {
+    const frames = ring.frames.filter((f, i) => f.at >= since || ring.releasedCount + i >= fromCopy);
     let missed = 0;
     for (let i = ring.released.length - 1; i >= 0 && ring.released[i]! >= since; i--) missed++;
+    missed = Math.max(missed, ring.releasedCount - fromCopy);
     this.counters.recovered += frames.length;
     this.counters.dropped += missed;
     return { frames, missed };
@@ -528,9 +580,26 @@ export class FrameBuffers {
     }
     if (drop > 0) {
       frames.splice(0, drop);
+      state.ring.releasedCount += drop;
       if (released.length > this.limits.maxFrames) released.splice(0, released.length - this.limits.maxFrames);
     }
     state.bytes = bytes;
+  }
+
+  /**
+   * Reads the copying VM's port's counters into its PortReads, now and every READS_SAMPLE_MS after
+   * each answer, while it copies.
+   */
+  private sampleReads(bindingId: number, state: Copying): void {
+    const reads = state.reads!;
+    const sw = this.switches.get(reads.dpid);
+    if (sw === undefined) return;
+    sw.portStats(reads.port).then((counters) => {
+      if (this.byId.get(bindingId) !== state) return;
+      if (counters !== undefined) reads.of.sample(copiesOf(state.ring), counters);
+      const next = this.clock.setTimeout(() => { if (this.byId.get(bindingId) === state) this.sampleReads(bindingId, state); }, READS_SAMPLE_MS);
+      next.unref?.();
+    }, () => undefined);
   }
 
   private endCopy(bindingId: number): void {
@@ -557,4 +626,9 @@ export class FrameBuffers {
     }
     return actions;
   }
+}
+
+/** Copies a ring received since the copying began. */
+function copiesOf(ring: Ring): number {
+  return ring.releasedCount + ring.frames.length;
 }

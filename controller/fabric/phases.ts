@@ -86,7 +86,7 @@ export class MigrationPhases {
     if (!this.roomFor(binding.id, binding.eid, 'migrating')) return false;
     const forMs = Math.max(0, intent.expiresAt - this.deps.clock.now());
     const onEnd = () => { this.rebuffer(binding.eid, () => true).catch((e: Error) => this.deps.log.error('could not stop copying', { eid: binding.eid, error: e.message })); };
-    return this.rebuffer(binding.eid, () => this.deps.buffers.copy(binding.id, forMs, onEnd));
+    return this.rebuffer(binding.eid, () => this.deps.buffers.copy(binding.id, forMs, onEnd, binding.locator));
   }
 
   /**
@@ -98,8 +98,14 @@ export class MigrationPhases {
    */
   async stopping(eid: string, stoppedAt?: number): Promise<boolean> {
     const lateMs = stoppedAt === undefined ? undefined : Math.round(this.deps.clock.now() - stoppedAt);
-    const binding = this.deps.registry.bindings.byEid(eid);
-    if (binding === undefined || !this.deps.rewrite) return false;
+    const found = this.deps.registry.bindings.byEid(eid);
+    if (found === undefined || !this.deps.rewrite) return false;
+    // Which copies its port had not handed on when it stopped, by the port's counters (a tap counts
+    // what the VM read); undefined: the copies of replayBeforeStopMs before the stop instead. Read
+    // first: a move may end the copying meanwhile, which what follows sees.
+    const unreadFrom = await this.deps.buffers.unreadAtStop(found.id);
+    const binding = this.deps.registry.bindings.byId(found.id);
+    if (binding === undefined) return false;
     const late = this.deps.buffers.recoverLate(binding.id, stoppedAt);
     if (late !== undefined) {
       // It stopped, resumed elsewhere and was moved before the signal came: nothing to hold any
@@ -112,7 +118,7 @@ export class MigrationPhases {
     if (!this.roomFor(binding.id, eid, 'stopping')) return true;
     let atStop: { readonly frames: number; readonly missed: number } | undefined;
     const started = await this.rebuffer(eid, () => {
-      const held = this.deps.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt);
+      const held = this.deps.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt, unreadFrom);
       atStop = this.deps.buffers.holding(binding.id);
       return held;
     });
@@ -120,7 +126,7 @@ export class MigrationPhases {
     const intent = this.deps.intents.get(eid, this.deps.clock.now());
     const ahead = intent !== undefined && await this.deps.mover.moveAhead(binding, intent);
     this.deps.log.info('VM stopped: frames for it wait at the controller', {
-      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, movedAhead: ahead, signalLateMs: lateMs,
+      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, byPortCounters: unreadFrom !== undefined, movedAhead: ahead, signalLateMs: lateMs,
     });
     this.warnMissed(eid, atStop?.missed ?? 0, lateMs);
     // Moved ahead to a port that is up while the VM is still stopped: a hypervisor's tap, which

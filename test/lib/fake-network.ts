@@ -42,7 +42,8 @@ export interface Host extends Interface {
 export interface RouterIface extends Interface {}
 
 type Endpoint = { kind: 'host'; host: Host } | { kind: 'router'; iface: RouterIface } | { kind: 'switch'; dpid: bigint; port: number };
-type Delivery = { to: Endpoint; frame: Headers } | { to: 'call'; run: () => void };
+/** `via`: the switch port it left by (`sw:dpid:port`), whose transmit count it adds to when taken. */
+type Delivery = { to: Endpoint; frame: Headers; via?: string } | { to: 'call'; run: () => void };
 
 export interface PacketInRecord {
   readonly dpid: bigint;
@@ -80,6 +81,8 @@ export class FakeNetwork {
   /** The router answers packets for its own addresses with a reply tagged `${tag}<` (as ping and TCP do). */
   routerEchoes = true;
   private readonly links = new Map<string, Endpoint>();
+  /** Frames each switch port transmitted, as Linux counts them: a host's port (a tap) when the host takes them, others when sent. */
+  private readonly tx = new Map<string, number>();
   private queue: Delivery[] = [];
   private sink: PacketInSink | undefined;
 
@@ -148,10 +151,22 @@ export class FakeNetwork {
     this.run();
   }
 
-  /** A frame leaves switch `dpid` through `port` (a PACKET_OUT's output). */
+  /** A frame leaves switch `dpid` through `port` (a rule's or a PACKET_OUT's output). */
   fromSwitch(dpid: bigint, port: number, frame: Headers): void {
-    const peer = this.links.get(`sw:${dpid}:${port}`);
-    if (peer !== undefined) this.queue.push({ to: peer, frame });
+    const via = `sw:${dpid}:${port}`;
+    const peer = this.links.get(via);
+    if (peer === undefined) return;
+    if (peer.kind !== 'host') this.count(via);
+    this.queue.push({ to: peer, frame, via });
+  }
+
+  /**
+   * Frames the port transmitted (its tx_packets): a host's port is a tap, which counts a frame
+   * when the host takes it, so not while it is paused (the frame waits in the tap and is lost if
+   * the host moves away); other ports count a frame as it goes.
+   */
+  txPackets(dpid: bigint, port: number): number {
+    return this.tx.get(`sw:${dpid}:${port}`) ?? 0;
   }
 
   /** A frame runs through a switch's pipeline as if it entered on `inPort` (PACKET_OUT to OFPP_TABLE). */
@@ -176,7 +191,7 @@ export class FakeNetwork {
       const d = this.queue.shift()!;
       if (d.to === 'call') d.run();
       else if (d.to.kind === 'switch') this.atSwitch(d.to.dpid, d.to.port, d.frame);
-      else if (d.to.kind === 'host') this.atHost(d.to.host, d.frame);
+      else if (d.to.kind === 'host') this.atHost(d.to.host, d.frame, d.via);
       else this.atRouter(d.to.iface, d.frame);
     }
   }
@@ -211,11 +226,16 @@ export class FakeNetwork {
     }
   }
 
-  private atHost(host: Host, frame: Headers): void {
+  private count(via: string): void {
+    this.tx.set(via, (this.tx.get(via) ?? 0) + 1);
+  }
+
+  private atHost(host: Host, frame: Headers, via?: string): void {
     if (host.paused) {
       if (host.tapQueue !== undefined && host.tapQueue.length < 1000) host.tapQueue.push(frame);
       return;
     }
+    if (via !== undefined) this.count(via);
     if (frame.eth_dst !== host.mac && frame.eth_dst !== BROADCAST) return;
     this.received.push({ host: host.name, frame });
     const self: Endpoint = { kind: 'host', host };

@@ -2,7 +2,8 @@
 // a FakeFlowTable. FLOW_MODs apply to it, PACKET_OUTs run through it (or out of a port) into the
 // network's queue, barriers resolve on the test's clock, flow stats read it back, and packet-ins
 // come from it. A switch can be closed at any moment, as a real connection can. A port can have a
-// slow tap in front of it (`slowTap`), and port stats read its counters as a Linux tap keeps them.
+// slow tap in front of it (`slowTap`), and port stats read its counters as a Linux tap keeps them
+// (a host's port counts what the host took: FakeNetwork.txPackets).
 
 import { Subject } from 'rxjs';
 import type { Clock } from '../../controller/fabric/clock.js';
@@ -51,13 +52,13 @@ export class FakeSwitch implements FabricSwitch {
   barrierDelayMs = 1;
   /** Port stats replies wait this long on the test clock (0: at once). */
   portStatsDelayMs = 0;
+  /** Port stats are refused (a switch that does not keep port counters). */
+  noPortStats = false;
   /** While set, barrier replies wait until releaseBarriers(). */
   holdBarriers = false;
   private readonly heldBarriers: (() => void)[] = [];
   private readonly pendingBarriers = new Set<(error: Error) => void>();
   private xid = 0;
-  /** Frames put out of each port by PACKET_OUTs (tx_packets of a port with no tap). */
-  private readonly sentOut = new Map<number, number>();
   private readonly taps = new Map<number, SlowTap & { reading: boolean }>();
 
   constructor(readonly dpid: bigint, private readonly net: FakeNetwork, private readonly clock: Clock) {
@@ -125,9 +126,10 @@ export class FakeSwitch implements FabricSwitch {
    */
   async portStats(portNo: number): Promise<PortStats | undefined> {
     if (this.closed) throw new ConnectionClosedError(this.dpidText, 'closed');
+    if (this.noPortStats) throw new Error('OFPET_BAD_REQUEST OFPBRC_BAD_MULTIPART');
     if (!this.ports.has(portNo)) return undefined;
     const tap = this.taps.get(portNo);
-    const tx = BigInt(tap?.txPackets ?? this.sentOut.get(portNo) ?? 0);
+    const tx = BigInt(tap?.txPackets ?? this.net.txPackets(this.dpid, portNo));
     const dropped = BigInt(tap?.txDropped ?? 0);
     if (this.portStatsDelayMs > 0) await new Promise<void>((resolve) => { this.clock.setTimeout(resolve, this.portStatsDelayMs); });
     if (this.closed) throw new ConnectionClosedError(this.dpidText, 'closed');
@@ -176,7 +178,6 @@ export class FakeSwitch implements FabricSwitch {
   private output(port: number, frame: Headers): void {
     const tap = this.taps.get(port);
     if (tap === undefined) {
-      this.sentOut.set(port, (this.sentOut.get(port) ?? 0) + 1);
       this.net.fromSwitch(this.dpid, port, frame);
       return;
     }

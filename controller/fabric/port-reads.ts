@@ -1,0 +1,57 @@
+// Which of a migrating VM's copied frames its port handed on before the VM stopped, by the port's
+// own counters (OFPMP_PORT_STATS). While a VM migrates, what its edge delivers to it is also copied
+// to the controller, in the same order. A Linux tap counts a frame as transmitted when its reader
+// (QEMU) takes it, and QEMU takes nothing once the VM is stopped; so at the stop, the tap's count
+// says how many of the frames it was ever given were read, and the copies beyond that count were
+// not: they wait in the tap and are lost with the source. Pure: the caller reads the counters.
+//
+// The count includes frames the port was given that were never copied (those before the copying
+// began, a flood), and where the copies begin in it is not known: the samples taken while copying
+// bound it from below. At a sample, the port has read no more than it was given: read <= copies so
+// far + uncopied so far, so uncopied >= read - copies, and the uncopied only grow. The largest
+// (read - copies) over the samples is exact when the port held nothing at that sample (a guest
+// that keeps up); what it held then, and floods since, are what the margin (and the span replayed
+// by time, which the caller adds) cover. Copies whose packet-ins were still on their way at a
+// sample make the bound larger: more is replayed, never less.
+//
+// A port that counts a frame as it goes (a veth, a NIC) seems to read everything at once: no copy
+// is unread by its counters, and the span by time alone covers what reached it after the stop.
+
+import type { PortCounters } from './port-backlog.js';
+
+/**
+ * Copies replayed beyond what the counters say was unread: what the port held at the best sample
+ * (a guest busy for a moment), floods since, and copies counted a little ahead of the frames the
+ * switch put out (its datapath sends the packet-ins of a batch before it flushes the batch's output).
+ */
+export const UNREAD_MARGIN = 16;
+
+export class PortReads {
+  /** The largest (frames the port read - frames copied) at a sample: the fewest frames it was given that were not copied. */
+  private uncopied = -Infinity;
+  private lastTx: bigint | undefined;
+  private broken = false;
+  /** Samples taken (counters read while copying). */
+  samples = 0;
+
+  /** The port's counters, read when `copies` copies had reached the controller. */
+  sample(copies: number, counters: PortCounters): void {
+    if (this.lastTx !== undefined && counters.txPackets < this.lastTx) this.broken = true; // a new port of the same number: the count began again
+    this.lastTx = counters.txPackets;
+    this.uncopied = Math.max(this.uncopied, Number(counters.txPackets) - copies);
+    this.samples++;
+  }
+
+  /**
+   * At the stop (`counters` read after it, when `copies` copies had arrived): the number of the
+   * first copy (0: the first since the copying began) the port may not have handed on, less
+   * UNREAD_MARGIN; every later copy is unread but for the margin. Undefined when the counters cannot
+   * tell (no sample before the stop, or the count went backwards).
+   */
+  unreadFrom(copies: number, counters: PortCounters): number | undefined {
+    if (this.samples === 0) return undefined;
+    this.sample(copies, counters);
+    if (this.broken) return undefined;
+    return Math.max(0, Number(counters.txPackets) - this.uncopied - UNREAD_MARGIN);
+  }
+}
