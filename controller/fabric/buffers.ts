@@ -266,20 +266,24 @@ export class FrameBuffers {
 
   /**
    * The stopped VM's port's counters, read now: the number of the first copy it may not have handed
-   * on (PortReads.unreadFrom), for `hold`. Undefined when it is not copying with its port watched,
-   * or its counters cannot tell, or do not come within READS_AT_STOP_TIMEOUT_MS.
+   * on (PortReads.unreadFrom), for `hold`; or why they cannot tell: it is not copying with its port
+   * watched, no reading came while it was, or at the stop within READS_AT_STOP_TIMEOUT_MS, or the
+   * count went backwards.
    */
-  async unreadAtStop(bindingId: number): Promise<number | undefined> {
+  async unreadAtStop(bindingId: number): Promise<{ readonly from: number } | { readonly cannotTell: string }> {
     const state = this.byId.get(bindingId);
-    if (state?.mode !== 'copy' || state.reads === undefined || state.reads.of.samples === 0) return undefined;
+    if (state?.mode !== 'copy' || state.reads === undefined) return { cannotTell: 'not copying at a watched port' };
+    if (state.reads.of.samples === 0) return { cannotTell: 'no reading of the port while copying' };
     const sw = this.switches.get(state.reads.dpid);
-    if (sw === undefined) return undefined;
+    if (sw === undefined) return { cannotTell: 'its switch is gone' };
     const counters = await Promise.race([
       sw.portStats(state.reads.port).catch(() => undefined),
       sleep(this.clock, READS_AT_STOP_TIMEOUT_MS).then(() => undefined),
     ]);
-    if (counters === undefined || this.byId.get(bindingId) !== state) return undefined;
-    return state.reads.of.unreadFrom(copiesOf(state.ring), counters);
+    if (this.byId.get(bindingId) !== state) return { cannotTell: 'the copying ended meanwhile' };
+    if (counters === undefined) return { cannotTell: `no reading at the stop within ${READS_AT_STOP_TIMEOUT_MS} ms` };
+    const from = state.reads.of.unreadFrom(copiesOf(state.ring), counters);
+    return from === undefined ? { cannotTell: 'the port\'s count went backwards' } : { from };
   }
 
   /**

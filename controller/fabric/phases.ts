@@ -103,7 +103,8 @@ export class MigrationPhases {
     // Which copies its port had not handed on when it stopped, by the port's counters (a tap counts
     // what the VM read); undefined: the copies of replayBeforeStopMs before the stop instead. Read
     // first: a move may end the copying meanwhile, which what follows sees.
-    const unreadFrom = await this.deps.buffers.unreadAtStop(found.id);
+    const counted = await this.deps.buffers.unreadAtStop(found.id);
+    const unreadFrom = 'from' in counted ? counted.from : undefined;
     const binding = this.deps.registry.bindings.byId(found.id);
     if (binding === undefined) return false;
     const late = this.deps.buffers.recoverLate(binding.id, stoppedAt);
@@ -126,7 +127,7 @@ export class MigrationPhases {
     const intent = this.deps.intents.get(eid, this.deps.clock.now());
     const ahead = intent !== undefined && await this.deps.mover.moveAhead(binding, intent);
     this.deps.log.info('VM stopped: frames for it wait at the controller', {
-      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, byPortCounters: unreadFrom !== undefined, movedAhead: ahead, signalLateMs: lateMs,
+      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, byPortCounters: unreadFrom !== undefined, ...('cannotTell' in counted ? { countersCannotTell: counted.cannotTell } : {}), movedAhead: ahead, signalLateMs: lateMs,
     });
     this.warnMissed(eid, atStop?.missed ?? 0, lateMs);
     // Moved ahead to a port that is up while the VM is still stopped: a hypervisor's tap, which

@@ -621,6 +621,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     }
     lab.vm.tapQueue = undefined;
     await stopAndMove(lab, { dpid: 2n, port: 3 }, () => undefined, 10);
+    expect(lab.logged('VM stopped: frames for it wait at the controller')[0]).to.include({ byPortCounters: false, countersCannotTell: 'no reading of the port while copying' });
     await lab.advance(100);
     lab.vm.paused = false;
     lab.announce('both');
