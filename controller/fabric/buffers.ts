@@ -21,7 +21,7 @@ import { parsePacket } from '../packet/index.js';
 import { sleep, type Clock, type Timer } from './clock.js';
 import type { Outbox } from './outbox.js';
 import { PortBacklog, type PortCounters } from './port-backlog.js';
-import { PortReads } from './port-reads.js';
+import { LAG_SPREAD, PortReads, type Unread } from './port-reads.js';
 import type { FabricSwitch, FabricSwitches } from './switches.js';
 
 export interface BufferLimits {
@@ -270,7 +270,7 @@ export class FrameBuffers {
    * watched, no reading came while it was, or at the stop within READS_AT_STOP_TIMEOUT_MS, or the
    * count went backwards.
    */
-  async unreadAtStop(bindingId: number): Promise<{ readonly from: number } | { readonly cannotTell: string }> {
+  async unreadAtStop(bindingId: number): Promise<Unread | { readonly cannotTell: string }> {
     const state = this.byId.get(bindingId);
     if (state?.mode !== 'copy' || state.reads === undefined) return { cannotTell: 'not copying at a watched port' };
     if (state.reads.of.samples === 0) return { cannotTell: 'no reading of the port while copying' };
@@ -282,8 +282,8 @@ export class FrameBuffers {
     ]);
     if (this.byId.get(bindingId) !== state) return { cannotTell: 'the copying ended meanwhile' };
     if (counters === undefined) return { cannotTell: `no reading at the stop within ${READS_AT_STOP_TIMEOUT_MS} ms` };
-    const from = state.reads.of.unreadFrom(copiesOf(state.ring), counters);
-    return from === undefined ? { cannotTell: 'the port\'s count went backwards' } : { from };
+    const unread = state.reads.of.unreadFrom(copiesOf(state.ring), counters);
+    return unread ?? { cannotTell: 'the port\'s count went backwards' };
   }
 
   /**
@@ -291,15 +291,16 @@ export class FrameBuffers {
    * starting with the copies that arrived since then. `onExpire` runs if nothing ends the stop in
    * time. False when it already was stopped.
    */
-  hold(bindingId: number, onExpire: () => void, stoppedAt?: number, unreadFrom?: number): boolean {
+  hold(bindingId: number, onExpire: () => void, stoppedAt?: number, unread?: Unread): boolean {
     const current = this.byId.get(bindingId);
     if (current?.mode === 'hold') return false;
     if (!this.admits(bindingId)) return false;
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const now = this.clock.now();
-    const span = unreadFrom === undefined ? this.limits.replayBeforeStopMs : Math.min(this.limits.replayBeforeStopMs, COUNTED_SPAN_MS);
+    // The span by time in full where the counters cannot tell, or where the port's reads lagged while copying.
+    const span = unread === undefined || unread.spread > LAG_SPREAD ? this.limits.replayBeforeStopMs : Math.min(this.limits.replayBeforeStopMs, COUNTED_SPAN_MS);
     const since = Math.min(stoppedAt ?? now, now) - span;
-    const { frames, missed } = current?.mode === 'copy' ? this.recover(current.ring, since, unreadFrom) : { frames: [], missed: 0 };
+    const { frames, missed } = current?.mode === 'copy' ? this.recover(current.ring, since, unread?.from) : { frames: [], missed: 0 };
     const timer = this.clock.setTimeout(() => { this.counters.expired++; onExpire(); }, this.limits.maxAgeMs);
     timer.unref?.();
     this.byId.set(bindingId, { mode: 'hold', frames, bytes: frames.reduce((n, f) => n + f.data.length, 0), timer, since: now, ahead: false, missed });

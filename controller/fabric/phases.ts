@@ -104,7 +104,7 @@ export class MigrationPhases {
     // what the VM read); undefined: the copies of replayBeforeStopMs before the stop instead. Read
     // first: a move may end the copying meanwhile, which what follows sees.
     const counted = await this.deps.buffers.unreadAtStop(found.id);
-    const unreadFrom = 'from' in counted ? counted.from : undefined;
+    const unread = 'from' in counted ? counted : undefined;
     const binding = this.deps.registry.bindings.byId(found.id);
     if (binding === undefined) return false;
     const late = this.deps.buffers.recoverLate(binding.id, stoppedAt);
@@ -119,7 +119,7 @@ export class MigrationPhases {
     if (!this.roomFor(binding.id, eid, 'stopping')) return true;
     let atStop: { readonly frames: number; readonly missed: number } | undefined;
     const started = await this.rebuffer(eid, () => {
-      const held = this.deps.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt, unreadFrom);
+      const held = this.deps.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt, unread);
       atStop = this.deps.buffers.holding(binding.id);
       return held;
     });
@@ -127,7 +127,8 @@ export class MigrationPhases {
     const intent = this.deps.intents.get(eid, this.deps.clock.now());
     const ahead = intent !== undefined && await this.deps.mover.moveAhead(binding, intent);
     this.deps.log.info('VM stopped: frames for it wait at the controller', {
-      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, byPortCounters: unreadFrom !== undefined, ...('cannotTell' in counted ? { countersCannotTell: counted.cannotTell } : {}), movedAhead: ahead, signalLateMs: lateMs,
+      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, byPortCounters: unread !== undefined, ...(unread === undefined ? {} : { readsSpread: unread.spread }),
+      ...('cannotTell' in counted ? { countersCannotTell: counted.cannotTell } : {}), movedAhead: ahead, signalLateMs: lateMs,
     });
     this.warnMissed(eid, atStop?.missed ?? 0, lateMs);
     // Moved ahead to a port that is up while the VM is still stopped: a hypervisor's tap, which

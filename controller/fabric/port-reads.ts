@@ -14,6 +14,12 @@
 // by time, which the caller adds) cover. Copies whose packet-ins were still on their way at a
 // sample make the bound larger: more is replayed, never less.
 //
+// A guest whose tap was never empty at a sample makes the bound too small by what it held at the
+// best one: a libvirt-starved TCG guest lost echo requests so (CI, 2026-12-02: 2 copies replayed,
+// 5 lost). Such a tap's backlog rises and falls between samples, and so does (read - copies): how
+// far it swung (`spread`) says whether the count can be trusted alone; the caller replays the span
+// by time as well when it swung more than LAG_SPREAD.
+//
 // A port that counts a frame as it goes (a veth, a NIC) seems to read everything at once: no copy
 // is unread by its counters, and the span by time alone covers what reached it after the stop.
 
@@ -25,10 +31,23 @@ import type { PortCounters } from './port-backlog.js';
  * switch put out (its datapath sends the packet-ins of a batch before it flushes the batch's output).
  */
 export const UNREAD_MARGIN = 16;
+/**
+ * How far (read - copies) may swing over the samples for the count alone to decide: more, and the
+ * port's reader lagged while the frames were copied (a veth swings by the floods it passes, 0-5).
+ */
+export const LAG_SPREAD = 8;
+
+/** What the counters say at the stop: the first copy the port may not have handed on, and how far its reads swung. */
+export interface Unread {
+  readonly from: number;
+  readonly spread: number;
+}
 
 export class PortReads {
   /** The largest (frames the port read - frames copied) at a sample: the fewest frames it was given that were not copied. */
   private uncopied = -Infinity;
+  /** The smallest (read - copies) at a sample while copying: with `uncopied`, how far the reads swung. */
+  private lowest = Infinity;
   private lastTx: bigint | undefined;
   private broken = false;
   /** Samples taken (counters read while copying). */
@@ -36,22 +55,28 @@ export class PortReads {
 
   /** The port's counters, read when `copies` copies had reached the controller. */
   sample(copies: number, counters: PortCounters): void {
-    if (this.lastTx !== undefined && counters.txPackets < this.lastTx) this.broken = true; // a new port of the same number: the count began again
-    this.lastTx = counters.txPackets;
-    this.uncopied = Math.max(this.uncopied, Number(counters.txPackets) - copies);
+    this.lowest = Math.min(this.lowest, Number(counters.txPackets) - copies);
+    this.take(copies, counters);
     this.samples++;
   }
 
   /**
    * At the stop (`counters` read after it, when `copies` copies had arrived): the number of the
    * first copy (0: the first since the copying began) the port may not have handed on, less
-   * UNREAD_MARGIN; every later copy is unread but for the margin. Undefined when the counters cannot
-   * tell (no sample before the stop, or the count went backwards).
+   * UNREAD_MARGIN (every later copy is unread but for the margin), and how far (read - copies)
+   * swung over the samples. Undefined when the counters cannot tell (no sample before the stop, or
+   * the count went backwards).
    */
-  unreadFrom(copies: number, counters: PortCounters): number | undefined {
+  unreadFrom(copies: number, counters: PortCounters): Unread | undefined {
     if (this.samples === 0) return undefined;
-    this.sample(copies, counters);
+    this.take(copies, counters); // not for `lowest`: the copies since the stop are unread, not a lag
     if (this.broken) return undefined;
-    return Math.max(0, Number(counters.txPackets) - this.uncopied - UNREAD_MARGIN);
+    return { from: Math.max(0, Number(counters.txPackets) - this.uncopied - UNREAD_MARGIN), spread: this.uncopied - this.lowest };
+  }
+
+  private take(copies: number, counters: PortCounters): void {
+    if (this.lastTx !== undefined && counters.txPackets < this.lastTx) this.broken = true; // a new port of the same number: the count began again
+    this.lastTx = counters.txPackets;
+    this.uncopied = Math.max(this.uncopied, Number(counters.txPackets) - copies);
   }
 }

@@ -37,6 +37,8 @@ export interface Host extends Interface {
    * the VM reads it. Unset: frames for a paused VM are lost.
    */
   tapQueue?: Headers[];
+  /** The switch port each frame of tapQueue came out of: its transmit count grows when the VM takes the frame. */
+  tapVia?: (string | undefined)[];
 }
 
 export interface RouterIface extends Interface {}
@@ -174,6 +176,21 @@ export class FakeNetwork {
     this.queue.push({ to: 'call', run: () => this.atSwitch(dpid, inPort, frame) });
   }
 
+  /**
+   * A paused host's reader takes what its tap queued but the newest `keep` frames (a guest that
+   * reads late: its tap never empties); its port counts them as sent.
+   */
+  readTap(host: Host, keep: number): void {
+    const queue = host.tapQueue ?? [];
+    const n = Math.max(0, queue.length - keep);
+    const vias = host.tapVia ?? [];
+    const frames = queue.splice(0, n);
+    const from = vias.splice(0, n);
+    host.paused = false;
+    frames.forEach((frame, i) => this.atHost(host, frame, from[i]));
+    host.paused = true;
+  }
+
   /** The frame a host last received with this tag, if any. */
   lastIp(host: Host, tag: string): Headers | undefined {
     return [...host.inbox].reverse().find((f) => f.tag === tag);
@@ -183,7 +200,8 @@ export class FakeNetwork {
   run(): void {
     for (const host of this.hosts.values()) {
       if (host.paused || host.tapQueue === undefined || host.tapQueue.length === 0) continue;
-      for (const frame of host.tapQueue.splice(0)) this.queue.push({ to: { kind: 'host', host }, frame });
+      for (const { frame, via } of host.tapQueue.splice(0).map((f, i) => ({ frame: f, via: host.tapVia?.[i] }))) this.queue.push({ to: { kind: 'host', host }, frame, ...(via === undefined ? {} : { via }) });
+      host.tapVia = [];
     }
     let budget = 10_000;
     while (this.queue.length > 0) {
@@ -232,7 +250,10 @@ export class FakeNetwork {
 
   private atHost(host: Host, frame: Headers, via?: string): void {
     if (host.paused) {
-      if (host.tapQueue !== undefined && host.tapQueue.length < 1000) host.tapQueue.push(frame);
+      if (host.tapQueue !== undefined && host.tapQueue.length < 1000) {
+        host.tapQueue.push(frame);
+        (host.tapVia ??= []).push(via);
+      }
       return;
     }
     if (via !== undefined) this.count(via);
