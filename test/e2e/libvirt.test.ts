@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { echoReplies } from '../../bench/guest-restart.js';
 import { ControllerProcess, type LogLine } from '../../topologies/case-study/controller-process.js';
+import { dropsBetween, readDropCounters, WORK_PREFIX, type DropCounters } from '../../topologies/case-study/drop-counters.js';
 import { LibvirtHost, domainXml } from '../../topologies/libvirt/libvirt-host.js';
 import { MininetDriver, type HostProcess } from '../../topologies/mininet-driver.js';
 import { kernelCommandLine } from '../../topologies/qemu/command-line.js';
@@ -72,6 +73,8 @@ for (const mode of ['libvirt', 'qmp'] as const) {
     const agents: Agent[] = [];
     let ping: HostProcess | undefined;
     let from = 0;
+    /** What the counters on the way dropped during the move (drop-counters.ts), to read a loss by. */
+    let drops: DropCounters = {};
 
     before(async () => {
       ctl = await ControllerProcess.start({ stateDir });
@@ -95,10 +98,12 @@ for (const mode of ['libvirt', 'qmp'] as const) {
       from = ctl.lines.length;
       ping = net.spawn('cnB', `ping -D -O -n -i 0.01 ${VM.eid}`); // -O: "no answer yet" as the next goes, when a missing one was sent
       await ping.waitForLine(/icmp_seq=/, 10_000);
+      const before = await readDropCounters(net, undefined, { sender: 'cnB', ctl });
       await hosts[0]!.migrate(VM.name, hosts[1]!, net.bridge('s2'));
       await ctl.waitFor((l) => l.msg === 'migration completed' && l.eid === VM.eid, 20_000, 'the move to s2', from);
       await new Promise((resolve) => setTimeout(resolve, 1500));
       await ping.kill();
+      drops = dropsBetween(before, await readDropCounters(net, undefined, { sender: 'cnB', ctl }));
     });
 
     after(async () => {
@@ -175,7 +180,9 @@ for (const mode of ['libvirt', 'qmp'] as const) {
         return m === null ? '?' : `${Math.round(Number(m[1]) * 1000 - 10 - at('stopping'))} ms`;
       };
       const story = `${missing.map((seq) => `seq ${seq} sent at ${sentAt(seq)} from the stop`).join(', ')}${missing.length === 0 ? '' : '; '}converging ${lead} ms before the stop, the stop signalled ${String(stopped?.signalLateMs)} ms late, `
-        + `${String(stopped?.recovered)} copies taken; last reply before the stop: seq ${String(lastBefore?.seq)}, ${lastBefore === undefined ? '?' : Math.round(at('stopping') - lastBefore.at)} ms before it`;
+        + `${String(stopped?.recovered)} copies taken (by the port's counters: ${String(stopped?.byPortCounters)}, their swing ${String(stopped?.readsSpread)}); `
+        + `last reply before the stop: seq ${String(lastBefore?.seq)}, ${lastBefore === undefined ? '?' : Math.round(at('stopping') - lastBefore.at)} ms before it; `
+        + `dropped on the way: ${Object.entries(drops).filter(([k]) => !k.startsWith(WORK_PREFIX)).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing counted'}`;
       expect(replies, 'pings answered').to.be.greaterThan(100);
       // Copies from before the stop: a converging after it (estimated from progress read late) lost the frames of the signal's delay.
       expect(lead, `copying began before the stop (${story})`).to.be.greaterThan(0);

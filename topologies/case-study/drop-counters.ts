@@ -119,8 +119,11 @@ export function controllerDrops(metrics: string, names: readonly string[] = CONT
   return out;
 }
 
-/** Every counter of the places above, now. Unreadable ones are left out (the difference then ignores them). */
-export async function readDropCounters(net: MininetDriver, vm: LabVm, options: { sender?: string; ctl?: ControllerProcess }): Promise<DropCounters> {
+/**
+ * Every counter of the places above, now (the VM's: where it is a lab VM whose shell we have, not
+ * a libvirt domain). Unreadable ones are left out (the difference then ignores them).
+ */
+export async function readDropCounters(net: MininetDriver, vm: LabVm | undefined, options: { sender?: string; ctl?: ControllerProcess }): Promise<DropCounters> {
   const out: Record<string, number> = {};
   const put = (prefix: string, values: Record<string, number>, names?: readonly string[]) => {
     for (const [k, v] of Object.entries(values)) if (names === undefined || names.includes(k)) out[`${prefix} ${k}`] = v;
@@ -148,7 +151,7 @@ export async function readDropCounters(net: MininetDriver, vm: LabVm, options: {
     put('r icmp', snmpFields(t, 'Icmp'), ['OutDestUnreachs']);
     out['neigh unresolved_discards'] = neighStat(t.slice(t.indexOf('entries')), 'unresolved_discards');
   }));
-  tries.push(vm.cmd('cat /proc/net/snmp').then((r) => {
+  if (vm !== undefined) tries.push(vm.cmd('cat /proc/net/snmp').then((r) => {
     if (r.code !== 0) return;
     put('vm ip', snmpFields(r.stdout, 'Ip'), ['InHdrErrors', 'InAddrErrors', 'InDiscards']);
     put('vm udp', snmpFields(r.stdout, 'Udp'), ['RcvbufErrors', 'InErrors', 'NoPorts']);
