@@ -115,6 +115,12 @@ export const READS_SAMPLE_MS = 20;
  * left its tap unread.
  */
 export const COUNTED_SPAN_MS = 5;
+/**
+ * Readings while copying (after the copy rules were in place) for the count to decide with the
+ * short span alone: with fewer, how far the reads swung says little (a switch slow to answer, a
+ * copy begun just before the stop), and the span by time is replayed as well.
+ */
+export const TRUSTED_SAMPLES = 3;
 /** How long the counters at the stop may take to come before the stop is held by time alone. */
 export const READS_AT_STOP_TIMEOUT_MS = 50;
 
@@ -248,8 +254,8 @@ export class FrameBuffers {
 
   /**
    * The VM migrates: copy its frames until `forMs` passed (then `onEnd`); with `at`, its port, whose
-   * counters are read meanwhile (PortReads). False when it already is, or is stopped, or there is
-   * no room (counted).
+   * counters are read meanwhile once the copy rules are in place (`watchReads`; PortReads). False
+   * when it already is, or is stopped, or there is no room (counted).
    */
   copy(bindingId: number, forMs: number, onEnd: () => void, at?: { readonly dpid: bigint; readonly port: number }): boolean {
     const current = this.byId.get(bindingId);
@@ -260,8 +266,18 @@ export class FrameBuffers {
     timer.unref?.();
     const state: Copying = { mode: 'copy', ring: { frames: [], released: [], releasedCount: 0 }, bytes: 0, timer, ...(at === undefined ? {} : { reads: { of: new PortReads(), ...at } }) };
     this.byId.set(bindingId, state);
-    if (state.reads !== undefined) this.sampleReads(bindingId, state);
     return true;
+  }
+
+  /**
+   * The copy rules of a migrating VM are in place (the switch confirmed them): from now on every
+   * frame its port is given is copied, and its counters are read (every READS_SAMPLE_MS). A reading
+   * from before would bound the frames it was given uncopied by too little: those given until the
+   * rules came (a CI run of the libvirt e2e took one reading, before them, and lost a ping).
+   */
+  watchReads(bindingId: number): void {
+    const state = this.byId.get(bindingId);
+    if (state?.mode === 'copy' && state.reads !== undefined && state.reads.of.samples === 0) this.sampleReads(bindingId, state);
   }
 
   /**
@@ -297,8 +313,8 @@ export class FrameBuffers {
     if (!this.admits(bindingId)) return false;
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const now = this.clock.now();
-    // The span by time in full where the counters cannot tell, or where the port's reads lagged while copying.
-    const span = unread === undefined || unread.spread > LAG_SPREAD ? this.limits.replayBeforeStopMs : Math.min(this.limits.replayBeforeStopMs, COUNTED_SPAN_MS);
+    // The span by time in full where the counters cannot tell, or were read too seldom, or where the port's reads lagged while copying.
+    const span = unread === undefined || unread.spread > LAG_SPREAD || unread.samples < TRUSTED_SAMPLES ? this.limits.replayBeforeStopMs : Math.min(this.limits.replayBeforeStopMs, COUNTED_SPAN_MS);
     const since = Math.min(stoppedAt ?? now, now) - span;
     const { frames, missed } = current?.mode === 'copy' ? this.recover(current.ring, since, unread?.from) : { frames: [], missed: 0 };
     const timer = this.clock.setTimeout(() => { this.counters.expired++; onExpire(); }, this.limits.maxAgeMs);

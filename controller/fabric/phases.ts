@@ -86,7 +86,9 @@ export class MigrationPhases {
     if (!this.roomFor(binding.id, binding.eid, 'migrating')) return false;
     const forMs = Math.max(0, intent.expiresAt - this.deps.clock.now());
     const onEnd = () => { this.rebuffer(binding.eid, () => true).catch((e: Error) => this.deps.log.error('could not stop copying', { eid: binding.eid, error: e.message })); };
-    return this.rebuffer(binding.eid, () => this.deps.buffers.copy(binding.id, forMs, onEnd, binding.locator));
+    const copying = await this.rebuffer(binding.eid, () => this.deps.buffers.copy(binding.id, forMs, onEnd, binding.locator));
+    if (copying) this.deps.buffers.watchReads(binding.id); // the copy rules are in place
+    return copying;
   }
 
   /**
@@ -127,7 +129,7 @@ export class MigrationPhases {
     const intent = this.deps.intents.get(eid, this.deps.clock.now());
     const ahead = intent !== undefined && await this.deps.mover.moveAhead(binding, intent);
     this.deps.log.info('VM stopped: frames for it wait at the controller', {
-      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, byPortCounters: unread !== undefined, ...(unread === undefined ? {} : { readsSpread: unread.spread }),
+      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, byPortCounters: unread !== undefined, ...(unread === undefined ? {} : { readsSpread: unread.spread, readings: unread.samples }),
       ...('cannotTell' in counted ? { countersCannotTell: counted.cannotTell } : {}), movedAhead: ahead, signalLateMs: lateMs,
     });
     this.warnMissed(eid, atStop?.missed ?? 0, lateMs);

@@ -37,10 +37,11 @@ export const UNREAD_MARGIN = 16;
  */
 export const LAG_SPREAD = 8;
 
-/** What the counters say at the stop: the first copy the port may not have handed on, and how far its reads swung. */
+/** What the counters say at the stop: the first copy the port may not have handed on, how far its reads swung, over how many readings while copying. */
 export interface Unread {
   readonly from: number;
   readonly spread: number;
+  readonly samples: number;
 }
 
 export class PortReads {
@@ -71,7 +72,7 @@ export class PortReads {
     if (this.samples === 0) return undefined;
     this.take(copies, counters); // not for `lowest`: the copies since the stop are unread, not a lag
     if (this.broken) return undefined;
-    return { from: Math.max(0, Number(counters.txPackets) - this.uncopied - UNREAD_MARGIN), spread: this.uncopied - this.lowest };
+    return { from: Math.max(0, Number(counters.txPackets) - this.uncopied - UNREAD_MARGIN), spread: this.uncopied - this.lowest, samples: this.samples };
   }
 
   private take(copies: number, counters: PortCounters): void {

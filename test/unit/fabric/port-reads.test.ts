@@ -9,7 +9,7 @@ describe('fabric: PortReads (which copies a stopped VM\'s tap had not handed on)
     const reads = new PortReads();
     reads.sample(0, at(5000));
     reads.sample(120, at(5120));
-    expect(reads.unreadFrom(300, at(5260))).to.deep.equal({ from: 260 - UNREAD_MARGIN, spread: 0 });
+    expect(reads.unreadFrom(300, at(5260))).to.deep.equal({ from: 260 - UNREAD_MARGIN, spread: 0, samples: 2 });
   });
 
   it('a sample that found the tap holding frames bounds less well; the best sample decides, and the swing is told', () => {
@@ -17,7 +17,7 @@ describe('fabric: PortReads (which copies a stopped VM\'s tap had not handed on)
     reads.sample(0, at(4990)); // 10 of the earlier frames still waited in the tap
     reads.sample(50, at(5050)); // it had caught up: exact
     reads.sample(80, at(5060)); // 20 copies waiting
-    expect(reads.unreadFrom(300, at(5100))).to.deep.equal({ from: 100 - UNREAD_MARGIN, spread: 20 });
+    expect(reads.unreadFrom(300, at(5100))).to.deep.equal({ from: 100 - UNREAD_MARGIN, spread: 20, samples: 3 });
   });
 
   it('frames the port was given that were never copied (a flood) count as read copies unless a sample saw them: the margin covers a few', () => {
@@ -52,7 +52,7 @@ describe('fabric: PortReads (which copies a stopped VM\'s tap had not handed on)
     reads.sample(0, at(0));
     reads.sample(100, at(100));
     // Frames that reached it after the stop counted too: the span by time covers them (FrameBuffers).
-    expect(reads.unreadFrom(130, at(130))).to.deep.equal({ from: 130 - UNREAD_MARGIN, spread: 0 });
+    expect(reads.unreadFrom(130, at(130))).to.deep.equal({ from: 130 - UNREAD_MARGIN, spread: 0, samples: 2 });
   });
 
   it('cannot tell without a sample before the stop, or when the count went backwards (a new port of the same number)', () => {
