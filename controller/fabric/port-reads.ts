@@ -18,7 +18,7 @@
 // best one: a libvirt-starved TCG guest lost echo requests so (CI, 2026-12-02: 2 copies replayed,
 // 5 lost). Such a tap's backlog rises and falls between samples, and so does (read - copies): how
 // far it swung (`spread`) says whether the count can be trusted alone; the caller replays the span
-// by time as well when it swung more than LAG_SPREAD.
+// by time as well when it swung more than LAG_SPREAD, or was read fewer than 3 times.
 //
 // A port that counts a frame as it goes (a veth, a NIC) seems to read everything at once: no copy
 // is unread by its counters, and the span by time alone covers what reached it after the stop.
@@ -32,10 +32,13 @@ import type { PortCounters } from './port-backlog.js';
  */
 export const UNREAD_MARGIN = 16;
 /**
- * How far (read - copies) may swing over the samples for the count alone to decide: more, and the
- * port's reader lagged while the frames were copied (a veth swings by the floods it passes, 0-5).
+ * How far (read - copies) may swing over the samples for the count alone to decide: more than the
+ * margin, and the port's reader lagged while the frames were copied. A veth swings by the floods it
+ * passes and the packet-ins in flight at a reading: 0-9 in the emulated lab, twice 15 and 25 in 24
+ * moves; at 8, a swing of 9 replayed the 100 ms span, and that move's TCP stream stalled for 120 ms.
+ * The libvirt guests' taps swung 0-2.
  */
-export const LAG_SPREAD = 8;
+export const LAG_SPREAD = UNREAD_MARGIN;
 
 /** What the counters say at the stop: the first copy the port may not have handed on, how far its reads swung, over how many readings while copying. */
 export interface Unread {
