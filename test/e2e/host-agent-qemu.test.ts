@@ -14,6 +14,8 @@ import { promisify } from 'node:util';
 import { followMigrations } from '../../controller/host-agent/follow.js';
 import type { MigrationSignal } from '../../controller/host-agent/migration-signals.js';
 import type { QmpClient } from '../../controller/host-agent/qmp.js';
+import { consoleTail } from '../../topologies/qemu/console-tail.js';
+import { GuestAgent } from '../../topologies/qemu/guest-agent.js';
 import { ensureGuestImage } from '../../topologies/qemu/guest-image.js';
 import { listenForIncoming, migrate } from '../../topologies/qemu/live-migration.js';
 import { QemuProcess } from '../../topologies/qemu/qemu-process.js';
@@ -34,6 +36,7 @@ describe('e2e: the host agent follows only the source of a real QEMU migration, 
   const tapPrefix = `sa${process.pid % 100_000}`;
   const taps: string[] = [];
   const qemus: Followed[] = [];
+  const agents: GuestAgent[] = [];
 
   /** A QEMU of the VM (incoming or not), followed from its start as the agent follows it. */
   async function start(name: string, incoming: boolean): Promise<Followed> {
@@ -49,6 +52,10 @@ describe('e2e: the host agent follows only the source of a real QEMU migration, 
     });
     // What main.ts does on connecting.
     await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
+    // A running guest is what gets migrated: under TCG, one migrated 0.33 s into its kernel's boot
+    // crashed at its destination (CI, 2026-12-02: a NULL pointer in rest_init, QEMU B gone), and
+    // the agent's signals were never the point. Its agent answering says it has booted.
+    if (!incoming) agents.push(await GuestAgent.connect(join(dir, `${name}.control`), `agent-${name}`, 120_000));
     const signals: MigrationSignal[] = [];
     const followed = { name, process, qmp, signals, unfollow: followMigrations(qmp, (s) => signals.push(s)) };
     qemus.push(followed);
@@ -62,7 +69,16 @@ describe('e2e: the host agent follows only the source of a real QEMU migration, 
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 
+  // A QEMU whose QMP closed under the test: say whether it exited, with what, and what its guest said.
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const q of qemus) {
+      console.log(`      ${q.name}: QEMU ${q.process.state}, QMP ${q.qmp.closed ? 'closed' : 'open'}; stderr: ${q.process.stderr() || '(none)'}; console: ${consoleTail(join(dir, `${q.name}.log`))}`);
+    }
+  });
+
   after(async () => {
+    for (const agent of agents) agent.close();
     for (const q of qemus) {
       q.unfollow();
       await q.process.quit(q.qmp, 2000).catch(() => undefined);

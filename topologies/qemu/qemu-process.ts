@@ -77,6 +77,11 @@ export class QemuProcess {
     return this.exitInfo === undefined;
   }
 
+  /** 'running', or how it ended (a signal, or `code N`): for failure stories. */
+  get state(): string {
+    return this.exitInfo === undefined ? 'running' : `exited (${describe(this.exitInfo)})`;
+  }
+
   /** QEMU's last stderr lines, for error messages. */
   stderr(): string {
     return this.stderrTail.join('\n');
