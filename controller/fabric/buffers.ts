@@ -21,7 +21,7 @@ import { parsePacket } from '../packet/index.js';
 import { sleep, type Clock, type Timer } from './clock.js';
 import type { Outbox } from './outbox.js';
 import { PortBacklog, type PortCounters } from './port-backlog.js';
-import { LAG_SPREAD, PortReads, type Unread } from './port-reads.js';
+import { PortReads, type Unread } from './port-reads.js';
 import type { FabricSwitch, FabricSwitches } from './switches.js';
 
 export interface BufferLimits {
@@ -115,12 +115,6 @@ export const READS_SAMPLE_MS = 20;
  * left its tap unread.
  */
 export const COUNTED_SPAN_MS = 5;
-/**
- * Readings while copying (after the copy rules were in place) for the count to decide with the
- * short span alone: with fewer, how far the reads swung says little (a switch slow to answer, a
- * copy begun just before the stop), and the span by time is replayed as well.
- */
-export const TRUSTED_SAMPLES = 3;
 /** How long the counters at the stop may take to come before the stop is held by time alone. */
 export const READS_AT_STOP_TIMEOUT_MS = 50;
 
@@ -313,8 +307,8 @@ export class FrameBuffers {
     if (!this.admits(bindingId)) return false;
     if (current !== undefined) this.clock.clearTimeout(current.timer);
     const now = this.clock.now();
-    // The span by time in full where the counters cannot tell, or were read too seldom, or where the port's reads lagged while copying.
-    const span = unread === undefined || unread.spread > LAG_SPREAD || unread.samples < TRUSTED_SAMPLES ? this.limits.replayBeforeStopMs : Math.min(this.limits.replayBeforeStopMs, COUNTED_SPAN_MS);
+    // The span by time in full where the counters cannot tell, or cannot decide alone (read too seldom, or lagging while copying).
+    const span = unread?.trusted === true ? Math.min(this.limits.replayBeforeStopMs, COUNTED_SPAN_MS) : this.limits.replayBeforeStopMs;
     const since = Math.min(stoppedAt ?? now, now) - span;
     const { frames, missed } = current?.mode === 'copy' ? this.recover(current.ring, since, unread?.from) : { frames: [], missed: 0 };
     const timer = this.clock.setTimeout(() => { this.counters.expired++; onExpire(); }, this.limits.maxAgeMs);
@@ -490,7 +484,7 @@ export class FrameBuffers {
     for (let i = 0; i < frames.length;) {
       // No burst bigger than the port was seen to queue (a tap with a shorter queue than the backlog allows).
       const size = Math.min(burst, pace.port?.bound(this.limits.replayPortBacklog) ?? burst);
-      if (pace.port !== undefined && pace.port !== null && !pace.port.stalled && confirm) await this.roomAtPort(sw!, binding.locator.port, pace.port, Math.min(size, frames.length - i));
+      if (pace.port && !pace.port.stalled && confirm) await this.roomAtPort(sw!, binding.locator.port, pace.port, Math.min(size, frames.length - i));
       const early = pace.notBefore - this.clock.monotonic();
       if (rate > 0 && early > 0) await sleep(this.clock, early);
       const now = current() ?? binding;

@@ -103,8 +103,9 @@ export class MigrationPhases {
     const found = this.deps.registry.bindings.byEid(eid);
     if (found === undefined || !this.deps.rewrite) return false;
     // Which copies its port had not handed on when it stopped, by the port's counters (a tap counts
-    // what the VM read); undefined: the copies of replayBeforeStopMs before the stop instead. Read
-    // first: a move may end the copying meanwhile, which what follows sees.
+    // what the VM read). Where they cannot tell (undefined) or cannot decide alone (not `trusted`:
+    // few readings, or reads that swung), the copies of replayBeforeStopMs before the stop are
+    // replayed as well. Read first: a move may end the copying meanwhile, which what follows sees.
     const counted = await this.deps.buffers.unreadAtStop(found.id);
     const unread = 'from' in counted ? counted : undefined;
     const binding = this.deps.registry.bindings.byId(found.id);
@@ -129,7 +130,7 @@ export class MigrationPhases {
     const intent = this.deps.intents.get(eid, this.deps.clock.now());
     const ahead = intent !== undefined && await this.deps.mover.moveAhead(binding, intent);
     this.deps.log.info('VM stopped: frames for it wait at the controller', {
-      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, byPortCounters: unread !== undefined, ...(unread === undefined ? {} : { readsSpread: unread.spread, readings: unread.samples }),
+      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, byPortCounters: unread !== undefined, ...(unread === undefined ? {} : { readsSpread: unread.spread, readings: unread.samples, countTrusted: unread.trusted }),
       ...('cannotTell' in counted ? { countersCannotTell: counted.cannotTell } : {}), movedAhead: ahead, signalLateMs: lateMs,
     });
     this.warnMissed(eid, atStop?.missed ?? 0, lateMs);

@@ -17,8 +17,9 @@
 // A guest whose tap was never empty at a sample makes the bound too small by what it held at the
 // best one: a libvirt-starved TCG guest lost echo requests so (CI, 2026-12-02: 2 copies replayed,
 // 5 lost). Such a tap's backlog rises and falls between samples, and so does (read - copies): how
-// far it swung (`spread`) says whether the count can be trusted alone; the caller replays the span
-// by time as well when it swung more than LAG_SPREAD, or was read fewer than 3 times.
+// far it swung (`spread`) says whether the count can be trusted alone (`trusted`); the caller
+// replays the span by time as well when it is not: it swung more than LAG_SPREAD, or was read fewer
+// than TRUSTED_SAMPLES times.
 //
 // A port that counts a frame as it goes (a veth, a NIC) seems to read everything at once: no copy
 // is unread by its counters, and the span by time alone covers what reached it after the stop.
@@ -39,12 +40,23 @@ export const UNREAD_MARGIN = 16;
  * The libvirt guests' taps swung 0-2.
  */
 export const LAG_SPREAD = UNREAD_MARGIN;
+/**
+ * Readings while copying (after the copy rules were in place) for the count to decide alone: with
+ * fewer, how far the reads swung says little (a switch slow to answer, a copy begun just before the
+ * stop).
+ */
+export const TRUSTED_SAMPLES = 3;
 
-/** What the counters say at the stop: the first copy the port may not have handed on, how far its reads swung, over how many readings while copying. */
+/**
+ * What the counters say at the stop: the first copy the port may not have handed on, how far its
+ * reads swung, over how many readings while copying, and whether that count alone decides which
+ * copies are replayed (else the caller adds the span by time).
+ */
 export interface Unread {
   readonly from: number;
   readonly spread: number;
   readonly samples: number;
+  readonly trusted: boolean;
 }
 
 export class PortReads {
@@ -68,14 +80,20 @@ export class PortReads {
    * At the stop (`counters` read after it, when `copies` copies had arrived): the number of the
    * first copy (0: the first since the copying began) the port may not have handed on, less
    * UNREAD_MARGIN (every later copy is unread but for the margin), and how far (read - copies)
-   * swung over the samples. Undefined when the counters cannot tell (no sample before the stop, or
+   * swung over the samples, and whether that decides alone. Undefined when the counters cannot tell (no sample before the stop, or
    * the count went backwards).
    */
   unreadFrom(copies: number, counters: PortCounters): Unread | undefined {
     if (this.samples === 0) return undefined;
     this.take(copies, counters); // not for `lowest`: the copies since the stop are unread, not a lag
     if (this.broken) return undefined;
-    return { from: Math.max(0, Number(counters.txPackets) - this.uncopied - UNREAD_MARGIN), spread: this.uncopied - this.lowest, samples: this.samples };
+    const spread = this.uncopied - this.lowest;
+    return {
+      from: Math.max(0, Number(counters.txPackets) - this.uncopied - UNREAD_MARGIN),
+      spread,
+      samples: this.samples,
+      trusted: spread <= LAG_SPREAD && this.samples >= TRUSTED_SAMPLES,
+    };
   }
 
   private take(copies: number, counters: PortCounters): void {

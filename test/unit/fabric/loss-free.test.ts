@@ -3,8 +3,8 @@
 // order, before newer ones; bounded; and given back if the VM never moves.
 
 import { expect } from 'chai';
-import { DEFAULT_BUFFER_LIMITS, MAX_BURST, PACED_BURST_MS, PACED_REPLAY_RATE as REPLAY_RATE, REPLAY_BEFORE_STOP_MS, TRUSTED_SAMPLES } from '../../../controller/fabric/buffers.js';
-import { LAG_SPREAD, UNREAD_MARGIN } from '../../../controller/fabric/port-reads.js';
+import { DEFAULT_BUFFER_LIMITS, MAX_BURST, PACED_BURST_MS, PACED_REPLAY_RATE as REPLAY_RATE, REPLAY_BEFORE_STOP_MS } from '../../../controller/fabric/buffers.js';
+import { LAG_SPREAD, TRUSTED_SAMPLES, UNREAD_MARGIN } from '../../../controller/fabric/port-reads.js';
 import { FabricLab } from '../../lib/fabric-lab.js';
 import type { SlowTap } from '../../lib/fake-switches.js';
 import { VM } from '../mobility/fixtures.js';
@@ -594,7 +594,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     }
     lab.vm.tapQueue = undefined; // the source's tap goes with what it kept
     await stopAndMove(lab, { dpid: 2n, port: 3 }, () => { lab.net.send(lab.cnB, VM.eid, 'paused-0'); }, 10);
-    expect(lab.logged('VM stopped: frames for it wait at the controller')[0]).to.include({ byPortCounters: true });
+    expect(lab.logged('VM stopped: frames for it wait at the controller')[0]).to.include({ byPortCounters: true, countTrusted: true });
     await lab.advance(100);
     lab.vm.paused = false;
     lab.announce('both');
@@ -627,6 +627,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     const stopped = lab.logged('VM stopped: frames for it wait at the controller')[0]!;
     expect(stopped).to.include({ byPortCounters: true });
     expect(stopped.readsSpread, 'its reads swung').to.be.greaterThan(LAG_SPREAD);
+    expect(stopped.countTrusted, 'so the count does not decide alone').to.equal(false);
     expect(stopped.recovered, 'the copies of the span before the stop, at least').to.be.at.least(REPLAY_BEFORE_STOP_MS / 5);
     await lab.advance(100);
     lab.vm.paused = false;
@@ -651,6 +652,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     const stopped = lab.logged('VM stopped: frames for it wait at the controller')[0]!;
     expect(stopped).to.include({ byPortCounters: true });
     expect(stopped.readings, 'readings while copying').to.be.below(TRUSTED_SAMPLES);
+    expect(stopped.countTrusted).to.equal(false);
     await lab.advance(100);
     lab.vm.paused = false;
     lab.announce('both');
