@@ -286,13 +286,14 @@ export class FrameBuffers {
     if (state.reads.of.samples === 0) return { cannotTell: 'no reading of the port while copying' };
     const sw = this.switches.get(state.reads.dpid);
     if (sw === undefined) return { cannotTell: 'its switch is gone' };
+    let copies = 0;
     const counters = await Promise.race([
-      sw.portStats(state.reads.port).catch(() => undefined),
+      sw.portStats(state.reads.port, () => { copies = copiesOf(state.ring); }).catch(() => undefined),
       sleep(this.clock, READS_AT_STOP_TIMEOUT_MS).then(() => undefined),
     ]);
     if (this.byId.get(bindingId) !== state) return { cannotTell: 'the copying ended meanwhile' };
     if (counters === undefined) return { cannotTell: `no reading at the stop within ${READS_AT_STOP_TIMEOUT_MS} ms` };
-    const unread = state.reads.of.unreadFrom(copiesOf(state.ring), counters);
+    const unread = state.reads.of.unreadFrom(copies, counters);
     return unread ?? { cannotTell: 'the port\'s count went backwards' };
   }
 
@@ -609,9 +610,13 @@ export class FrameBuffers {
     const reads = state.reads!;
     const sw = this.switches.get(reads.dpid);
     if (sw === undefined) return;
-    sw.portStats(reads.port).then((counters) => {
+    // The copies paired with a reading are those read before its reply: the copies read after it
+    // in the same chunk from the switch (hundreds, when the controller was busy for a moment) came
+    // after the count, and taken with it they would make the uncopied frames seem fewer.
+    let copies = 0;
+    sw.portStats(reads.port, () => { copies = copiesOf(state.ring); }).then((counters) => {
       if (this.byId.get(bindingId) !== state) return;
-      if (counters !== undefined) reads.of.sample(copiesOf(state.ring), counters);
+      if (counters !== undefined) reads.of.sample(copies, counters);
       const next = this.clock.setTimeout(() => { if (this.byId.get(bindingId) === state) this.sampleReads(bindingId, state); }, READS_SAMPLE_MS);
       next.unref?.();
     }, () => undefined);

@@ -12,7 +12,9 @@
 // (read - copies) over the samples is exact when the port held nothing at that sample (a guest
 // that keeps up); what it held then, and floods since, are what the margin (and the span replayed
 // by time, which the caller adds) cover. Copies whose packet-ins were still on their way at a
-// sample make the bound larger: more is replayed, never less.
+// sample make the bound larger: more is replayed, never less. Copies counted past the reading make
+// it smaller, and fewer are replayed than the VM missed: so `copies` must be those the controller
+// read before the reading's reply (FrameBuffers counts them as the reply is decoded).
 //
 // A guest whose tap was never empty at a sample makes the bound too small by what it held at the
 // best one: a libvirt-starved TCG guest lost echo requests so (CI, 2026-12-02: 2 copies replayed,

@@ -15,8 +15,12 @@ export interface FabricSwitch {
   /** Sends the messages and a barrier; resolves when the barrier reply arrives. */
   sendBatch(messages: readonly Outgoing[]): Promise<void>;
   flowStats(filter?: FlowStatsFilter): Promise<FlowStats[]>;
-  /** One port's counters, or undefined when the switch has no such port. */
-  portStats(portNo: number): Promise<PortStats | undefined>;
+  /**
+   * One port's counters, or undefined when the switch has no such port. `atReply` runs where the
+   * reply stands among the switch's messages: after every message it sent before the reply, before
+   * any it sent after (the promise settles later, once the rest of that read is handled).
+   */
+  portStats(portNo: number, atReply?: () => void): Promise<PortStats | undefined>;
 }
 
 export interface FabricMessage<M> {

@@ -252,7 +252,8 @@ export class SwitchConnection {
    * RequestTimeoutError, MultipartLimitError, or ConnectionClosedError (also when called on a
    * DEAD connection, or when it dies mid-flight); never throws.
    */
-  request<M extends Outgoing<RequestWithReply>>(message: M, limits?: MultipartLimits): Promise<ReplyFor[M['type']]> {
+  /** Sends a request; resolves with its reply. `atReply`: see RequestTracker.expect. */
+  request<M extends Outgoing<RequestWithReply>>(message: M, limits?: MultipartLimits, atReply?: () => void): Promise<ReplyFor[M['type']]> {
     const full = this.withXid<OfpMessage>(message as Outgoing);
     if (!expectsReply(full)) return Promise.reject(new TypeError(`${full.type} has no reply; use send() or sendBatch()`));
     if (this.state === ConnectionState.DEAD) {
@@ -264,7 +265,7 @@ export class SwitchConnection {
     } catch (error) {
       return Promise.reject(error);
     }
-    const reply = this.tracker.expect(full, limits);
+    const reply = this.tracker.expect(full, limits, atReply);
     this.writer.write(frame);
     return reply as Promise<ReplyFor[M['type']]>;
   }
@@ -295,9 +296,12 @@ export class SwitchConnection {
     return reply.body.kind === 'PORT_DESC' ? [...reply.body.ports] : [];
   }
 
-  /** One port's counters (OFPMP_PORT_STATS), or undefined when the switch has no such port. */
-  async portStats(portNo: number): Promise<PortStats | undefined> {
-    const reply = await this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'PORT_STATS', portNo } });
+  /**
+   * One port's counters (OFPMP_PORT_STATS), or undefined when the switch has no such port.
+   * `atReply` runs as the reply is read, before the messages the switch sent after it.
+   */
+  async portStats(portNo: number, atReply?: () => void): Promise<PortStats | undefined> {
+    const reply = await this.request({ type: 'MULTIPART_REQUEST', flags: 0, body: { kind: 'PORT_STATS', portNo } }, undefined, atReply);
     return reply.body.kind === 'PORT_STATS' ? reply.body.ports.find((p) => p.portNo === portNo) : undefined;
   }
 

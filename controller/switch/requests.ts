@@ -168,12 +168,16 @@ export class RequestTracker {
     return this.waiting.size;
   }
 
-  /** Registers a request (already carrying its xid); the promise settles on its reply. */
-  expect<M extends RequestWithReply>(request: M, limits: MultipartLimits = this.options.multipart): Promise<ReplyFor[M['type']]> {
+  /**
+   * Registers a request (already carrying its xid); the promise settles on its reply. `atReply`
+   * runs as the whole reply is read, before anything read after it: the promise's callbacks run
+   * only once the rest of that read is handled (messages that came after the reply in one chunk).
+   */
+  expect<M extends RequestWithReply>(request: M, limits: MultipartLimits = this.options.multipart, atReply?: () => void): Promise<ReplyFor[M['type']]> {
     return new Promise((resolve, reject) => {
       const entry: Waiting = {
         request,
-        resolve: resolve as (reply: ReplyMessage) => void,
+        resolve: atReply === undefined ? resolve as (reply: ReplyMessage) => void : (reply: ReplyMessage) => { atReply(); resolve(reply as ReplyFor[M['type']]); },
         reject,
         limits,
         startedAt: this.now(),

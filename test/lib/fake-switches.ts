@@ -124,13 +124,16 @@ export class FakeSwitch implements FabricSwitch {
    * the port. Read when asked (a switch reads them in the order of its messages), answered
    * `portStatsDelayMs` later.
    */
-  async portStats(portNo: number): Promise<PortStats | undefined> {
+  async portStats(portNo: number, atReply?: () => void): Promise<PortStats | undefined> {
     if (this.closed) throw new ConnectionClosedError(this.dpidText, 'closed');
     if (this.noPortStats) throw new Error('OFPET_BAD_REQUEST OFPBRC_BAD_MULTIPART');
     if (!this.ports.has(portNo)) return undefined;
     const tap = this.taps.get(portNo);
     const tx = BigInt(tap?.txPackets ?? this.net.txPackets(this.dpid, portNo));
     const dropped = BigInt(tap?.txDropped ?? 0);
+    // The reply's place among this switch's messages: where it read the counters (its packet-ins
+    // until now came before it; those of frames during portStatsDelayMs come after).
+    atReply?.();
     if (this.portStatsDelayMs > 0) await new Promise<void>((resolve) => { this.clock.setTimeout(resolve, this.portStatsDelayMs); });
     if (this.closed) throw new ConnectionClosedError(this.dpidText, 'closed');
     return {

@@ -608,6 +608,44 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     lab.stop();
   });
 
+  it('a reading of the port is paired with the copies that came before its reply, not with those that followed it', async () => {
+    // A busy controller reads a switch's reply and the packet-ins it sent after it in one chunk; the
+    // reply's promise callbacks run once the whole chunk is handled. Paired with the copies counted
+    // then, the frames the port was given uncopied seemed fewer by those that followed: by as many
+    // at every reading, the replay began that many copies too late (the margin covers 16); by more
+    // at some than at others, the reads seemed to swing, and the 100 ms span was replayed (here
+    // 200 copies, the reads' swing 26, before the reading was paired at its reply).
+    const lab = await FabricLab.create();
+    expect(await lab.allExchanges('warm')).to.deep.equal([]);
+    expect(lab.binding.locator.dpid).to.equal(1n);
+    lab.sw(1n).portStatsDelayMs = 20; // each answer reaches the controller behind the copies of the next 20 ms
+    await lab.signal('migrating', { lossFree: true });
+    let n = 0;
+    for (let ms = 0; ms < 200; ms++) {
+      for (let i = 0; i < 2; i++) lab.net.send(lab.cnB, VM.eid, `read-${n++}`);
+      await lab.advance(1);
+    }
+    lab.vm.paused = true; // its last 7 ms before the stop unread: 14 frames, 10 of them within the span by time
+    lab.vm.tapQueue = [];
+    let u = 0;
+    for (let ms = 0; ms < 7; ms++) {
+      for (let i = 0; i < 2; i++) lab.net.send(lab.cnB, VM.eid, `unread-${u++}`);
+      await lab.advance(1);
+    }
+    lab.vm.tapQueue = undefined; // the source's tap goes with what it kept
+    lab.sw(1n).portStatsDelayMs = 0; // the reading at the stop (the signal waits for it, and the fake clock with it)
+    await stopAndMove(lab, { dpid: 2n, port: 3 }, () => undefined, 10);
+    const stopped = lab.logged('VM stopped: frames for it wait at the controller')[0]!;
+    expect(stopped, 'the count decides alone').to.include({ byPortCounters: true, countTrusted: true, readsSpread: 0 });
+    expect(stopped.recovered, 'the unread copies and the margin').to.equal(u + UNREAD_MARGIN);
+    await lab.advance(100);
+    lab.vm.paused = false;
+    lab.announce('both');
+    await lab.settle();
+    expect(tags(lab, 'unread-'), 'all of them, once, in order').to.deep.equal(Array.from({ length: u }, (_, i) => `unread-${i}`));
+    lab.stop();
+  });
+
   it('a guest whose tap held frames at every reading while they were copied: the count alone may fall short, so the span by time is replayed as well', async () => {
     // CI, 2026-12-02: a libvirt-starved TCG guest's QEMU read its tap late throughout; 2 copies
     // were replayed by the count and 5 echo requests lost.

@@ -164,6 +164,33 @@ describe('switch/connection (fake switch over TCP)', () => {
       expect(flows.map((x) => x.cookie)).to.deep.equal([1n, 10n, 2n, 20n, 3n, 30n]);
     });
 
+    it('runs a port-stats request\'s atReply where its reply stands among the messages read with it', async () => {
+      // The reply and the packet-ins around it in one chunk: the promise settles only once the whole
+      // chunk is handled, atReply before the packet-ins after the reply (FrameBuffers pairs a
+      // port's counters with the copies that came before them so).
+      const pin = (i: number): OfpMessage => ({ type: 'PACKET_IN', xid: 0, bufferId: 0xffffffff, totalLen: 1, reason: 0, tableId: 0, cookie: 0n, match: { in_port: 1 }, data: Uint8Array.of(i) });
+      const { f, sw } = await upSwitch({
+        ports: [port(1)],
+        answer: (m) => {
+          if (m.type !== 'MULTIPART_REQUEST' || m.body.kind !== 'PORT_STATS') return undefined;
+          const reply: OfpMessage = {
+            type: 'MULTIPART_REPLY', xid: m.xid, flags: 0, body: { kind: 'PORT_STATS', ports: [{
+              portNo: 1, rxPackets: 0n, txPackets: 7n, rxBytes: 0n, txBytes: 0n, rxDropped: 0n, txDropped: 0n, rxErrors: 0n, txErrors: 0n,
+              rxFrameErr: 0n, rxOverErr: 0n, rxCrcErr: 0n, collisions: 0n, durationSec: 0, durationNsec: 0,
+            }] },
+          };
+          return [Buffer.concat([pin(1), reply, pin(2), pin(3)].map((x) => encodeMessage(x)))];
+        },
+      });
+      let packetIns = 0;
+      registry.packetIn$.subscribe(() => packetIns++);
+      let atReply = -1;
+      const counters = await sw.portStats(1, () => { atReply = packetIns; });
+      expect(counters?.txPackets).to.equal(7n);
+      expect(atReply, 'the packet-ins read before the reply').to.equal(1);
+      expect(packetIns, 'by the time the promise settled: those after it too').to.equal(3);
+    });
+
     it('rejects a request answered with ERROR with an OpenFlowError naming the request', async () => {
       const { sw } = await upSwitch({
         answer: (m) => m.type === 'MULTIPART_REQUEST' && m.body.kind === 'TABLE'
