@@ -172,7 +172,11 @@ interface Ring { readonly frames: BufferedFrame[]; readonly released: number[]; 
 /** `reads`: what the VM's port handed on of the copies, by its counters, read at `port` every READS_SAMPLE_MS. */
 interface Copying { readonly mode: 'copy'; readonly ring: Ring; bytes: number; readonly timer: Timer; readonly reads?: { readonly of: PortReads; readonly dpid: bigint; readonly port: number } }
 /** `missed`: copies of frames that reached its port after the stop, let go before the stop was signalled (lost). */
-interface Holding { readonly mode: 'hold'; readonly frames: BufferedFrame[]; bytes: number; readonly timer: Timer; readonly since: number; ahead: boolean; readonly missed: number }
+interface Holding {
+  readonly mode: 'hold'; readonly frames: BufferedFrame[]; bytes: number; readonly timer: Timer; readonly since: number; ahead: boolean; readonly missed: number;
+  /** At the stop: the copies made since the copying began, and how many of those taken were taken by the port's count (diagnostics). */
+  readonly copies: number; readonly byCount: number;
+}
 /** forward: stragglers go on to the VM; drain: late copies are ignored, and the ring of a copy a move ended is kept for a late stop signal. */
 interface Passing { readonly mode: 'forward' | 'drain'; readonly timer: Timer; ring?: Ring; pending?: BufferedFrame[] }
 type State = Copying | Holding | Passing;
@@ -311,10 +315,11 @@ export class FrameBuffers {
     // The span by time in full where the counters cannot tell, or cannot decide alone (read too seldom, or lagging while copying).
     const span = unread?.trusted === true ? Math.min(this.limits.replayBeforeStopMs, COUNTED_SPAN_MS) : this.limits.replayBeforeStopMs;
     const since = Math.min(stoppedAt ?? now, now) - span;
-    const { frames, missed } = current?.mode === 'copy' ? this.recover(current.ring, since, unread?.from) : { frames: [], missed: 0 };
+    const { frames, missed, byCount } = current?.mode === 'copy' ? this.recover(current.ring, since, unread?.from) : { frames: [], missed: 0, byCount: 0 };
+    const copies = current?.mode === 'copy' ? copiesOf(current.ring) : 0;
     const timer = this.clock.setTimeout(() => { this.counters.expired++; onExpire(); }, this.limits.maxAgeMs);
     timer.unref?.();
-    this.byId.set(bindingId, { mode: 'hold', frames, bytes: frames.reduce((n, f) => n + f.data.length, 0), timer, since: now, ahead: false, missed });
+    this.byId.set(bindingId, { mode: 'hold', frames, bytes: frames.reduce((n, f) => n + f.data.length, 0), timer, since: now, ahead: false, missed, copies, byCount });
     return true;
   }
 
@@ -324,9 +329,9 @@ export class FrameBuffers {
    * later than `copyWindowMs`, or more came than its bounds keep): lost, and counted as dropped.
    * Undefined when it is not stopped.
    */
-  holding(bindingId: number): { readonly frames: number; readonly missed: number } | undefined {
+  holding(bindingId: number): { readonly frames: number; readonly missed: number; readonly copies: number; readonly byCount: number } | undefined {
     const s = this.byId.get(bindingId);
-    return s?.mode === 'hold' ? { frames: s.frames.length, missed: s.missed } : undefined;
+    return s?.mode === 'hold' ? { frames: s.frames.length, missed: s.missed, copies: s.copies, byCount: s.byCount } : undefined;
   }
 
   /** The stopped VM's move was committed ahead of its resume. */
@@ -421,14 +426,15 @@ export class FrameBuffers {
    * The ring's copies since `since` and from copy number `fromCopy` on, and how many of those it no
    * longer has (counted as dropped).
    */
-  private recover(ring: Ring, since: number, fromCopy = Infinity): { frames: BufferedFrame[]; missed: number } {
+  private recover(ring: Ring, since: number, fromCopy = Infinity): { frames: BufferedFrame[]; missed: number; byCount: number } {
     const frames = ring.frames.filter((f, i) => f.at >= since || ring.releasedCount + i >= fromCopy);
+    const byCount = Math.max(0, Math.min(ring.frames.length, copiesOf(ring) - fromCopy));
     let missed = 0;
     for (let i = ring.released.length - 1; i >= 0 && ring.released[i]! >= since; i--) missed++;
     missed = Math.max(missed, ring.releasedCount - fromCopy);
     this.counters.recovered += frames.length;
     this.counters.dropped += missed;
-    return { frames, missed };
+    return { frames, missed, byCount };
   }
 
   /** Frames held for every stopped VM (metrics). */

@@ -120,7 +120,7 @@ export class MigrationPhases {
       return true;
     }
     if (!this.roomFor(binding.id, eid, 'stopping')) return true;
-    let atStop: { readonly frames: number; readonly missed: number } | undefined;
+    let atStop: ReturnType<FrameBuffers['holding']>;
     const started = await this.rebuffer(eid, () => {
       const held = this.deps.buffers.hold(binding.id, () => this.endHold(binding.id, 'time bound'), stoppedAt, unread);
       atStop = this.deps.buffers.holding(binding.id);
@@ -130,7 +130,8 @@ export class MigrationPhases {
     const intent = this.deps.intents.get(eid, this.deps.clock.now());
     const ahead = intent !== undefined && await this.deps.mover.moveAhead(binding, intent);
     this.deps.log.info('VM stopped: frames for it wait at the controller', {
-      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, byPortCounters: unread !== undefined, ...(unread === undefined ? {} : { readsSpread: unread.spread, readings: unread.samples, countTrusted: unread.trusted }),
+      eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, recovered: atStop?.frames ?? 0, copies: atStop?.copies ?? 0, byPortCounters: unread !== undefined,
+      ...(unread === undefined ? {} : { readsSpread: unread.spread, readings: unread.samples, countTrusted: unread.trusted, readAtStop: unread.read, unreadFromCopy: unread.from, takenByCount: atStop?.byCount ?? 0 }),
       ...('cannotTell' in counted ? { countersCannotTell: counted.cannotTell } : {}), movedAhead: ahead, signalLateMs: lateMs,
     });
     this.warnMissed(eid, atStop?.missed ?? 0, lateMs);

@@ -56,6 +56,8 @@ export const TRUSTED_SAMPLES = 3;
  */
 export interface Unread {
   readonly from: number;
+  /** The port's count at the stop: frames it handed on (diagnostics). */
+  readonly read: number;
   readonly spread: number;
   readonly samples: number;
   readonly trusted: boolean;
@@ -92,6 +94,7 @@ export class PortReads {
     const spread = this.uncopied - this.lowest;
     return {
       from: Math.max(0, Number(counters.txPackets) - this.uncopied - UNREAD_MARGIN),
+      read: Number(counters.txPackets),
       spread,
       samples: this.samples,
       trusted: spread <= LAG_SPREAD && this.samples >= TRUSTED_SAMPLES,

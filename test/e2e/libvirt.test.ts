@@ -180,7 +180,8 @@ for (const mode of ['libvirt', 'qmp'] as const) {
         return m === null ? '?' : `${Math.round(Number(m[1]) * 1000 - 10 - at('stopping'))} ms`;
       };
       const story = `${missing.map((seq) => `seq ${seq} sent at ${sentAt(seq)} from the stop`).join(', ')}${missing.length === 0 ? '' : '; '}converging ${lead} ms before the stop, the stop signalled ${String(stopped?.signalLateMs)} ms late, `
-        + `${String(stopped?.recovered)} copies taken (by the port's counters: ${String(stopped?.byPortCounters)}, their swing ${String(stopped?.readsSpread)}); `
+        + `${String(stopped?.recovered)} copies taken of ${String(stopped?.copies)} (by the port's counters: ${String(stopped?.byPortCounters)}, their swing ${String(stopped?.readsSpread)} over ${String(stopped?.readings)} readings, `
+        + `read ${String(stopped?.readAtStop)} at the stop, unread from copy ${String(stopped?.unreadFromCopy)}: ${String(stopped?.takenByCount)} taken so); `
         + `last reply before the stop: seq ${String(lastBefore?.seq)}, ${lastBefore === undefined ? '?' : Math.round(at('stopping') - lastBefore.at)} ms before it; `
         + `dropped on the way: ${Object.entries(drops).filter(([k]) => !k.startsWith(WORK_PREFIX)).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing counted'}`;
       expect(replies, 'pings answered').to.be.greaterThan(100);

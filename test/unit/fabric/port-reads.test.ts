@@ -10,7 +10,7 @@ describe('fabric: PortReads (which copies a stopped VM\'s tap had not handed on)
     reads.sample(0, at(5000));
     reads.sample(120, at(5120));
     reads.sample(200, at(5200));
-    expect(reads.unreadFrom(300, at(5260))).to.deep.equal({ from: 260 - UNREAD_MARGIN, spread: 0, samples: 3, trusted: true });
+    expect(reads.unreadFrom(300, at(5260))).to.deep.equal({ from: 260 - UNREAD_MARGIN, read: 5260, spread: 0, samples: 3, trusted: true });
   });
 
   it('fewer than TRUSTED_SAMPLES readings: the count is told, but not trusted alone', () => {
@@ -24,7 +24,7 @@ describe('fabric: PortReads (which copies a stopped VM\'s tap had not handed on)
     reads.sample(0, at(4990)); // 10 of the earlier frames still waited in the tap
     reads.sample(50, at(5050)); // it had caught up: exact
     reads.sample(80, at(5060)); // 20 copies waiting
-    expect(reads.unreadFrom(300, at(5100))).to.deep.equal({ from: 100 - UNREAD_MARGIN, spread: 20, samples: 3, trusted: false });
+    expect(reads.unreadFrom(300, at(5100))).to.deep.equal({ from: 100 - UNREAD_MARGIN, read: 5100, spread: 20, samples: 3, trusted: false });
   });
 
   it('frames the port was given that were never copied (a flood) count as read copies unless a sample saw them: the margin covers a few', () => {
