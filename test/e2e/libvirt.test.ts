@@ -187,6 +187,14 @@ for (const mode of ['libvirt', 'qmp'] as const) {
       expect(replies, 'pings answered').to.be.greaterThan(100);
       // Copies from before the stop: a converging after it (estimated from progress read late) lost the frames of the signal's delay.
       expect(lead, `copying began before the stop (${story})`).to.be.greaterThan(0);
+      if (missing.length > 0) {
+        // What the controller did around the stop, in its own words (ms from the agent's stop).
+        for (const l of ctl!.lines.slice(from).filter((x) => x.msg !== 'packet-in handled')) {
+          const { msg, time, level, component, ...rest } = l as Record<string, unknown>;
+          void level; void component;
+          console.log(`        ${Math.round(Date.parse(String(time)) - at('stopping'))} ms: ${String(msg)} ${JSON.stringify(rest).slice(0, 300)}`);
+        }
+      }
       expect(missing, `echo requests never answered (${story})`).to.deep.equal([]);
       console.log(`      ${replies} pings answered, seq ${first}-${last}, none missing; ${story}`);
     });

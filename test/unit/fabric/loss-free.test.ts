@@ -639,7 +639,7 @@ describe('fabric: loss-free migration with a host agent (copy, move ahead, resum
     expect(stopped, 'the count decides alone').to.include({ byPortCounters: true, countTrusted: true, readsSpread: 0 });
     expect(stopped.recovered, 'the unread copies and the margin').to.equal(u + UNREAD_MARGIN);
     expect(stopped.takenByCount, 'all of them by the count').to.equal(u + UNREAD_MARGIN);
-    expect(stopped.copies - stopped.unreadFromCopy, 'the count\'s unread copies').to.equal(u + UNREAD_MARGIN);
+    expect(Number(stopped.copies) - Number(stopped.unreadFromCopy), 'the count\'s unread copies').to.equal(u + UNREAD_MARGIN);
     await lab.advance(100);
     lab.vm.paused = false;
     lab.announce('both');
