@@ -84,11 +84,15 @@ export class MigrationPhases {
     const binding = this.deps.registry.bindings.byEid(intent.eid);
     if (binding === undefined) return false;
     if (!this.roomFor(binding.id, binding.eid, 'migrating')) return false;
+    const asked = this.deps.clock.monotonic();
     const forMs = Math.max(0, intent.expiresAt - this.deps.clock.now());
     const onEnd = () => { this.rebuffer(binding.eid, () => true).catch((e: Error) => this.deps.log.error('could not stop copying', { eid: binding.eid, error: e.message })); };
     const copying = await this.rebuffer(binding.eid, () => this.deps.buffers.copy(binding.id, forMs, onEnd, binding.locator));
-    if (copying) this.deps.buffers.watchReads(binding.id); // the copy rules are in place
-    return copying;
+    if (!copying) return false;
+    this.deps.buffers.watchReads(binding.id); // the copy rules are in place
+    // Frames that reach the VM's port before its copy rules are lost if it stops meanwhile: how long they took says how much lead the signal needs.
+    this.deps.log.info('VM migrating: its frames are copied', { eid: binding.eid, dpid: formatDpid(binding.locator.dpid), port: binding.locator.port, rulesMs: Math.round(this.deps.clock.monotonic() - asked) });
+    return true;
   }
 
   /**

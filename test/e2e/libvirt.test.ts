@@ -188,12 +188,14 @@ for (const mode of ['libvirt', 'qmp'] as const) {
       // Copies from before the stop: a converging after it (estimated from progress read late) lost the frames of the signal's delay.
       expect(lead, `copying began before the stop (${story})`).to.be.greaterThan(0);
       if (missing.length > 0) {
-        // What the controller did around the stop, in its own words (ms from the agent's stop).
-        for (const l of ctl!.lines.slice(from).filter((x) => x.msg !== 'packet-in handled')) {
+        // What the controller and the source's agent did around the stop, in their own words (ms from the agent's stop).
+        const said = (who: string, lines: readonly LogLine[]) => lines.map((l) => {
           const { msg, time, level, component, ...rest } = l as Record<string, unknown>;
           void level; void component;
-          console.log(`        ${Math.round(Date.parse(String(time)) - at('stopping'))} ms: ${String(msg)} ${JSON.stringify(rest).slice(0, 300)}`);
-        }
+          return { ms: Date.parse(String(time)) - at('stopping'), text: `${who}: ${String(msg)} ${JSON.stringify(rest).slice(0, 300)}` };
+        });
+        const told = [...said('controller', ctl!.lines.slice(from)), ...said('agent A', agents[0]!.lines)].filter((l) => Math.abs(l.ms) < 5000).sort((a, b) => a.ms - b.ms);
+        for (const l of told) console.log(`        ${Math.round(l.ms)} ms: ${l.text}`);
       }
       expect(missing, `echo requests never answered (${story})`).to.deep.equal([]);
       console.log(`      ${replies} pings answered, seq ${first}-${last}, none missing; ${story}`);
@@ -212,7 +214,8 @@ for (const mode of ['libvirt', 'qmp'] as const) {
           await waitUntil(() => signals(b).length > said, { timeoutMs: 30_000, intervalMs: 20, what: 'host B\'s agent: migrating' });
           await new Promise((resolve) => setTimeout(resolve, 300));
           await hosts[1]!.virsh(['domjobabort', VM.name]);
-          expect(await back, 'virsh migrate').to.match(/cancel/i);
+          const outcome = await back;
+          expect(/cancel/i.test(outcome), `virsh migrate said: ${outcome}`).to.equal(true);
           await waitUntil(() => signals(b).slice(said).includes('called-off'), { timeoutMs: 10_000, intervalMs: 20, what: 'host B\'s agent: called-off' });
           await ctl!.waitFor((l) => l.msg === 'staged move withdrawn' && l.eid === VM.eid, 10_000, 'the staged move withdrawn', at);
           await new Promise((resolve) => setTimeout(resolve, 1000));
