@@ -22,7 +22,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../log.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { ControllerClient } from './controller-client.js';
 import { followMigrations } from './follow.js';
 import { followLibvirt } from './follow-libvirt.js';
@@ -57,7 +57,14 @@ function watchLibvirt(uri: string, client: ControllerClient, copyLeadMs: number,
   const shell = new VirshShell(uri);
   followLibvirt({
     events: (onEvent) => watchVirshEvents(uri, onEvent, { onExit: (message) => log.warn('libvirt events not read: trying again', { uri, error: message }) }),
-    virsh: (command) => shell.run(command),
+    virsh: async (command) => {
+      const asked = performance.now();
+      try {
+        return await shell.run(command);
+      } finally {
+        log.debug('virsh answered', { command: command.split(' ')[0], ms: Math.round(performance.now() - asked) });
+      }
+    },
     onSignal: (domain, macs, signal) => {
       log.info('migration signal', { domain, macs, signal: signal.kind, at: signal.at });
       if (macs.length === 0) log.warn('a domain without an interface MAC: the controller is not told', { domain, signal: signal.kind });
@@ -72,19 +79,23 @@ function watchLibvirt(uri: string, client: ControllerClient, copyLeadMs: number,
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { api: { type: 'string' }, 'token-file': { type: 'string' }, vm: { type: 'string', multiple: true }, libvirt: { type: 'string', multiple: true }, 'copy-lead-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({ options: { api: { type: 'string' }, 'token-file': { type: 'string' }, vm: { type: 'string', multiple: true }, libvirt: { type: 'string', multiple: true }, 'copy-lead-ms': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help === true || values.api === undefined || (values.vm ?? []).length + (values.libvirt ?? []).length === 0) {
-    process.stdout.write('usage: seamless-host-agent --api http://controller:8080 [--token-file FILE] [--copy-lead-ms MS] (--libvirt URI | --vm MAC=QMP_SOCKET) ...\n'
+    process.stdout.write('usage: seamless-host-agent --api http://controller:8080 [--token-file FILE] [--copy-lead-ms MS] [--log-level LEVEL] (--libvirt URI | --vm MAC=QMP_SOCKET) ...\n'
       + '  --libvirt       follow every domain of this libvirt daemon (qemu:///system) from its events\n'
       + '  --vm            follow one QEMU over a QMP monitor of the agent\'s\n'
-      + `  --copy-lead-ms  how long before a VM's stop-and-copy its frames are copied to the controller (default ${DEFAULT_COPY_LEAD_MS})\n`);
+      + `  --copy-lead-ms  how long before a VM's stop-and-copy its frames are copied to the controller (default ${DEFAULT_COPY_LEAD_MS})\n`
+      + '  --log-level     trace, debug, info (default), warn, error, fatal or silent; debug also says each question to\n'
+      + '                  the hypervisor that went unanswered, and how long virsh took to answer\n');
     process.exit(values.help === true ? 0 : 2);
   }
   const copyLeadMs = values['copy-lead-ms'] === undefined ? DEFAULT_COPY_LEAD_MS : Number(values['copy-lead-ms']);
   if (!Number.isInteger(copyLeadMs) || copyLeadMs < 0 || copyLeadMs > 60_000) throw new Error(`--copy-lead-ms wants whole milliseconds from 0 to 60000, got ${values['copy-lead-ms']}`);
   const token = values['token-file'] === undefined ? undefined : readFileSync(values['token-file'], 'utf8').trim();
   const client = new ControllerClient({ api: values.api, ...(token === undefined ? {} : { token }) });
-  const log = createLogger({ format: 'json' });
+  const level = values['log-level'] ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`--log-level wants one of ${LOG_LEVELS.join(', ')}, got ${level}`);
+  const log = createLogger({ format: 'json', level: level as LogLevel });
   for (const uri of values.libvirt ?? []) watchLibvirt(uri, client, copyLeadMs, log);
   await Promise.all((values.vm ?? []).map((spec) => {
     const at = spec.indexOf('=');
