@@ -14,8 +14,11 @@ export interface LibvirtFollowDeps {
   readonly events: (onEvent: (event: LibvirtEvent) => void) => () => void;
   /** Runs a virsh command (VirshShell.run). */
   readonly virsh: (command: string) => Promise<string>;
-  /** A domain's signal, for each MAC of its interfaces; called in the order the signals came, per domain. */
-  readonly onSignal: (domain: string, macs: readonly string[], signal: MigrationSignal) => void;
+  /**
+   * A domain's signal, for each MAC of its interfaces; called in the order the signals came, per
+   * domain, `heldMs` after it came (its MACs were read first, and the domain's earlier signals went).
+   */
+  readonly onSignal: (domain: string, macs: readonly string[], signal: MigrationSignal, heldMs: number) => void;
   /** A question to virsh failed (the domain's interfaces, its job): said, and asked again later. */
   readonly onError?: (domain: string, error: Error) => void;
   readonly follow?: Omit<FollowOptions, 'onPollError'>;
@@ -69,8 +72,9 @@ export function followLibvirt(deps: LibvirtFollowDeps): () => void {
       macs: undefined,
       chain: Promise.resolve(),
       unfollow: followSource(source, (signal) => {
+        const came = performance.now();
         followed.chain = followed.chain
-          .then(async () => deps.onSignal(domain, await macsOf(domain, followed), signal))
+          .then(async () => deps.onSignal(domain, await macsOf(domain, followed), signal, performance.now() - came))
           .catch((error: Error) => deps.onError?.(domain, error));
       }, { ...deps.follow, onPollError: (error) => deps.onError?.(domain, error) }),
     };

@@ -65,8 +65,8 @@ function watchLibvirt(uri: string, client: ControllerClient, copyLeadMs: number,
         log.debug('virsh answered', { command: command.split(' ')[0], ms: Math.round(performance.now() - asked) });
       }
     },
-    onSignal: (domain, macs, signal) => {
-      log.info('migration signal', { domain, macs, signal: signal.kind, at: signal.at });
+    onSignal: (domain, macs, signal, heldMs) => {
+      log.info('migration signal', { domain, macs, signal: signal.kind, at: signal.at, heldMs: Math.round(heldMs) });
       if (macs.length === 0) log.warn('a domain without an interface MAC: the controller is not told', { domain, signal: signal.kind });
       for (const mac of macs) {
         client.signal(mac, signal).catch((error: Error) => log.warn('controller not told', { domain, mac, signal: signal.kind, error: error.message }));
@@ -96,6 +96,11 @@ async function main(): Promise<void> {
   const level = values['log-level'] ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`--log-level wants one of ${LOG_LEVELS.join(', ')}, got ${level}`);
   const log = createLogger({ format: 'json', level: level as LogLevel });
+  const asked = performance.now();
+  await client.check().then(
+    (version) => log.info('controller reached', { api: values.api, version, ms: Math.round(performance.now() - asked) }),
+    (error: Error) => log.warn('controller not reached: signals are sent all the same', { api: values.api, error: error.message }),
+  );
   for (const uri of values.libvirt ?? []) watchLibvirt(uri, client, copyLeadMs, log);
   await Promise.all((values.vm ?? []).map((spec) => {
     const at = spec.indexOf('=');

@@ -47,4 +47,23 @@ describe('host-agent/controller-client', () => {
     expect(received[2]).to.include({ stoppedAt: 3 });
     expect(received[3]).to.not.have.property('stoppedAt');
   });
+
+  it('check(): the controller\'s version where it takes the token, an error naming the status where it does not', async () => {
+    const asked: string[] = [];
+    const versioned = createServer((req, res) => {
+      asked.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+      if (req.headers.authorization !== 'Bearer good') return res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"seamless","version":"1.2.3"}');
+    });
+    await new Promise<void>((resolve) => versioned.listen(0, '127.0.0.1', resolve));
+    const at = `http://127.0.0.1:${(versioned.address() as AddressInfo).port}`;
+    try {
+      expect(await new ControllerClient({ api: at, token: 'good' }).check()).to.equal('1.2.3');
+      const refused = await new ControllerClient({ api: at, token: 'bad' }).check().then(() => 'reached', (e: Error) => e.message);
+      expect(refused).to.match(/GET \/api\/version: 401/);
+      expect(asked).to.deep.equal(['GET /api/version Bearer good', 'GET /api/version Bearer bad']);
+    } finally {
+      await new Promise<void>((resolve) => versioned.close(() => resolve()));
+    }
+  });
 });
