@@ -209,7 +209,14 @@ export class LibvirtHost {
    * process that dies still ends it (stop() ends it the ordinary way).
    */
   private adoptQemu(domain: string): void {
-    const pid = Number(readFileSync(join(this.dir, 'run', 'qemu', `${domain}.pid`), 'utf8').trim());
+    const file = join(this.dir, 'run', 'qemu', `${domain}.pid`);
+    if (!existsSync(file)) {
+      // Its QEMU is gone already (a guest that crashed, a QEMU that failed): say what its log says.
+      const log = join(this.dir, 'log', 'qemu', `${domain}.log`);
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-5).join(' | ') : '(no log)';
+      throw new LibvirtHostError(`${domain} does not run on host ${this.name} (no ${file}); its QEMU log ends: ${tail}`);
+    }
+    const pid = Number(readFileSync(file, 'utf8').trim());
     if (Number.isInteger(pid) && pid > 0) {
       labResources.addPid(pid);
       this.qemuPids.set(domain, pid);
