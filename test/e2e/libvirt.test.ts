@@ -173,13 +173,15 @@ for (const mode of ['libvirt', 'qmp'] as const) {
       const stopped = ctl!.lines.slice(from).find((l) => l.msg === 'VM stopped: frames for it wait at the controller');
       const lastBefore = echoReplies(ping!.stdout).filter((r) => r.at <= at('stopping')).at(-1);
       const lead = Math.round(at('stopping') - at('converging'));
+      const copied = ctl!.lines.slice(from).find((l) => l.msg === 'VM migrating: its frames are copied');
+      const rulesLead = copied === undefined ? 'never' : `${Math.round(at('stopping') - Date.parse(String(copied.time)))} ms`;
       // ping -O says "no answer yet for icmp_seq=N" as it sends N+1, 10 ms after N.
       const sentAt = (seq: number) => {
         const line = ping!.stdout.find((l) => new RegExp(`no answer yet for icmp_seq=${seq}\\b`).test(l));
         const m = line === undefined ? null : /^\[(\d+(?:\.\d+)?)\]/.exec(line);
         return m === null ? '?' : `${Math.round(Number(m[1]) * 1000 - 10 - at('stopping'))} ms`;
       };
-      const story = `${missing.map((seq) => `seq ${seq} sent at ${sentAt(seq)} from the stop`).join(', ')}${missing.length === 0 ? '' : '; '}converging ${lead} ms before the stop, the stop signalled ${String(stopped?.signalLateMs)} ms late, `
+      const story = `${missing.map((seq) => `seq ${seq} sent at ${sentAt(seq)} from the stop`).join(', ')}${missing.length === 0 ? '' : '; '}converging ${lead} ms before the stop (the copy rules in place ${rulesLead} before it), the stop signalled ${String(stopped?.signalLateMs)} ms late, `
         + `${String(stopped?.recovered)} copies taken of ${String(stopped?.copies)} (by the port's counters: ${String(stopped?.byPortCounters)}, their swing ${String(stopped?.readsSpread)} over ${String(stopped?.readings)} readings, `
         + `read ${String(stopped?.readAtStop)} at the stop, unread from copy ${String(stopped?.unreadFromCopy)}: ${String(stopped?.takenByCount)} taken so); `
         + `last reply before the stop: seq ${String(lastBefore?.seq)}, ${lastBefore === undefined ? '?' : Math.round(at('stopping') - lastBefore.at)} ms before it; `
