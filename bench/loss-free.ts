@@ -223,6 +223,32 @@ export function printLossFree(f: LossFreeFigures): void {
   if (verdict !== undefined) console.log(`  ${''.padEnd(30)} ${verdict}`);
 }
 
+const PLOT_LABELS: Readonly<Record<string, string>> = { 'l2-intra-subnet': 'L2 today', seamless: 'Seamless', 'seamless-loss-free': 'Seamless loss-free' };
+
+/**
+ * The rows' median gaps as a text plot, a line a row, grouped by pause: one `#` for every `msPerMark`
+ * ms of gap, `|` where the downtime ends, then the gap, its p99 and what the UDP stream lost. What
+ * docs/case-study.md and docs/benchmarks.md show, printed by the run that measured it.
+ */
+export function gapPlot(figures: readonly LossFreeFigures[], msPerMark = 50): string[] {
+  const marks = (ms: number) => (Number.isFinite(ms) ? Math.max(0, Math.round(ms / msPerMark)) : 0);
+  const bars = figures.map((f) => {
+    const total = marks(f.gapMedianMs);
+    const before = Math.min(total, marks(f.downtimeMs));
+    return '#'.repeat(before) + '|' + '#'.repeat(total - before);
+  });
+  const width = Math.max(0, ...bars.map((b) => b.length)) + 1;
+  const n = (v: number) => v.toLocaleString('en-US');
+  const labelWidth = Math.max(18, ...figures.map((f) => (PLOT_LABELS[f.scenario] ?? f.scenario).length));
+  return figures.map((f, i) => {
+    const pause = i === 0 || figures[i - 1]!.pauseMs !== f.pauseMs ? `${n(f.pauseMs)} ms pause` : '';
+    const ms = (v: number) => (Number.isFinite(v) ? `${n(Math.round(v))} ms` : '-');
+    const gap = Number.isFinite(f.gapMedianMs) ? ms(f.gapMedianMs) : 'no gap';
+    const udp = f.udpSent > 0 ? `UDP lost ${n(f.udpLost)} of ${n(f.udpSent)}` : 'UDP not counted';
+    return `${pause.padEnd(16)}${(PLOT_LABELS[f.scenario] ?? f.scenario).padEnd(labelWidth)}${bars[i]!.padEnd(width)}${gap.padEnd(9)}${`p99 ${ms(f.gapP99Ms)}`.padEnd(13)}${udp}`;
+  });
+}
+
 /** Sorted offsets as runs (`-3..+1 (5)`), so that a burst reads as one span. */
 export function lostSpans(offsets: readonly number[]): string {
   const sorted = [...offsets].sort((a, b) => a - b);
@@ -306,6 +332,10 @@ async function main(): Promise<void> {
   console.log(`\nLoss-free migration (${values.vm}), side by side:`);
   for (const f of figures) printLossFree(f);
   for (const f of failed) console.log(`  FAILED ${f}`);
+  if (figures.length > 0) {
+    console.log(`\nThe gap, median (one # = 50 ms, | = the downtime):`);
+    for (const line of gapPlot(figures)) console.log(line);
+  }
   if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ generatedAt: new Date().toISOString(), vm: values.vm, figures, failed }, null, 1));
   if (failed.length > 0) process.exitCode = 1;
 }

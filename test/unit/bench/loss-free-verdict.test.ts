@@ -1,7 +1,7 @@
 // The loss-free benchmark's verdict line: issue 12's targets (nothing lost; gap <= downtime + 20 ms
 // median, + 50 ms p99) said for the loss-free rows only, from the figures they printed.
 import { expect } from 'chai';
-import { beforeStopSpecs, lossFreeVerdict, readsFigures, replayRateSpecs, type LossFreeFigures } from '../../../bench/loss-free.js';
+import { beforeStopSpecs, gapPlot, lossFreeVerdict, readsFigures, replayRateSpecs, type LossFreeFigures } from '../../../bench/loss-free.js';
 
 function row(overrides: Partial<LossFreeFigures>): LossFreeFigures {
   return {
@@ -51,5 +51,29 @@ describe('bench/loss-free: the verdict against issue 12', () => {
     expect(specs.map((s) => s.name)).to.deep.equal(['seamless-loss-free-before-stop-5ms', 'seamless-loss-free-before-stop-100ms']);
     expect(specs.map((s) => s.controllerArgs)).to.deep.equal([['--buffer-replay-before-stop-ms', '5'], ['--buffer-replay-before-stop-ms', '100']]);
     expect(specs.every((s) => s.lossFree === true && s.pauseMs === 100 && s.moves.length === 4)).to.equal(true);
+  });
+});
+
+describe('bench/loss-free: the gap plot', () => {
+  it('draws a # per 50 ms of median gap, | at the downtime, grouped by pause, with the UDP count', () => {
+    const lines = gapPlot([
+      row({ scenario: 'l2-intra-subnet', pauseMs: 100, downtimeMs: 100.3, gapMedianMs: 318.2, gapP99Ms: 1697.2, udpLost: 3799, udpSent: 33_841 }),
+      row({ scenario: 'seamless-loss-free', pauseMs: 100, downtimeMs: 100.5, gapMedianMs: 108.5, udpLost: 0, udpSent: 28_481 }),
+      row({ scenario: 'seamless-loss-free', pauseMs: 1000, downtimeMs: 1000.4, gapMedianMs: 1009.9, udpLost: 0, udpSent: 33_975 }),
+    ]);
+    expect(lines).to.deep.equal([
+      '100 ms pause    L2 today          ##|####               318 ms   p99 1,697 ms UDP lost 3,799 of 33,841',
+      '                Seamless loss-free##|                   109 ms   p99 115 ms   UDP lost 0 of 28,481',
+      '1,000 ms pause  Seamless loss-free####################| 1,010 ms p99 115 ms   UDP lost 0 of 33,975',
+    ]);
+  });
+
+  it('draws a row whose gap is shorter than its downtime, or unknown, without breaking', () => {
+    const [short, unknown, uncounted] = gapPlot([
+      row({ downtimeMs: 200, gapMedianMs: 120 }), row({ gapMedianMs: Number.NaN }), row({ scenario: 'buffer-10000pps', udpSent: 0 }),
+    ]);
+    expect(short).to.match(/^100 ms pause {4}Seamless loss-free##\| +120 ms/);
+    expect(unknown).to.contain('| ').and.to.contain('no gap');
+    expect(uncounted).to.contain('buffer-10000pps').and.to.contain('UDP not counted');
   });
 });
