@@ -44,12 +44,30 @@ export const INTRA_SUBNET: ScenarioSpec = {
   probes: false,
 };
 
-export const ALL_SCENARIOS: readonly ScenarioSpec[] = [SEAMLESS, NO_REWRITE, INTRA_SUBNET];
-
-/** Loss-free migration (issue 12): the controller is told when the VM stops and buffers its frames meanwhile. */
+/**
+ * Loss-free migration (issue 12): a host agent tells the controller when the VM stops, and its frames
+ * wait at the controller during the stop-and-copy. A numbered UDP stream from cnB counts what the
+ * network lost (the plain Seamless moves lose the pause's frames; these should lose none).
+ */
 export const SEAMLESS_LOSS_FREE: ScenarioSpec = {
   ...SEAMLESS,
   name: 'seamless-loss-free',
-  description: 'Seamless with loss-free migration: frames for the VM wait at the controller during the stop-and-copy; A -> B -> C -> A',
+  description: 'Seamless with loss-free migration: a host agent signals the stop, frames for the VM wait at the controller during the stop-and-copy; A -> B -> C -> A, 1,000 numbered datagrams/s from cnB',
   lossFree: true,
+  udpPps: 1000,
 };
+
+export const ALL_SCENARIOS: readonly ScenarioSpec[] = [SEAMLESS, SEAMLESS_LOSS_FREE, NO_REWRITE, INTRA_SUBNET];
+
+/**
+ * The scenarios named on a command line, in the order given, all of them when none is; an unknown
+ * name is an error that lists the known ones.
+ */
+export function selectScenarios(names: readonly string[]): readonly ScenarioSpec[] {
+  if (names.length === 0) return ALL_SCENARIOS;
+  return names.map((name) => {
+    const spec = ALL_SCENARIOS.find((s) => s.name === name);
+    if (spec === undefined) throw new Error(`unknown scenario ${JSON.stringify(name)}: the scenarios are ${ALL_SCENARIOS.map((s) => s.name).join(', ')}`);
+    return spec;
+  });
+}
