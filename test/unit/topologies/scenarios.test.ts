@@ -11,6 +11,8 @@ describe('case-study scenarios: what the main job runs', () => {
     expect(lossFree.lossFree).to.equal(true);
     expect(lossFree.rewrite).to.equal(true);
     expect(lossFree.udpPps).to.be.greaterThan(0);
+    const counted = selectScenarios([]).filter((s) => s.udpPps !== undefined).map((s) => s.name);
+    expect(counted, 'every scenario whose VM stays reachable counts its losses').to.deep.equal(['seamless-cross-subnet', 'seamless-loss-free', 'baseline-intra-subnet-l2']);
   });
 
   it('runs the named scenarios in the order given', () => {
