@@ -239,10 +239,10 @@ export function gapPlot(figures: readonly LossFreeFigures[], msPerMark = 50): st
   });
   const width = Math.max(0, ...bars.map((b) => b.length)) + 1;
   const n = (v: number) => v.toLocaleString('en-US');
+  const ms = (v: number) => (Number.isFinite(v) ? `${n(Math.round(v))} ms` : '-');
   const labelWidth = Math.max(18, ...figures.map((f) => (PLOT_LABELS[f.scenario] ?? f.scenario).length));
   return figures.map((f, i) => {
     const pause = i === 0 || figures[i - 1]!.pauseMs !== f.pauseMs ? `${n(f.pauseMs)} ms pause` : '';
-    const ms = (v: number) => (Number.isFinite(v) ? `${n(Math.round(v))} ms` : '-');
     const gap = Number.isFinite(f.gapMedianMs) ? ms(f.gapMedianMs) : 'no gap';
     const udp = f.udpSent > 0 ? `UDP lost ${n(f.udpLost)} of ${n(f.udpSent)}` : 'UDP not counted';
     return `${pause.padEnd(16)}${(PLOT_LABELS[f.scenario] ?? f.scenario).padEnd(labelWidth)}${bars[i]!.padEnd(width)}${gap.padEnd(9)}${`p99 ${ms(f.gapP99Ms)}`.padEnd(13)}${udp}`;

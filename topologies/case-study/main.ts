@@ -1,6 +1,7 @@
 // `npm run case-study`: the paper's experiment in Mininet. Runs Seamless, Seamless with loss-free
-// migration (a host agent's signals) and the two baselines in one harness, writes results/case-study-<time>.json and a PNG plot, prints a summary that
-// ends with one JSON line per scenario. `--vm qemu` runs them with a real QEMU guest (topologies/qemu/)
+// migration (a host agent's signals) and the two baselines in one harness, writes
+// results/case-study-<time>.json and a PNG plot, prints a summary that ends with one JSON line per
+// scenario. `--vm qemu` runs them with a real QEMU guest (topologies/qemu/)
 // in place of the emulated VM host.
 
 import { spawnSync } from 'node:child_process';
